@@ -1,0 +1,58 @@
+"""Bearer tokens: JWTs carrying ``sub`` and ``role``.
+
+HS256 with the shared secret (``auction token`` issues these); where a public
+key is configured, tokens signed by an outside identity provider are accepted too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from enum import Enum
+
+import jwt
+
+
+class Role(str, Enum):
+    BIDDER = "bidder"
+    BAILIFF = "bailiff"
+    AUDITOR = "auditor"
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    role: Role
+
+
+class InvalidToken(Exception):
+    pass
+
+
+ASYMMETRIC = ["RS256", "ES256", "EdDSA"]
+
+
+def issue_token(secret: str, role: Role | str, subject: str, ttl: timedelta = timedelta(hours=12)) -> str:
+    now = datetime.now(timezone.utc)
+    claims = {"sub": subject, "role": Role(role).value, "iat": now, "exp": now + ttl}
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def read_token(token: str, secret: str, public_key: str | None = None, audience: str | None = None) -> Principal:
+    options = {"require": ["sub", "role", "exp"]}
+    try:
+        header = jwt.get_unverified_header(token)
+        if public_key and header.get("alg") in ASYMMETRIC:
+            claims = jwt.decode(token, public_key, algorithms=ASYMMETRIC, audience=audience, options=options)
+        else:
+            claims = jwt.decode(token, secret, algorithms=["HS256"], audience=audience, options=options)
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(str(exc)) from None
+    try:
+        role = Role(claims["role"])
+    except ValueError:
+        raise InvalidToken(f"unknown role {claims['role']!r}") from None
+    subject = claims["sub"]
+    if not isinstance(subject, str) or not subject:
+        raise InvalidToken("empty subject")
+    return Principal(subject=subject, role=role)

@@ -1,0 +1,135 @@
+"""The ``auction`` command line.
+
+Bad input exits 2 with one line on stderr (never a traceback); ``replay`` exits 1
+when the log fails verification.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Any, NoReturn
+
+import click
+import orjson
+
+from api.settings import Settings
+
+
+class Failure(click.ClickException):
+    """An error reported as one line, with the given exit code."""
+
+    def __init__(self, message: str, exit_code: int = 2) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    raise Failure(message, code)
+
+
+def _settings(**overrides: Any) -> Settings:
+    values = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**values)
+    except Exception as exc:  # pydantic's ValidationError: report one line
+        _fail(f"invalid settings: {str(exc).splitlines()[0]}")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Judicial e-auction engine."""
+
+
+@cli.command()
+@click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default 8000).")
+@click.option("--database", "database_url", default=None, help="sqlite:///FILE (default ./auction.sqlite3) or postgresql://...")
+@click.option("--redis", "redis_url", default=None, help="redis://... to fan live updates out across processes.")
+def serve(host: str | None, port: int | None, database_url: str | None, redis_url: str | None) -> None:
+    """Run the engine (HTTP API, WebSocket feed, deadline scheduler)."""
+    from api.server import run
+
+    run(_settings(host=host, port=port, database_url=database_url, redis_url=redis_url))
+
+
+@cli.command()
+@click.option("--role", required=True, type=click.Choice(["bidder", "bailiff", "auditor"]))
+@click.option("--subject", required=True, help="Who the token speaks for (the JWT 'sub').")
+@click.option("--secret", default=None, help="Signing secret (default: AUCTION_SECRET, else ./.auction-secret).")
+@click.option("--hours", type=float, default=12.0, show_default=True, help="Validity.")
+def token(role: str, subject: str, secret: str | None, hours: float) -> None:
+    """Print a bearer token that a server with the same secret accepts."""
+    from datetime import timedelta
+
+    from api.auth import issue_token
+
+    if not subject.strip():
+        _fail("--subject must not be empty")
+    if hours <= 0:
+        _fail("--hours must be positive")
+    key = secret or _settings().jwt_secret()
+    click.echo(issue_token(key, role, subject, timedelta(hours=hours)))
+
+
+@cli.command()
+@click.argument("scenario", type=click.Path(dir_okay=False, allow_dash=True))
+def simulate(scenario: str) -> None:
+    """Dry-run the country rules on SCENARIO.json with a simulated clock."""
+    from engine.simulate import ScenarioError, run_scenario
+    from engine.store.memory import MemoryEventStore
+    from rules import load_rules
+
+    try:
+        with click.open_file(scenario, "rb") as handle:
+            raw = orjson.loads(handle.read())
+    except FileNotFoundError:
+        _fail(f"{scenario}: no such file")
+    except OSError as exc:
+        _fail(f"{scenario}: {exc.strerror}")
+    except orjson.JSONDecodeError as exc:
+        _fail(f"{scenario}: not valid JSON ({exc})")
+    try:
+        result = asyncio.run(run_scenario(raw, MemoryEventStore(), load_rules))
+    except ScenarioError as exc:
+        _fail(f"{scenario}: {exc}")
+    sys.stdout.write(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+@cli.command()
+@click.option("--database", "database_url", default=None, help="Database URL (default as for serve).")
+@click.option("--auction", "auction_id", default=None, help="Only this auction's events.")
+def export(database_url: str | None, auction_id: str | None) -> None:
+    """Write the event log as JSON Lines to stdout, in global order."""
+    from api.exporting import export_lines
+
+    settings = _settings(database_url=database_url)
+    try:
+        asyncio.run(export_lines(settings.database_url, auction_id, sys.stdout.buffer))
+    except LookupError as exc:
+        _fail(str(exc).strip("'\""))
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        cli.main(args=argv, prog_name="auction", standalone_mode=False)
+    except Failure as exc:
+        click.echo(f"auction: {exc.message}", err=True)
+        return exc.exit_code
+    except click.UsageError as exc:
+        hint = f" (see 'auction {exc.ctx.info_name} --help')" if exc.ctx and exc.ctx.parent else ""
+        click.echo(f"auction: {exc.format_message()}{hint}", err=True)
+        return 2
+    except click.ClickException as exc:
+        click.echo(f"auction: {exc.format_message()}", err=True)
+        return 2
+    except click.exceptions.Abort:
+        click.echo("auction: aborted", err=True)
+        return 130
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,45 @@
+"""Settings from the environment (``AUCTION_*``) and the command line; read at start-up only."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE = "sqlite:///auction.sqlite3"
+SECRET_FILE = ".auction-secret"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AUCTION_", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE
+    redis_url: str | None = None
+    secret: str | None = None
+    # PEM public key of an outside identity provider (RS256/ES256/EdDSA tokens).
+    jwt_public_key: str | None = None
+    jwt_audience: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    ws_queue_size: int = 1000
+
+    def jwt_secret(self) -> str:
+        return self.secret or local_secret()
+
+
+def local_secret(directory: Path | None = None) -> str:
+    """Without ``AUCTION_SECRET``, a random secret kept in ``.auction-secret`` in the
+    working directory, so that ``auction serve`` and ``auction token`` run from the
+    same directory agree without any set-up, and no fixed default secret exists."""
+    path = (directory or Path.cwd()) / SECRET_FILE
+    try:
+        text = path.read_text().strip()
+        if text:
+            return text
+    except FileNotFoundError:
+        pass
+    value = secrets.token_urlsafe(32)
+    path.write_text(value + "\n")
+    path.chmod(0o600)
+    return value

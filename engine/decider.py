@@ -1,0 +1,456 @@
+"""The pure heart of the engine: ``decide`` turns a command into events, ``evolve`` folds them.
+
+No I/O, no clock reads: ``now`` is handed in. Before any command is decided,
+time is brought up to ``now`` (:func:`advance`): bidding opens at its opening
+instant and ends at the deadline in force, and those events carry the instant
+the law fixes (the deadline), not the moment a scheduler happened to notice.
+So the same commands at the same instants always give the same events, however
+late a timer fires.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from functools import singledispatch
+from typing import Iterable
+
+from engine.commands import (
+    Advance,
+    Command,
+    EndAuction,
+    OpenBidding,
+    PlaceBid,
+    RecordDeposit,
+    RegisterBidder,
+    ScheduleAuction,
+    SetProxy,
+)
+from engine.errors import AlreadyRegistered, AuctionNotFound, CommandRejected
+from engine.events import (
+    AdmissionRefused,
+    AuctionEnded,
+    AuctionScheduled,
+    BidAccepted,
+    BidderAdmitted,
+    BidderRegistered,
+    BiddingClosed,
+    BiddingFailed,
+    BiddingOpened,
+    BidRejected,
+    DeadlineExtended,
+    DepositRecorded,
+    Event,
+    ProxyRejected,
+    ProxySet,
+)
+from engine.model import (
+    AcceptedBid,
+    AssetKind,
+    AuctionState,
+    Bidder,
+    Proxy,
+    Status,
+    Terms,
+)
+from engine.policy import AuctionRules, Extension
+
+# Reasons the engine itself gives (the rule books add their own, e.g. bid_too_low).
+AUCTION_NOT_OPEN = "auction_not_open"
+AUCTION_CLOSED = "auction_closed"
+NOT_ADMITTED = "not_admitted"
+PROXY_NOT_ALLOWED = "proxy_not_allowed"
+
+
+def decide(state: AuctionState, command: Command, rules: AuctionRules, now: datetime) -> list[Event]:
+    if isinstance(command, ScheduleAuction):
+        return _schedule(state, command, rules, now)
+    if state.status is Status.NEW:
+        raise AuctionNotFound(state.auction_id)
+    events = advance(state, rules, now)
+    current = fold(state, events)
+    if isinstance(command, Advance):
+        return events
+    if isinstance(command, RegisterBidder):
+        events += _register(current, command, rules, now)
+    elif isinstance(command, RecordDeposit):
+        events += _deposit(current, command, rules, now)
+    elif isinstance(command, OpenBidding):
+        events += _open(current, now)
+    elif isinstance(command, PlaceBid):
+        events += _bid_and_answer(current, command.bidder_code, command.amount, rules, now)
+    elif isinstance(command, SetProxy):
+        events += _set_proxy(current, command, rules, now)
+    elif isinstance(command, EndAuction):
+        events += _end(current, now)
+    else:  # pragma: no cover - a new command type without a handler is a programming error
+        raise TypeError(f"unknown command {type(command).__name__}")
+    return events
+
+
+def advance(state: AuctionState, rules: AuctionRules, now: datetime) -> list[Event]:
+    """Events that the passing of time alone causes up to ``now`` (inclusive)."""
+    events: list[Event] = []
+    current = state
+    while True:
+        step = _time_step(current, rules, now)
+        if step is None:
+            return events
+        events.append(step)
+        current = evolve(current, step)
+
+
+def _time_step(state: AuctionState, rules: AuctionRules, now: datetime) -> Event | None:
+    terms = state.terms
+    if terms is None:
+        return None
+    if state.status is Status.SCHEDULED and now >= terms.opens_at:
+        return BiddingOpened(at=terms.opens_at, by="schedule")
+    if state.status is Status.OPEN and state.deadline is not None and now >= state.deadline:
+        # A bid at exactly the deadline is late: the deadline is reached first.
+        extension = rules.extension_at_deadline(state)
+        if extension is not None and extension.deadline > state.deadline:
+            return _extended(state.deadline, state.deadline, extension)
+        if state.best is None:
+            return BiddingFailed(at=state.deadline)
+        return BiddingClosed(at=state.deadline, winner=state.best.bidder_code, price=state.best.amount)
+    return None
+
+
+def _extended(at: datetime, previous: datetime, extension: Extension) -> DeadlineExtended:
+    return DeadlineExtended(
+        at=at,
+        previous=previous,
+        deadline=extension.deadline,
+        rule=extension.rule.code,
+        basis=extension.rule.basis,
+        reading=extension.rule.reading,
+    )
+
+
+def _schedule(state: AuctionState, command: ScheduleAuction, rules: AuctionRules, now: datetime) -> list[Event]:
+    if state.status is not Status.NEW:
+        raise CommandRejected("auction_exists", f"auction {state.auction_id!r} already exists")
+    terms = rules.schedule(command.draft)
+    if terms.closes_at <= now:
+        raise CommandRejected("closes_at_in_past", "the closing time has already passed")
+    return [
+        AuctionScheduled(
+            at=now,
+            auction_id=command.auction_id,
+            country=terms.country,
+            title=terms.title,
+            asset=terms.asset.value,
+            value=terms.value,
+            currency=terms.currency,
+            starting_price=terms.starting_price,
+            increment=terms.increment,
+            opens_at=terms.opens_at,
+            closes_at=terms.closes_at,
+            round=terms.round,
+            deposit_required=terms.deposit_required,
+            deposit_due=terms.deposit_due,
+            rules_version=rules.version,
+        )
+    ]
+
+
+def _bidding_over(state: AuctionState) -> bool:
+    return state.status in (Status.CLOSED, Status.FAILED)
+
+
+def _register(state: AuctionState, command: RegisterBidder, rules: AuctionRules, now: datetime) -> list[Event]:
+    if not command.subject:
+        raise CommandRejected("invalid_subject", "a bidder needs an identity")
+    existing = state.bidder_by_subject(command.subject)
+    if existing is not None:
+        raise AlreadyRegistered(existing.code)
+    if _bidding_over(state):
+        raise CommandRejected("registration_closed", "bidding has ended")
+    code = f"B-{len(state.bidders) + 1}"
+    events: list[Event] = [BidderRegistered(at=now, bidder_code=code, subject=command.subject)]
+    assert state.terms is not None
+    if rules.admission(state.terms, 0, now) is None:
+        events.append(BidderAdmitted(at=now, bidder_code=code, rule=f"{rules.country}-deposit"))
+    return events
+
+
+def _deposit(state: AuctionState, command: RecordDeposit, rules: AuctionRules, now: datetime) -> list[Event]:
+    bidder = state.bidder(command.bidder_code)
+    if bidder is None:
+        raise CommandRejected("unknown_bidder", f"no bidder {command.bidder_code!r} in this auction")
+    if command.amount <= 0:
+        raise CommandRejected("invalid_amount", "a deposit must be positive")
+    if _bidding_over(state):
+        raise CommandRejected("registration_closed", "bidding has ended")
+    total = bidder.deposit + command.amount
+    events: list[Event] = [DepositRecorded(at=now, bidder_code=bidder.code, amount=command.amount, total=total)]
+    if not bidder.admitted:
+        assert state.terms is not None
+        refusal = rules.admission(state.terms, total, now)
+        if refusal is None:
+            events.append(BidderAdmitted(at=now, bidder_code=bidder.code, rule=f"{rules.country}-deposit"))
+        else:
+            events.append(
+                AdmissionRefused(
+                    at=now,
+                    bidder_code=bidder.code,
+                    reason=refusal.reason,
+                    rule=refusal.rule.code if refusal.rule else None,
+                )
+            )
+    return events
+
+
+def _open(state: AuctionState, now: datetime) -> list[Event]:
+    if state.status is Status.OPEN:
+        raise CommandRejected("already_open", "bidding is already open")
+    if state.status is not Status.SCHEDULED:
+        raise CommandRejected(AUCTION_CLOSED, "bidding has ended")
+    return [BiddingOpened(at=now, by="bailiff")]
+
+
+def _end(state: AuctionState, now: datetime) -> list[Event]:
+    if state.ended:
+        raise CommandRejected("already_ended", "the auction has already ended")
+    if state.status is Status.CLOSED:
+        assert state.best is not None
+        return [AuctionEnded(at=now, purchaser=state.best.bidder_code, price=state.best.amount)]
+    if state.status is Status.FAILED:
+        return [AuctionEnded(at=now, purchaser=None, price=None)]
+    raise CommandRejected("bidding_not_ended", "bidding has not ended yet")
+
+
+def _refuse_bid(state: AuctionState, bidder_code: str | None, amount: int, now: datetime) -> BidRejected | None:
+    """Checks the engine makes for every country before the rule book is asked."""
+    if state.status is Status.SCHEDULED:
+        return BidRejected(at=now, bidder_code=bidder_code, amount=amount, reason=AUCTION_NOT_OPEN)
+    if state.status is not Status.OPEN:
+        return BidRejected(at=now, bidder_code=bidder_code, amount=amount, reason=AUCTION_CLOSED)
+    bidder = state.bidder(bidder_code) if bidder_code else None
+    if bidder is None or not bidder.admitted:
+        return BidRejected(at=now, bidder_code=bidder_code, amount=amount, reason=NOT_ADMITTED)
+    return None
+
+
+def _try_bid(
+    state: AuctionState, bidder_code: str | None, amount: int, rules: AuctionRules, now: datetime, automatic: bool
+) -> list[Event]:
+    """One bid: either [BidRejected] or [BidAccepted, maybe DeadlineExtended]."""
+    refused = _refuse_bid(state, bidder_code, amount, now)
+    if refused is not None:
+        return [replace(refused, automatic=automatic)]
+    assert bidder_code is not None
+    refusal = rules.check_bid(state, amount, now)
+    if refusal is not None:
+        return [
+            BidRejected(
+                at=now,
+                bidder_code=bidder_code,
+                amount=amount,
+                reason=refusal.reason,
+                rule=refusal.rule.code if refusal.rule else None,
+                automatic=automatic,
+            )
+        ]
+    events: list[Event] = [BidAccepted(at=now, bidder_code=bidder_code, amount=amount, automatic=automatic)]
+    extension = rules.extension_on_bid(state, now)
+    if extension is not None and state.deadline is not None and extension.deadline > state.deadline:
+        events.append(_extended(now, state.deadline, extension))
+    return events
+
+
+def _bid_and_answer(
+    state: AuctionState, bidder_code: str | None, amount: int, rules: AuctionRules, now: datetime
+) -> list[Event]:
+    events = _try_bid(state, bidder_code, amount, rules, now, automatic=False)
+    if isinstance(events[0], BidAccepted):
+        events += _proxies_answer(fold(state, events), rules, now)
+    return events
+
+
+def _proxies_answer(state: AuctionState, rules: AuctionRules, now: datetime) -> list[Event]:
+    """Automatic bidding (rule book Part A): after a bid takes the lead, each proxy
+    whose owner is not leading answers at the same instant with
+    min(max, best + own step) if that beats the best, in the order the proxies
+    were set, until none can. Amounts strictly increase, so this terminates."""
+    events: list[Event] = []
+    current = state
+    while current.status is Status.OPEN:
+        fired = False
+        for proxy in current.proxies:
+            best = current.best
+            if best is None or best.bidder_code == proxy.bidder_code:
+                continue
+            amount = min(proxy.max_amount, best.amount + proxy.step)
+            if amount <= best.amount:
+                continue
+            attempt = _try_bid(current, proxy.bidder_code, amount, rules, now, automatic=True)
+            if isinstance(attempt[0], BidAccepted):
+                events += attempt
+                current = fold(current, attempt)
+                fired = True
+                break
+        if not fired:
+            break
+    return events
+
+
+def _set_proxy(state: AuctionState, command: SetProxy, rules: AuctionRules, now: datetime) -> list[Event]:
+    def rejected(reason: str, rule: str | None = None) -> list[Event]:
+        return [
+            ProxyRejected(
+                at=now,
+                bidder_code=command.bidder_code,
+                max_amount=command.max_amount,
+                step=command.step,
+                reason=reason,
+                rule=rule,
+            )
+        ]
+
+    if command.step <= 0 or command.max_amount <= 0:
+        raise CommandRejected("invalid_amount", "a proxy needs a positive maximum and step")
+    if not rules.proxy_allowed:
+        return rejected(PROXY_NOT_ALLOWED, f"{rules.country}-proxy")
+    refused = _refuse_bid(state, command.bidder_code, command.max_amount, now)
+    if refused is not None:
+        return rejected(refused.reason)
+    assert command.bidder_code is not None and state.terms is not None
+    events: list[Event] = [
+        ProxySet(at=now, bidder_code=command.bidder_code, max_amount=command.max_amount, step=command.step)
+    ]
+    current = fold(state, events)
+    if current.leader != command.bidder_code:
+        best = current.best
+        amount = (
+            state.terms.starting_price if best is None else min(command.max_amount, best.amount + command.step)
+        )
+        if amount <= command.max_amount and (best is None or amount > best.amount):
+            attempt = _try_bid(current, command.bidder_code, amount, rules, now, automatic=True)
+            events += attempt
+            if isinstance(attempt[0], BidAccepted):
+                events += _proxies_answer(fold(current, attempt), rules, now)
+    return events
+
+
+# ---------------------------------------------------------------- evolve
+
+
+def fold(state: AuctionState, events: Iterable[Event]) -> AuctionState:
+    for event in events:
+        state = evolve(state, event)
+    return state
+
+
+def evolve(state: AuctionState, event: Event) -> AuctionState:
+    return replace(_apply(event, state), version=state.version + 1)
+
+
+@singledispatch
+def _apply(event: Event, state: AuctionState) -> AuctionState:
+    raise TypeError(f"no evolve for {type(event).__name__}")
+
+
+@_apply.register
+def _(event: AuctionScheduled, state: AuctionState) -> AuctionState:
+    terms = Terms(
+        country=event.country,
+        title=event.title,
+        asset=AssetKind(event.asset),
+        value=event.value,
+        currency=event.currency,
+        starting_price=event.starting_price,
+        increment=event.increment,
+        opens_at=event.opens_at,
+        closes_at=event.closes_at,
+        round=event.round,
+        deposit_required=event.deposit_required,
+        deposit_due=event.deposit_due,
+    )
+    return replace(state, status=Status.SCHEDULED, terms=terms, deadline=event.closes_at)
+
+
+def _update_bidder(state: AuctionState, code: str, **changes: object) -> AuctionState:
+    return replace(
+        state,
+        bidders=tuple(replace(b, **changes) if b.code == code else b for b in state.bidders),  # type: ignore[arg-type]
+    )
+
+
+@_apply.register
+def _(event: BidderRegistered, state: AuctionState) -> AuctionState:
+    return replace(state, bidders=state.bidders + (Bidder(code=event.bidder_code, subject=event.subject),))
+
+
+@_apply.register
+def _(event: DepositRecorded, state: AuctionState) -> AuctionState:
+    return _update_bidder(state, event.bidder_code, deposit=event.total)
+
+
+@_apply.register
+def _(event: BidderAdmitted, state: AuctionState) -> AuctionState:
+    return _update_bidder(state, event.bidder_code, admitted=True, refusal=None)
+
+
+@_apply.register
+def _(event: AdmissionRefused, state: AuctionState) -> AuctionState:
+    return _update_bidder(state, event.bidder_code, refusal=event.reason)
+
+
+@_apply.register
+def _(event: BiddingOpened, state: AuctionState) -> AuctionState:
+    return replace(state, status=Status.OPEN)
+
+
+@_apply.register
+def _(event: BidAccepted, state: AuctionState) -> AuctionState:
+    bid = AcceptedBid(
+        bidder_code=event.bidder_code,
+        amount=event.amount,
+        at=event.at,
+        position_in_auction=len(state.bids) + 1,
+        automatic=event.automatic,
+    )
+    return replace(state, bids=state.bids + (bid,))
+
+
+@_apply.register
+def _(event: BidRejected, state: AuctionState) -> AuctionState:
+    return state
+
+
+@_apply.register
+def _(event: ProxySet, state: AuctionState) -> AuctionState:
+    # Setting a new proxy replaces the owner's earlier one and takes its place at the end.
+    kept = tuple(p for p in state.proxies if p.bidder_code != event.bidder_code)
+    return replace(state, proxies=kept + (Proxy(event.bidder_code, event.max_amount, event.step),))
+
+
+@_apply.register
+def _(event: ProxyRejected, state: AuctionState) -> AuctionState:
+    return state
+
+
+@_apply.register
+def _(event: DeadlineExtended, state: AuctionState) -> AuctionState:
+    return replace(state, deadline=event.deadline, extensions=state.extensions + 1)
+
+
+@_apply.register
+def _(event: BiddingClosed, state: AuctionState) -> AuctionState:
+    return replace(state, status=Status.CLOSED, closed_at=event.at)
+
+
+@_apply.register
+def _(event: BiddingFailed, state: AuctionState) -> AuctionState:
+    return replace(state, status=Status.FAILED, closed_at=event.at)
+
+
+@_apply.register
+def _(event: AuctionEnded, state: AuctionState) -> AuctionState:
+    return replace(state, ended=True, purchaser=event.purchaser)
+
+
+def replay(auction_id: str, events: Iterable[Event]) -> AuctionState:
+    return fold(AuctionState(auction_id=auction_id), events)

@@ -1,0 +1,176 @@
+"""Value types shared by the domain: money, instants, identifiers, auction state.
+
+Money is kept in integer minor units (cents) so that no arithmetic ever goes
+through a float; it is parsed from and formatted to the contract's two-decimal
+strings only at the edges.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from enum import Enum
+from typing import NewType
+
+AuctionId = NewType("AuctionId", str)
+BidderCode = NewType("BidderCode", str)
+
+UTC = timezone.utc
+
+_MONEY = re.compile(r"^(0|[1-9][0-9]{0,14})(?:\.([0-9]{1,2}))?$")
+
+
+class InvalidValue(ValueError):
+    """A value from outside (scenario file, request body) that cannot be read."""
+
+
+def parse_money(text: object, what: str = "amount") -> int:
+    """Read a decimal string such as ``"80000.00"`` into cents; refuse floats and junk."""
+    if not isinstance(text, str):
+        raise InvalidValue(f"{what} must be a decimal string such as \"1000.00\"")
+    match = _MONEY.match(text.strip())
+    if match is None:
+        raise InvalidValue(f"{what} {text!r} is not a non-negative amount with at most two decimals")
+    whole, frac = match.group(1), (match.group(2) or "")
+    return int(whole) * 100 + int(frac.ljust(2, "0") or 0)
+
+
+def format_money(cents: int) -> str:
+    sign = "-" if cents < 0 else ""
+    cents = abs(cents)
+    return f"{sign}{cents // 100}.{cents % 100:02d}"
+
+
+def parse_instant(text: object, what: str = "time") -> datetime:
+    """Read an RFC 3339 instant; an offset is required so that no DST guess is ever made."""
+    if not isinstance(text, str):
+        raise InvalidValue(f"{what} must be an RFC 3339 string with an offset")
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise InvalidValue(f"{what} {text!r} is not an RFC 3339 time") from None
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidValue(f"{what} {text!r} has no UTC offset")
+    return value.astimezone(UTC)
+
+
+def format_instant(value: datetime, tz: object | None = None) -> str:
+    """RFC 3339 with milliseconds when they are not zero; ``tz`` gives the local offset shown."""
+    local = value.astimezone(tz) if tz is not None else value.astimezone(UTC)  # type: ignore[arg-type]
+    if local.microsecond:
+        text = local.isoformat(timespec="milliseconds")
+    else:
+        text = local.isoformat(timespec="seconds")
+    return text
+
+
+class Status(str, Enum):
+    NEW = "new"  # nothing scheduled yet (an empty stream)
+    SCHEDULED = "scheduled"
+    OPEN = "open"
+    CLOSED = "closed"
+    FAILED = "failed"
+
+
+class AssetKind(str, Enum):
+    IMMOVABLE = "immovable"
+    MOVABLE = "movable"
+    REGISTERED_MOVABLE = "registered_movable"
+    RIGHTS = "rights"
+
+
+@dataclass(frozen=True)
+class Terms:
+    """Everything fixed when the auction is scheduled, after the rules derived what the law fixes."""
+
+    country: str
+    title: str
+    asset: AssetKind
+    value: int
+    currency: str
+    starting_price: int
+    increment: int | None
+    opens_at: datetime
+    closes_at: datetime  # the scheduled close, before any extension
+    round: int
+    deposit_required: int
+    deposit_due: datetime | None = None  # last instant a deposit counts (SI), else None
+
+
+@dataclass(frozen=True)
+class Bidder:
+    code: str
+    subject: str  # the identity behind the pseudonym (personal data)
+    deposit: int = 0
+    admitted: bool = False
+    refusal: str | None = None
+
+
+@dataclass(frozen=True)
+class Proxy:
+    bidder_code: str
+    max_amount: int
+    step: int
+
+
+@dataclass(frozen=True)
+class AcceptedBid:
+    bidder_code: str
+    amount: int
+    at: datetime
+    position_in_auction: int  # 1 for the first accepted bid, 2 for the next, ...
+    automatic: bool = False
+
+
+@dataclass(frozen=True)
+class AuctionState:
+    auction_id: str
+    version: int = 0
+    status: Status = Status.NEW
+    terms: Terms | None = None
+    deadline: datetime | None = None  # the deadline in force (after extensions)
+    bidders: tuple[Bidder, ...] = ()
+    proxies: tuple[Proxy, ...] = ()
+    bids: tuple[AcceptedBid, ...] = ()
+    closed_at: datetime | None = None
+    purchaser: str | None = None
+    ended: bool = False  # the bailiff declared the result
+    extensions: int = 0
+    meta: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def best(self) -> AcceptedBid | None:
+        return self.bids[-1] if self.bids else None
+
+    @property
+    def price(self) -> int | None:
+        return self.bids[-1].amount if self.bids else None
+
+    @property
+    def leader(self) -> str | None:
+        return self.bids[-1].bidder_code if self.bids else None
+
+    def bidder(self, code: str) -> Bidder | None:
+        for bidder in self.bidders:
+            if bidder.code == code:
+                return bidder
+        return None
+
+    def bidder_by_subject(self, subject: str) -> Bidder | None:
+        for bidder in self.bidders:
+            if bidder.subject == subject:
+                return bidder
+        return None
+
+
+def ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def percent_of(cents: int, percent: int) -> int:
+    """``percent`` % of an amount, rounded up to the cent so a floor is never undercut."""
+    return ceil_div(cents * percent, 100)
+
+
+ZERO = timedelta(0)

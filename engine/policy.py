@@ -1,0 +1,120 @@
+"""The contract between the engine and a country's rule book.
+
+The engine never imports a country module: it receives an object satisfying
+:class:`AuctionRules` (looked up through the ``auction.rules`` entry point
+group) and asks it the questions the law answers. Everything here is pure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+from zoneinfo import ZoneInfo
+
+from engine.model import AssetKind, AuctionState, Terms
+
+
+@dataclass(frozen=True)
+class LegalRule:
+    """One rule a country object applies, with the text it encodes.
+
+    ``code`` is stable and goes into events (``BG-extension``); ``basis`` cites
+    the law; ``reading`` says which interpretation was chosen where the text is
+    ambiguous (the rule book's AMBIG tags).
+    """
+
+    code: str
+    basis: str
+    reading: str = ""
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What the bailiff asks for; fields left ``None`` are derived by the rules."""
+
+    country: str
+    title: str
+    asset: AssetKind
+    value: int
+    currency: str
+    opens_at: datetime
+    starting_price: int | None = None
+    increment: int | None = None
+    closes_at: datetime | None = None
+    round: int = 1
+
+
+class RuleViolation(ValueError):
+    """A proposed schedule that the country's law does not allow."""
+
+    def __init__(self, code: str, message: str, rule: LegalRule | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.rule = rule
+        self.message = message
+
+    def __str__(self) -> str:
+        if self.rule is not None:
+            return f"{self.message} ({self.rule.code}: {self.rule.basis})"
+        return self.message
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a bid, proxy or admission is refused: a stable snake_case reason and the rule."""
+
+    reason: str
+    rule: LegalRule | None = None
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class Extension:
+    """A new deadline and the rule that moved it there."""
+
+    deadline: datetime
+    rule: LegalRule
+
+
+@runtime_checkable
+class AuctionRules(Protocol):
+    country: str
+    zone: ZoneInfo
+    proxy_allowed: bool
+    version: str  # the "last update" of the sources this rule book follows
+
+    def rules(self) -> tuple[LegalRule, ...]:
+        """Every rule this rule book applies (for documentation and reports)."""
+        ...
+
+    def schedule(self, draft: Draft) -> Terms:
+        """Derive what the law fixes and validate the rest; raise :class:`RuleViolation`."""
+        ...
+
+    def admission(self, terms: Terms, deposit: int, at: datetime) -> Refusal | None:
+        """``None`` when a bidder who has paid ``deposit`` in total by ``at`` may bid."""
+        ...
+
+    def check_bid(self, state: AuctionState, amount: int, at: datetime) -> Refusal | None:
+        """Amount rules only (minimum, steps). The engine has already checked
+        status, deadline and admission."""
+        ...
+
+    def extension_on_bid(self, state: AuctionState, at: datetime) -> Extension | None:
+        """After a bid accepted at ``at`` (``state`` is before the bid), the new
+        deadline if the soft-close rule moves it later, else ``None``."""
+        ...
+
+    def extension_at_deadline(self, state: AuctionState) -> Extension | None:
+        """When the deadline in force is reached: a new deadline (Lithuanian
+        overtime) or ``None`` to end bidding there."""
+        ...
+
+    def hard_stop(self, terms: Terms) -> datetime | None:
+        """The instant no extension may pass (Bulgaria's 48 h), if any."""
+        ...
+
+    def local(self, instant: datetime) -> datetime:
+        """The instant on the country's wall clock."""
+        ...

@@ -1,0 +1,156 @@
+"""Load, decide, append: the one place where the pure core meets the event store.
+
+Each command reads the clock once, decides on the auction's current state and
+appends the resulting events with the version it decided on. If another writer
+got there first (another request, another process), the append fails with
+``ConcurrencyConflict`` and nothing is written; the state is refreshed and the
+command decided again. Bids on one auction are therefore decided strictly one
+after another, whichever process receives them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable, Sequence
+
+from engine import codec
+from engine.clock import Clock
+from engine.commands import Command, ScheduleAuction
+from engine.decider import decide, fold
+from engine.errors import AuctionNotFound
+from engine.events import Event
+from engine.model import AuctionState, Status
+from engine.policy import AuctionRules
+from engine.store.base import ConcurrencyConflict, EventStore, NewEvent, StoredEvent
+
+RulesLookup = Callable[[str], AuctionRules]
+
+STREAM_PREFIX = "auction-"
+MAX_ATTEMPTS = 50
+
+
+def stream_of(auction_id: str) -> str:
+    return STREAM_PREFIX + auction_id
+
+
+def auction_of(stream: str) -> str | None:
+    return stream[len(STREAM_PREFIX):] if stream.startswith(STREAM_PREFIX) else None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: AuctionState  # after the command
+    events: tuple[Event, ...]  # what the command caused (decoded)
+    stored: tuple[StoredEvent, ...]  # the same events as stored, with positions
+    duplicate: bool = False  # a repeated idempotency key: nothing new was recorded
+
+
+def to_new_events(events: Sequence[Event]) -> list[NewEvent]:
+    out = []
+    for event in events:
+        type_name, payload = codec.encode(event)
+        out.append(NewEvent(type=type_name, data=payload, recorded_at=event.at))
+    return out
+
+
+def decode_stored(stored: Sequence[StoredEvent]) -> list[Event]:
+    return [codec.decode(e.type, e.data) for e in stored]
+
+
+class AuctionService:
+    def __init__(self, store: EventStore, rules_for: RulesLookup, clock: Clock, cache_size: int = 10_000) -> None:
+        self.store = store
+        self.rules_for = rules_for
+        self.clock = clock
+        self._cache: OrderedDict[str, AuctionState] = OrderedDict()
+        self._cache_size = cache_size
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    # ------------------------------------------------------------ state
+
+    async def load(self, auction_id: str, refresh: bool = False) -> AuctionState:
+        """The auction's state, from the cache topped up with any newer events."""
+        state = self._cache.get(auction_id)
+        if state is None:
+            state = AuctionState(auction_id=auction_id)
+        stored = await self.store.read_stream(stream_of(auction_id), after_version=state.version)
+        if stored:
+            state = fold(state, decode_stored(stored))
+        self._remember(state)
+        return state
+
+    def cached(self, auction_id: str) -> AuctionState | None:
+        return self._cache.get(auction_id)
+
+    def apply_stored(self, stored: StoredEvent) -> None:
+        """Keep the cache current from an event another process wrote (live feed)."""
+        auction_id = auction_of(stored.stream)
+        if auction_id is None:
+            return
+        state = self._cache.get(auction_id)
+        if state is not None and state.version == stored.version - 1:
+            self._remember(fold(state, [codec.decode(stored.type, stored.data)]))
+        elif state is not None and state.version < stored.version:
+            self._cache.pop(auction_id, None)  # a gap: rebuild from the store next time
+
+    def _remember(self, state: AuctionState) -> None:
+        if state.status is Status.NEW:
+            return
+        self._cache[state.auction_id] = state
+        self._cache.move_to_end(state.auction_id)
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+
+    def rules_of(self, state: AuctionState) -> AuctionRules:
+        if state.terms is None:
+            raise AuctionNotFound(state.auction_id)
+        return self.rules_for(state.terms.country)
+
+    # ------------------------------------------------------------ commands
+
+    async def execute(
+        self, auction_id: str, command: Command, idempotency_key: str | None = None, now: datetime | None = None
+    ) -> Outcome:
+        # One in-process lock per auction avoids pointless conflicts between
+        # requests of this process; other processes are kept out by the
+        # expected-version check of the append.
+        lock = self._locks.setdefault(auction_id, asyncio.Lock())
+        async with lock:
+            return await self._execute(auction_id, command, idempotency_key, now)
+
+    async def _execute(
+        self, auction_id: str, command: Command, idempotency_key: str | None, now: datetime | None
+    ) -> Outcome:
+        stream = stream_of(auction_id)
+        for _ in range(MAX_ATTEMPTS):
+            state = await self.load(auction_id)
+            if isinstance(command, ScheduleAuction):
+                rules = self.rules_for(command.draft.country)
+            else:
+                rules = self.rules_of(state)
+            instant = now if now is not None else self.clock.now()
+            events = decide(state, command, rules, instant)
+            if not events:
+                return Outcome(state=state, events=(), stored=())
+            try:
+                result = await self.store.append(stream, state.version, to_new_events(events), idempotency_key)
+            except ConcurrencyConflict:
+                continue
+            if result.duplicate:
+                fresh = await self.load(auction_id)
+                return Outcome(
+                    state=fresh,
+                    events=tuple(decode_stored(result.events)),
+                    stored=result.events,
+                    duplicate=True,
+                )
+            new_state = fold(state, events)
+            self._remember(new_state)
+            return Outcome(state=new_state, events=tuple(events), stored=result.events)
+        raise ConcurrencyConflict(stream, None, -1)
+
+    async def history(self, auction_id: str) -> list[Event]:
+        return decode_stored(await self.store.read_stream(stream_of(auction_id)))

@@ -1,0 +1,151 @@
+"""The event store contract shared by every adapter.
+
+Events are appended to a stream (one auction = one stream) with an expected
+version; every stored event also gets a global position. Each stored event
+carries a SHA-256 hash over its canonical bytes and the hash of the previous
+event of its stream, so that altering, deleting or reordering events breaks
+the chain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Protocol, Sequence
+
+import orjson
+
+GENESIS_HASH = "0" * 64
+
+
+class StoreError(Exception):
+    """Base of every error an event store raises."""
+
+
+class ConcurrencyConflict(StoreError):
+    """The stream's version was not the one the caller expected; nothing was written."""
+
+    def __init__(self, stream: str, expected: int | None, actual: int) -> None:
+        super().__init__(f"stream {stream!r} is at version {actual}, expected {expected}")
+        self.stream = stream
+        self.expected = expected
+        self.actual = actual
+
+
+class IdempotencyMismatch(StoreError):
+    """An idempotency key was reused for a different stream."""
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    type: str
+    data: dict[str, Any]
+    recorded_at: datetime  # the domain instant (UTC) the event happened at
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    position: int
+    stream: str
+    version: int
+    type: str
+    data: dict[str, Any]
+    recorded_at: datetime
+    prev_hash: str
+    hash: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "position": self.position,
+            "stream": self.stream,
+            "version": self.version,
+            "type": self.type,
+            "recorded_at": format_recorded_at(self.recorded_at),
+            "data": self.data,
+            "prev_hash": self.prev_hash,
+            "hash": self.hash,
+        }
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    stream: str
+    events: tuple[StoredEvent, ...]
+    duplicate: bool = False  # True when an idempotency key was repeated: nothing new was written
+
+    @property
+    def last_version(self) -> int:
+        return self.events[-1].version if self.events else 0
+
+
+@dataclass(frozen=True)
+class AppendRequest:
+    stream: str
+    expected_version: int | None  # None: no check; 0: the stream must not exist yet
+    events: Sequence[NewEvent]
+    idempotency_key: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+def format_recorded_at(value: datetime) -> str:
+    return value.astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+
+def canonical_bytes(stream: str, version: int, type_: str, recorded_at: datetime, data: dict[str, Any]) -> bytes:
+    """The bytes the hash covers: a fixed key order, no insignificant white space."""
+    return orjson.dumps(
+        {
+            "data": data,
+            "recorded_at": format_recorded_at(recorded_at),
+            "stream": stream,
+            "type": type_,
+            "version": version,
+        },
+        option=orjson.OPT_SORT_KEYS,
+    )
+
+
+def chain_hash(prev_hash: str, stream: str, version: int, type_: str, recorded_at: datetime, data: dict[str, Any]) -> str:
+    digest = hashlib.sha256()
+    digest.update(prev_hash.encode("ascii"))
+    digest.update(canonical_bytes(stream, version, type_, recorded_at, data))
+    return digest.hexdigest()
+
+
+class EventStore(Protocol):
+    async def append(
+        self,
+        stream: str,
+        expected_version: int | None,
+        events: Sequence[NewEvent],
+        idempotency_key: str | None = None,
+    ) -> AppendResult:
+        """All-or-nothing append. Raises :class:`ConcurrencyConflict` when the
+        stream is not at ``expected_version``. A repeated ``idempotency_key``
+        on the same stream returns the original result with ``duplicate=True``."""
+        ...
+
+    async def append_batch(self, requests: Sequence[AppendRequest]) -> list[AppendResult | ConcurrencyConflict]:
+        """Group commit: several independent appends in one durable transaction.
+        Each request succeeds or fails on its own (a conflicting one writes nothing
+        and is answered with its :class:`ConcurrencyConflict`); requests on the same
+        stream are applied in the given order."""
+        ...
+
+    async def read_stream(self, stream: str, after_version: int = 0) -> list[StoredEvent]: ...
+
+    async def read_all(self, after: int = 0, limit: int = 1000) -> list[StoredEvent]:
+        """Events with position > ``after`` in position order. Never skips an event
+        that becomes visible later (positions below the returned ones are final)."""
+        ...
+
+    async def head(self) -> int:
+        """The highest position readable by :meth:`read_all` without a gap."""
+        ...
+
+    async def stream_version(self, stream: str) -> int: ...
+
+    async def streams(self) -> list[str]: ...
+
+    async def close(self) -> None: ...
