@@ -95,7 +95,7 @@ class Terms:
     closes_at: datetime  # the scheduled close, before any extension
     round: int
     deposit_required: int
-    deposit_due: datetime | None = None  # last instant a deposit counts (SI), else None
+    deposit_due: datetime | None = None  # exclusive: a deposit recorded at or after it is late (SI)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ composition root calls :func:`load_rules` and hands the object to the core.
 
 from __future__ import annotations
 
+from functools import cache
 from importlib.metadata import EntryPoint, entry_points
 
 from engine.policy import AuctionRules
@@ -32,11 +33,10 @@ class UnknownCountry(LookupError, ValueError):
     def __init__(self, country: object, available: tuple[str, ...]) -> None:
         self.country = country
         self.available = available
-        super().__init__(
-            f"no auction rules for country {country!r}; available: {', '.join(available) or 'none'}"
-        )
+        super().__init__(f"no auction rules for country {country!r}; available: {', '.join(available) or 'none'}")
 
 
+@cache  # scanning installed distributions is slow; the set does not change while running
 def _registered() -> dict[str, EntryPoint]:
     found = {point.name.upper(): point for point in entry_points(group=GROUP)}
     if not found:
@@ -51,11 +51,17 @@ def available_countries() -> tuple[str, ...]:
 
 def load_rules(country: str) -> AuctionRules:
     """The rule book for ``country`` (case-insensitive); :class:`UnknownCountry` if there is none."""
-    points = _registered()
     code = country.strip().upper() if isinstance(country, str) else ""
-    point = points.get(code)
-    if point is None:
-        raise UnknownCountry(country, tuple(sorted(points)))
+    return _load(code) if code in _registered() else _load_or_fail(country)
+
+
+def _load_or_fail(country: object) -> AuctionRules:
+    raise UnknownCountry(country, available_countries())
+
+
+@cache
+def _load(code: str) -> AuctionRules:
+    point = _registered()[code]
     rules = point.load()
     if not isinstance(rules, AuctionRules) or rules.country != code:
         raise TypeError(f"entry point {point.value!r} for {code} is not an AuctionRules object for {code}")

@@ -1,0 +1,182 @@
+"""Bulgaria: electronic judicial auction run by a bailiff on the Ministry of
+Justice platform (Europe/Sofia). Rule book Part A column BG, Part B §1."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from engine.model import UTC, AssetKind, Terms, format_money, percent_of
+from engine.policy import Draft, LegalRule, Refusal, RuleViolation
+from rules.common import (
+    Anchor,
+    CountryRules,
+    SoftClose,
+    TriggerWindow,
+    higher_bid_rule,
+    no_proxy_rule,
+)
+
+SOURCE = "e-Justice portal, 'Judicial auctions - Bulgaria' (last update 05/10/2023)"
+
+CLOSING_TIME = time(17, 0)
+BIDDING_DAYS = 7
+WINDOW = timedelta(minutes=10)
+EXTENSION = timedelta(minutes=10)
+CAP = timedelta(hours=48)
+
+STARTING_PRICE = LegalRule(
+    code="BG-starting-price",
+    basis=(
+        f"{SOURCE}, §1: the opening bid at the judicial sale of immovable property is 80% of its value; "
+        "the starting bid for movables at an oral auction or judicial sale is 85% of their value; items "
+        "valued above BGN 5 000, motor vehicles, ships and aircraft are sold under the procedure for immovables"
+    ),
+    reading=(
+        "AMBIG-BG-11: 80% of the value for immovable and registered_movable assets, 85% for movable "
+        "assets and rights; a starting price is derived when not given and a given one below it is refused. "
+        "The tax-assessment and insurance-value floors are not modelled (the draft carries neither)"
+    ),
+)
+SECOND_SALE = LegalRule(
+    code="BG-second-sale-price",
+    basis=(
+        f"{SOURCE}, §1: a new sale follows the rules of the first one and its starting bid is 90% of the "
+        "starting bid in the first sale"
+    ),
+    reading=(
+        "Round 2's minimum is 90% of the round-1 price derived from the same value (72% of the value for "
+        "immovables, 76.5% for movables), each step rounded up to the cent; no third round is described"
+    ),
+)
+DEPOSIT = LegalRule(
+    code="BG-deposit",
+    basis=f"{SOURCE}, §6: to participate, each bidder pays a deposit equal to 10% of the opening bid",
+    reading=(
+        "10% of the starting price, rounded up to the cent. The creditor exemption stated for the classic "
+        "sale (AMBIG-BG-6) is not applied by these rules"
+    ),
+)
+DURATION = LegalRule(
+    code="BG-duration",
+    basis=(
+        f"{SOURCE}, §6: the electronic judicial auction is open for bidding for 7 days and ends at 17:00 "
+        "on the last day of this period"
+    ),
+    reading=(
+        "AMBIG-BG-4: calendar days with opens_at's local day as day 1, so a close that is not given is "
+        "opens_at's local date + 6 days at 17:00 Europe/Sofia"
+    ),
+)
+CLOSE_TIME = LegalRule(
+    code="BG-close-time",
+    basis=f"{SOURCE}, §6: the auction ends at 17:00 on the last day of the bidding period",
+    reading="A given closes_at must be exactly 17:00:00 on the Europe/Sofia wall clock",
+)
+INCREMENT = LegalRule(
+    code="BG-increment",
+    basis=f"{SOURCE}, §6: bids are made in single increments",
+    reading=(
+        "AMBIG-BG-7 (a): the notice must give the step; the first bid equals the starting price and "
+        "every later bid is exactly the best bid plus one step (no jump bids)"
+    ),
+)
+EXTENSION_RULE = LegalRule(
+    code="BG-extension",
+    basis=(
+        f"{SOURCE}, §6: where a new bid is placed in the last 10 minutes the auction is automatically "
+        "extended by a further 10 minutes; it ends when no bid has been placed in the last 10 minutes"
+    ),
+    reading=(
+        "AMBIG-BG-1 (a) bid-anchored: new deadline = max(deadline, bid time + 10 min); AMBIG-BG-2: an "
+        "accepted bid with deadline - t <= 10 min is in the window"
+    ),
+)
+CAP_RULE = LegalRule(
+    code="BG-cap",
+    basis=f"{SOURCE}, §6: the automatic extension runs for no more than 48 hours",
+    reading=(
+        "AMBIG-BG-3: measured from the scheduled close as 48 elapsed hours (not wall-clock across DST); "
+        "an extension that would pass the cap is truncated to it, and bids at or after the cap are late"
+    ),
+)
+HIGHER_BID = higher_bid_rule("BG")
+PROXY = no_proxy_rule("BG", SOURCE)
+
+
+class BulgarianRules(CountryRules):
+    country = "BG"
+    zone = ZoneInfo("Europe/Sofia")
+    proxy_allowed = False
+    version = "2023-10-05"
+
+    rule_book = (
+        STARTING_PRICE,
+        SECOND_SALE,
+        DEPOSIT,
+        DURATION,
+        CLOSE_TIME,
+        INCREMENT,
+        HIGHER_BID,
+        EXTENSION_RULE,
+        CAP_RULE,
+        PROXY,
+    )
+    starting_rule = STARTING_PRICE
+    deposit_rule = DEPOSIT
+    duration_rule = DURATION
+    increment_rule = INCREMENT
+    higher_bid_rule = HIGHER_BID
+    soft_close = SoftClose(TriggerWindow(WINDOW, inclusive=True), EXTENSION, Anchor.BID, EXTENSION_RULE)
+    cap_rule = CAP_RULE
+    max_round = 2
+
+    def floor(self, draft: Draft) -> tuple[int, LegalRule]:
+        percent = 80 if draft.asset in (AssetKind.IMMOVABLE, AssetKind.REGISTERED_MOVABLE) else 85
+        first = percent_of(draft.value, percent)
+        if draft.round == 1:
+            return first, STARTING_PRICE
+        return percent_of(first, 90), SECOND_SALE
+
+    def increment(self, draft: Draft) -> int:
+        if draft.increment is None:
+            raise RuleViolation(
+                "increment_required",
+                "Bulgarian bids go up in single fixed steps: the increment must be given",
+                INCREMENT,
+            )
+        return draft.increment
+
+    def default_close(self, draft: Draft) -> datetime:
+        last_day = self.local(draft.opens_at).date() + timedelta(days=BIDDING_DAYS - 1)
+        return self.wall_clock(last_day, CLOSING_TIME, DURATION)
+
+    def check_close(self, draft: Draft, closes_at: datetime) -> None:
+        local = self.local(closes_at)
+        if local.time() != CLOSING_TIME:
+            raise RuleViolation(
+                "closes_at_not_allowed",
+                f"closes_at {local.isoformat()} is not 17:00:00 Europe/Sofia",
+                CLOSE_TIME,
+            )
+
+    def deposit_required(self, draft: Draft, starting_price: int) -> int:
+        return percent_of(starting_price, 10)
+
+    def check_step(self, terms: Terms, best: int | None, amount: int) -> Refusal | None:
+        if terms.increment is None:
+            return None
+        expected = terms.starting_price if best is None else best + terms.increment
+        if amount != expected:
+            return Refusal(
+                "bad_increment",
+                INCREMENT,
+                f"the next bid must be exactly {format_money(expected)} {terms.currency}".rstrip(),
+            )
+        return None
+
+    def hard_stop(self, terms: Terms) -> datetime:
+        return terms.closes_at.astimezone(UTC) + CAP  # in UTC, so 48 elapsed hours across DST
+
+
+RULES = BulgarianRules()

@@ -1,0 +1,378 @@
+"""Shared machinery of the country rule books.
+
+Three things live here so that the five country modules only state their law:
+
+* wall-clock time: converting instants to a country's zone and building an
+  instant from a local date and time, refusing local times that a DST change
+  makes non-existent or ambiguous (rule book Part A, E24);
+* soft close: the trigger window (``<=`` or ``<``) and the two anchors
+  (bid-anchored ``max(deadline, t + L)``, deadline-anchored ``deadline + L``);
+* :class:`CountryRules`, a template satisfying :class:`engine.policy.AuctionRules`
+  whose hooks each country overrides.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from enum import Enum
+from typing import ClassVar
+from zoneinfo import ZoneInfo
+
+from engine.model import UTC, AuctionState, Terms, format_money
+from engine.policy import Draft, Extension, LegalRule, Refusal, RuleViolation
+
+ZERO = timedelta(0)
+
+
+# --------------------------------------------------------------------------
+# Wall-clock time
+
+
+class LocalTimeError(ValueError):
+    """A local date and time that does not name exactly one instant."""
+
+    def __init__(self, kind: str, wall: datetime, zone: ZoneInfo) -> None:
+        self.kind = kind  # "nonexistent" (spring-forward gap) or "ambiguous" (autumn fold)
+        self.wall = wall
+        self.zone = zone
+        if kind == "nonexistent":
+            text = f"{wall:%Y-%m-%d %H:%M:%S} does not exist in {zone.key} (the clocks jump over it)"
+        else:
+            text = f"{wall:%Y-%m-%d %H:%M:%S} happens twice in {zone.key} (the clocks go back over it)"
+        super().__init__(text)
+
+
+def require_aware(value: datetime, what: str = "time") -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{what} {value.isoformat()} has no UTC offset")
+    return value
+
+
+def to_local(instant: datetime, zone: ZoneInfo) -> datetime:
+    """The instant on the zone's wall clock (same instant, local offset)."""
+    return require_aware(instant, "instant").astimezone(zone)
+
+
+def local_instant(zone: ZoneInfo, day: date, wall: time) -> datetime:
+    """The UTC instant at which the zone's clocks show ``day`` ``wall``.
+
+    Raises :class:`LocalTimeError` when the clocks skip that time or show it
+    twice: the rule book refuses to guess (Part A, E24).
+    """
+    naive = datetime.combine(day, wall.replace(tzinfo=None, fold=0))
+    earlier = naive.replace(tzinfo=zone, fold=0)
+    later = naive.replace(tzinfo=zone, fold=1)
+    if earlier.utcoffset() != later.utcoffset():
+        # zoneinfo gives the two folds different offsets both in a gap and in
+        # a fold; only a time that really exists survives the round trip.
+        round_trip = earlier.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+        kind = "ambiguous" if round_trip == naive else "nonexistent"
+        raise LocalTimeError(kind, naive, zone)
+    return earlier.astimezone(UTC)
+
+
+def local_midnight(zone: ZoneInfo, day: date) -> datetime:
+    """The instant ``day`` begins on the zone's wall clock (UTC)."""
+    return local_instant(zone, day, time(0))
+
+
+# --------------------------------------------------------------------------
+# Soft close
+
+
+@dataclass(frozen=True)
+class TriggerWindow:
+    """The last stretch before the deadline in which an accepted bid extends.
+
+    ``inclusive`` decides the edge: ``deadline - t <= length`` (Bulgaria,
+    Croatia, Slovenia) or ``deadline - t < length`` (Sweden's "less than").
+    A bid at or after the deadline is never inside: it is late (Part A).
+    """
+
+    length: timedelta
+    inclusive: bool
+
+    def contains(self, deadline: datetime, at: datetime) -> bool:
+        # Subtract in UTC: two datetimes sharing one ZoneInfo subtract as wall clocks.
+        remaining = deadline.astimezone(UTC) - at.astimezone(UTC)
+        if remaining <= ZERO:
+            return False
+        return remaining <= self.length if self.inclusive else remaining < self.length
+
+
+class Anchor(str, Enum):
+    BID = "bid"  # new deadline = max(deadline, t + L)
+    DEADLINE = "deadline"  # new deadline = deadline + L
+
+
+# Durations are added in UTC so that they are elapsed time even when the
+# caller passes local datetimes (a ZoneInfo datetime adds wall-clock time).
+
+
+def bid_anchored(deadline: datetime, at: datetime, length: timedelta) -> datetime:
+    return max(deadline.astimezone(UTC), at.astimezone(UTC) + length)
+
+
+def deadline_anchored(deadline: datetime, length: timedelta) -> datetime:
+    return deadline.astimezone(UTC) + length
+
+
+def extension_if_later(current: datetime, new: datetime, rule: LegalRule) -> Extension | None:
+    """An :class:`Extension` only when the deadline actually moves later."""
+    return Extension(new, rule) if new > current else None
+
+
+@dataclass(frozen=True)
+class SoftClose:
+    """A pre-close window rule: an accepted bid inside ``window`` moves the
+    deadline by ``length`` from the bid time or from the deadline."""
+
+    window: TriggerWindow
+    length: timedelta
+    anchor: Anchor
+    rule: LegalRule
+
+    def triggers(self, deadline: datetime, at: datetime) -> bool:
+        return self.window.contains(deadline, at)
+
+    def new_deadline(self, deadline: datetime, at: datetime) -> datetime:
+        if self.anchor is Anchor.BID:
+            return bid_anchored(deadline, at, self.length)
+        return deadline_anchored(deadline, self.length)
+
+
+# --------------------------------------------------------------------------
+# Shared legal rules
+
+
+def higher_bid_rule(country: str) -> LegalRule:
+    return LegalRule(
+        code=f"{country}-higher-bid",
+        basis=(
+            "e-Justice portal, 'Judicial auctions' glossary: a counter bid is a new, higher bid, "
+            "and the award goes to whoever offers the highest price when the auction ends"
+        ),
+        reading=(
+            "Rule book Part A: a bid must exceed the current best bid; an equal or lower bid "
+            "is refused as bid_too_low (there is no 'valid but not leading' bid)"
+        ),
+    )
+
+
+def no_proxy_rule(country: str, source: str) -> LegalRule:
+    return LegalRule(
+        code=f"{country}-proxy",
+        basis=f"{source} describes no automatic (proxy) bidding",
+        reading="Rule book Part A: automatic bidding is refused with proxy_not_allowed",
+    )
+
+
+# --------------------------------------------------------------------------
+# The template
+
+
+def _money(cents: int, currency: str) -> str:
+    return f"{format_money(cents)} {currency}".rstrip()
+
+
+class CountryRules:
+    """A country's rule book; satisfies :class:`engine.policy.AuctionRules`.
+
+    The template runs the steps every country shares (validation of the
+    draft, the general bid rules of Part A, admission, soft close, capping);
+    a country module sets the class attributes and overrides the hooks
+    ``floor``, ``default_close``, ``check_close``, ``deposit_required``,
+    ``deposit_due`` and ``check_step`` where its law says something.
+    """
+
+    country: str
+    zone: ZoneInfo
+    proxy_allowed: bool = False
+    version: str  # "last update" of the country's e-Justice page this book follows
+
+    rule_book: ClassVar[tuple[LegalRule, ...]]
+    starting_rule: ClassVar[LegalRule]
+    deposit_rule: ClassVar[LegalRule]
+    duration_rule: ClassVar[LegalRule]
+    increment_rule: ClassVar[LegalRule]
+    higher_bid_rule: ClassVar[LegalRule]
+    deposit_deadline_rule: ClassVar[LegalRule | None] = None
+    soft_close: ClassVar[SoftClose | None] = None
+    cap_rule: ClassVar[LegalRule | None] = None
+
+    max_round: ClassVar[int | None] = None  # rounds the law describes (None: any)
+    value_based: ClassVar[bool] = True  # prices derive from the value, which must be positive
+
+    # -- AuctionRules ------------------------------------------------------
+
+    def rules(self) -> tuple[LegalRule, ...]:
+        return self.rule_book
+
+    def local(self, instant: datetime) -> datetime:
+        return to_local(instant, self.zone)
+
+    def schedule(self, draft: Draft) -> Terms:
+        self._check_draft(draft)
+        opens_at = draft.opens_at.astimezone(UTC)
+        starting = self.starting_price(draft)
+        closes_at = draft.closes_at.astimezone(UTC) if draft.closes_at is not None else self.default_close(draft)
+        if closes_at <= opens_at:
+            raise RuleViolation(
+                "closes_at_not_after_opens_at",
+                f"closes_at {closes_at.isoformat()} is not after opens_at {opens_at.isoformat()}",
+                self.duration_rule,
+            )
+        self.check_close(draft, closes_at)
+        return Terms(
+            country=self.country,
+            title=draft.title,
+            asset=draft.asset,
+            value=draft.value,
+            currency=draft.currency,
+            starting_price=starting,
+            increment=self.increment(draft),
+            opens_at=opens_at,
+            closes_at=closes_at,
+            round=draft.round,
+            deposit_required=self.deposit_required(draft, starting),
+            deposit_due=self.deposit_due(draft),
+        )
+
+    def admission(self, terms: Terms, deposit: int, at: datetime) -> Refusal | None:
+        if terms.deposit_due is not None and at >= terms.deposit_due:
+            # Late first: once the deadline has passed no further payment can help.
+            return Refusal(
+                "deposit_late",
+                self.deposit_deadline_rule or self.deposit_rule,
+                f"deposits count only when credited before {self.local(terms.deposit_due).isoformat()}",
+            )
+        if deposit < terms.deposit_required:
+            return Refusal(
+                "deposit_short",
+                self.deposit_rule,
+                f"deposit {_money(deposit, terms.currency)} is short of the required "
+                f"{_money(terms.deposit_required, terms.currency)}",
+            )
+        return None
+
+    def check_bid(self, state: AuctionState, amount: int, at: datetime) -> Refusal | None:
+        terms = state.terms
+        if terms is None:
+            return Refusal("auction_not_open", None, "the auction is not scheduled")
+        best = state.price
+        if best is not None:
+            if amount <= best:
+                return Refusal(
+                    "bid_too_low",
+                    self.higher_bid_rule,
+                    f"{_money(amount, terms.currency)} does not exceed the best bid {_money(best, terms.currency)}",
+                )
+        elif amount <= 0 or amount < terms.starting_price:
+            return Refusal(
+                "bid_too_low",
+                self.starting_rule,
+                f"the first bid must reach the starting price {_money(terms.starting_price, terms.currency)}"
+                + (" and be positive" if terms.starting_price == 0 else ""),
+            )
+        return self.check_step(terms, best, amount)
+
+    def extension_on_bid(self, state: AuctionState, at: datetime) -> Extension | None:
+        soft_close = self.soft_close
+        deadline, terms = state.deadline, state.terms
+        if soft_close is None or deadline is None or terms is None:
+            return None
+        if not soft_close.triggers(deadline, at):
+            return None
+        new, rule = soft_close.new_deadline(deadline, at), soft_close.rule
+        stop = self.hard_stop(terms)
+        if stop is not None and new > stop:
+            new, rule = stop, self.cap_rule or rule  # truncated to the cap (AMBIG-BG-3)
+        return extension_if_later(deadline, new, rule)
+
+    def extension_at_deadline(self, state: AuctionState) -> Extension | None:
+        return None
+
+    def hard_stop(self, terms: Terms) -> datetime | None:
+        return None
+
+    # -- hooks ------------------------------------------------------------
+
+    def floor(self, draft: Draft) -> tuple[int, LegalRule] | None:
+        """The lowest starting price the law allows and the rule saying so (None: no floor)."""
+        return None
+
+    def starting_price(self, draft: Draft) -> int:
+        floor = self.floor(draft)
+        if draft.starting_price is None:
+            return 0 if floor is None else floor[0]
+        if floor is not None and draft.starting_price < floor[0]:
+            amount, rule = floor
+            raise RuleViolation(
+                "starting_price_too_low",
+                f"starting price {_money(draft.starting_price, draft.currency)} is below the legal minimum "
+                f"{_money(amount, draft.currency)} for a round-{draft.round} sale of {draft.asset.value} property",
+                rule,
+            )
+        return draft.starting_price
+
+    def increment(self, draft: Draft) -> int | None:
+        return draft.increment
+
+    def default_close(self, draft: Draft) -> datetime:
+        raise RuleViolation(
+            "closes_at_required",
+            f"{self.country} law leaves the end of bidding to the order or notice: closes_at must be given",
+            self.duration_rule,
+        )
+
+    def check_close(self, draft: Draft, closes_at: datetime) -> None:
+        return None
+
+    def deposit_required(self, draft: Draft, starting_price: int) -> int:
+        return 0
+
+    def deposit_due(self, draft: Draft) -> datetime | None:
+        return None
+
+    def check_step(self, terms: Terms, best: int | None, amount: int) -> Refusal | None:
+        """Step rules beyond "higher than the best"; free by default."""
+        return None
+
+    # -- helpers for country modules --------------------------------------
+
+    def wall_clock(self, day: date, wall: time, rule: LegalRule) -> datetime:
+        """``local_instant`` in this country's zone, as a :class:`RuleViolation` when it fails."""
+        try:
+            return local_instant(self.zone, day, wall)
+        except LocalTimeError as error:
+            raise RuleViolation(
+                f"local_time_{error.kind}",
+                f"the derived close {error}; give closes_at with an explicit offset",
+                rule,
+            ) from error
+
+    def _check_draft(self, draft: Draft) -> None:
+        if draft.country.upper() != self.country:
+            raise RuleViolation("wrong_country", f"a {draft.country} draft given to the {self.country} rules")
+        for what, value in (("opens_at", draft.opens_at), ("closes_at", draft.closes_at)):
+            if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+                raise RuleViolation(
+                    "time_without_offset", f"{what} {value.isoformat()} has no UTC offset", self.duration_rule
+                )
+        if draft.round < 1:
+            raise RuleViolation("round_invalid", "the round is counted from 1", self.starting_rule)
+        if self.max_round is not None and draft.round > self.max_round:
+            raise RuleViolation(
+                "round_not_provided",
+                f"{self.country} law describes rounds 1 to {self.max_round}, not round {draft.round}",
+                self.starting_rule,
+            )
+        if draft.value < 0 or (self.value_based and draft.value == 0):
+            raise RuleViolation(
+                "value_invalid", "the value must be a positive amount: prices derive from it", self.starting_rule
+            )
+        if draft.starting_price is not None and draft.starting_price < 0:
+            raise RuleViolation("starting_price_invalid", "the starting price cannot be negative", self.starting_rule)
+        if draft.increment is not None and draft.increment <= 0:
+            raise RuleViolation("increment_invalid", "an increment must be a positive amount", self.increment_rule)

@@ -1,0 +1,152 @@
+"""Croatia: online judicial auction run by FINA for the court (Europe/Zagreb).
+Rule book Part A column HR, Part B §2."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from engine.model import AssetKind, percent_of
+from engine.policy import Draft, LegalRule, RuleViolation
+from rules.calendar import is_working_day, nth_working_day
+from rules.common import (
+    Anchor,
+    CountryRules,
+    SoftClose,
+    TriggerWindow,
+    higher_bid_rule,
+    no_proxy_rule,
+)
+
+SOURCE = "e-Justice portal, 'Judicial auctions - Croatia' (last update 12/05/2023)"
+ACT = "Enforcement Act (Ovršni zakon, NN 112/12, 25/13, 93/14, 55/16, 73/17; EA)"
+
+WORKING_DAYS = 10
+EARLIEST_CLOSE = time(9, 0)
+LATEST_CLOSE = time(15, 0)
+WINDOW = timedelta(minutes=10)
+EXTENSION = timedelta(minutes=10)
+MOVABLES = (AssetKind.MOVABLE, AssetKind.REGISTERED_MOVABLE)
+
+STARTING_PRICE = LegalRule(
+    code="HR-starting-price",
+    basis=(
+        f"{ACT} Art. 102(1) and (2): at the first online judicial auction real estate may not be sold below "
+        "four fifths of its established value, at the second below three fifths; movables may not be sold "
+        f"below one half of their estimated value, and are auctioned online under Art. 149(7) ({SOURCE}, §1, §3)"
+    ),
+    reading=(
+        "AMBIG-HR-7: the court's guide price must reach the round's minimum and is derived as that minimum "
+        "when not given. AMBIG-HR-8: movable and registered_movable assets use the one-half floor in every "
+        "round; immovables and rights use 80% (round 1) and 60% (round 2); a third round is not described"
+    ),
+)
+DEPOSIT = LegalRule(
+    code="HR-deposit",
+    basis=(
+        f"{ACT} Art. 99(1): only persons who have lodged a security deposit may bid; the amount, 10% of "
+        "the established value, is outside knowledge (Art. 99, not in the sources)"
+    ),
+    reading="10% of the value, rounded up to the cent, in both rounds (AMBIG-HR-9: the sources give no amount)",
+)
+DURATION = LegalRule(
+    code="HR-duration",
+    basis=(
+        f"{SOURCE}, §6: bids are collected over 10 working days, electronically 0-24 h on working and "
+        f"non-working days; the auction closes at the time set in the call ({ACT} Art. 97(1), Art. 103(1))"
+    ),
+    reading=(
+        "AMBIG-HR-1 (a): opens_at's local day is day 1 when it is a working day; a close that is not given "
+        "falls on working day 10 at opens_at's Europe/Zagreb wall-clock time (and must then meet HR-close-window)"
+    ),
+)
+CLOSE_WINDOW = LegalRule(
+    code="HR-close-window",
+    basis=(
+        f"{SOURCE}, §6: the time limit for the collection of bids is set between 9 and 15 hours on working days "
+        f"({ACT} Art. 103(1))"
+    ),
+    reading=(
+        "AMBIG-HR-2: the scheduled close must lie in 09:00:00-15:00:00 Europe/Zagreb inclusive on a working day; "
+        "extensions may run past 15:00"
+    ),
+)
+INCREMENT = LegalRule(
+    code="HR-increment",
+    basis=f"{SOURCE}: the sources set no bidding step; the guide price is where bidding commences",
+    reading="AMBIG-HR-9: free increments; any amount above the best bid, the first at least the starting price",
+)
+EXTENSION_RULE = LegalRule(
+    code="HR-extension",
+    basis=(
+        f"{SOURCE}, §6: if the most advantageous valid bid is given in the last 10 minutes before the closing "
+        "time in the call, bidding is extended by 10 minutes from each last most advantageous valid bid until "
+        "10 minutes have elapsed since it"
+    ),
+    reading=(
+        "Bid-anchored (explicit in the text), no cap: new deadline = max(deadline, bid time + 10 min) for an "
+        "accepted bid with deadline - t <= 10 min (AMBIG-HR-4); under Part A every accepted bid is a new best "
+        "(AMBIG-HR-3 overridden)"
+    ),
+)
+HIGHER_BID = higher_bid_rule("HR")
+PROXY = no_proxy_rule("HR", SOURCE)
+
+
+class CroatianRules(CountryRules):
+    country = "HR"
+    zone = ZoneInfo("Europe/Zagreb")
+    proxy_allowed = False
+    version = "2023-05-12"
+
+    rule_book = (
+        STARTING_PRICE,
+        DEPOSIT,
+        DURATION,
+        CLOSE_WINDOW,
+        INCREMENT,
+        HIGHER_BID,
+        EXTENSION_RULE,
+        PROXY,
+    )
+    starting_rule = STARTING_PRICE
+    deposit_rule = DEPOSIT
+    duration_rule = DURATION
+    increment_rule = INCREMENT
+    higher_bid_rule = HIGHER_BID
+    soft_close = SoftClose(TriggerWindow(WINDOW, inclusive=True), EXTENSION, Anchor.BID, EXTENSION_RULE)
+    max_round = 2
+
+    def floor(self, draft: Draft) -> tuple[int, LegalRule]:
+        if draft.asset in MOVABLES:
+            percent = 50
+        else:
+            percent = 80 if draft.round == 1 else 60
+        return percent_of(draft.value, percent), STARTING_PRICE
+
+    def default_close(self, draft: Draft) -> datetime:
+        opens = self.local(draft.opens_at)
+        last_day = nth_working_day(self.country, opens.date(), WORKING_DAYS)
+        return self.wall_clock(last_day, opens.time(), DURATION)
+
+    def check_close(self, draft: Draft, closes_at: datetime) -> None:
+        local = self.local(closes_at)
+        if not is_working_day(self.country, local.date()):
+            raise RuleViolation(
+                "closes_at_not_allowed",
+                f"closes_at {local.isoformat()} is not on a Croatian working day",
+                CLOSE_WINDOW,
+            )
+        if not EARLIEST_CLOSE <= local.time() <= LATEST_CLOSE:
+            raise RuleViolation(
+                "closes_at_not_allowed",
+                f"closes_at {local.isoformat()} is not between 09:00 and 15:00 Europe/Zagreb"
+                + ("" if draft.closes_at is not None else "; give closes_at explicitly"),
+                CLOSE_WINDOW,
+            )
+
+    def deposit_required(self, draft: Draft, starting_price: int) -> int:
+        return percent_of(draft.value, 10)
+
+
+RULES = CroatianRules()
