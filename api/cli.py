@@ -110,6 +110,37 @@ def export(database_url: str | None, auction_id: str | None) -> None:
         _fail(str(exc).strip("'\""))
 
 
+@cli.command("verify-receipt")
+@click.argument("receipt", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--public-key", default=None, help="The server's published key (base64url or PEM file path).")
+def verify_receipt_command(receipt: str, public_key: str | None) -> None:
+    """Check a signed bid receipt (the JSON answer to an accepted bid) offline."""
+    from pathlib import Path
+
+    from api.receipts import ReceiptError, verify_receipt
+
+    try:
+        with click.open_file(receipt, "rb") as handle:
+            data = orjson.loads(handle.read())
+    except FileNotFoundError:
+        _fail(f"{receipt}: no such file")
+    except orjson.JSONDecodeError as exc:
+        _fail(f"{receipt}: not valid JSON ({exc})")
+    if not isinstance(data, dict):
+        _fail(f"{receipt}: a receipt is a JSON object")
+    key = public_key
+    if key and Path(key).is_file():
+        key = Path(key).read_text()
+    try:
+        verify_receipt(data, key)
+    except ReceiptError as exc:
+        _fail(f"{receipt}: receipt NOT valid: {exc}", 1)
+    click.echo(
+        f"receipt valid: auction {data['auction']}, {data['bidder_code']} bid {data['amount']} "
+        f"at position {data['position']}, received {data['received_at']}"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         cli.main(args=argv, prog_name="auction", standalone_mode=False)
