@@ -1,0 +1,114 @@
+"""An event store in process memory, for tests and simulations.
+
+It keeps the same rules as the database adapters (versions, idempotency, hash
+chains, JSON round trip of the data) so that code tested against it behaves
+the same on SQLite or PostgreSQL. Appends run without an ``await`` between
+reading the state and writing it, so they are atomic on the event loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+import orjson
+
+from engine.store.base import (
+    AppendRequest,
+    AppendResult,
+    ConcurrencyConflict,
+    NewEvent,
+    StoredEvent,
+    StoreError,
+)
+from engine.store.planning import (
+    EMPTY_TIP,
+    KeyRecord,
+    PreparedRequest,
+    Row,
+    Tip,
+    answers,
+    duplicates_of,
+    keys_of,
+    plan,
+    prepare_all,
+    single,
+    streams_of,
+)
+
+
+class MemoryEventStore:
+    def __init__(self) -> None:
+        self._rows: list[Row] = []  # position p is at index p - 1
+        self._streams: dict[str, list[Row]] = {}
+        self._keys: dict[tuple[str, str], KeyRecord] = {}
+        self._closed = False
+
+    async def append(
+        self,
+        stream: str,
+        expected_version: int | None,
+        events: Sequence[NewEvent],
+        idempotency_key: str | None = None,
+    ) -> AppendResult:
+        return single(self._write(prepare_all([AppendRequest(stream, expected_version, events, idempotency_key)]))[0])
+
+    async def append_batch(self, requests: Sequence[AppendRequest]) -> list[AppendResult | ConcurrencyConflict]:
+        return self._write(prepare_all(requests))
+
+    def _write(self, requests: list[PreparedRequest]) -> list[AppendResult | ConcurrencyConflict]:
+        self._check_open()
+        tips = {stream: self._tip(stream) for stream in streams_of(requests)}
+        known = {key: self._keys[key] for key in keys_of(requests) if key in self._keys}
+        decided = plan(requests, len(self._rows), tips, known)
+        for row in decided.rows:
+            self._rows.append(row)
+            self._streams.setdefault(row.event.stream, []).append(row)
+        for record in decided.keys:
+            self._keys[record.stream, record.key] = record
+        originals = {
+            (r.stream, r.key): self._read(self._streams.get(r.stream, [])[r.first_version - 1 : r.last_version])
+            for r in duplicates_of(decided)
+        }
+        return answers(decided, requests, originals)
+
+    def _tip(self, stream: str) -> Tip:
+        rows = self._streams.get(stream)
+        if not rows:
+            return EMPTY_TIP
+        return Tip(rows[-1].event.version, rows[-1].event.hash)
+
+    @staticmethod
+    def _read(rows: Sequence[Row]) -> list[StoredEvent]:
+        # Fresh data on every read, as from a database: a caller mutating what it got changes nothing here.
+        return [replace(row.event, data=orjson.loads(row.data_json)) for row in rows]
+
+    async def read_stream(self, stream: str, after_version: int = 0) -> list[StoredEvent]:
+        self._check_open()
+        return self._read(self._streams.get(stream, [])[max(after_version, 0) :])
+
+    async def read_all(self, after: int = 0, limit: int = 1000) -> list[StoredEvent]:
+        self._check_open()
+        if limit < 0:
+            raise ValueError("limit must be >= 0")
+        start = max(after, 0)
+        return self._read(self._rows[start : start + limit])
+
+    async def head(self) -> int:
+        self._check_open()
+        return len(self._rows)
+
+    async def stream_version(self, stream: str) -> int:
+        self._check_open()
+        return self._tip(stream).version
+
+    async def streams(self) -> list[str]:
+        self._check_open()
+        return list(self._streams)
+
+    async def close(self) -> None:
+        self._closed = True
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError("the store is closed")

@@ -1,0 +1,1 @@
+"""Numbered SQL migrations, one directory per backend; applied by ``engine.store.migrate``."""
