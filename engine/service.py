@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Callable, Sequence
 
@@ -21,10 +21,11 @@ from engine.clock import Clock
 from engine.commands import Command, ScheduleAuction
 from engine.decider import decide, fold
 from engine.errors import AuctionNotFound
-from engine.events import Event
+from engine.events import BidderRegistered, Event
 from engine.model import AuctionState, Status
 from engine.policy import AuctionRules
 from engine.store.base import ConcurrencyConflict, EventStore, NewEvent, StoredEvent
+from engine.vault import SubjectVault, is_sealed
 
 RulesLookup = Callable[[str], AuctionRules]
 
@@ -57,12 +58,43 @@ def to_new_events(events: Sequence[Event]) -> list[NewEvent]:
 
 
 def decode_stored(stored: Sequence[StoredEvent]) -> list[Event]:
+    """Decode without opening sealed identities (``BidderRegistered.subject`` stays sealed)."""
     return [codec.decode(e.type, e.data) for e in stored]
 
 
+async def seal_events(events: Sequence[Event], vault: SubjectVault) -> list[NewEvent]:
+    """Encode for the store, sealing every identity with its owner's key."""
+    out = to_new_events(events)
+    for index, event in enumerate(events):
+        if isinstance(event, BidderRegistered):
+            data = dict(out[index].data)
+            data["subject"] = await vault.seal(event.subject)
+            out[index] = NewEvent(type=out[index].type, data=data, recorded_at=out[index].recorded_at)
+    return out
+
+
+async def open_events(stored: Sequence[StoredEvent], vault: SubjectVault) -> list[Event]:
+    """Decode and open sealed identities; an erased identity comes back as ``None``."""
+    events = decode_stored(stored)
+    sealed = [(i, e) for i, e in enumerate(events) if isinstance(e, BidderRegistered) and is_sealed(e.subject)]
+    if sealed:
+        opened = await vault.open_many([e.subject for _, e in sealed])  # type: ignore[misc]
+        for (index, event), subject in zip(sealed, opened):
+            events[index] = replace(event, subject=subject)  # type: ignore[arg-type]
+    return events
+
+
 class AuctionService:
-    def __init__(self, store: EventStore, rules_for: RulesLookup, clock: Clock, cache_size: int = 10_000) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        rules_for: RulesLookup,
+        clock: Clock,
+        cache_size: int = 10_000,
+        vault: SubjectVault | None = None,
+    ) -> None:
         self.store = store
+        self.vault = vault if vault is not None else SubjectVault(store)
         self.rules_for = rules_for
         self.clock = clock
         self._cache: OrderedDict[str, AuctionState] = OrderedDict()
@@ -78,21 +110,24 @@ class AuctionService:
             state = AuctionState(auction_id=auction_id)
         stored = await self.store.read_stream(stream_of(auction_id), after_version=state.version)
         if stored:
-            state = fold(state, decode_stored(stored))
+            state = fold(state, await self.decode(stored))
         self._remember(state)
         return state
 
     def cached(self, auction_id: str) -> AuctionState | None:
         return self._cache.get(auction_id)
 
-    def apply_stored(self, stored: StoredEvent) -> None:
+    async def decode(self, stored: Sequence[StoredEvent]) -> list[Event]:
+        return await open_events(stored, self.vault)
+
+    async def apply_stored(self, stored: StoredEvent) -> None:
         """Keep the cache current from an event another process wrote (live feed)."""
         auction_id = auction_of(stored.stream)
         if auction_id is None:
             return
         state = self._cache.get(auction_id)
         if state is not None and state.version == stored.version - 1:
-            self._remember(fold(state, [codec.decode(stored.type, stored.data)]))
+            self._remember(fold(state, await self.decode([stored])))
         elif state is not None and state.version < stored.version:
             self._cache.pop(auction_id, None)  # a gap: rebuild from the store next time
 
@@ -136,14 +171,16 @@ class AuctionService:
             if not events:
                 return Outcome(state=state, events=(), stored=())
             try:
-                result = await self.store.append(stream, state.version, to_new_events(events), idempotency_key)
+                result = await self.store.append(
+                    stream, state.version, await seal_events(events, self.vault), idempotency_key
+                )
             except ConcurrencyConflict:
                 continue
             if result.duplicate:
                 fresh = await self.load(auction_id)
                 return Outcome(
                     state=fresh,
-                    events=tuple(decode_stored(result.events)),
+                    events=tuple(await self.decode(result.events)),
                     stored=result.events,
                     duplicate=True,
                 )
@@ -153,4 +190,4 @@ class AuctionService:
         raise ConcurrencyConflict(stream, None, -1)
 
     async def history(self, auction_id: str) -> list[Event]:
-        return decode_stored(await self.store.read_stream(stream_of(auction_id)))
+        return await self.decode(await self.store.read_stream(stream_of(auction_id)))

@@ -149,3 +149,17 @@ class EventStore(Protocol):
     async def streams(self) -> list[str]: ...
 
     async def close(self) -> None: ...
+
+    # Keys for identities kept outside the log (crypto-shredding, engine.vault).
+
+    async def keep_subject_key(self, owner: str, key_id: str, key: bytes) -> tuple[str, bytes]:
+        """Store ``key`` for ``owner`` unless the owner has one; return the owner's (key_id, key)."""
+        ...
+
+    async def subject_keys(self, key_ids: Sequence[str]) -> dict[str, bytes]:
+        """The keys still held for ``key_ids`` (erased ones are absent)."""
+        ...
+
+    async def erase_subject_key(self, owner: str) -> int:
+        """Delete the owner's key for good; returns how many keys were erased (0 or 1)."""
+        ...

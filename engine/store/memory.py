@@ -42,6 +42,7 @@ class MemoryEventStore:
         self._rows: list[Row] = []  # position p is at index p - 1
         self._streams: dict[str, list[Row]] = {}
         self._keys: dict[tuple[str, str], KeyRecord] = {}
+        self._subject_keys: dict[str, tuple[str, bytes]] = {}  # owner -> (key_id, key)
         self._closed = False
 
     async def append(
@@ -108,6 +109,19 @@ class MemoryEventStore:
 
     async def close(self) -> None:
         self._closed = True
+
+    async def keep_subject_key(self, owner: str, key_id: str, key: bytes) -> tuple[str, bytes]:
+        self._check_open()
+        return self._subject_keys.setdefault(owner, (key_id, bytes(key)))
+
+    async def subject_keys(self, key_ids: Sequence[str]) -> dict[str, bytes]:
+        self._check_open()
+        wanted = set(key_ids)
+        return {key_id: key for key_id, key in self._subject_keys.values() if key_id in wanted}
+
+    async def erase_subject_key(self, owner: str) -> int:
+        self._check_open()
+        return 1 if self._subject_keys.pop(owner, None) is not None else 0
 
     def _check_open(self) -> None:
         if self._closed:

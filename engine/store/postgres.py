@@ -171,6 +171,27 @@ class PostgresEventStore:
         rows = await self._pool.fetch("SELECT stream FROM events WHERE version = 1 ORDER BY position")
         return [r["stream"] for r in rows]
 
+    async def keep_subject_key(self, owner: str, key_id: str, key: bytes) -> tuple[str, bytes]:
+        row = await self._pool.fetchrow(
+            "WITH added AS (INSERT INTO subject_keys (key_id, owner, key) VALUES ($1, $2, $3)"
+            " ON CONFLICT (owner) DO NOTHING RETURNING key_id, key)"
+            " SELECT key_id, key FROM added UNION ALL SELECT key_id, key FROM subject_keys WHERE owner = $2 LIMIT 1",
+            key_id,
+            owner,
+            key,
+        )
+        return str(row["key_id"]), bytes(row["key"])
+
+    async def subject_keys(self, key_ids: Sequence[str]) -> dict[str, bytes]:
+        if not key_ids:
+            return {}
+        rows = await self._pool.fetch("SELECT key_id, key FROM subject_keys WHERE key_id = ANY($1::text[])", list(key_ids))
+        return {str(r["key_id"]): bytes(r["key"]) for r in rows}
+
+    async def erase_subject_key(self, owner: str) -> int:
+        status = await self._pool.execute("DELETE FROM subject_keys WHERE owner = $1", owner)
+        return int(status.split()[-1])
+
     async def close(self) -> None:
         await self._pool.close()
 

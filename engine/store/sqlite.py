@@ -188,6 +188,35 @@ class SqliteEventStore:
 
         return await self._run(read)
 
+    async def keep_subject_key(self, owner: str, key_id: str, key: bytes) -> tuple[str, bytes]:
+        def keep(c: sqlite3.Connection) -> tuple[str, bytes]:
+            c.execute(
+                "INSERT INTO subject_keys (key_id, owner, key, created_at) VALUES (?, ?, ?, datetime('now'))"
+                " ON CONFLICT (owner) DO NOTHING",
+                (key_id, owner, key),
+            )
+            row = c.execute("SELECT key_id, key FROM subject_keys WHERE owner = ?", (owner,)).fetchone()
+            return str(row[0]), bytes(row[1])
+
+        return await self._run(keep)
+
+    async def subject_keys(self, key_ids: Sequence[str]) -> dict[str, bytes]:
+        ids = list(dict.fromkeys(key_ids))
+
+        def read(c: sqlite3.Connection) -> dict[str, bytes]:
+            found: dict[str, bytes] = {}
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                for key_id, key in c.execute(f"SELECT key_id, key FROM subject_keys WHERE key_id IN ({marks})", chunk):
+                    found[str(key_id)] = bytes(key)
+            return found
+
+        return await self._run(read) if ids else {}
+
+    async def erase_subject_key(self, owner: str) -> int:
+        return await self._run(lambda c: c.execute("DELETE FROM subject_keys WHERE owner = ?", (owner,)).rowcount)
+
     async def close(self) -> None:
         if self._closed:
             return

@@ -21,7 +21,7 @@ from engine.decider import replay
 from engine.errors import DomainError
 from engine.events import BidAccepted, BidderRegistered, BidRejected
 from engine.model import Status
-from engine.service import AuctionService, decode_stored, stream_of
+from engine.service import AuctionService, decode_stored, open_events, stream_of
 from engine.store.chain import verify_chain
 from engine.store.memory import MemoryEventStore
 from rules import load_rules
@@ -132,7 +132,7 @@ class ServiceMachine(RuleBasedStateMachine):
     def the_kept_state_is_the_replayed_log(self) -> None:
         stored = self.run(self.store.read_stream(stream_of(AUCTION)))
         verify_chain(stored)
-        rebuilt = replay(AUCTION, decode_stored(stored))
+        rebuilt = replay(AUCTION, self.run(open_events(stored, self.service.vault)))
         assert rebuilt == self.state()
 
     @invariant()

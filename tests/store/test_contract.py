@@ -60,6 +60,17 @@ class StoreContract:
     async def store(self, opener: Opener) -> EventStore:
         return await opener()
 
+    async def test_a_subject_key_is_kept_once_per_owner_and_erased_for_good(self, store: EventStore) -> None:
+        first = await store.keep_subject_key("owner-1", "key-a", b"\x01" * 32)
+        again = await store.keep_subject_key("owner-1", "key-b", b"\x02" * 32)
+        other = await store.keep_subject_key("owner-2", "key-c", b"\x03" * 32)
+        assert first == ("key-a", b"\x01" * 32)
+        assert again == first, "an owner keeps the key it was given first"
+        assert await store.subject_keys(["key-a", "key-b", "key-c"]) == {"key-a": b"\x01" * 32, "key-c": b"\x03" * 32}
+        assert await store.erase_subject_key("owner-1") == 1
+        assert await store.erase_subject_key("owner-1") == 0
+        assert await store.subject_keys(["key-a", "key-c"]) == {"key-c": b"\x03" * 32}
+
     async def test_appended_events_read_back_exactly_as_written(self, store: EventStore) -> None:
         at = datetime(2026, 4, 2, 10, 0, 0, 654321, tzinfo=timezone(timedelta(hours=2)))
         data = {
