@@ -110,6 +110,69 @@ def export(database_url: str | None, auction_id: str | None) -> None:
         _fail(str(exc).strip("'\""))
 
 
+@cli.command()
+@click.argument("log", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--format", "fmt", type=click.Choice(["json", "html", "csv"]), default="json", show_default=True)
+@click.option("--as-of", default=None, help="Rebuild the state at this past instant (RFC 3339 with offset).")
+@click.option("--anonymise", is_flag=True, help="Bidder codes only, as a bidder's copy of the report.")
+def replay(log: str, fmt: str, as_of: str | None, anonymise: bool) -> None:
+    """Verify LOG.jsonl's hash chain and print the reconstructed auction report(s)."""
+    from api.audit import RENDERERS, LogError, read_log, replay_reports, verify_log
+    from engine.model import InvalidValue, parse_instant
+    from rules import load_rules
+
+    instant = None
+    if as_of is not None:
+        try:
+            instant = parse_instant(as_of, "--as-of")
+        except InvalidValue as exc:
+            _fail(str(exc))
+    try:
+        with click.open_file(log, "rb") as handle:
+            events = read_log(handle)
+    except FileNotFoundError:
+        _fail(f"{log}: no such file")
+    except LogError as exc:
+        _fail(f"{log}: {exc}", 1)
+    try:
+        verify_log(events)
+        reports = replay_reports(events, load_rules, as_of=instant, anonymise=anonymise)
+    except LogError as exc:
+        _fail(f"{log}: log NOT verified: {exc}", 1)
+    except LookupError as exc:
+        _fail(f"{log}: {str(exc).strip(chr(39))}", 1)
+    if not reports:
+        _fail(f"{log}: nothing had happened by {as_of}")
+    sys.stdout.buffer.write(RENDERERS[fmt](reports))
+    click.echo(f"auction: log verified: {len(events)} events, {len(reports)} auction(s)", err=True)
+
+
+@cli.command()
+@click.option("--subject", required=True, help="The identity to erase (the JWT 'sub' the bidder used).")
+@click.option("--database", "database_url", default=None, help="Database URL (default as for serve).")
+def forget(subject: str, database_url: str | None) -> None:
+    """Erase a bidder's identity key after the retention period (crypto-shredding).
+
+    The log is unchanged and still verifies; the identity can no longer be read
+    from it. Restart running servers afterwards (they may hold the key in memory)."""
+    from engine.store import open_store
+    from engine.vault import SubjectVault
+
+    settings = _settings(database_url=database_url)
+
+    async def erase() -> int:
+        store = await open_store(settings.database_url)
+        try:
+            return await SubjectVault(store).forget(subject)
+        finally:
+            await store.close()
+
+    erased = asyncio.run(erase())
+    if not erased:
+        _fail(f"no identity key is held for {subject!r} (never registered, or already erased)", 1)
+    click.echo(f"erased the identity key of {subject!r}: the log still verifies, the identity is unreadable")
+
+
 @cli.command("verify-receipt")
 @click.argument("receipt", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--public-key", default=None, help="The server's published key (base64url or PEM file path).")

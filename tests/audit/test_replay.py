@@ -1,0 +1,151 @@
+"""Export, then replay: a clean log rebuilds the live report; any tampering is refused with exit 1."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from api.cli import main
+from api.exporting import write_lines
+from engine.clock import ManualClock
+from engine.commands import Advance, EndAuction, PlaceBid, RecordDeposit, RegisterBidder, ScheduleAuction
+from engine.service import AuctionService, stream_of
+from engine.store import open_store
+from projections.report import build_report
+from rules import load_rules
+from tests.domain.support import draft_for
+
+
+def run_cli(*args: str) -> tuple[int, bytes, str]:
+    out, err = io.BytesIO(), io.StringIO()
+    wrapper = io.TextIOWrapper(out, encoding="utf-8")
+    with contextlib.redirect_stdout(wrapper), contextlib.redirect_stderr(err):
+        code = main(list(args))
+        wrapper.flush()
+    return code, out.getvalue(), err.getvalue()
+
+
+async def _auction(tmp_path: Path) -> tuple[Path, dict]:
+    store = await open_store(f"sqlite:///{tmp_path / 'engine.db'}")
+    draft = draft_for("SE")
+    clock = ManualClock(draft.opens_at - timedelta(days=1))
+    service = AuctionService(store, load_rules, clock)
+    await service.execute("a-1", ScheduleAuction("a-1", draft))
+    for person in ("anna", "bertil", "cecilia"):
+        await service.execute("a-1", RegisterBidder(subject=person))
+    deadline = draft.closes_at
+    clock.set(deadline - timedelta(minutes=30))
+    await service.execute("a-1", PlaceBid("B-1", 10_000_00))
+    await service.execute("a-1", PlaceBid("B-2", 10_000_00))  # refused: not above the best
+    clock.set(deadline - timedelta(seconds=30))
+    await service.execute("a-1", PlaceBid("B-2", 11_000_00))  # extends by 2 min
+    clock.set(deadline + timedelta(hours=1))
+    await service.execute("a-1", Advance())
+    await service.execute("a-1", EndAuction())
+    stored = await store.read_stream(stream_of("a-1"))
+    live = build_report("a-1", stored, load_rules("SE"))
+    log = tmp_path / "log.jsonl"
+    with log.open("wb") as handle:
+        await write_lines(store, None, handle)
+    await store.close()
+    return log, live
+
+
+async def test_replaying_an_exported_log_gives_the_live_report(tmp_path: Path) -> None:
+    log, live = await _auction(tmp_path)
+    code, out, err = run_cli("replay", str(log))
+    assert code == 0, err
+    replayed = json.loads(out)
+    assert replayed == live
+    assert replayed["winner"]["bidder_code"] == "B-2" and replayed["price"] == "11000.00"
+    assert [b["reason"] for b in replayed["bids"]] == [None, "bid_too_low", None]
+    assert replayed["extensions"][0]["rule"] == "SE-extension"
+    assert "log verified" in err
+
+
+async def test_the_report_renders_as_csv_and_html(tmp_path: Path) -> None:
+    log, _ = await _auction(tmp_path)
+    code, out, _ = run_cli("replay", str(log), "--format", "csv")
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out.decode())))
+    assert [(r["bidder_code"], r["amount"], r["accepted"], r["reason"]) for r in rows] == [
+        ("B-1", "10000.00", "yes", ""),
+        ("B-2", "10000.00", "no", "bid_too_low"),
+        ("B-2", "11000.00", "yes", ""),
+    ]
+    code, out, _ = run_cli("replay", str(log), "--format", "html")
+    assert code == 0
+    page = out.decode()
+    assert page.startswith("<!doctype html>") and "SE-extension" in page and "11000.00" in page
+
+
+async def test_the_state_as_of_a_past_instant_is_rebuilt(tmp_path: Path) -> None:
+    log, live = await _auction(tmp_path)
+    closes = draft_for("SE").closes_at
+    code, out, _ = run_cli("replay", str(log), "--as-of", (closes - timedelta(minutes=1)).isoformat())
+    assert code == 0
+    past = json.loads(out)
+    # A minute before the scheduled close only the first two bids had come in.
+    assert past["status"] == "open" and past["price"] == "10000.00" and past["winner"] is None
+    assert past["leader"] == "B-1" and len(past["bids"]) == 2 and not past["ended"]
+
+
+def _lines(log: Path) -> list[dict]:
+    return [json.loads(line) for line in log.read_text().splitlines()]
+
+
+def _write(log: Path, events: list[dict]) -> Path:
+    bad = log.with_name("tampered.jsonl")
+    bad.write_text("".join(json.dumps(e) + "\n" for e in events))
+    return bad
+
+
+def _amount_changed(events: list[dict]) -> int:
+    target = next(e for e in events if e["type"] == "BidAccepted")
+    target["data"]["amount"] = "9000.00"
+    return target["position"]
+
+
+def _event_deleted(events: list[dict]) -> int:
+    index = next(i for i, e in enumerate(events) if e["type"] == "BidRejected")
+    del events[index]
+    return events[index]["position"]
+
+
+def _events_swapped(events: list[dict]) -> int:
+    i = next(i for i, e in enumerate(events) if e["type"] == "BidAccepted")
+    events[i], events[i + 1] = events[i + 1], events[i]
+    return events[i]["position"]
+
+
+def _time_shifted(events: list[dict]) -> int:
+    target = next(e for e in events if e["type"] == "BiddingClosed")
+    target["recorded_at"] = target["recorded_at"].replace(":00.000000", ":01.000000", 1)
+    return target["position"]
+
+
+@pytest.mark.parametrize("tamper", [_amount_changed, _event_deleted, _events_swapped, _time_shifted])
+async def test_a_tampered_log_is_refused_naming_the_first_bad_event(tmp_path: Path, tamper) -> None:  # type: ignore[no-untyped-def]
+    log, _ = await _auction(tmp_path)
+    events = _lines(log)
+    first_bad = tamper(events)
+    code, out, err = run_cli("replay", str(_write(log, events)))
+    assert code == 1
+    assert out == b""
+    assert f"position {first_bad}" in err and len(err.strip().splitlines()) == 1
+
+
+async def test_the_bidders_copy_names_no_one(tmp_path: Path) -> None:
+    log, _ = await _auction(tmp_path)
+    code, out, _ = run_cli("replay", str(log), "--anonymise")
+    assert code == 0
+    text = out.decode()
+    for person in ("anna", "bertil", "cecilia"):
+        assert person not in text
+    assert "B-2" in text
