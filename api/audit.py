@@ -111,7 +111,18 @@ def render_json(reports: list[dict[str, Any]]) -> bytes:
     return orjson.dumps(body, option=orjson.OPT_INDENT_2) + b"\n"
 
 
-CSV_COLUMNS = ("auction", "position", "at", "bidder_code", "subject", "amount", "accepted", "reason", "rule", "automatic")
+CSV_COLUMNS = (
+    "auction",
+    "position",
+    "at",
+    "bidder_code",
+    "subject",
+    "amount",
+    "accepted",
+    "reason",
+    "rule",
+    "automatic",
+)
 
 
 def render_csv(reports: list[dict[str, Any]]) -> bytes:
@@ -136,7 +147,7 @@ def _cell(value: Any) -> str:
 def _table(rows: list[dict[str, Any]], columns: Sequence[str]) -> str:
     if not rows:
         return "<p>None.</p>"
-    head = "".join(f"<th scope=\"col\">{html.escape(c)}</th>" for c in columns)
+    head = "".join(f'<th scope="col">{html.escape(c)}</th>' for c in columns)
     body = "".join(
         "<tr>" + "".join(f"<td>{html.escape(_cell(row.get(c)))}</td>" for c in columns) + "</tr>" for row in rows
     )
@@ -166,7 +177,7 @@ def render_html(reports: list[dict[str, Any]]) -> bytes:
             ("Last event", f"position {r['position']}, hash {r['last_hash']}"),
         ]
         rows = "".join(
-            f"<tr><th scope=\"row\">{html.escape(k)}</th><td>{html.escape(_cell(v))}</td></tr>" for k, v in summary
+            f'<tr><th scope="row">{html.escape(k)}</th><td>{html.escape(_cell(v))}</td></tr>' for k, v in summary
         )
         sections.append(
             f"<section><h2>Auction {html.escape(r['auction'])}</h2><table>{rows}</table>"
@@ -181,7 +192,7 @@ def render_html(reports: list[dict[str, Any]]) -> bytes:
         "th,td{border:1px solid #999;padding:.25rem .5rem;text-align:left;vertical-align:top}"
     )
     page = (
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Auction report</title>"
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Auction report</title>'
         f"<style>{style}</style></head><body><h1>Auction report</h1>"
         "<p>Rebuilt from a verified event log.</p>" + "".join(sections) + "</body></html>\n"
     )

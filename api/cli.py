@@ -44,7 +44,9 @@ def cli() -> None:
 @cli.command()
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default 8000).")
-@click.option("--database", "database_url", default=None, help="sqlite:///FILE (default ./auction.sqlite3) or postgresql://...")
+@click.option(
+    "--database", "database_url", default=None, help="sqlite:///FILE (default ./auction.sqlite3) or postgresql://..."
+)
 @click.option("--redis", "redis_url", default=None, help="redis://... to fan live updates out across processes.")
 def serve(host: str | None, port: int | None, database_url: str | None, redis_url: str | None) -> None:
     """Run the engine (HTTP API, WebSocket feed, deadline scheduler)."""

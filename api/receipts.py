@@ -62,7 +62,9 @@ class ReceiptSigner:
             return cls(load_private_key(path.read_text()))
         except FileNotFoundError:
             key = Ed25519PrivateKey.generate()
-            seed = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption())
+            seed = key.private_bytes(
+                serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+            )
             path.write_text(_b64(seed) + "\n")
             path.chmod(0o600)
             return cls(key)

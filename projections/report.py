@@ -9,6 +9,9 @@ it, the winner and price, and the deposits to refund.
 
 ``anonymise=True`` (a bidder's copy) replaces every identity by the bidder
 code and leaves out the proxies' maxima, which are other bidders' secrets.
+Identities are stored sealed (``engine.vault``): the caller passes the events
+with identities opened for a full report; one whose key was erased shows
+``null``.
 """
 
 from __future__ import annotations
@@ -106,7 +109,9 @@ class _Builder:
             self.bidders[event.bidder_code] = _Bidder(event.bidder_code, subject, event.at, stored.version)
         elif isinstance(event, DepositRecorded):
             bidder = self.bidders[event.bidder_code]
-            bidder.deposits.append({"position": stored.version, "amount": _money(event.amount), "at": self.time(event.at)})
+            bidder.deposits.append(
+                {"position": stored.version, "amount": _money(event.amount), "at": self.time(event.at)}
+            )
             bidder.total = event.total
         elif isinstance(event, BidderAdmitted):
             bidder = self.bidders[event.bidder_code]
@@ -196,8 +201,11 @@ class _Builder:
     def rule_lines(self) -> list[dict[str, Any]]:
         by_code = {rule.code: rule for rule in self.rules.rules()}
         return [
-            {"code": code, "basis": by_code[code].basis if code in by_code else None,
-             "reading": by_code[code].reading if code in by_code else None}
+            {
+                "code": code,
+                "basis": by_code[code].basis if code in by_code else None,
+                "reading": by_code[code].reading if code in by_code else None,
+            }
             for code in sorted(self.rules_cited)
         ]
 

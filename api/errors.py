@@ -1,0 +1,109 @@
+"""Every refusal the HTTP API gives, in the contract's shape.
+
+``{"error": {"code": "<snake_case>", "message": "<human text>"}}`` for every
+4xx, whether it comes from our own checks (:class:`ApiError`), from the
+engine (``CommandRejected``, ``RuleViolation``), from request validation
+(``invalid_request``) or from routing (``not_found``, ``method_not_allowed``).
+Unexpected failures answer 500 ``internal_error`` without details.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.responses import JsonResponse
+from engine.errors import AuctionNotFound, CommandRejected
+from engine.policy import RuleViolation
+from engine.store.base import ConcurrencyConflict
+
+log = logging.getLogger(__name__)
+
+# Engine refusals that are about the request's content rather than the auction's state.
+UNPROCESSABLE = frozenset({"closes_at_in_past", "invalid_amount", "invalid_subject"})
+NOT_FOUND = frozenset({"auction_not_found", "unknown_bidder"})
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "request_too_large",
+    415: "unsupported_media_type",
+}
+
+
+class ApiError(Exception):
+    def __init__(
+        self, status: int, code: str, message: str, *, headers: dict[str, str] | None = None, **extra: Any
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers
+        self.extra = extra
+
+
+def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, **extra}}
+
+
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None, **extra: Any
+) -> JsonResponse:
+    return JsonResponse(error_body(code, message, **extra), status_code=status, headers=headers)
+
+
+def from_engine(error: Exception) -> ApiError:
+    """The HTTP answer to an exception the engine raised for a command."""
+    if isinstance(error, AuctionNotFound):
+        return ApiError(404, error.code, error.message)
+    if isinstance(error, RuleViolation):
+        extra: dict[str, Any] = {"rule": error.rule.code} if error.rule is not None else {}
+        return ApiError(422, error.code, str(error), **extra)
+    if isinstance(error, CommandRejected):
+        if error.code in NOT_FOUND:
+            return ApiError(404, error.code, error.message)
+        if error.code in UNPROCESSABLE:
+            return ApiError(422, error.code, error.message)
+        return ApiError(409, error.code, error.message)
+    if isinstance(error, ConcurrencyConflict):
+        return ApiError(503, "busy", "too many concurrent writers on this auction; retry", headers={"Retry-After": "1"})
+    raise TypeError(f"not an engine refusal: {error!r}")
+
+
+def _validation_message(error: RequestValidationError) -> str:
+    parts = []
+    for item in error.errors()[:5]:
+        where = ".".join(str(part) for part in item.get("loc", ()) if part != "body") or "body"
+        message = str(item.get("msg", "invalid"))
+        parts.append(f"{where}: {message}")
+    return "; ".join(parts) or "invalid request"
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, error: ApiError) -> JsonResponse:
+        return error_response(error.status, error.code, error.message, error.headers, **error.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, error: RequestValidationError) -> JsonResponse:
+        return error_response(422, "invalid_request", _validation_message(error))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, error: StarletteHTTPException) -> JsonResponse:
+        code = _HTTP_CODES.get(error.status_code, f"http_{error.status_code}")
+        message = error.detail if isinstance(error.detail, str) else code.replace("_", " ")
+        return error_response(error.status_code, code, message, getattr(error, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, error: Exception) -> JsonResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(500, "internal_error", "internal error")

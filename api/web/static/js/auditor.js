@@ -1,0 +1,182 @@
+// The auditor's view of one auction: the report, the price chart, the hash-chain check
+// done in this browser, and downloads of the event log and of the report.
+
+import { auctionPath, describeError, getJson, getText } from "./api.js";
+import { verifyLog } from "./chain.js";
+import { priceChart } from "./chart.js";
+import { byId, download, h, idFromPath, renderHeader, say, setTitle, table } from "./layout.js";
+import { formatMoney } from "./money.js";
+import { reportCsv, reportHtml } from "./reports.js";
+import { currentSession } from "./session.js";
+import { COUNTRY_NAMES, formatLocal } from "./time.js";
+
+const session = currentSession();
+const auctionId = idFromPath("/app/auditor");
+const loaded = { report: null, events: null, verification: null, chart: null };
+
+function roleNotice() {
+  if (session && (session.role === "auditor" || session.role === "bailiff")) return;
+  const next = encodeURIComponent(location.pathname);
+  say(
+    byId("role-notice"),
+    [session ? `You are signed in as ${session.role}. ` : "", "The full report and the event log need an auditor (or bailiff) token: ", h("a", { href: `/app/sign-in?next=${next}`, text: "sign in" }), "."],
+    "warn",
+  );
+}
+
+async function showIndex() {
+  byId("index-view").hidden = false;
+  setTitle("Auditor");
+  const container = byId("auction-index");
+  try {
+    const { auctions } = await getJson("/auctions");
+    if (auctions.length === 0) {
+      container.replaceChildren(h("p", { class: "hint", text: "No auctions yet." }));
+      return;
+    }
+    const rows = [...auctions].reverse().map((a) =>
+      h(
+        "tr",
+        {},
+        h("td", {}, h("a", { href: `/app/auditor/${encodeURIComponent(a.id)}`, text: a.title })),
+        h("td", { text: a.country }),
+        h("td", {}, h("span", { class: `badge status-${a.status}`, text: a.status })),
+        h("td", { text: String(a.bid_count) }),
+        h("td", { text: formatLocal(a.closes_at, a.country) }),
+      ),
+    );
+    container.replaceChildren(table("Auctions, newest first", ["Title", "Country", "Status", "Bids", "Closes (local)"], rows));
+  } catch (error) {
+    container.replaceChildren(h("p", { class: "message", dataset: { kind: "error" }, text: describeError(error) }));
+  }
+}
+
+function local(iso) {
+  return formatLocal(iso, loaded.report.country);
+}
+
+function showSummary(report) {
+  const t = report.terms;
+  const money = (text) => formatMoney(text, t.currency);
+  const rows = [
+    ["Status", report.ended ? `${report.status}, ended` : report.status],
+    ["Value", money(t.value)],
+    ["Starting price", money(t.starting_price)],
+    ["Increment", t.increment ? money(t.increment) : "free"],
+    ["Deposit required", money(t.deposit_required)],
+    ["Opens", local(t.opens_at)],
+    ["Scheduled close", local(t.closes_at)],
+    [report.status === "open" || report.status === "scheduled" ? "Deadline in force" : "Bidding ended", local(report.closes_at)],
+    ["Winner", report.winner ? `${report.winner.bidder_code} (${report.winner.subject ?? "–"}) at ${money(report.winner.price)}` : "–"],
+    ["Purchaser", report.purchaser ? `${report.purchaser.bidder_code} (${report.purchaser.subject ?? "–"}) at ${money(report.purchaser.price)}` : "–"],
+    ["Rules version", `${report.country} ${report.rules_version}`],
+    ["Events", String(report.position)],
+  ];
+  byId("summary").replaceChildren(...rows.flatMap(([k, v]) => [h("dt", { text: k }), h("dd", { text: v })]));
+}
+
+function showDetails(report) {
+  const t = report.terms;
+  const money = (text) => (text ? formatMoney(text, t.currency) : "–");
+  const bids = report.bids.map((b) =>
+    h(
+      "tr",
+      { class: b.accepted ? "" : "refused", dataset: { position: b.position } },
+      h("td", { text: String(b.position) }),
+      h("td", { text: local(b.at) }),
+      h("td", { text: b.bidder_code }),
+      h("td", { text: b.subject ?? "–" }),
+      h("td", { class: "money", text: money(b.amount) }),
+      h("td", { text: b.accepted ? (b.automatic ? "accepted (automatic)" : "accepted") : `refused: ${b.reason}` }),
+      h("td", { text: b.rule ?? "" }),
+    ),
+  );
+  const extensions = report.extensions.map((e) =>
+    h("tr", {}, h("td", { text: String(e.position) }), h("td", { text: local(e.at) }), h("td", { text: local(e.previous) }), h("td", { text: local(e.deadline) }), h("td", { text: e.rule })),
+  );
+  const bidders = report.bidders.map((b) =>
+    h("tr", {}, h("td", { text: b.bidder_code }), h("td", { text: b.subject ?? "–" }), h("td", { text: local(b.registered_at) }), h("td", { text: money(b.deposit_total) }), h("td", { text: b.admitted ? "yes" : "no" })),
+  );
+  const refunds = report.deposits_to_refund.map((r) => h("tr", {}, h("td", { text: r.bidder_code }), h("td", { text: r.subject ?? "–" }), h("td", { text: money(r.amount) })));
+  const rules = report.rules.map((r) => h("tr", {}, h("th", { scope: "row", text: r.code }), h("td", { text: r.basis ?? "" }), h("td", { text: r.reading ?? "" })));
+  byId("details").replaceChildren(
+    table("Every bid received", ["Position", "Received", "Bidder", "Subject", "Amount", "Outcome", "Rule"], bids, { id: "bids-table" }),
+    table("Deadline extensions", ["Position", "At", "From", "To", "Rule"], extensions, { id: "extensions-table" }),
+    table("Bidders", ["Code", "Subject", "Registered", "Deposit", "Admitted"], bidders),
+    table("Deposits to refund", ["Code", "Subject", "Amount"], refunds),
+    table("Rules applied", ["Rule", "Legal basis", "Reading"], rules),
+  );
+}
+
+function showVerification(result, report) {
+  const element = byId("chain-result");
+  element.dataset.verified = String(result.ok);
+  if (!result.ok) {
+    say(element, [h("strong", { text: "Chain broken. " }), result.reason, "."], "error");
+    return;
+  }
+  if (result.lastHash !== report.last_hash) {
+    element.dataset.verified = "false";
+    say(element, [h("strong", { text: "Chain broken. " }), `The log ends with hash ${result.lastHash}, but the report was built from ${report.last_hash}.`], "error");
+    return;
+  }
+  say(
+    element,
+    [h("strong", { text: "Chain verified. " }), `All ${result.count} events match their hashes (${result.method}); the last hash `, h("code", { id: "last-hash", text: result.lastHash }), " is the report's."],
+    "ok",
+  );
+}
+
+async function showReport() {
+  byId("report-view").hidden = false;
+  const path = auctionPath(auctionId);
+  try {
+    const [report, events] = await Promise.all([getJson(`${path}/report`), getText(`${path}/events`)]);
+    loaded.report = report;
+    loaded.events = events;
+  } catch (error) {
+    say(byId("report-error"), describeError(error), "error");
+    byId("chain-result").textContent = "The event log could not be read.";
+    return;
+  }
+  const report = loaded.report;
+  setTitle(`Report: ${report.terms.title}`);
+  byId("report-title").textContent = `Report: ${report.terms.title}`;
+  byId("report-meta").replaceChildren(
+    `${COUNTRY_NAMES[report.country] || report.country} (${report.country}) · times in ${report.time_zone} · id `,
+    h("code", { text: report.auction }),
+    " · ",
+    h("a", { href: `/app/auction/${encodeURIComponent(report.auction)}`, text: "public page" }),
+  );
+  showSummary(report);
+  loaded.chart = priceChart(report);
+  byId("chart").replaceChildren(loaded.chart, h("figcaption", { text: loaded.chart.querySelector("desc").textContent }));
+  showDetails(report);
+  loaded.verification = await verifyLog(loaded.events);
+  showVerification(loaded.verification, report);
+}
+
+function bindDownloads() {
+  const base = `auction-${auctionId}`;
+  byId("download-events").addEventListener("click", () => loaded.events !== null && download(`${base}-events.jsonl`, loaded.events, "application/x-ndjson"));
+  byId("download-json").addEventListener("click", () => loaded.report && download(`${base}-report.json`, `${JSON.stringify(loaded.report, null, 2)}\n`, "application/json"));
+  byId("download-csv").addEventListener("click", () => loaded.report && download(`${base}-report.csv`, reportCsv(loaded.report), "text/csv"));
+  byId("download-html").addEventListener("click", () => {
+    if (!loaded.report) return;
+    const chartSvg = loaded.chart ? new XMLSerializer().serializeToString(loaded.chart) : "";
+    download(`${base}-report.html`, reportHtml(loaded.report, { chartSvg, verification: loaded.verification }), "text/html");
+  });
+}
+
+function main() {
+  renderHeader("auditor");
+  roleNotice();
+  if (!auctionId) {
+    showIndex();
+    return;
+  }
+  bindDownloads();
+  showReport();
+}
+
+main();

@@ -1,0 +1,79 @@
+// What a bidder may bid next, when to ask before sending, and refusals in plain words.
+
+import { formatCents, toCents } from "./money.js";
+
+/** Free increments: propose about 1% more, as a round step (1, 2 or 5 times a power of ten, at least 1.00). */
+function roundStep(cents) {
+  let step = 100n;
+  for (;;) {
+    for (const multiple of [1n, 2n, 5n]) {
+      if (step * multiple >= cents) return step * multiple;
+    }
+    step *= 10n;
+  }
+}
+
+/**
+ * The amount the bid form proposes, and the least the server accepts, from the auction's
+ * terms (GET /auctions/{id}) and the best bid. Part A of the rule book: a bid must exceed
+ * the best bid; the first must reach the starting price (SI with an increment: starting
+ * price + increment); where an increment is set every bid adds at least one step (BG: exactly one).
+ */
+export function nextBid(auction, priceText = auction.price) {
+  const start = toCents(auction.starting_price) ?? 0n;
+  const increment = auction.increment ? toCents(auction.increment) : null;
+  const price = priceText ? toCents(priceText) : null;
+  const country = String(auction.country || "").toUpperCase();
+  let least;
+  let proposed;
+  let explanation;
+  if (price === null) {
+    least = country === "SI" && increment ? start + increment : start;
+    if (least <= 0n) least = 1n; // a starting price of 0 means any positive first bid
+    proposed = least < 100n ? 100n : least;
+    explanation = country === "SI" && increment ? "the starting price plus one increment" : "the starting price";
+  } else if (increment) {
+    least = price + increment;
+    proposed = least;
+    explanation = country === "BG" ? "exactly one increment above the best bid" : "the best bid plus the increment";
+  } else {
+    least = price + 1n;
+    proposed = price + roundStep(price / 100n);
+    explanation = "any amount above the best bid";
+  }
+  return { least, proposed, explanation, exact: country === "BG" && increment !== null };
+}
+
+/** Ask before sending a bid more than 50% above the proposed amount: a typed extra zero is expensive. */
+export function isLargeJump(amount, proposed) {
+  return amount * 2n > proposed * 3n;
+}
+
+export function jumpQuestion(amount, proposed, currency) {
+  const percent = Number(((amount - proposed) * 100n) / (proposed || 1n));
+  return (
+    `You are about to bid ${formatCents(amount, currency)}, ${percent}% more than the next valid amount ` +
+    `${formatCents(proposed, currency)}. A bid cannot be withdrawn. Place this bid?`
+  );
+}
+
+const REASONS = {
+  bid_too_low: "Your bid is too low: it must be higher than the best bid, and the first bid must reach the starting price.",
+  bad_increment: "Your bid does not follow the auction's bidding step: bid the proposed amount (the best bid plus the increment).",
+  auction_closed: "Bidding has ended: your bid arrived after the deadline.",
+  auction_not_open: "Bidding has not opened yet: wait for the opening time.",
+  not_admitted: "You are not admitted to bid yet: register for this auction and pay the required deposit, which the bailiff must record.",
+  proxy_not_allowed: "Automatic bidding is not allowed in this country.",
+  registration_closed: "Registration for this auction has closed.",
+  unknown_bidder: "You are not registered for this auction.",
+  invalid_amount: "That is not a valid amount.",
+  auction_not_found: "There is no such auction.",
+  busy: "The server is busy with other bids on this auction: try again in a moment.",
+  unauthenticated: "You need to sign in with a bidder token first.",
+  forbidden: "Only a bidder can bid: sign in with a bidder token.",
+};
+
+/** A refusal code -> a sentence a bidder understands (falls back to the server's own message). */
+export function refusalSentence(code, serverMessage = "") {
+  return REASONS[code] || serverMessage || `The bid was refused (${code}).`;
+}

@@ -1,0 +1,132 @@
+// The public catalogue: every auction with its country, status, price and time left.
+
+import { describeError, getJson, lastResponse } from "./api.js";
+import { byId, h, renderHeader, say } from "./layout.js";
+import { formatMoney } from "./money.js";
+import { currentSession } from "./session.js";
+import { COUNTRY_NAMES, ServerClock, durationInWords, formatDuration, formatLocal, zoneOf } from "./time.js";
+
+const REFRESH_MS = 15000;
+const STATUS_TEXT = { scheduled: "Scheduled", open: "Open for bids", closed: "Bidding ended", failed: "No valid bid" };
+const clock = new ServerClock({ onJump: () => load() });
+let auctions = [];
+let refreshTimer = null;
+let loading = 0; // only the newest request may fill the list
+
+function filters() {
+  return { country: byId("filter-country").value, status: byId("filter-status").value };
+}
+
+function query({ country, status }) {
+  const params = new URLSearchParams();
+  if (country) params.set("country", country);
+  if (status) params.set("status", status);
+  const text = params.toString();
+  return text ? `?${text}` : "";
+}
+
+function card(auction) {
+  const session = currentSession();
+  const country = `${COUNTRY_NAMES[auction.country] || auction.country} (${auction.country})`;
+  const price = auction.price
+    ? formatMoney(auction.price, auction.currency)
+    : `starting at ${formatMoney(auction.starting_price, auction.currency)}`;
+  const closes = auction.status === "scheduled" ? auction.opens_at : auction.closes_at;
+  const links = [h("a", { href: `/app/auction/${encodeURIComponent(auction.id)}`, class: "button-link", text: auction.status === "open" ? "Bid" : "View" })];
+  if (session && (session.role === "auditor" || session.role === "bailiff")) {
+    links.push(h("a", { href: `/app/auditor/${encodeURIComponent(auction.id)}`, class: "button-link secondary", text: "Audit" }));
+  }
+  if (session && session.role === "bailiff") {
+    links.push(h("a", { href: `/app/bailiff/${encodeURIComponent(auction.id)}`, class: "button-link secondary", text: "Manage" }));
+  }
+  return h(
+    "li",
+    { class: "card", dataset: { id: auction.id, country: auction.country, status: auction.status } },
+    h(
+      "article",
+      { "aria-labelledby": `title-${auction.id}` },
+      h("h2", { id: `title-${auction.id}` }, h("a", { href: `/app/auction/${encodeURIComponent(auction.id)}`, text: auction.title })),
+      h(
+        "dl",
+        { class: "facts" },
+        h("dt", { text: "Country" }),
+        h("dd", { class: "country", text: country }),
+        h("dt", { text: "Status" }),
+        h("dd", {}, h("span", { class: `badge status-${auction.status}`, text: auction.ended ? "Result declared" : STATUS_TEXT[auction.status] || auction.status })),
+        h("dt", { text: "Current price" }),
+        h("dd", { class: "price", text: price }),
+        h("dt", { text: auction.status === "scheduled" ? "Opens in" : "Time left" }),
+        h("dd", { class: "time-left", dataset: { until: closes, status: auction.status } }, "…"),
+        h("dt", { text: auction.status === "scheduled" ? "Opens" : auction.status === "open" ? "Closes" : "Ended" }),
+        h("dd", {}, h("time", { datetime: closes, text: formatLocal(closes, auction.country) }), h("span", { class: "zone", text: ` ${zoneOf(auction.country)}` })),
+      ),
+      h("p", { class: "actions" }, links),
+    ),
+  );
+}
+
+function tick() {
+  const now = clock.now();
+  for (const element of document.querySelectorAll(".time-left")) {
+    const status = element.dataset.status;
+    if (status !== "open" && status !== "scheduled") {
+      element.textContent = "ended";
+      continue;
+    }
+    const remaining = Date.parse(element.dataset.until) - now;
+    const text = remaining > 0 ? formatDuration(remaining) : status === "open" ? "closing…" : "opening…";
+    if (element.textContent !== text) {
+      element.textContent = text;
+      element.setAttribute("aria-label", remaining > 0 ? durationInWords(remaining) : text);
+    }
+  }
+}
+
+async function load() {
+  const chosen = filters();
+  const list = byId("auctions");
+  const mine = ++loading;
+  list.setAttribute("aria-busy", "true");
+  try {
+    const body = await getJson(`/auctions${query(chosen)}`);
+    if (mine !== loading) return;
+    clock.offset = null;
+    clock.sampleDateHeader(lastResponse.dateHeaderMs, lastResponse.receivedMs);
+    auctions = body.auctions;
+    byId("load-error").hidden = true;
+  } catch (error) {
+    if (mine === loading) say(byId("load-error"), describeError(error), "error");
+    return;
+  } finally {
+    if (mine === loading) list.removeAttribute("aria-busy");
+  }
+  list.replaceChildren(...auctions.map(card));
+  const what = [chosen.country && COUNTRY_NAMES[chosen.country], chosen.status && STATUS_TEXT[chosen.status]].filter(Boolean).join(", ");
+  byId("summary").textContent = `${auctions.length} auction${auctions.length === 1 ? "" : "s"}${what ? ` (${what})` : ""}.`;
+  tick();
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(load, REFRESH_MS);
+}
+
+function applyFilters(event) {
+  if (event) event.preventDefault();
+  history.replaceState(null, "", `${location.pathname}${query(filters())}`);
+  load();
+}
+
+function main() {
+  renderHeader("catalogue");
+  const params = new URLSearchParams(location.search);
+  byId("filter-country").value = (params.get("country") || "").toUpperCase();
+  byId("filter-status").value = params.get("status") || "";
+  byId("filters").addEventListener("submit", applyFilters);
+  byId("filter-country").addEventListener("change", () => applyFilters());
+  byId("filter-status").addEventListener("change", () => applyFilters());
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") load();
+  });
+  setInterval(tick, 500);
+  load();
+}
+
+main();

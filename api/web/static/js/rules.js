@@ -1,0 +1,170 @@
+// Hints for the bailiff while scheduling: each country's defaults and requirements from
+// the rule book (shared/rules.md, Part A). They only guide; the server's rules decide and
+// name the rule when they refuse.
+
+import { formatCents, percentOf } from "./money.js";
+import { formatLocal, fromLocalInput, localParts, zoneOf } from "./time.js";
+
+const DAY_MS = 86400000;
+
+/** The least starting price the country allows, or null where there is none, with the rule's code. */
+export function minimumStartingPrice(country, asset, valueCents, round) {
+  if (valueCents === null) return null;
+  const immovableLike = asset === "immovable" || asset === "registered_movable";
+  switch (country) {
+    case "BG": {
+      const first = percentOf(valueCents, immovableLike ? 80 : 85);
+      if (round >= 2) return { cents: percentOf(first, 90), rule: "BG-second-sale-price", text: `90% of round 1's ${formatCents(first)}` };
+      return { cents: first, rule: "BG-starting-price", text: `${immovableLike ? 80 : 85}% of the value` };
+    }
+    case "HR": {
+      const movable = asset === "movable" || asset === "registered_movable";
+      const percent = movable ? 50 : round >= 2 ? 60 : 80;
+      return { cents: percentOf(valueCents, percent), rule: "HR-starting-price", text: `${percent}% of the value` };
+    }
+    case "LT":
+      return { cents: percentOf(valueCents, 80), rule: "LT-starting-price", text: "80% of the value" };
+    case "SI": {
+      const percent = round >= 2 ? 50 : 70;
+      return { cents: percentOf(valueCents, percent), rule: "SI-starting-price", text: `${percent}% of the value` };
+    }
+    default:
+      return null;
+  }
+}
+
+function depositHint(country, valueCents, startCents, currency) {
+  switch (country) {
+    case "BG":
+    case "LT":
+      return startCents === null
+        ? { text: "Deposit to be admitted: 10% of the starting price.", rule: `${country}-deposit` }
+        : { text: `Deposit to be admitted: 10% of the starting price = ${formatCents(percentOf(startCents, 10), currency)}.`, rule: `${country}-deposit` };
+    case "HR":
+      return valueCents === null
+        ? { text: "Deposit to be admitted: 10% of the value.", rule: "HR-deposit" }
+        : { text: `Deposit to be admitted: 10% of the value = ${formatCents(percentOf(valueCents, 10), currency)}.`, rule: "HR-deposit" };
+    case "SI":
+      return {
+        text:
+          (valueCents === null ? "Deposit to be admitted: 10% of the value" : `Deposit to be admitted: 10% of the value = ${formatCents(percentOf(valueCents, 10), currency)}`) +
+          ", credited by the end of the 3rd working day before the opening day.",
+        rule: "SI-deposit",
+      };
+    case "SE":
+      return { text: "No deposit is required to bid.", rule: "SE-deposit" };
+    default:
+      return null;
+  }
+}
+
+const INCREMENT = {
+  BG: { text: "Increment: required. Every bid is exactly one step: the first equals the starting price, then best bid + increment.", rule: "BG-increment" },
+  HR: { text: "Increment: free. Any amount above the best bid; the first at least the starting price.", rule: "HR-increment" },
+  LT: { text: "Increment: free for manual bids; automatic (proxy) bids step by their own step.", rule: "LT-increment" },
+  SI: { text: "Increment: optional. With one, the first bid is at least starting price + increment and each bid at least best + increment.", rule: "SI-increment" },
+  SE: { text: "Increment: free. Any amount above the best bid.", rule: "SE-increment" },
+};
+
+const EXTENSION = {
+  BG: { text: "Soft close: a bid in the last 10 minutes moves the deadline to 10 minutes after the bid, at most 48 hours past the scheduled close.", rule: "BG-extension" },
+  HR: { text: "Soft close: a bid in the last 10 minutes moves the deadline to 10 minutes after the bid.", rule: "HR-extension" },
+  LT: { text: "Overtime: with at least one bid, the deadline becomes the scheduled close + 5 min; then every bid moves it to 5 minutes after the bid. Automatic bidding is allowed.", rule: "LT-extension" },
+  SI: { text: "Soft close: a bid with 2 minutes or less left adds 2 minutes to the deadline.", rule: "SI-extension" },
+  SE: { text: "Soft close: a bid with less than 2 minutes left adds 2 minutes to the deadline.", rule: "SE-extension" },
+};
+
+function closeHints(country, asset, valueCents, opens, closes) {
+  const hints = [];
+  const at = (ms) => formatLocal(new Date(ms).toISOString(), country, { withZoneName: true });
+  if (closes && closes.error) hints.push({ text: `Closes at: ${closes.error}`, level: "warn" });
+  if (opens && opens.error && opens.error !== "Enter a date and time.") hints.push({ text: `Opens at: ${opens.error}`, level: "warn" });
+  const given = closes && !closes.error ? closes : null;
+  const start = opens && !opens.error ? opens : null;
+  switch (country) {
+    case "BG": {
+      if (given) {
+        const p = localParts(given.ms, country);
+        if (p.hour !== 17 || p.minute !== 0 || p.second !== 0) hints.push({ text: "The close must be at 17:00 on the Sofia clock.", level: "warn", rule: "BG-close-time" });
+      } else if (start) {
+        const p = localParts(start.ms, country);
+        const day = new Date(Date.UTC(p.year, p.month - 1, p.day) + 6 * DAY_MS);
+        const wall = `${day.toISOString().slice(0, 10)}T17:00`;
+        const derived = fromLocalInput(wall, country);
+        if (!derived.error) hints.push({ text: `Left empty, the close is the opening day + 6 days at 17:00: ${at(derived.ms)}.`, rule: "BG-duration" });
+      } else {
+        hints.push({ text: "Left empty, the close is the opening day + 6 days at 17:00 local time.", rule: "BG-duration" });
+      }
+      break;
+    }
+    case "HR": {
+      if (given) {
+        const p = localParts(given.ms, country);
+        const minutes = p.hour * 60 + p.minute + p.second / 60;
+        const weekday = new Date(Date.UTC(p.year, p.month - 1, p.day)).getUTCDay();
+        if (minutes < 9 * 60 || minutes > 15 * 60) hints.push({ text: "The close must be between 09:00 and 15:00 on the Zagreb clock.", level: "warn", rule: "HR-close-window" });
+        if (weekday === 0 || weekday === 6) hints.push({ text: "The close must fall on a working day (not a weekend or public holiday).", level: "warn", rule: "HR-close-window" });
+      } else {
+        hints.push({ text: "Left empty, the close is the 10th working day (the opening day counts when it is a working day) at the opening time of day.", rule: "HR-duration" });
+      }
+      break;
+    }
+    case "LT": {
+      const long = asset === "immovable" || asset === "registered_movable" || (valueCents !== null && valueCents > 3000000n);
+      const days = long ? 30 : 20;
+      if (!given && start) {
+        const p = localParts(start.ms, country);
+        const day = new Date(Date.UTC(p.year, p.month - 1, p.day) + days * DAY_MS);
+        const two = (n) => String(n).padStart(2, "0");
+        const derived = fromLocalInput(`${day.toISOString().slice(0, 10)}T${two(p.hour)}:${two(p.minute)}`, country);
+        if (!derived.error) hints.push({ text: `Left empty, the close is ${days} days after opening at the same local time: ${at(derived.ms)}.`, rule: "LT-duration" });
+      } else if (!given) {
+        hints.push({ text: `Left empty, the close is ${days} days after opening at the same local time.`, rule: "LT-duration" });
+      }
+      break;
+    }
+    case "SI":
+    case "SE":
+      if (!given) hints.push({ text: "The close must be given.", level: "warn", rule: `${country}-duration` });
+      break;
+    default:
+      break;
+  }
+  if (given && start && given.ms <= start.ms) hints.push({ text: "The close must be after the opening.", level: "warn" });
+  return hints;
+}
+
+/**
+ * Hints for a draft: {country, asset, value, starting, increment (cents or null), round,
+ * opensAt, closesAt (datetime-local text)} -> [{text, level: "info"|"warn", rule}].
+ */
+export function scheduleHints(draft) {
+  const { country, asset, round = 1 } = draft;
+  const currency = draft.currency || "";
+  const hints = [];
+  if (!zoneOf(country) || zoneOf(country) === "UTC") return [{ text: "Choose a country to see its rules.", level: "info" }];
+  hints.push({ text: `Times are read on the ${zoneOf(country)} clock.` });
+  const minimum = minimumStartingPrice(country, asset, draft.value, round);
+  if (minimum) {
+    hints.push({ text: `Starting price: at least ${minimum.text} = ${formatCents(minimum.cents, currency)}; left empty, it is exactly that.`, rule: minimum.rule });
+    if (draft.starting !== null && draft.starting < minimum.cents) {
+      hints.push({ text: `The starting price ${formatCents(draft.starting, currency)} is below the legal minimum ${formatCents(minimum.cents, currency)}.`, level: "warn", rule: minimum.rule });
+    }
+  } else if (country === "SE") {
+    hints.push({ text: "Starting price: none required; without one any positive first bid is accepted.", rule: "SE-starting-price" });
+  } else if (draft.value === null) {
+    hints.push({ text: "Enter the value to see the least starting price." });
+  }
+  const start = draft.starting ?? (minimum ? minimum.cents : null);
+  const deposit = depositHint(country, draft.value, start, currency);
+  if (deposit) hints.push(deposit);
+  hints.push(INCREMENT[country]);
+  if (country === "BG" && draft.increment === null) hints.push({ text: "Bulgaria needs an increment.", level: "warn", rule: "BG-increment" });
+  const opens = draft.opensAt ? fromLocalInput(draft.opensAt, country) : null;
+  const closes = draft.closesAt ? fromLocalInput(draft.closesAt, country) : null;
+  hints.push(...closeHints(country, asset, draft.value, opens, closes));
+  hints.push(EXTENSION[country]);
+  return hints.map((hint) => ({ level: "info", rule: null, ...hint }));
+}
+
+export const DEFAULT_CURRENCY = { BG: "EUR", HR: "EUR", LT: "EUR", SI: "EUR", SE: "SEK" };

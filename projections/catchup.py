@@ -1,0 +1,135 @@
+"""The catch-up task: keeps the read models current from the global event order.
+
+One task reads ``store.read_all(after=checkpoint)`` page by page, folds each
+event into the :class:`~projections.readmodel.ReadModel`, publishes the
+change messages to the hub and tells listeners (the deadline scheduler)
+which auctions changed. It runs when woken by :meth:`Projector.notify`
+(called right after this process appends, and by any cross-process wake-up
+such as a Redis subscription) and at least every ``interval`` seconds as a
+safety net for writes it was not told about.
+
+The checkpoint is the global position of the last event folded. The read
+models live in memory, so a process starts at 0 and rebuilds them before it
+serves (the store guarantees that ``read_all`` never skips an event that
+becomes visible later, so following the checkpoint misses nothing).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+import orjson
+
+from engine.clock import Clock
+from engine.model import format_instant
+from engine.store.base import EventStore, StoredEvent
+from projections.catalogue import AuctionSummary
+from projections.hub import Hub
+from projections.readmodel import ReadModel
+from projections.waiting import wait_event
+
+log = logging.getLogger(__name__)
+
+Listener = Callable[[AuctionSummary], None]
+
+
+def encode_message(body: dict[str, object], now: datetime) -> str:
+    """One message as JSON text, stamped with the server's time."""
+    return orjson.dumps({**body, "server_time": format_instant(now)}).decode()
+
+
+class Projector:
+    def __init__(
+        self,
+        store: EventStore,
+        model: ReadModel,
+        hub: Hub,
+        clock: Clock,
+        interval: float = 1.0,
+        page_size: int = 1000,
+    ) -> None:
+        self.store = store
+        self.model = model
+        self.hub = hub
+        self.clock = clock
+        self.interval = interval
+        self.page_size = page_size
+        self.listeners: list[Listener] = []
+        self._wake = asyncio.Event()
+        self._progress = asyncio.Event()
+        self._lock = asyncio.Lock()
+
+    @property
+    def checkpoint(self) -> int:
+        return self.model.checkpoint
+
+    def notify(self) -> None:
+        """Something was appended: catch up now rather than at the next tick."""
+        self._wake.set()
+
+    async def catch_up(self) -> int:
+        """Fold every event visible now; returns the checkpoint reached."""
+        async with self._lock:
+            while True:
+                page = await self.store.read_all(after=self.model.checkpoint, limit=self.page_size)
+                if not page:
+                    return self.model.checkpoint
+                self._fold(page)
+                if len(page) < self.page_size:
+                    return self.model.checkpoint
+
+    def _fold(self, page: Sequence[StoredEvent]) -> None:
+        # No await from here to the end: watchers subscribing meanwhile see
+        # either none or all of this page (see ReadModel.resume).
+        now = self.clock.now()
+        touched: dict[str, AuctionSummary] = {}
+        for stored in page:
+            applied = self.model.apply(stored)
+            if applied is None:
+                continue
+            touched[applied.summary.auction_id] = applied.summary
+            if applied.change is not None:
+                change = applied.change
+                self.hub.publish(applied.summary.auction_id, change.position, encode_message(change.body, now))
+        for summary in touched.values():
+            for listener in self.listeners:
+                try:
+                    listener(summary)
+                except Exception:  # a listener's bug must not stop the read models
+                    log.exception("projection listener failed for auction %s", summary.auction_id)
+        progress, self._progress = self._progress, asyncio.Event()
+        progress.set()
+
+    async def wait_for(self, position: int, timeout: float) -> bool:
+        """Wait until the event at global ``position`` is folded in (read-your-writes)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self.model.checkpoint < position:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return False
+            self.notify()
+            await wait_event(self._progress, remaining)
+        return True
+
+    async def refresh(self, timeout: float = 1.0) -> None:
+        """Catch up with everything the store holds now (e.g. another process's new auction)."""
+        head = await self.store.head()
+        await self.wait_for(head, timeout)
+
+    async def run(self) -> None:
+        """The task body: catch up whenever woken, and every ``interval`` seconds anyway."""
+        while True:
+            await wait_event(self._wake, self.interval)
+            self._wake.clear()
+            try:
+                await self.catch_up()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # The store may be briefly unavailable; the next tick retries from the checkpoint.
+                log.exception("projection catch-up failed at position %s", self.model.checkpoint)
+                await asyncio.sleep(self.interval)

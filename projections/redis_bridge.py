@@ -1,0 +1,85 @@
+"""Wake-ups across server processes through Redis pub/sub.
+
+Redis carries no events, only a small "something new up to position N" after a
+commit; every process then reads the new events from the database by position,
+so the database stays the one source of order. A message Redis drops, a
+subscription that breaks or a Redis restart therefore loses nothing: on every
+(re)subscription the process wakes its catch-up reader, which reads whatever
+it has not seen yet, and a periodic timer in the reader covers the rest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+log = logging.getLogger("auction.redis")
+
+CHANNEL = "auction:events"
+
+
+class RedisWakeups:
+    def __init__(self, url: str, on_wake: Callable[[], None], channel: str = CHANNEL) -> None:
+        self._url = url
+        self._on_wake = on_wake
+        self._channel = channel
+        self._client: aioredis.Redis | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.connected = asyncio.Event()
+        self.published = 0
+        self.received = 0
+
+    async def start(self) -> None:
+        self._client = aioredis.from_url(self._url, socket_connect_timeout=2, socket_timeout=None)
+        self._task = asyncio.create_task(self._listen(), name="redis-wakeups")
+
+    async def publish(self, position: int) -> None:
+        """Tell the other processes the log has grown; never fails the caller."""
+        if self._client is None:
+            return
+        try:
+            await asyncio.wait_for(self._client.publish(self._channel, str(position)), timeout=1.0)
+            self.published += 1
+        except (RedisError, OSError, asyncio.TimeoutError) as exc:
+            log.warning("redis publish failed (%s); other processes catch up by polling", exc)
+
+    async def _listen(self) -> None:
+        delay = 0.1
+        assert self._client is not None
+        while True:
+            pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(self._channel)
+                self.connected.set()
+                delay = 0.1
+                # Anything published while we were not subscribed is picked up by position.
+                self._on_wake()
+                while True:
+                    message = await pubsub.get_message(timeout=5.0)
+                    if message is not None:
+                        self.received += 1
+                        self._on_wake()
+            except asyncio.CancelledError:
+                raise
+            except (RedisError, OSError) as exc:
+                self.connected.clear()
+                log.warning("redis subscription lost (%s); retrying in %.1fs", exc, delay)
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+        if self._client is not None:
+            with contextlib.suppress(Exception):
+                await self._client.aclose()

@@ -1,0 +1,27 @@
+"""Bid history pages by position."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from projections.history import BidRow, page
+
+AT = datetime(2030, 1, 1, tzinfo=timezone.utc)
+ROWS = [BidRow(position, "B-1", position * 100, AT, False) for position in (3, 5, 6, 9, 12)]
+
+
+def test_a_page_starts_after_the_given_position() -> None:
+    assert [r.position for r in page(ROWS, 5, 10).rows] == [6, 9, 12]
+    assert [r.position for r in page(ROWS, 4, 10).rows] == [5, 6, 9, 12]
+
+
+def test_next_after_points_at_the_last_row_only_when_more_remain() -> None:
+    first = page(ROWS, 0, 2)
+    assert [r.position for r in first.rows] == [3, 5] and first.next_after == 5
+    second = page(ROWS, 5, 3)
+    assert [r.position for r in second.rows] == [6, 9, 12] and second.next_after is None
+
+
+def test_a_page_past_the_end_is_empty() -> None:
+    assert page(ROWS, 12, 5).rows == [] and page(ROWS, 12, 5).next_after is None
+    assert page([], 0, 5).rows == []
