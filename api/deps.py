@@ -13,6 +13,7 @@ from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.auth import InvalidToken, Principal, Role, read_token
+from api.receipts import ReceiptSigner
 from api.errors import ApiError
 from api.runtime import Runtime
 
@@ -27,6 +28,18 @@ def get_runtime(request: Request) -> Runtime:
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_signer(request: Request) -> ReceiptSigner:
+    """The receipt key, loaded once per app on first use (never at import)."""
+    signer: ReceiptSigner | None = getattr(request.app.state, "receipt_signer", None)
+    if signer is None:
+        signer = ReceiptSigner.from_setting(get_runtime(request).settings.receipt_key)
+        request.app.state.receipt_signer = signer
+    return signer
+
+
+SignerDep = Annotated[ReceiptSigner, Depends(get_signer)]
 
 # Every id the API hands out has this shape; anything else cannot name an auction, and
 # must not reach a database that refuses some characters (PostgreSQL and NUL).

@@ -151,6 +151,15 @@ class BidOut(BaseModel):
     automatic: bool
     price: str | None = Field(description="the best bid after this bid (and any automatic answers)")
     leader: str | None
+    receipt: dict[str, Any] = Field(
+        description="signed receipt: auction, bidder_code, amount, position, received_at, algorithm (Ed25519),"
+        " public_key, signature; check it offline with `auction verify-receipt`"
+    )
+
+
+class ReceiptKeyOut(BaseModel):
+    algorithm: str
+    public_key: str = Field(description="base64url of the raw 32-byte Ed25519 public key")
 
 
 class ProxyOut(BaseModel):

@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     # PEM public key of an outside identity provider (RS256/ES256/EdDSA tokens).
     jwt_public_key: str | None = None
     jwt_audience: str | None = None
+    # Ed25519 key signing bid receipts: PEM or base64url seed; default ./.auction-receipt-key.
+    receipt_key: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
     ws_queue_size: int = 1000

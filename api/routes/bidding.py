@@ -7,11 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Response
 
 from api.commands import Recorded, first, not_found, recorded, run, state_after
-from api.deps import AuctionId, Bailiff, Bidder, RuntimeDep
+from api.deps import AuctionId, Bailiff, Bidder, RuntimeDep, SignerDep
 from api.errors import ApiError
 from api.routes.auctions import ERRORS
 from api.runtime import Runtime
-from api.schemas import AmountIn, BidOut, DepositOut, ProxyIn, ProxyOut, RegistrationOut
+from api.receipts import ALGORITHM
+from api.schemas import AmountIn, BidOut, DepositOut, ProxyIn, ProxyOut, ReceiptKeyOut, RegistrationOut
 from engine.commands import PlaceBid, RecordDeposit, RegisterBidder, SetProxy
 from engine.errors import AlreadyRegistered
 from engine.events import (
@@ -25,6 +26,7 @@ from engine.events import (
     ProxySet,
 )
 from engine.model import AuctionState, Status, format_instant, format_money
+from engine.vault import owner_of
 from projections.history import bid_json, bid_row
 
 router = APIRouter(tags=["bidding"])
@@ -133,6 +135,7 @@ async def place_bid(
     body: AmountIn,
     principal: Bidder,
     runtime: RuntimeDep,
+    signer: SignerDep,
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, object]:
@@ -140,7 +143,7 @@ async def place_bid(
     ``auction_closed``, ``not_admitted``, ...). The refusal is recorded too: auditors see every bid."""
     state = await _state(runtime, auction_id)
     bidder = state.bidder_by_subject(principal.subject)
-    key = f"bid:{principal.subject}:{idempotency_key}" if idempotency_key is not None else None
+    key = _idempotency_key("bid", bidder.code if bidder else None, principal.subject, idempotency_key)
     outcome = await run(runtime, auction_id, PlaceBid(bidder.code if bidder else None, body.amount), key)
     items = recorded(outcome)
     own = first(items, BidAccepted, BidRejected, automatic=False)
@@ -151,17 +154,36 @@ async def place_bid(
     after = await state_after(runtime, auction_id, outcome)
     if outcome.duplicate:
         response.headers[REPLAYED] = "true"
-    return {
+    receipt = {
         "auction": auction_id,
         "bidder_code": own.event.bidder_code,
         "amount": format_money(own.event.amount),
         "position": own.position,
-        "closes_at": format_instant(after.deadline) if after.deadline else None,
         "received_at": format_instant(own.event.at),
+    }
+    return {
+        **receipt,
+        "closes_at": format_instant(after.deadline) if after.deadline else None,
         "automatic": False,
         "price": _money(after.price),
         "leader": after.leader,
+        "receipt": signer.sign(receipt),
     }
+
+
+@router.get("/receipts/public-key", response_model=ReceiptKeyOut)
+async def receipt_key(signer: SignerDep) -> dict[str, object]:
+    """The key that signs bid receipts, to check them offline."""
+    return {"algorithm": ALGORITHM, "public_key": signer.public_key_b64}
+
+
+def _idempotency_key(kind: str, bidder_code: str | None, subject: str, key: str | None) -> str | None:
+    """Scoped to the caller without writing their identity into the key table: the
+    bidder code where there is one, else a digest (identities live only in the vault)."""
+    if key is None:
+        return None
+    who = bidder_code or "anonymous-" + owner_of(subject)[:32]
+    return f"{kind}:{who}:{key}"
 
 
 @router.post("/auctions/{auction_id}/proxy", status_code=201, response_model=ProxyOut, responses=ERRORS)
@@ -177,7 +199,7 @@ async def set_proxy(
     (409 ``proxy_not_allowed`` elsewhere). A new proxy replaces the caller's earlier one."""
     state = await _state(runtime, auction_id)
     bidder = state.bidder_by_subject(principal.subject)
-    key = f"proxy:{principal.subject}:{idempotency_key}" if idempotency_key is not None else None
+    key = _idempotency_key("proxy", bidder.code if bidder else None, principal.subject, idempotency_key)
     command = SetProxy(bidder.code if bidder else None, max_amount=body.max, step=body.step)
     outcome = await run(runtime, auction_id, command, key)
     items = recorded(outcome)
