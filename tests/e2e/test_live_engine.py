@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import httpx
+import pytest
 import orjson
 from websockets.asyncio.client import ClientConnection, connect
 
@@ -293,3 +294,37 @@ async def test_a_replayed_idempotency_key_returns_the_first_answer_and_records_n
         assert all(r.headers["idempotent-replayed"] == "true" for r in replies)
         lines = (await client.get(f"/auctions/{auction['id']}/events", headers=AUDITOR)).content.splitlines()
         assert len(lines) == count
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_winning_bid_closes_the_auction_by_itself_and_the_bailiff_declares_the_purchaser(
+    server: Server,
+) -> None:
+    # Every country's soft close reaches back at least two minutes, so a bid that wins without
+    # an extension must come more than two minutes before the deadline: this test waits that long.
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+        start = now()
+        auction = await schedule(client, swedish(start, start + timedelta(minutes=2, seconds=4)))
+        carl = auth("bidder", "carl.e2e@example.test")
+        assert (await client.post(f"/auctions/{auction['id']}/registrations", headers=carl)).status_code == 201
+        async with connect(f"{server.ws_url}/ws/auctions/{auction['id']}") as watcher:
+            snapshot = orjson.loads(await watcher.recv())
+            bid = await client.post(f"/auctions/{auction['id']}/bids", json={"amount": "800.00"}, headers=carl)
+            assert bid.status_code == 201, bid.text
+            assert parse_instant(bid.json()["closes_at"]) == parse_instant(auction["closes_at"]), "no extension"
+            async with asyncio.timeout(150):
+                while (message := orjson.loads(await watcher.recv()))["type"] != "closed":
+                    assert message["type"] in ("bid", "opened"), message
+            assert message["position"] > snapshot["position"]
+            assert (message["status"], message["leader"], message["price"]) == ("closed", "B-1", "800.00")
+            assert parse_instant(message["closes_at"]) == parse_instant(auction["closes_at"])
+        late = await client.post(f"/auctions/{auction['id']}/bids", json={"amount": "900.00"}, headers=carl)
+        assert late.status_code == 409 and late.json()["error"]["code"] == "auction_closed"
+        ended = await client.post(f"/auctions/{auction['id']}/close", headers=BAILIFF)
+        assert ended.status_code == 200, ended.text
+        assert (ended.json()["ended"], ended.json()["purchaser"]) == (True, "B-1")
+        full = (await client.get(f"/auctions/{auction['id']}/report", headers=BAILIFF)).json()
+        assert full["purchaser"] == {"bidder_code": "B-1", "subject": "carl.e2e@example.test", "price": "800.00"}
+        public = (await client.get(f"/auctions/{auction['id']}")).text
+        assert "carl" not in public
+    assert server.server_errors() == []
