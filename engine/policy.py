@@ -8,7 +8,7 @@ group) and asks it the questions the law answers. Everything here is pure.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
@@ -117,4 +117,8 @@ class AuctionRules(Protocol):
 
     def local(self, instant: datetime) -> datetime:
         """The instant on the country's wall clock."""
+        ...
+
+    def report_due(self, closed_at: datetime) -> date | None:
+        """The day the law wants the auction report by, where it fixes one (Bulgaria)."""
         ...

@@ -210,6 +210,13 @@ class _Builder:
         ]
 
 
+def _report_due(rules: AuctionRules, closed_at: datetime | None) -> str | None:
+    if closed_at is None:
+        return None
+    due = rules.report_due(closed_at)
+    return due.isoformat() if due is not None else None
+
+
 def build_report(
     auction_id: str,
     events: Sequence[StoredEvent],
@@ -261,6 +268,7 @@ def build_report(
         "status": builder.status,
         "closes_at": t(builder.closed_at or builder.deadline),
         "closed_at": t(builder.closed_at),
+        "report_due": _report_due(rules, builder.closed_at),
         "winner": winner,
         "price": _money(builder.price),
         "leader": builder.leader,

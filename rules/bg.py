@@ -3,11 +3,12 @@ Justice platform (Europe/Sofia). Rule book Part A column BG, Part B §1."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from engine.model import UTC, AssetKind, Terms, format_money, percent_of
 from engine.policy import Draft, LegalRule, Refusal, RuleViolation
+from rules.calendar import calendar_for
 from rules.common import (
     Anchor,
     CountryRules,
@@ -102,6 +103,18 @@ CAP_RULE = LegalRule(
 )
 HIGHER_BID = higher_bid_rule("BG")
 PROXY = no_proxy_rule("BG", SOURCE)
+REPORT = LegalRule(
+    code="BG-report",
+    basis=(
+        f"{SOURCE}, §6: on the first working day after bidding ends the bailiff draws up a report listing the "
+        "applications, the authorised and unauthorised bidders with reasons, the bids and any technical problems, "
+        "and declares the highest bidder purchaser; the auction ends when the bailiff signs it"
+    ),
+    reading=(
+        "Due on the first working day (holidays calendar, weekend substitutes included) after the local date on "
+        "which bidding ended; signing is the bailiff's AuctionEnded (AMBIG-BG-9)"
+    ),
+)
 
 
 class BulgarianRules(CountryRules):
@@ -121,6 +134,7 @@ class BulgarianRules(CountryRules):
         EXTENSION_RULE,
         CAP_RULE,
         PROXY,
+        REPORT,
     )
     starting_rule = STARTING_PRICE
     deposit_rule = DEPOSIT
@@ -130,6 +144,10 @@ class BulgarianRules(CountryRules):
     soft_close = SoftClose(TriggerWindow(WINDOW, inclusive=True), EXTENSION, Anchor.BID, EXTENSION_RULE)
     cap_rule = CAP_RULE
     max_round = 2
+
+    def report_due(self, closed_at: datetime) -> date:
+        """The bailiff's report is due on the first working day after bidding ends (E1, E6, E7)."""
+        return calendar_for("BG").next_working_day(self.local(closed_at).date())
 
     def floor(self, draft: Draft) -> tuple[int, LegalRule]:
         percent = 80 if draft.asset in (AssetKind.IMMOVABLE, AssetKind.REGISTERED_MOVABLE) else 85

@@ -209,6 +209,9 @@ class CountryRules:
     def rules(self) -> tuple[LegalRule, ...]:
         return self.rule_book
 
+    def report_due(self, closed_at: datetime) -> date | None:
+        return None
+
     def local(self, instant: datetime) -> datetime:
         return to_local(instant, self.zone)
 
