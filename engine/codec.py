@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Callable
 
 from engine import events as ev
-from engine.model import format_instant, format_money, parse_instant, parse_money
+from engine.model import UTC, format_money, parse_instant, parse_money
 
 MONEY_FIELDS = frozenset(
     {"value", "starting_price", "increment", "deposit_required", "amount", "total", "max_amount", "step", "price"}
@@ -53,7 +53,8 @@ def encode(event: ev.Event) -> tuple[str, dict[str, Any]]:
         elif f.name in MONEY_FIELDS and isinstance(value, int) and not isinstance(value, bool):
             payload[f.name] = format_money(value)
         elif isinstance(value, datetime):
-            payload[f.name] = format_instant(value)
+            # Lossless: the stored event must replay to exactly the state that was decided on.
+            payload[f.name] = value.astimezone(UTC).isoformat(timespec="microseconds")
         else:
             payload[f.name] = value
     version = CURRENT_SCHEMA.get(cls.__name__)

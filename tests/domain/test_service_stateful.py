@@ -56,9 +56,13 @@ class ServiceMachine(RuleBasedStateMachine):
     def state(self):  # type: ignore[no-untyped-def]
         return self.run(self.service.load(AUCTION))
 
-    @rule(seconds=st.sampled_from([1, 59, 60, 119, 120, 121, 599, 600, 3600, 86400]) | st.integers(0, 4 * 86400))
-    def wait(self, seconds: int) -> None:
-        self.clock.advance(timedelta(seconds=seconds))
+    @rule(
+        seconds=st.sampled_from([1, 59, 60, 119, 120, 121, 599, 600, 3600, 86400]) | st.integers(0, 4 * 86400),
+        micros=st.sampled_from([0, 1, 999, 1000, 999_999]) | st.integers(0, 999_999),
+    )
+    def wait(self, seconds: int, micros: int) -> None:
+        # Server clocks have microseconds: the stored log must keep every one of them.
+        self.clock.advance(timedelta(seconds=seconds, microseconds=micros))
         self.run(self.service.execute(AUCTION, Advance()))
 
     @rule(margin=st.integers(0, 700))
