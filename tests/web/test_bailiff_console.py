@@ -1,0 +1,122 @@
+"""The bailiff console: scheduling with the country's rules shown as you type and the
+server's refusal naming the rule; registrations, deposits, opening and ending an auction."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from tests.web.support import Server, expect, parse_instant, token, utc_now
+
+SOFIA = ZoneInfo("Europe/Sofia")
+
+
+def _sign_in_through_the_page(page: Any, role: str, subject: str) -> None:
+    page.locator("#token").fill(token(role, subject))
+    expect(page.locator("#token-preview")).to_contain_text(f"This token is for {subject} as {role}")
+    page.locator("#sign-in-form button[type=submit]").click()
+    expect(page.locator("#claim-role")).to_have_text(role)
+
+
+def test_a_bailiff_schedules_an_auction_through_the_console(web_server: Server, open_page: Any, shot: Any) -> None:
+    page = open_page("/app/sign-in?next=/app/bailiff")
+    _sign_in_through_the_page(page, "bailiff", "bailiff-console")
+    page.locator("#continue-link").click()
+    expect(page).to_have_url(re.compile(r"/app/bailiff$"))
+    expect(page.locator("#who-role")).to_have_text("bailiff")
+
+    opens_local = (utc_now() + timedelta(days=2)).astimezone(SOFIA).replace(hour=10, minute=0, second=0, microsecond=0)
+    page.select_option("#country", "BG")
+    page.locator("#title").fill("Apartment, Plovdiv, 3 rooms")
+    page.select_option("#asset", "immovable")
+    page.locator("#value").fill("120000")
+    page.locator("#increment").fill("500")
+    page.locator("#opens_at").fill(opens_local.strftime("%Y-%m-%dT%H:%M"))
+    hints = page.locator("#hints")
+    # The rules of the chosen country appear as the form is filled in.
+    expect(hints).to_contain_text("at least 80% of the value = 96,000.00 EUR")
+    expect(hints).to_contain_text("10% of the starting price = 9,600.00 EUR")
+    expect(page.locator("label[for=opens_at]")).to_contain_text("Europe/Sofia")
+    close_local = (opens_local + timedelta(days=6)).replace(hour=17)
+    expect(hints).to_contain_text(f"{close_local.day} {close_local:%b %Y}, 17:00:00")
+
+    # A starting price below the legal minimum: the page warns, the server refuses and names the rule.
+    page.locator("#starting_price").fill("90000")
+    expect(hints.locator("li.hint-warn")).to_contain_text("below the legal minimum 96,000.00 EUR")
+    page.locator("#schedule-submit").click()
+    result = page.locator("#schedule-result")
+    expect(result).to_have_attribute("data-outcome", "refused")
+    expect(page.locator("#refused-rule")).to_have_text("BG-starting-price")
+    expect(result).to_contain_text("96000.00")
+    shot(page, "bailiff-refused-by-rule")
+
+    page.locator("#starting_price").fill("")
+    page.locator("#schedule-submit").click()
+    expect(result).to_have_attribute("data-outcome", "scheduled")
+    auction_id = result.get_attribute("data-id")
+    assert auction_id
+    auction = web_server.auction(auction_id)
+    assert auction["country"] == "BG" and auction["title"] == "Apartment, Plovdiv, 3 rooms"
+    assert auction["starting_price"] == "96000.00" and auction["increment"] == "500.00"
+    assert auction["deposit_required"] == "9600.00"
+    assert parse_instant(auction["opens_at"]) == opens_local
+    closes = parse_instant(auction["closes_at"]).astimezone(SOFIA)
+    assert (closes.date(), closes.hour, closes.minute) == (close_local.date(), 17, 0)
+    expect(page.locator(f'#auctions-table tr[data-id="{auction_id}"]')).to_contain_text("Apartment, Plovdiv")
+    shot(page, "bailiff-console-scheduled")
+
+    # Manage it: a registration appears, the deposit admits the bidder, bidding opens.
+    page.locator("#manage-link").click()
+    expect(page.locator("#manage-title")).to_have_text("Apartment, Plovdiv, 3 rooms")
+    code = web_server.register(auction_id, "plovdiv-buyer")
+    page.locator("#refresh").click()
+    row = page.locator(f'#registrations-table tr[data-code="{code}"]')
+    expect(row.locator(".badge")).to_have_text("not admitted")
+    row.locator("input").fill("9600")
+    row.locator("button").click()
+    expect(page.locator("#deposit-result")).to_contain_text(f"{code} is admitted")
+    expect(row.locator(".badge")).to_have_text("admitted")
+    expect(row.locator(".deposit-total")).to_have_text("9,600.00 EUR")
+    page.locator("#open-now").click()
+    expect(page.locator("#action-result")).to_have_text("Bidding is open.")
+    expect(page.locator("#open-now")).to_be_disabled()
+    state = web_server.auction(auction_id)
+    assert state["status"] == "open" and state["admitted"] == 1
+    shot(page, "bailiff-manage")
+
+
+def test_a_bailiff_ends_an_auction_whose_bidding_ended_and_the_purchaser_is_declared(
+    web_server: Server, open_page: Any
+) -> None:
+    # Bidding ends by itself at the deadline, a few seconds from now, without a bid.
+    auction = web_server.schedule_swedish(timedelta(seconds=4), title="Rowing machine, Umeå")
+    page = open_page(f"/app/bailiff/{auction['id']}", "bailiff", "bailiff-closer")
+    expect(page.locator("#end-auction")).to_be_disabled()
+    for _ in range(150):
+        if web_server.auction(auction["id"])["status"] == "failed":
+            break
+        time.sleep(0.1)
+    assert web_server.auction(auction["id"])["status"] == "failed", "bidding did not end at the deadline"
+    # The live feed reports the end of bidding; the page refreshes and offers to end the auction.
+    expect(page.locator("#end-auction")).to_be_enabled()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#end-auction").click()
+    expect(page.locator("#action-result")).to_have_text("Ended: no purchaser (no valid bid).")
+    expect(page.locator("#end-auction")).to_be_disabled()
+    state = web_server.auction(auction["id"])
+    assert state["status"] == "failed" and state["ended"] is True and state["purchaser"] is None
+
+
+def test_the_console_tells_a_visitor_without_a_bailiff_token_to_sign_in(open_page: Any) -> None:
+    page = open_page("/app/bailiff", "bidder", "not-a-bailiff")
+    notice = page.locator("#role-notice")
+    expect(notice).to_contain_text("You are signed in as bidder")
+    expect(notice.locator("a")).to_have_attribute("href", "/app/sign-in?next=%2Fapp%2Fbailiff")
+    # Switching the country shows that country's rules.
+    page.select_option("#country", "SE")
+    expect(page.locator("#currency")).to_have_value("SEK")
+    expect(page.locator("#hints")).to_contain_text("No deposit is required to bid.")
+    expect(page.locator("#hints")).to_contain_text("The close must be given.")

@@ -1,0 +1,132 @@
+"""The pages' own modules, run in the browser: amounts, the next valid bid, wall-clock
+times on the country's clock, and the rule hints the bailiff sees."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.web.support import Server, expect
+
+
+@pytest.fixture(scope="module")
+def page(browser: Any, web_server: Server) -> Iterator[Any]:
+    """One page for the whole module: these checks only import modules and call functions."""
+    context = browser.new_context(base_url=web_server.url)
+    opened = context.new_page()
+    opened.goto("/app/sign-in")
+    expect(opened.locator("#token")).to_be_visible()
+    yield opened
+    context.close()
+
+
+def _call(page: Any, module: str, expression: str, *args: Any) -> Any:
+    """Evaluate ``expression`` with the module bound to ``m`` and the arguments to ``a``."""
+    return page.evaluate(
+        f"async (a) => {{ const m = await import('/app/static/js/{module}'); return ({expression}); }}",
+        list(args),
+    )
+
+
+@pytest.mark.parametrize(
+    ("typed", "cents"),
+    [
+        ("81500", "8150000"),
+        ("81 500", "8150000"),
+        ("81,500.50", "8150050"),
+        ("81.500,50", "8150050"),
+        ("81500,5", "8150050"),
+        ("1,000", "100000"),
+        ("0.01", "1"),
+        ("abc", None),
+        ("-5", None),
+        ("1.2.3", None),
+        ("", None),
+    ],
+)
+def test_amounts_typed_with_either_decimal_separator_become_exact_cents(
+    page: Any, typed: str, cents: str | None
+) -> None:
+    result = _call(page, "money.js", "(() => { const c = m.parseAmount(a[0]); return c === null ? null : String(c); })()", typed)
+    assert result == cents
+
+
+def test_money_is_formatted_from_exact_cents_without_floating_point(page: Any) -> None:
+    assert _call(page, "money.js", "m.formatMoney('123456789012345.67', 'EUR')") == "123,456,789,012,345.67 EUR"
+    assert _call(page, "money.js", "m.fromCents(m.toCents('0.10') + m.toCents('0.20'))") == "0.30"
+
+
+@pytest.mark.parametrize(
+    ("auction", "price", "proposed", "least"),
+    [
+        ({"country": "SE", "starting_price": "1000.00", "increment": None}, None, "1000.00", "1000.00"),
+        ({"country": "SE", "starting_price": "0.00", "increment": None}, None, "1.00", "0.01"),
+        ({"country": "SE", "starting_price": "1000.00", "increment": None}, "80000.00", "81000.00", "80000.01"),
+        ({"country": "BG", "starting_price": "80000.00", "increment": "500.00"}, None, "80000.00", "80000.00"),
+        ({"country": "BG", "starting_price": "80000.00", "increment": "500.00"}, "81000.00", "81500.00", "81500.00"),
+        ({"country": "SI", "starting_price": "70000.00", "increment": "1000.00"}, None, "71000.00", "71000.00"),
+        ({"country": "HR", "starting_price": "80000.00", "increment": None}, "83000.00", "84000.00", "83000.01"),
+    ],
+)
+def test_the_bid_form_proposes_the_next_valid_amount_for_each_country(
+    page: Any, auction: dict[str, Any], price: str | None, proposed: str, least: str
+) -> None:
+    result = _call(
+        page,
+        "bidding.js",
+        "(() => { const n = m.nextBid(a[0], a[1]); return [n.proposed, n.least].map(String); })()",
+        auction,
+        price,
+    )
+    as_text = [f"{int(value) // 100}.{int(value) % 100:02d}" for value in result]
+    assert as_text == [proposed, least]
+
+
+def test_the_typo_guard_asks_only_above_one_and_a_half_times_the_proposed_amount(page: Any) -> None:
+    asks = _call(page, "bidding.js", "a[0].map(([x, y]) => m.isLargeJump(BigInt(x), BigInt(y)))", [[150000, 100000], [150001, 100000], [1000000, 100000]])
+    assert asks == [False, True, True]
+
+
+def test_every_refusal_code_of_the_contract_reads_as_a_sentence(page: Any) -> None:
+    codes = ["bid_too_low", "bad_increment", "auction_closed", "auction_not_open", "not_admitted"]
+    sentences = _call(page, "bidding.js", "a[0].map(code => m.refusalSentence(code, 'server text'))", codes)
+    assert all(sentence != "server text" and sentence.endswith(".") for sentence in sentences)
+    assert _call(page, "bidding.js", "m.refusalSentence('something_new', 'the server says so')") == "the server says so"
+
+
+def test_wall_clock_input_is_read_on_the_auction_country_clock(page: Any) -> None:
+    assert _call(page, "time.js", "m.fromLocalInput('2026-07-01T17:00', 'BG').iso") == "2026-07-01T17:00:00+03:00"
+    assert _call(page, "time.js", "m.fromLocalInput('2026-12-01T10:00', 'SE').iso") == "2026-12-01T10:00:00+01:00"
+    # Summer time starts at 03:00 in Sofia on 29 March 2026: 03:30 never happens there.
+    gap = _call(page, "time.js", "m.fromLocalInput('2026-03-29T03:30', 'BG')")
+    assert "does not exist in Europe/Sofia" in gap["error"]
+    # 25 October 2026, 03:30 happens twice in Vilnius: the first (summer time) reading is taken.
+    twice = _call(page, "time.js", "m.fromLocalInput('2026-10-25T03:30', 'LT')")
+    assert twice["iso"] == "2026-10-25T03:30:00+03:00" and twice["ambiguous"] is True
+
+
+def test_the_rule_hints_follow_the_rule_book(page: Any) -> None:
+    def hints(draft: dict[str, Any]) -> list[dict[str, Any]]:
+        base = {"currency": "EUR", "value": None, "starting": None, "increment": None, "round": 1, "opensAt": "", "closesAt": ""}
+        # Amounts are BigInt cents in the page, as parseAmount gives them.
+        as_cents = "Object.fromEntries(Object.entries(a[0]).map(([k, v]) => [k, ['value', 'starting', 'increment'].includes(k) && v !== null ? BigInt(v) : v]))"
+        return list(_call(page, "rules.js", f"m.scheduleHints({as_cents})", {**base, **draft}))
+
+    def texts(found: list[dict[str, Any]]) -> str:
+        return " | ".join(hint["text"] for hint in found)
+
+    hr = texts(hints({"country": "HR", "asset": "movable", "value": 10_000_000, "round": 2}))
+    assert "at least 50% of the value = 50,000.00 EUR" in hr and "10% of the value = 10,000.00 EUR" in hr
+    bg2 = texts(hints({"country": "BG", "asset": "immovable", "value": 10_000_000, "round": 2}))
+    assert "72,000.00 EUR" in bg2
+    lt = hints({"country": "LT", "asset": "movable", "value": 3_000_000, "opensAt": "2026-05-04T10:00"})
+    assert "20 days after opening" in texts(lt) and "24 May 2026, 10:00:00" in texts(lt)
+    si = hints({"country": "SI", "asset": "immovable", "value": 10_000_000})
+    assert "at least 70% of the value = 70,000.00 EUR" in texts(si)
+    assert any(hint["level"] == "warn" and hint["rule"] == "SI-duration" for hint in si)
+    bg_close = hints({"country": "BG", "asset": "immovable", "value": 10_000_000, "increment": 50000, "closesAt": "2026-06-10T16:00"})
+    assert any(hint["level"] == "warn" and hint["rule"] == "BG-close-time" for hint in bg_close)
+    hr_close = hints({"country": "HR", "asset": "immovable", "value": 10_000_000, "closesAt": "2026-06-13T10:00"})
+    assert any(hint["rule"] == "HR-close-window" and "working day" in hint["text"] for hint in hr_close)
