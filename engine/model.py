@@ -56,13 +56,14 @@ def parse_instant(text: object, what: str = "time") -> datetime:
 
 
 def format_instant(value: datetime, tz: object | None = None) -> str:
-    """RFC 3339 with milliseconds when they are not zero; ``tz`` gives the local offset shown."""
+    """RFC 3339 with the fraction of a second only where there is one; ``tz`` gives the local offset shown."""
     local = value.astimezone(tz) if tz is not None else value.astimezone(UTC)  # type: ignore[arg-type]
+    # As short as possible, never lossy: an instant read back must be the instant written.
+    if local.microsecond % 1000:
+        return local.isoformat(timespec="microseconds")
     if local.microsecond:
-        text = local.isoformat(timespec="milliseconds")
-    else:
-        text = local.isoformat(timespec="seconds")
-    return text
+        return local.isoformat(timespec="milliseconds")
+    return local.isoformat(timespec="seconds")
 
 
 class Status(str, Enum):
