@@ -4,17 +4,22 @@ Nothing is built at import: the store, the service, the read models, the
 live hub, the catch-up task and the deadline scheduler are made when the
 server starts (:func:`api.runtime.start`) and closed when it stops. The
 routes (``api.routes``) and the web pages (``api.web``) are only declared here.
+:func:`close_live_feeds` is the first step of a graceful stop (``api.server``).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api import errors
 from api.deps import RuntimeDep
+from api.receipts import ReceiptSigner
 from api.routes import auctions, bidding, live
 from api.runtime import start
 from api.schemas import HealthOut
@@ -37,6 +42,58 @@ Event-sourced judicial e-auctions with per-country rule books.
 """
 
 
+class LiveSockets:
+    """Counts the WebSocket sessions in progress, so that a graceful stop can wait for them to close."""
+
+    def __init__(self) -> None:
+        self.open = 0
+        self._none = asyncio.Event()
+        self._none.set()
+
+    def opened(self) -> None:
+        self.open += 1
+        self._none.clear()
+
+    def closed(self) -> None:
+        self.open -= 1
+        if self.open == 0:
+            self._none.set()
+
+    async def wait_closed(self, timeout: float) -> bool:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                await self._none.wait()
+        return self.open == 0
+
+
+class CountLiveSockets:
+    """ASGI middleware: a WebSocket session counts from its start until its handler returns."""
+
+    def __init__(self, app: ASGIApp, sockets: LiveSockets) -> None:
+        self.app = app
+        self.sockets = sockets
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "websocket":
+            await self.app(scope, receive, send)
+            return
+        self.sockets.opened()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.sockets.closed()
+
+
+async def close_live_feeds(app: FastAPI, timeout: float) -> None:
+    """The first step of a graceful stop: every watcher is closed with 1012 and the position to
+    resume from (``api.routes.live``); returns once their handlers are done, or after ``timeout``."""
+    runtime = getattr(app.state, "runtime", None)
+    if runtime is None:
+        return
+    runtime.hub.close()
+    await app.state.live_sockets.wait_closed(timeout)
+
+
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
     """The application; ``clock`` lets tests drive time (the server uses the system clock)."""
     config = settings if settings is not None else Settings()
@@ -45,6 +102,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = await start(config, clock)
         app.state.runtime = runtime
+        # The receipt key is read (or made and kept) here, once, before any request: made lazily,
+        # concurrent first bids raced each other's half-written key file.
+        app.state.receipt_signer = ReceiptSigner.from_setting(config.receipt_key)
         try:
             yield
         finally:
@@ -59,6 +119,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         redoc_url=None,
     )
     errors.install(app)
+    app.state.live_sockets = LiveSockets()
+    app.add_middleware(CountLiveSockets, sockets=app.state.live_sockets)
     app.include_router(auctions.router)
     app.include_router(bidding.router)
     app.include_router(live.router)

@@ -23,6 +23,7 @@ from engine.commands import Command
 from engine.service import AuctionService, Outcome
 from engine.store import open_store
 from engine.store.base import EventStore
+from engine.store.batching import GroupCommitStore
 from projections.catchup import Projector
 from projections.hub import Hub
 from projections.readmodel import ReadModel
@@ -35,6 +36,9 @@ log = logging.getLogger(__name__)
 
 # How long a write waits for the read models to show it before answering anyway.
 READ_YOUR_WRITES_TIMEOUT = 5.0
+# Appends of concurrent commands share one durable commit (engine.store.batching).
+# benchmarks/serve_without_group_commit.py turns it off to measure what it brings.
+GROUP_COMMIT = True
 
 
 @dataclass
@@ -83,7 +87,9 @@ class Runtime:
 
 async def start(settings: Settings, clock: Clock | None = None) -> Runtime:
     clock = clock or SystemClock()
-    store = await open_store(settings.database_url)
+    store: EventStore = await open_store(settings.database_url)
+    if GROUP_COMMIT:
+        store = GroupCommitStore(store)
     runtime: Runtime | None = None
     try:
         service = AuctionService(store, load_rules, clock)

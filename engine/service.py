@@ -149,9 +149,17 @@ class AuctionService:
     async def execute(
         self, auction_id: str, command: Command, idempotency_key: str | None = None, now: datetime | None = None
     ) -> Outcome:
-        # One in-process lock per auction avoids pointless conflicts between
-        # requests of this process; other processes are kept out by the
-        # expected-version check of the append.
+        # Two guards keep an auction's commands strictly one after another.
+        # Inside this process, one lock per auction queues them, so that they do
+        # not fight over the same version. Across processes (several servers on
+        # one database) nothing is shared but the store: every append says which
+        # version it was decided on, and the store writes it only if the stream is
+        # still at that version, atomically with the write (PostgreSQL: under the
+        # table lock; SQLite: under BEGIN IMMEDIATE). The loser of a race writes
+        # nothing, gets ConcurrencyConflict, re-reads the stream and decides again
+        # on the state that now includes the winner's events. Every decision is
+        # therefore made on the complete history before it: a bid can never be
+        # accepted against a price it did not see.
         lock = self._locks.setdefault(auction_id, asyncio.Lock())
         async with lock:
             return await self._execute(auction_id, command, idempotency_key, now)
@@ -160,26 +168,45 @@ class AuctionService:
         self, auction_id: str, command: Command, idempotency_key: str | None, now: datetime | None
     ) -> Outcome:
         stream = stream_of(auction_id)
+        # The first attempt decides on the cached state without reading the store: the append's
+        # version check catches a cache that another process has left behind, and only then is
+        # the stream read again. With one process the cache is always current, so a command
+        # costs the append alone. A decision that appends nothing (a refusal raised, nothing to
+        # do) has no version check to catch a stale cache, so it is only given on a fresh read.
+        state = self._cache.get(auction_id)
+        fresh = state is None
         for _ in range(MAX_ATTEMPTS):
-            state = await self.load(auction_id)
+            if state is None:
+                state = await self.load(auction_id)
+                fresh = True
             if isinstance(command, ScheduleAuction):
                 rules = self.rules_for(command.draft.country)
             else:
                 rules = self.rules_of(state)
             instant = now if now is not None else self.clock.now()
-            events = decide(state, command, rules, instant)
+            try:
+                events = decide(state, command, rules, instant)
+            except Exception:
+                if fresh:
+                    raise
+                state = None
+                continue
             if not events:
+                if not fresh:
+                    state = None
+                    continue
                 return Outcome(state=state, events=(), stored=())
             try:
                 result = await self.store.append(
                     stream, state.version, await seal_events(events, self.vault), idempotency_key
                 )
             except ConcurrencyConflict:
+                state = None
                 continue
             if result.duplicate:
-                fresh = await self.load(auction_id)
+                current = await self.load(auction_id)
                 return Outcome(
-                    state=fresh,
+                    state=current,
                     events=tuple(await self.decode(result.events)),
                     stored=result.events,
                     duplicate=True,

@@ -91,7 +91,8 @@ class Projector:
             if applied is None:
                 continue
             touched[applied.summary.auction_id] = applied.summary
-            if applied.change is not None:
+            if applied.change is not None and self.hub.watchers(applied.summary.auction_id):
+                # Encoded only for an auction someone watches: a rebuild at start-up has no watchers.
                 change = applied.change
                 self.hub.publish(applied.summary.auction_id, change.position, encode_message(change.body, now))
         for summary in touched.values():

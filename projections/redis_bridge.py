@@ -21,6 +21,8 @@ from redis.exceptions import RedisError
 log = logging.getLogger("auction.redis")
 
 CHANNEL = "auction:events"
+PUBLISH_TIMEOUT = 1.0
+HEALTH_CHECK_SECONDS = 10
 
 
 class RedisWakeups:
@@ -33,9 +35,14 @@ class RedisWakeups:
         self.connected = asyncio.Event()
         self.published = 0
         self.received = 0
+        self.subscriptions = 0  # successful (re)subscriptions
 
     async def start(self) -> None:
-        self._client = aioredis.from_url(self._url, socket_connect_timeout=2, socket_timeout=None)
+        # The health check PINGs an idle subscription now and then, so that a connection that died
+        # without a word (no FIN, e.g. a network cut) is noticed and replaced rather than trusted.
+        self._client = aioredis.from_url(
+            self._url, socket_connect_timeout=2, socket_timeout=None, health_check_interval=HEALTH_CHECK_SECONDS
+        )
         self._task = asyncio.create_task(self._listen(), name="redis-wakeups")
 
     async def publish(self, position: int) -> None:
@@ -43,9 +50,12 @@ class RedisWakeups:
         if self._client is None:
             return
         try:
-            await asyncio.wait_for(self._client.publish(self._channel, str(position)), timeout=1.0)
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
+            # arrives as the publish completes (CPython gh-86296), and shutdown cancels this task.
+            async with asyncio.timeout(PUBLISH_TIMEOUT):
+                await self._client.publish(self._channel, str(position))
             self.published += 1
-        except (RedisError, OSError, asyncio.TimeoutError) as exc:
+        except (RedisError, OSError, TimeoutError) as exc:
             log.warning("redis publish failed (%s); other processes catch up by polling", exc)
 
     async def _listen(self) -> None:
@@ -56,6 +66,8 @@ class RedisWakeups:
             try:
                 await pubsub.subscribe(self._channel)
                 self.connected.set()
+                self.subscriptions += 1
+                log.info("subscribed to redis channel %s (subscription %d)", self._channel, self.subscriptions)
                 delay = 0.1
                 # Anything published while we were not subscribed is picked up by position.
                 self._on_wake()

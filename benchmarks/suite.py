@@ -1,0 +1,759 @@
+"""The benchmark suite: each figure beside a baseline measured in the same run.
+
+    benchmarks/run.sh [--only a,b,c,d,e] [--seconds S] [--watchers N] [--events N] [--idle N]
+                      [--servers N] [--no-compare]
+
+``benchmarks/run.sh`` starts a throw-away PostgreSQL and Redis (scripts/servers.sh)
+and runs this file; it can also run on its own with AUCTION_TEST_POSTGRES_URL and
+AUCTION_TEST_PG_BIN (and AUCTION_TEST_REDIS_URL for --servers 2) set. Every server
+under test is a real ``auction serve`` process on a database of its own. The load
+generator (benchmarks/wire.py: raw asyncio HTTP/1.1 keep-alive and WebSocket
+clients on uvloop) runs in this process on the same machine; its CPU use is
+printed, since it competes with the server for the cores.
+
+a. decided bids/s through the whole HTTP stack (JWT, validation, decide, durable
+   append, 201/409) across 100 auctions with 32 keep-alive connections, beside
+   pgbench's rate of single-row INSERT transactions on the same PostgreSQL (32
+   clients, a row of the event log's shape, default synchronous_commit);
+b. the same on one hot auction;
+a', b'. a and b again on a server with group commit turned off (the "before");
+c. bid-to-screen latency (POST sent to message received) with 1,000 WebSocket
+   watchers of one auction, every delivery counted, beside the same with 1 watcher;
+d. projection rebuild from PostgreSQL (a new ReadModel caught up from position 0),
+   beside a raw paged SELECT of the same rows;
+e. memory per idle WebSocket (server RSS before/after), beside memory per idle TCP
+   connection to the same server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import httpx  # noqa: E402
+import orjson  # noqa: E402
+
+from api.auth import issue_token  # noqa: E402
+from processes import (  # noqa: E402
+    SECRET,
+    ServerProcess,
+    cpu_seconds,
+    create_database,
+    drop_database,
+    postgres_pids,
+    rss_bytes,
+    total_cpu_seconds,
+    with_database,
+)
+from wire import HttpConnection, WebSocketWatcher  # noqa: E402
+
+CONNECTIONS = 32
+AUCTIONS = 100
+
+
+@dataclass
+class Row:
+    name: str
+    figure: str
+    baseline: str
+    ratio: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def ms(seconds: Sequence[float], q: float) -> str:
+    return f"{percentile(seconds, q) * 1000:.1f}"
+
+
+def swedish(title: str) -> dict[str, Any]:
+    start = datetime.now(UTC)
+    return {
+        "country": "SE",
+        "title": title,
+        "asset": "movable",
+        "value": "1000000.00",
+        "currency": "SEK",
+        "starting_price": "100.00",
+        "opens_at": start.isoformat(),
+        "closes_at": (start + timedelta(days=1)).isoformat(),
+    }
+
+
+def bearer(role: str, subject: str) -> str:
+    return f"Bearer {issue_token(SECRET, role, subject)}"
+
+
+async def schedule(server: ServerProcess, count: int) -> list[tuple[str, str]]:
+    """``count`` open Swedish auctions, each with one registered bidder: [(auction id, bidder token)]."""
+    bailiff = {"Authorization": bearer("bailiff", "bench-bailiff")}
+    out = []
+    async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
+        for n in range(count):
+            response = await client.post("/auctions", json=swedish(f"Lot {n}"), headers=bailiff)
+            response.raise_for_status()
+            auction = response.json()["id"]
+            token = bearer("bidder", f"bench-bidder-{n}@example.test")
+            registered = await client.post(f"/auctions/{auction}/registrations", headers={"Authorization": token})
+            registered.raise_for_status()
+            out.append((auction, token))
+    return out
+
+
+# ---------------------------------------------------------------- a, b: bids per second
+
+
+@dataclass
+class Load:
+    decided: int
+    statuses: dict[int, int]
+    seconds: float
+    latencies: list[float]
+    server_cpu: float
+    client_cpu: float
+    postgres_cpu: float
+
+    @property
+    def rate(self) -> float:
+        return self.decided / self.seconds
+
+
+async def bid_storm(
+    servers: Sequence[ServerProcess],
+    auctions: Sequence[tuple[str, str]],
+    connections: int,
+    seconds: float,
+    warmup: float,
+    pg_port: int,
+) -> Load:
+    """``connections`` keep-alive clients bid as fast as answers come, each request on a random auction."""
+    amounts = {auction: 100_00 for auction, _ in auctions}
+    statuses: dict[int, int] = {}
+    latencies: list[float] = []
+    measuring = False
+    stopping = False
+    rng = random.Random(1)
+
+    async def client(n: int) -> None:
+        server = servers[n % len(servers)]
+        connection = await HttpConnection.open("127.0.0.1", server.port)
+        try:
+            while not stopping:
+                auction, token = auctions[rng.randrange(len(auctions))]
+                amounts[auction] += 1_00
+                cents = amounts[auction]
+                body = b'{"amount":"%d.%02d"}' % (cents // 100, cents % 100)
+                raw = connection.request_bytes(
+                    "POST",
+                    f"/auctions/{auction}/bids",
+                    {"Authorization": token, "Content-Type": "application/json"},
+                    body,
+                )
+                started = time.perf_counter()
+                status, answer = await connection.send(raw)
+                if measuring:
+                    statuses[status] = statuses.get(status, 0) + 1
+                    latencies.append(time.perf_counter() - started)
+                if status not in (201, 409):
+                    raise RuntimeError(f"unexpected answer {status}: {answer[:300]!r}")
+        finally:
+            await connection.close()
+
+    tasks = [asyncio.create_task(client(n)) for n in range(connections)]
+    try:
+        await asyncio.sleep(warmup)
+        pids = postgres_pids(pg_port)
+        server_cpu = sum(cpu_seconds(s.pid) for s in servers)
+        client_cpu = time.process_time()
+        postgres_cpu = total_cpu_seconds(pids)
+        started = time.perf_counter()
+        measuring = True
+        await asyncio.sleep(seconds)
+        measuring = False
+        elapsed = time.perf_counter() - started
+        server_cpu = sum(cpu_seconds(s.pid) for s in servers) - server_cpu
+        client_cpu = time.process_time() - client_cpu
+        postgres_cpu = total_cpu_seconds(pids) - postgres_cpu
+    finally:
+        stopping = True
+        done, _ = await asyncio.wait(tasks, timeout=30)
+        for task in tasks:
+            task.cancel()
+        for task in done:
+            if task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+    decided = statuses.get(201, 0) + statuses.get(409, 0)
+    return Load(decided, statuses, elapsed, latencies, server_cpu, client_cpu, postgres_cpu)
+
+
+PGBENCH_TABLE = """
+CREATE TABLE IF NOT EXISTS pgbench_events (
+    position    bigserial   PRIMARY KEY,
+    stream      text        NOT NULL,
+    version     integer     NOT NULL,
+    type        text        NOT NULL,
+    data        json        NOT NULL,
+    recorded_at timestamptz NOT NULL,
+    prev_hash   text        NOT NULL,
+    hash        text        NOT NULL,
+    UNIQUE (stream, version)
+);
+CREATE SEQUENCE IF NOT EXISTS pgbench_versions;
+"""
+
+# One single-row INSERT per transaction, a row of the event log's shape and indexes.
+PGBENCH_SCRIPT = """\\set amount random(10000, 99999999)
+INSERT INTO pgbench_events (stream, version, type, data, recorded_at, prev_hash, hash)
+VALUES ('auction-' || (:client_id)::text, nextval('pgbench_versions'), 'BidAccepted',
+        json_build_object('at', now(), 'bidder_code', 'B-1', 'amount', (:amount)::bigint, 'automatic', false),
+        now(), repeat('0', 64), repeat('f', 64));
+"""
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores spent busy since boot (/proc/stat), to compare runs of different programs."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Pgbench:
+    tps: float
+    busy: float  # machine CPU seconds per second of the run (2.0 = both cores busy)
+    client_cpu: float  # pgbench's own CPU seconds per second
+
+
+def pgbench(pg_bin: str, url: str, clients: int, seconds: float, directory: Path) -> Pgbench:
+    """pgbench's custom single-row INSERT script, one INSERT per transaction."""
+    import resource
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    script = directory / "insert.sql"
+    script.write_text(PGBENCH_SCRIPT)
+    command = [
+        str(Path(pg_bin) / "pgbench"),
+        "-n",
+        "-h",
+        parts.hostname or "127.0.0.1",
+        "-p",
+        str(parts.port or 5432),
+        "-U",
+        parts.username or "postgres",
+        "-c",
+        str(clients),
+        "-j",
+        "2",
+        "-M",
+        "prepared",
+        "-T",
+        str(round(seconds)),
+        "-f",
+        str(script),
+        parts.path.lstrip("/"),
+    ]
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    busy = machine_busy_seconds()
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - started
+    busy = machine_busy_seconds() - busy
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise RuntimeError(f"pgbench failed:\n{done.stdout}\n{done.stderr}")
+    client = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
+    for line in done.stdout.splitlines():
+        if line.startswith("tps ="):
+            return Pgbench(float(line.split()[2]), busy / elapsed, client / elapsed)
+    raise RuntimeError(f"no tps in pgbench's output:\n{done.stdout}")
+
+
+async def create_pgbench_table(url: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute(PGBENCH_TABLE)
+    finally:
+        await connection.close()
+
+
+def load_notes(load: Load) -> list[str]:
+    return [
+        f"201/409: {load.statuses.get(201, 0)}/{load.statuses.get(409, 0)}",
+        f"round trip p50/p99 {ms(load.latencies, 50)}/{ms(load.latencies, 99)} ms",
+        f"CPU s/s: server {load.server_cpu / load.seconds:.2f}, load generator {load.client_cpu / load.seconds:.2f},"
+        f" PostgreSQL {load.postgres_cpu / load.seconds:.2f}",
+    ]
+
+
+# ---------------------------------------------------------------- c: bid to screen
+
+
+@dataclass
+class Screen:
+    watchers: int
+    bids: int
+    latencies: list[float]
+    acks: list[float]
+    missed: int
+    duplicated: int
+    out_of_order: int
+    connect_seconds: float
+
+
+async def bid_to_screen(server: ServerProcess, watchers: int, bids: int, interval: float) -> Screen:
+    ((auction, token),) = await schedule(server, 1)
+    arrivals: list[dict[int, float]] = [{} for _ in range(watchers)]
+    duplicated = 0
+    out_of_order = 0
+    last = [0] * watchers
+    snapshots = [asyncio.Event() for _ in range(watchers)]
+
+    def listener(i: int) -> Callable[[bytes, float], None]:
+        def on_message(payload: bytes, arrived: float) -> None:
+            nonlocal duplicated, out_of_order
+            message = orjson.loads(payload)
+            if message["type"] == "snapshot":
+                snapshots[i].set()
+                return
+            if message["type"] != "bid":
+                return
+            position = message["position"]
+            if position in arrivals[i]:
+                duplicated += 1
+            if position <= last[i]:
+                out_of_order += 1
+            last[i] = position
+            arrivals[i][position] = arrived
+
+        return on_message
+
+    sockets: list[WebSocketWatcher] = []
+    started = time.perf_counter()
+    for chunk in range(0, watchers, 100):
+        sockets += await asyncio.gather(
+            *(
+                WebSocketWatcher.connect("127.0.0.1", server.port, f"/ws/auctions/{auction}", listener(i))
+                for i in range(chunk, min(chunk + 100, watchers))
+            )
+        )
+    async with asyncio.timeout(60):
+        for event in snapshots:
+            await event.wait()
+    connect_seconds = time.perf_counter() - started
+
+    sent: dict[int, float] = {}
+    acks: list[float] = []
+    connection = await HttpConnection.open("127.0.0.1", server.port)
+    try:
+        for n in range(bids):
+            cents = 200_00 + n * 1_00
+            raw = connection.request_bytes(
+                "POST",
+                f"/auctions/{auction}/bids",
+                {"Authorization": token, "Content-Type": "application/json"},
+                b'{"amount":"%d.%02d"}' % (cents // 100, cents % 100),
+            )
+            before = time.perf_counter()
+            status, body = await connection.send(raw)
+            acks.append(time.perf_counter() - before)
+            if status != 201:
+                raise RuntimeError(f"bid refused: {status} {body[:300]!r}")
+            sent[orjson.loads(body)["position"]] = before
+            await asyncio.sleep(interval)
+    finally:
+        await connection.close()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 15
+    while loop.time() < deadline and any(len(a) < len(sent) for a in arrivals):
+        await asyncio.sleep(0.05)
+    for socket in sockets:
+        socket.close()
+    latencies = [arrived - sent[p] for a in arrivals for p, arrived in a.items() if p in sent]
+    missed = sum(len(set(sent) - set(a)) for a in arrivals)
+    return Screen(watchers, bids, latencies, acks, missed, duplicated, out_of_order, connect_seconds)
+
+
+# ---------------------------------------------------------------- d: projection rebuild
+
+
+async def template_auction(bids: int) -> list[tuple[str, dict[str, Any], datetime]]:
+    """The events of one realistic auction (scheduled, registrations, bids), made by the engine in memory."""
+    from engine.clock import ManualClock
+    from engine.commands import PlaceBid, RegisterBidder, ScheduleAuction
+    from engine.model import AssetKind
+    from engine.policy import Draft
+    from engine.service import AuctionService, stream_of
+    from engine.store.memory import MemoryEventStore
+    from rules import load_rules
+
+    start = datetime(2026, 4, 2, 8, 0, tzinfo=UTC)
+    clock = ManualClock(start)
+    store = MemoryEventStore()
+    service = AuctionService(store, load_rules, clock)
+    draft = Draft(
+        country="SE",
+        title="Template lot",
+        asset=AssetKind("movable"),
+        value=1_000_000_00,
+        currency="SEK",
+        opens_at=start + timedelta(hours=1),
+        starting_price=100_00,
+        closes_at=start + timedelta(days=30),
+    )
+    await service.execute("template", ScheduleAuction("template", draft))
+    codes = []
+    for n in range(10):
+        outcome = await service.execute("template", RegisterBidder(subject=f"person-{n}@example.test"))
+        codes.append(getattr(outcome.events[0], "bidder_code"))
+    clock.set(start + timedelta(hours=1, seconds=1))
+    for n in range(bids):
+        clock.set(clock.now() + timedelta(seconds=1))
+        await service.execute("template", PlaceBid(codes[n % len(codes)], 100_00 + n * 10_00))
+    return [(e.type, e.data, e.recorded_at) for e in await store.read_stream(stream_of("template"))]
+
+
+@dataclass
+class Rebuild:
+    events: int
+    rebuild_seconds: float
+    select_seconds: float
+    read_all_seconds: float
+    load_seconds: float
+
+
+async def projection_rebuild(server_url: str, events: int) -> Rebuild:
+    import asyncpg
+
+    from engine.clock import SystemClock
+    from engine.store.base import AppendRequest, NewEvent
+    from engine.store.postgres import PostgresEventStore
+    from projections.catchup import Projector
+    from projections.hub import Hub
+    from projections.readmodel import ReadModel
+
+    template = await template_auction(990)
+    streams = max(1, events // len(template))
+    database = await create_database(server_url)
+    url = with_database(server_url, database)
+    try:
+        store = await PostgresEventStore.open(url)
+        try:
+            started = time.perf_counter()
+            for first in range(0, streams, 10):
+                requests = []
+                for n in range(first, min(first + 10, streams)):
+                    auction = f"rebuild-{n:05d}"
+                    batch = []
+                    for type_, data, at in template:
+                        if type_ == "AuctionScheduled":
+                            data = {**data, "auction_id": auction}
+                        batch.append(NewEvent(type_, data, at))
+                    requests.append(AppendRequest(f"auction-{auction}", 0, batch))
+                await store.append_batch(requests)
+            load_seconds = time.perf_counter() - started
+            total = await store.head()
+            async with asyncpg.create_pool(url, min_size=1, max_size=1) as pool:
+                await pool.fetchval("SELECT count(*) FROM events")  # warm the cache for both readers alike
+
+                started = time.perf_counter()
+                after, rows = 0, 0
+                while True:
+                    page = await pool.fetch(
+                        "SELECT position, stream, version, type, data, recorded_at, prev_hash, hash FROM events"
+                        " WHERE position > $1 ORDER BY position LIMIT 1000",
+                        after,
+                    )
+                    if not page:
+                        break
+                    rows += len(page)
+                    after = page[-1]["position"]
+                select_seconds = time.perf_counter() - started
+                assert rows == total
+
+            started = time.perf_counter()
+            after = 0
+            while page := await store.read_all(after=after, limit=1000):
+                after = page[-1].position
+            read_all_seconds = time.perf_counter() - started
+
+            model = ReadModel()
+            projector = Projector(store, model, Hub(), SystemClock())
+            gc.collect()
+            started = time.perf_counter()
+            await projector.catch_up()
+            rebuild_seconds = time.perf_counter() - started
+            assert model.checkpoint == total and len(model.summaries()) == streams
+        finally:
+            await store.close()
+    finally:
+        await drop_database(server_url, database)
+    return Rebuild(total, rebuild_seconds, select_seconds, read_all_seconds, load_seconds)
+
+
+# ---------------------------------------------------------------- e: memory per idle WebSocket
+
+
+@dataclass
+class Memory:
+    sockets: int
+    per_websocket: float
+    per_tcp: float
+    rss_before: int
+
+
+async def idle_memory(server: ServerProcess, count: int) -> Memory:
+    ((auction, _),) = await schedule(server, 1)
+    await asyncio.sleep(0.5)
+    before = rss_bytes(server.pid)
+    loop = asyncio.get_running_loop()
+    plain = []
+    for chunk in range(0, count, 200):
+        plain += await asyncio.gather(
+            *(
+                loop.create_connection(asyncio.Protocol, "127.0.0.1", server.port)
+                for _ in range(chunk, min(chunk + 200, count))
+            )
+        )
+    await asyncio.sleep(1.0)
+    with_tcp = rss_bytes(server.pid)
+    for transport, _ in plain:
+        transport.close()
+    await asyncio.sleep(1.0)
+
+    base = rss_bytes(server.pid)
+    snapshots = 0
+
+    def on_message(payload: bytes, arrived: float) -> None:
+        nonlocal snapshots
+        snapshots += 1
+
+    sockets: list[WebSocketWatcher] = []
+    for chunk in range(0, count, 100):
+        sockets += await asyncio.gather(
+            *(
+                WebSocketWatcher.connect("127.0.0.1", server.port, f"/ws/auctions/{auction}", on_message)
+                for _ in range(chunk, min(chunk + 100, count))
+            )
+        )
+    async with asyncio.timeout(30):
+        while snapshots < count:
+            await asyncio.sleep(0.05)
+    await asyncio.sleep(1.0)
+    with_websockets = rss_bytes(server.pid)
+    for socket in sockets:
+        socket.close()
+    return Memory(count, (with_websockets - base) / count, (with_tcp - before) / count, before)
+
+
+async def without_group_commit(
+    postgres: str, directory: Path, only: set[str], seconds: float, pg_port: int, rows: list[Row]
+) -> list[Row]:
+    """a and b again on a server with group commit turned off (benchmarks/serve_without_group_commit.py)."""
+    database = await create_database(postgres)
+    launcher = [sys.executable, str(Path(__file__).resolve().parent / "serve_without_group_commit.py")]
+    server = ServerProcess(with_database(postgres, database), directory, launcher=launcher).start()
+    out = []
+    try:
+        for name, count in (("a", AUCTIONS), ("b", 1)):
+            if name not in only:
+                continue
+            with_it = next(r for r in rows if r.name.startswith(f"{name}. "))
+            load = await bid_storm([server], await schedule(server, count), CONNECTIONS, seconds, 2.0, pg_port)
+            out.append(
+                Row(
+                    f"{name}'. the same without group commit (1 server process)",
+                    f"{load.rate:,.0f} decided bids/s",
+                    f"{with_it.figure.split()[0]} with group commit",
+                    f"{load.rate / float(with_it.figure.split()[0].replace(',', '')):.2f}",
+                    load_notes(load),
+                )
+            )
+            print_table(out[-1:])
+    finally:
+        server.stop()
+        await drop_database(postgres, database)
+    return out
+
+
+# ---------------------------------------------------------------- the run
+
+
+def print_table(rows: list[Row]) -> None:
+    width = max(len(r.name) for r in rows)
+    fig = max(len(r.figure) for r in rows)
+    base = max(len(r.baseline) for r in rows)
+    print()
+    print(f"{'benchmark':<{width}}  {'figure':<{fig}}  {'baseline (same run)':<{base}}  ratio")
+    print("-" * (width + fig + base + 14))
+    for r in rows:
+        print(f"{r.name:<{width}}  {r.figure:<{fig}}  {r.baseline:<{base}}  {r.ratio}")
+        for note in r.notes:
+            print(f"{'':<{width}}    {note}")
+    print(flush=True)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", default="a,b,c,d,e", help="which benchmarks to run (default all: a,b,c,d,e)")
+    parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds of each load (default 10)")
+    parser.add_argument("--watchers", type=int, default=1000, help="WebSocket watchers in c (default 1000)")
+    parser.add_argument("--events", type=int, default=100_000, help="events to rebuild in d (default 100000)")
+    parser.add_argument("--idle", type=int, default=2000, help="idle sockets in e (default 2000)")
+    parser.add_argument("--servers", type=int, default=1, help="server processes for a and b (with Redis when >1)")
+    parser.add_argument("--no-compare", action="store_true", help="skip the a and b runs without group commit")
+    args = parser.parse_args()
+    only = set(args.only.split(","))
+    postgres = os.environ.get("AUCTION_TEST_POSTGRES_URL")
+    pg_bin = os.environ.get("AUCTION_TEST_PG_BIN")
+    redis = os.environ.get("AUCTION_TEST_REDIS_URL")
+    if not postgres or not pg_bin:
+        sys.exit("AUCTION_TEST_POSTGRES_URL and AUCTION_TEST_PG_BIN must be set (benchmarks/run.sh sets them)")
+    from urllib.parse import urlsplit
+
+    pg_port = urlsplit(postgres).port or 5432
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="auction-bench-") as tmp:
+        directory = Path(tmp)
+        if only & {"a", "b"}:
+            database = await create_database(postgres)
+            url = with_database(postgres, database)
+            servers = [
+                ServerProcess(url, directory, redis if args.servers > 1 else None).start() for _ in range(args.servers)
+            ]
+            try:
+                await create_pgbench_table(url)
+                bench = await asyncio.to_thread(pgbench, pg_bin, url, CONNECTIONS, args.seconds, directory)
+                pg_note = (
+                    f"pgbench: {CONNECTIONS} clients, CPU s/s: machine {bench.busy:.2f},"
+                    f" pgbench itself {bench.client_cpu:.2f}"
+                )
+                processes = f"{args.servers} server processes" if args.servers > 1 else "1 server process"
+                if "a" in only:
+                    auctions = await schedule(servers[0], AUCTIONS)
+                    load = await bid_storm(servers, auctions, CONNECTIONS, args.seconds, 2.0, pg_port)
+                    rows.append(
+                        Row(
+                            f"a. bids/s, {AUCTIONS} auctions, {CONNECTIONS} connections ({processes})",
+                            f"{load.rate:,.0f} decided bids/s",
+                            f"{bench.tps:,.0f} INSERT tx/s (pgbench)",
+                            f"{load.rate / bench.tps:.2f}",
+                            load_notes(load) + [pg_note],
+                        )
+                    )
+                    print_table(rows[-1:])
+                if "b" in only:
+                    hot = await schedule(servers[0], 1)
+                    load = await bid_storm(servers, hot, CONNECTIONS, args.seconds, 2.0, pg_port)
+                    rows.append(
+                        Row(
+                            f"b. bids/s, 1 hot auction, {CONNECTIONS} connections ({processes})",
+                            f"{load.rate:,.0f} decided bids/s",
+                            f"{bench.tps:,.0f} INSERT tx/s (pgbench)",
+                            f"{load.rate / bench.tps:.2f}",
+                            load_notes(load),
+                        )
+                    )
+                    print_table(rows[-1:])
+            finally:
+                for server in servers:
+                    server.stop()
+                await drop_database(postgres, database)
+            if not args.no_compare:
+                rows += await without_group_commit(postgres, directory, only, args.seconds, pg_port, rows)
+        if "c" in only:
+            database = await create_database(postgres)
+            server = ServerProcess(with_database(postgres, database), directory).start()
+            try:
+                alone = await bid_to_screen(server, 1, 100, 0.05)
+                screen = await bid_to_screen(server, args.watchers, 100, 0.05)
+            finally:
+                server.stop()
+                await drop_database(postgres, database)
+            rows.append(
+                Row(
+                    f"c. bid-to-screen, {screen.watchers:,} watchers of 1 auction",
+                    f"p50 {ms(screen.latencies, 50)} ms, p99 {ms(screen.latencies, 99)} ms",
+                    f"1 watcher: p50 {ms(alone.latencies, 50)} ms, p99 {ms(alone.latencies, 99)} ms",
+                    "",
+                    [
+                        f"{screen.bids} bids x {screen.watchers} watchers = {len(screen.latencies):,} deliveries:"
+                        f" missed {screen.missed}, duplicated {screen.duplicated}, out of order {screen.out_of_order}",
+                        f"the bidder's POST->201: p50 {ms(screen.acks, 50)} ms, p99 {ms(screen.acks, 99)} ms"
+                        f" (1 watcher: p50 {ms(alone.acks, 50)} ms, p99 {ms(alone.acks, 99)} ms)",
+                        f"{screen.watchers} sockets connected and snapshotted in {screen.connect_seconds:.1f} s",
+                    ],
+                )
+            )
+            print_table(rows[-1:])
+        if "d" in only:
+            rebuild = await projection_rebuild(postgres, args.events)
+            rate = rebuild.events / rebuild.rebuild_seconds
+            raw = rebuild.events / rebuild.select_seconds
+            rows.append(
+                Row(
+                    f"d. projection rebuild from PostgreSQL, {rebuild.events:,} events",
+                    f"{rate:,.0f} events/s",
+                    f"{raw:,.0f} rows/s (raw paged SELECT)",
+                    f"{rate / raw:.2f}",
+                    [
+                        "store.read_all alone (SELECT + JSON decode):"
+                        f" {rebuild.events / rebuild.read_all_seconds:,.0f} events/s",
+                        f"loading the events (append_batch): {rebuild.events / rebuild.load_seconds:,.0f} events/s",
+                    ],
+                )
+            )
+            print_table(rows[-1:])
+        if "e" in only:
+            database = await create_database(postgres)
+            server = ServerProcess(with_database(postgres, database), directory).start()
+            try:
+                memory = await idle_memory(server, args.idle)
+            finally:
+                server.stop()
+                await drop_database(postgres, database)
+            rows.append(
+                Row(
+                    f"e. memory per idle WebSocket ({memory.sockets:,} sockets)",
+                    f"{memory.per_websocket / 1024:.1f} KiB",
+                    f"{memory.per_tcp / 1024:.1f} KiB per idle TCP connection",
+                    f"{memory.per_websocket / memory.per_tcp:.1f}" if memory.per_tcp > 0 else "",
+                    [f"server RSS before: {memory.rss_before / 2**20:.0f} MiB"],
+                )
+            )
+            print_table(rows[-1:])
+    print("Summary")
+    print_table(rows)
+
+
+if __name__ == "__main__":
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    asyncio.run(main())
