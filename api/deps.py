@@ -22,20 +22,25 @@ _bearer = HTTPBearer(auto_error=False, description="A JWT with claims sub and ro
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
-def get_runtime(request: Request) -> Runtime:
+# The dependencies are ``async def`` on purpose: FastAPI runs a plain ``def`` dependency
+# in its thread pool, a hop that cost about a third of the bid path's throughput.
+
+
+def _runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
+
+
+async def get_runtime(request: Request) -> Runtime:
+    return _runtime(request)
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_signer(request: Request) -> ReceiptSigner:
-    """The receipt key, loaded once per app on first use (never at import)."""
-    signer: ReceiptSigner | None = getattr(request.app.state, "receipt_signer", None)
-    if signer is None:
-        signer = ReceiptSigner.from_setting(get_runtime(request).settings.receipt_key)
-        request.app.state.receipt_signer = signer
+async def get_signer(request: Request) -> ReceiptSigner:
+    """The receipt key, loaded once by the lifespan (never at import)."""
+    signer: ReceiptSigner = request.app.state.receipt_signer
     return signer
 
 
@@ -46,7 +51,7 @@ SignerDep = Annotated[ReceiptSigner, Depends(get_signer)]
 _AUCTION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
 
-def get_auction_id(auction_id: Annotated[str, Path(description="the auction's id")]) -> str:
+async def get_auction_id(auction_id: Annotated[str, Path(description="the auction's id")]) -> str:
     if not _AUCTION_ID.match(auction_id):
         raise ApiError(404, "auction_not_found", f"no auction {auction_id!r}")
     return auction_id
@@ -55,7 +60,7 @@ def get_auction_id(auction_id: Annotated[str, Path(description="the auction's id
 AuctionId = Annotated[str, Depends(get_auction_id)]
 
 
-def get_principal(
+async def get_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal | None:
@@ -65,7 +70,7 @@ def get_principal(
                 401, "unauthenticated", "the Authorization header must be 'Bearer <token>'", headers=_CHALLENGE
             )
         return None
-    runtime = get_runtime(request)
+    runtime = _runtime(request)
     settings = runtime.settings
     try:
         return read_token(credentials.credentials, runtime.secret, settings.jwt_public_key, settings.jwt_audience)
@@ -79,7 +84,7 @@ MaybePrincipal = Annotated[Principal | None, Depends(get_principal)]
 def _require(*roles: Role) -> object:
     allowed = ", ".join(role.value for role in roles)
 
-    def dependency(principal: MaybePrincipal) -> Principal:
+    async def dependency(principal: MaybePrincipal) -> Principal:
         if principal is None:
             raise ApiError(401, "unauthenticated", "a bearer token is required", headers=_CHALLENGE)
         if principal.role not in roles:

@@ -9,6 +9,8 @@ are the canonical JSON of those five fields (sorted keys, no white space).
 from __future__ import annotations
 
 import base64
+import os
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -58,20 +60,37 @@ class ReceiptSigner:
         if value:
             return cls(load_private_key(value))
         path = (directory or Path.cwd()) / KEY_FILE
-        try:
-            return cls(load_private_key(path.read_text()))
-        except FileNotFoundError:
+        if not path.exists():
             key = Ed25519PrivateKey.generate()
             seed = key.private_bytes(
                 serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
             )
-            path.write_text(_b64(seed) + "\n")
-            path.chmod(0o600)
-            return cls(key)
+            # The first process to create the file wins; others started at the same moment
+            # in the same directory read its key, never a half-written one.
+            write_once(path, _b64(seed) + "\n")
+        return cls(load_private_key(path.read_text()))
 
     def sign(self, receipt: dict[str, Any]) -> dict[str, Any]:
         signature = self._key.sign(signed_bytes(receipt))
         return {**receipt, "algorithm": ALGORITHM, "public_key": self.public_key_b64, "signature": _b64(signature)}
+
+
+def write_once(path: Path, text: str) -> str:
+    """Create ``path`` (mode 0600) holding ``text`` unless it exists; return the file's content.
+
+    The text goes to a temporary file first and is linked into place, so the file
+    appears whole or not at all, and an existing file is never replaced."""
+    if not path.exists():
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        temporary.write_text(text)
+        temporary.chmod(0o600)
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink()
+    return path.read_text()
 
 
 def load_private_key(text: str) -> Ed25519PrivateKey:

@@ -34,14 +34,7 @@ def local_secret(directory: Path | None = None) -> str:
     """Without ``AUCTION_SECRET``, a random secret kept in ``.auction-secret`` in the
     working directory, so that ``auction serve`` and ``auction token`` run from the
     same directory agree without any set-up, and no fixed default secret exists."""
+    from api.receipts import write_once
+
     path = (directory or Path.cwd()) / SECRET_FILE
-    try:
-        text = path.read_text().strip()
-        if text:
-            return text
-    except FileNotFoundError:
-        pass
-    value = secrets.token_urlsafe(32)
-    path.write_text(value + "\n")
-    path.chmod(0o600)
-    return value
+    return write_once(path, secrets.token_urlsafe(32) + "\n").strip()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from tests.api.deadline_support import eventually
 from tests.api.support import BAILIFF, Api, bidder, running_api, swedish_auction, utc_now
 
 
@@ -39,6 +40,11 @@ async def test_scheduling_answers_201_with_the_id_and_every_derived_field() -> N
         assert body["id"] and body["status"] == "scheduled"
         assert (body["starting_price"], body["deposit_required"]) == ("8000.00", "800.00")
         assert body["closes_at"] and body["closes_at"] == body["scheduled_closes_at"]  # derived: 20 days (LT)
+        # Bidding opens at opens_at (now) by itself: the scheduler does it right after the answer.
+        async def opened() -> bool:
+            return bool((await api.client.get(f"/auctions/{body['id']}")).json()["status"] == "open")
+
+        await eventually(opened)
         assert (await api.client.get(f"/auctions/{body['id']}")).json() == body | {
             "status": "open",
             "opened_at": body["opens_at"],
@@ -135,6 +141,10 @@ async def test_the_catalogue_filters_by_country_and_status() -> None:
         async def ids(query: str) -> list[str]:
             return [a["id"] for a in (await api.client.get(f"/auctions{query}")).json()["auctions"]]
 
+        async def both_opened() -> bool:  # the scheduler opens them right after scheduling
+            return await ids("?status=open") == [swedish["id"], lt["id"]]
+
+        await eventually(both_opened)
         assert await ids("") == [swedish["id"], later["id"], lt["id"]]
         assert await ids("?country=se") == [swedish["id"], later["id"]]
         assert await ids("?status=scheduled") == [later["id"]]

@@ -70,3 +70,12 @@ def test_auction_verify_receipt_accepts_a_good_receipt_and_exits_1_on_a_changed_
     bad.write_text(json.dumps({**signer.sign(RECEIPT), "amount": "91500.00"}))
     code, _, err = run_cli("verify-receipt", str(bad), "--public-key", signer.public_key_b64)
     assert code == 1 and "NOT valid" in err and len(err.strip().splitlines()) == 1
+
+
+def test_processes_starting_together_share_one_key_and_never_read_half_a_file(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(8) as pool:
+        keys = set(pool.map(lambda _: ReceiptSigner.from_setting(None, tmp_path).public_key_b64, range(32)))
+    assert len(keys) == 1
+    assert [p.name for p in tmp_path.iterdir()] == [".auction-receipt-key"]
