@@ -9,16 +9,13 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
 
 from api.auth import issue_token
+from tests.store.support import fresh_postgres_database, postgres_server_url  # noqa: F401 (re-exported)
 
 SECRET = "e2e-secret-long-enough-for-hs256-signatures-0123456789"
 POSTGRES_URL_ENV = "AUCTION_TEST_POSTGRES_URL"
@@ -96,15 +93,6 @@ class Server:
         ]
 
 
-def postgres_server_url() -> str:
-    url = os.environ.get(POSTGRES_URL_ENV)
-    if not url:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{POSTGRES_URL_ENV} is not set: CI must run the PostgreSQL end-to-end tests", pytrace=False)
-        pytest.skip(f"{POSTGRES_URL_ENV} is not set")
-    return url
-
-
 def redis_server_url() -> str:
     url = os.environ.get(REDIS_URL_ENV)
     if not url:
@@ -112,32 +100,6 @@ def redis_server_url() -> str:
             pytest.fail(f"{REDIS_URL_ENV} is not set: CI must run the Redis end-to-end tests", pytrace=False)
         pytest.skip(f"{REDIS_URL_ENV} is not set")
     return url
-
-
-def _with_database(url: str, database: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, parts.fragment))
-
-
-@asynccontextmanager
-async def fresh_postgres_database() -> AsyncIterator[str]:
-    import asyncpg
-
-    server = postgres_server_url()
-    name = f"auction_e2e_{uuid.uuid4().hex[:16]}"
-    admin = await asyncpg.connect(server)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    try:
-        yield _with_database(server, name)
-    finally:
-        admin = await asyncpg.connect(server)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
 
 
 async def eventually(check: object, timeout: float = 10.0, interval: float = 0.05) -> None:
