@@ -11,6 +11,7 @@ after another, whichever process receives them.
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -99,7 +100,8 @@ class AuctionService:
         self.clock = clock
         self._cache: OrderedDict[str, AuctionState] = OrderedDict()
         self._cache_size = cache_size
-        self._locks: dict[str, asyncio.Lock] = {}
+        # Only auctions with a command in progress keep a lock: nobody holding it, it goes.
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     # ------------------------------------------------------------ state
 
@@ -160,7 +162,9 @@ class AuctionService:
         # on the state that now includes the winner's events. Every decision is
         # therefore made on the complete history before it: a bid can never be
         # accepted against a price it did not see.
-        lock = self._locks.setdefault(auction_id, asyncio.Lock())
+        lock = self._locks.get(auction_id)
+        if lock is None:
+            lock = self._locks[auction_id] = asyncio.Lock()
         async with lock:
             return await self._execute(auction_id, command, idempotency_key, now)
 
