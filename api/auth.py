@@ -6,9 +6,11 @@ key is configured, tokens signed by an outside identity provider are accepted to
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from enum import Enum
+from functools import lru_cache
 
 import jwt
 
@@ -38,7 +40,26 @@ def issue_token(secret: str, role: Role | str, subject: str, ttl: timedelta = ti
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
-def read_token(token: str, secret: str, public_key: str | None = None, audience: str | None = None) -> Principal:
+def read_token(
+    token: str, secret: str, public_key: str | None = None, audience: str | None = None, now: float | None = None
+) -> Principal:
+    """The caller a token names, once its signature, claims and expiry check out.
+
+    A bidder sends the same token with every bid, and verifying it is a good part of
+    a bid's cost: a token that verified once is remembered (with its expiry, checked
+    again on every use) for as long as it stays among the most recent ones."""
+    principal, expires = _verified(token, secret, public_key, audience)
+    if (time.time() if now is None else now) >= expires:
+        raise InvalidToken("Signature has expired")
+    return principal
+
+
+_CACHED_TOKENS = 10_000
+
+
+@lru_cache(maxsize=_CACHED_TOKENS)
+def _verified(token: str, secret: str, public_key: str | None, audience: str | None) -> tuple[Principal, float]:
+    """Verify ``token`` (only successes are cached: an exception is never remembered)."""
     options = {"require": ["sub", "role", "exp"]}
     try:
         header = jwt.get_unverified_header(token)
@@ -55,4 +76,4 @@ def read_token(token: str, secret: str, public_key: str | None = None, audience:
     subject = claims["sub"]
     if not isinstance(subject, str) or not subject:
         raise InvalidToken("empty subject")
-    return Principal(subject=subject, role=role)
+    return Principal(subject=subject, role=role), float(claims["exp"])

@@ -49,6 +49,20 @@ async def _state(runtime: Runtime, auction_id: str) -> AuctionState:
     return state
 
 
+async def _caller_code(runtime: Runtime, auction_id: str, subject: str) -> str | None:
+    """The caller's bidder code (None: not registered) for a command about to be decided.
+
+    A code, once given, never changes, so the cached state answers when it knows the
+    caller; only a caller it does not know (perhaps registered through another process
+    a moment ago) costs a read of the stream. The command itself is decided on the
+    stream's latest version either way (the append checks it)."""
+    cached = runtime.service.cached(auction_id)
+    if cached is not None and (bidder := cached.bidder_by_subject(subject)) is not None:
+        return bidder.code
+    bidder = (await _state(runtime, auction_id)).bidder_by_subject(subject)
+    return bidder.code if bidder else None
+
+
 def _money(cents: int | None) -> str | None:
     return None if cents is None else format_money(cents)
 
@@ -141,10 +155,9 @@ async def place_bid(
 ) -> dict[str, object]:
     """Bid ``amount``. 201 when accepted; 409 with the refusal's reason as ``code`` (``bid_too_low``,
     ``auction_closed``, ``not_admitted``, ...). The refusal is recorded too: auditors see every bid."""
-    state = await _state(runtime, auction_id)
-    bidder = state.bidder_by_subject(principal.subject)
-    key = _idempotency_key("bid", bidder.code if bidder else None, principal.subject, idempotency_key)
-    outcome = await run(runtime, auction_id, PlaceBid(bidder.code if bidder else None, body.amount), key)
+    code = await _caller_code(runtime, auction_id, principal.subject)
+    key = _idempotency_key("bid", code, principal.subject, idempotency_key)
+    outcome = await run(runtime, auction_id, PlaceBid(code, body.amount), key)
     items = recorded(outcome)
     own = first(items, BidAccepted, BidRejected, automatic=False)
     assert own is not None
@@ -197,10 +210,9 @@ async def set_proxy(
 ) -> dict[str, object]:
     """Bid automatically up to ``max`` in steps of ``step`` where the country allows it
     (409 ``proxy_not_allowed`` elsewhere). A new proxy replaces the caller's earlier one."""
-    state = await _state(runtime, auction_id)
-    bidder = state.bidder_by_subject(principal.subject)
-    key = _idempotency_key("proxy", bidder.code if bidder else None, principal.subject, idempotency_key)
-    command = SetProxy(bidder.code if bidder else None, max_amount=body.max, step=body.step)
+    code = await _caller_code(runtime, auction_id, principal.subject)
+    key = _idempotency_key("proxy", code, principal.subject, idempotency_key)
+    command = SetProxy(code, max_amount=body.max, step=body.step)
     outcome = await run(runtime, auction_id, command, key)
     items = recorded(outcome)
     own = first(items, ProxySet, ProxyRejected)

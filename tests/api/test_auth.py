@@ -113,3 +113,18 @@ async def test_every_role_may_read_the_report_and_only_bailiff_and_auditor_the_e
             assert (await api.client.get(f"/auctions/{auction['id']}/report", headers=headers)).status_code == 200
         for headers in (BAILIFF, AUDITOR):
             assert (await api.client.get(f"/auctions/{auction['id']}/events", headers=headers)).status_code == 200
+
+
+def test_a_remembered_token_is_refused_once_it_expires() -> None:
+    import time
+
+    from api.auth import InvalidToken, issue_token, read_token
+
+    secret = "a-secret-only-this-test-uses-0123456789-abcdefghij"
+    issued = issue_token(secret, "bidder", "expiring@example.test", ttl=timedelta(minutes=1))
+    assert read_token(issued, secret).subject == "expiring@example.test"  # verified, now remembered
+    assert read_token(issued, secret, now=time.time() + 59).subject == "expiring@example.test"
+    with pytest.raises(InvalidToken, match="expired"):
+        read_token(issued, secret, now=time.time() + 61)
+    with pytest.raises(InvalidToken):
+        read_token(issued, "another-secret-of-sufficient-length-0123456789")
