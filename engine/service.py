@@ -25,10 +25,15 @@ from engine.errors import AuctionNotFound
 from engine.events import BidderRegistered, Event
 from engine.model import AuctionState, Status
 from engine.policy import AuctionRules
-from engine.store.base import ConcurrencyConflict, EventStore, NewEvent, StoredEvent
+from engine.store.base import AppendResult, ConcurrencyConflict, EventStore, NewEvent, StoredEvent
 from engine.vault import SubjectVault, is_sealed
 
 RulesLookup = Callable[[str], AuctionRules]
+# GroupCommitStore.submit: queue an append in order, answer later; it follows an earlier answer.
+Submit = Callable[
+    [str, int | None, Sequence[NewEvent], str | None, "asyncio.Future[AppendResult] | None"],
+    "asyncio.Future[AppendResult]",
+]
 
 STREAM_PREFIX = "auction-"
 MAX_ATTEMPTS = 50
@@ -102,6 +107,11 @@ class AuctionService:
         self._cache_size = cache_size
         # Only auctions with a command in progress keep a lock: nobody holding it, it goes.
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        # Where the store takes appends without waiting for them (see execute): per auction, the
+        # state after the last append submitted, and that append's answer to come.
+        self._submit: Submit | None = getattr(store, "submit", None)
+        self._tips: dict[str, AuctionState] = {}
+        self._pending: dict[str, asyncio.Future[AppendResult]] = {}
 
     # ------------------------------------------------------------ state
 
@@ -162,63 +172,103 @@ class AuctionService:
         # on the state that now includes the winner's events. Every decision is
         # therefore made on the complete history before it: a bid can never be
         # accepted against a price it did not see.
+        #
+        # With a store that takes appends in order without waiting for them
+        # (GroupCommitStore.submit), the lock covers the decision only: the next
+        # command on the auction is decided on the state the previous one leaves
+        # (its "tip") while that one is being written, and its append follows it,
+        # so that it is written only if the previous one was. A hot auction's bids
+        # then share commits like those of different auctions do.
+        stream = stream_of(auction_id)
         lock = self._locks.get(auction_id)
         if lock is None:
             lock = self._locks[auction_id] = asyncio.Lock()
-        async with lock:
-            return await self._execute(auction_id, command, idempotency_key, now)
-
-    async def _execute(
-        self, auction_id: str, command: Command, idempotency_key: str | None, now: datetime | None
-    ) -> Outcome:
-        stream = stream_of(auction_id)
-        # The first attempt decides on the cached state without reading the store: the append's
-        # version check catches a cache that another process has left behind, and only then is
-        # the stream read again. With one process the cache is always current, so a command
-        # costs the append alone. A decision that appends nothing (a refusal raised, nothing to
-        # do) has no version check to catch a stale cache, so it is only given on a fresh read.
-        state = self._cache.get(auction_id)
-        fresh = state is None
+        fresh = False
         for _ in range(MAX_ATTEMPTS):
-            if state is None:
-                state = await self.load(auction_id)
-                fresh = True
-            if isinstance(command, ScheduleAuction):
-                rules = self.rules_for(command.draft.country)
-            else:
-                rules = self.rules_of(state)
-            instant = now if now is not None else self.clock.now()
-            try:
-                events = decide(state, command, rules, instant)
-            except Exception:
-                if fresh:
-                    raise
-                state = None
-                continue
-            if not events:
-                if not fresh:
-                    state = None
+            async with lock:
+                state = None if fresh else self._tips.get(auction_id) or self._cache.get(auction_id)
+                if state is None:
+                    state = await self.load(auction_id)
+                    fresh = True
+                try:
+                    events = self._decide(state, command, now)
+                except Exception:
+                    if fresh:
+                        raise
+                    fresh = True  # the cache may be behind another process: decide again on a fresh read
                     continue
-                return Outcome(state=state, events=(), stored=())
-            try:
-                result = await self.store.append(
-                    stream, state.version, await seal_events(events, self.vault), idempotency_key
-                )
-            except ConcurrencyConflict:
-                state = None
-                continue
+                if not events:
+                    # Nothing to append, so no version check catches a stale cache: only on a fresh read.
+                    if not fresh:
+                        fresh = True
+                        continue
+                    return Outcome(state=state, events=(), stored=())
+                sealed = await seal_events(events, self.vault)
+                after = fold(state, events)
+                if self._submit is None:
+                    answer: asyncio.Future[AppendResult] | None = None
+                    try:
+                        result = await self.store.append(stream, state.version, sealed, idempotency_key)
+                    except ConcurrencyConflict:
+                        fresh = True
+                        continue
+                else:
+                    follows = self._pending.get(auction_id)
+                    answer = self._submit(stream, state.version, sealed, idempotency_key, follows)
+                    self._tips[auction_id] = after
+                    self._pending[auction_id] = answer
+            if answer is not None:
+                try:
+                    result = await answer
+                except ConcurrencyConflict:
+                    self._forget_tip(auction_id, answer)
+                    fresh = True
+                    continue
+                except BaseException:
+                    self._forget_tip(auction_id, answer)
+                    raise
+                self._written(auction_id, answer)
             if result.duplicate:
-                current = await self.load(auction_id)
+                self._forget_tip(auction_id, answer)
                 return Outcome(
-                    state=current,
+                    state=await self.load(auction_id),
                     events=tuple(await self.decode(result.events)),
                     stored=result.events,
                     duplicate=True,
                 )
-            new_state = fold(state, events)
-            self._remember(new_state)
-            return Outcome(state=new_state, events=tuple(events), stored=result.events)
+            if after.version > self._cached_version(auction_id):
+                self._remember(after)
+            return Outcome(state=after, events=tuple(events), stored=result.events)
         raise ConcurrencyConflict(stream, None, -1)
+
+    def _decide(self, state: AuctionState, command: Command, now: datetime | None) -> list[Event]:
+        if isinstance(command, ScheduleAuction):
+            rules = self.rules_for(command.draft.country)
+        else:
+            rules = self.rules_of(state)
+        return decide(state, command, rules, now if now is not None else self.clock.now())
+
+    def _cached_version(self, auction_id: str) -> int:
+        state = self._cache.get(auction_id)
+        return -1 if state is None else state.version
+
+    def _written(self, auction_id: str, answer: asyncio.Future[AppendResult]) -> None:
+        """The append behind ``answer`` is in the store: if it was the last one submitted,
+        the tip is the stored state again (kept in the cache) and is dropped."""
+        if self._pending.get(auction_id) is answer:
+            del self._pending[auction_id]
+            self._tips.pop(auction_id, None)
+
+    def _forget_tip(self, auction_id: str, answer: asyncio.Future[AppendResult] | None) -> None:
+        """The append behind ``answer`` wrote nothing. The tip counted on it, as did every
+        append submitted since (the store refuses those): the next command is decided on
+        the stored state instead, and its append follows nothing. Safe whatever is dropped
+        here: a tip never outlives the answer it waits for, and the stored state (the
+        cache) only ever holds written events, so every append still carries the version
+        of a state that includes everything it counted on."""
+        if answer is not None:
+            self._tips.pop(auction_id, None)
+            self._pending.pop(auction_id, None)
 
     async def history(self, auction_id: str) -> list[Event]:
         return await self.decode(await self.store.read_stream(stream_of(auction_id)))

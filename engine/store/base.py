@@ -10,7 +10,7 @@ the chain.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Protocol, Sequence
 
@@ -26,8 +26,12 @@ class StoreError(Exception):
 class ConcurrencyConflict(StoreError):
     """The stream's version was not the one the caller expected; nothing was written."""
 
-    def __init__(self, stream: str, expected: int | None, actual: int) -> None:
-        super().__init__(f"stream {stream!r} is at version {actual}, expected {expected}")
+    def __init__(self, stream: str, expected: int | None, actual: int | None) -> None:
+        # ``actual`` None: the append counted on an earlier one that was not written.
+        message = f"stream {stream!r} is at version {actual}, expected {expected}"
+        if actual is None:
+            message = f"stream {stream!r}: the append it followed was not written"
+        super().__init__(message)
         self.stream = stream
         self.expected = expected
         self.actual = actual
@@ -85,7 +89,10 @@ class AppendRequest:
     expected_version: int | None  # None: no check; 0: the stream must not exist yet
     events: Sequence[NewEvent]
     idempotency_key: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+    # Only in append_batch: the index of an earlier request of the same batch that this one
+    # was decided after, counting on its events. Unless that request wrote its events, this
+    # one is refused as a conflict, even if its expected version happens to match.
+    after: int | None = None
 
 
 def format_recorded_at(value: datetime) -> str:

@@ -15,12 +15,19 @@ so an acknowledged write is a durable one.
 Only appends are grouped; reads and the subject-key methods go straight to
 the store. Requests are validated before they are queued, so a malformed one
 fails its own caller and never the batch it would have joined.
+
+:meth:`GroupCommitStore.submit` queues an append without waiting for it, so
+that a caller can decide its next command while the first is being written.
+The next append names the one it ``follows``: it is written only if that one
+wrote its events (in the same transaction or an earlier one), else refused as
+a conflict.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import replace
 
 from engine.store.base import (
     AppendRequest,
@@ -36,7 +43,14 @@ from engine.store.planning import prepare
 # Enough to amortise the flush; small enough that one transaction stays short.
 MAX_BATCH = 256
 
-_Waiting = tuple[AppendRequest, "asyncio.Future[AppendResult]"]
+_Waiting = tuple[AppendRequest, "asyncio.Future[AppendResult]", "asyncio.Future[AppendResult] | None"]
+
+
+def _wrote(answer: asyncio.Future[AppendResult]) -> bool:
+    """Whether an append answered earlier wrote its events (not refused, failed, cancelled or a repeat)."""
+    if not answer.done() or answer.cancelled() or answer.exception() is not None:
+        return False
+    return not answer.result().duplicate
 
 
 class GroupCommitStore:
@@ -67,7 +81,7 @@ class GroupCommitStore:
         if self._idle.is_set():
             return await self._write_alone(request)
         answer: asyncio.Future[AppendResult] = asyncio.get_running_loop().create_future()
-        self._queue.append((request, answer))
+        self._queue.append((request, answer, None))
         # A caller cancelled while queued is dropped before its batch is written; once the batch is being
         # written, the commit goes on without it (an idempotency key makes its retry safe). A lone append,
         # written by its caller's task, is like any store's: cancelled, it is written whole or not at all.
@@ -89,6 +103,31 @@ class GroupCommitStore:
             raise answer
         return answer
 
+    @property
+    def queued(self) -> int:
+        """Appends waiting for the next commit."""
+        return len(self._queue)
+
+    def submit(
+        self,
+        stream: str,
+        expected_version: int | None,
+        events: Sequence[NewEvent],
+        idempotency_key: str | None = None,
+        follows: asyncio.Future[AppendResult] | None = None,
+    ) -> asyncio.Future[AppendResult]:
+        """Queue an append and return its answer to come; its place in the write order is
+        fixed when this returns. ``follows``: the answer of an earlier submitted append this
+        one counts on; unless that one writes its events, this one is refused as a conflict."""
+        if self._closed:
+            raise StoreError("the store is closed")
+        request = AppendRequest(stream, expected_version, tuple(events), idempotency_key)
+        prepare(request)
+        answer: asyncio.Future[AppendResult] = asyncio.get_running_loop().create_future()
+        self._queue.append((request, answer, follows))
+        self._start_writer()
+        return answer
+
     def _start_writer(self) -> None:
         if self._queue and self._idle.is_set():
             self._idle.clear()
@@ -102,8 +141,21 @@ class GroupCommitStore:
             self._idle.set()
 
     async def _write_batch(self) -> None:
-        batch = [item for item in self._queue[: self.max_batch] if not item[1].done()]
+        taken = self._queue[: self.max_batch]
         del self._queue[: self.max_batch]
+        batch: list[tuple[AppendRequest, asyncio.Future[AppendResult]]] = []
+        index_of: dict[asyncio.Future[AppendResult], int] = {}
+        for request, waiting, follows in taken:
+            if waiting.done():
+                continue  # its caller was cancelled while it waited: not written
+            if follows is not None and follows in index_of:
+                request = replace(request, after=index_of[follows])
+            elif follows is not None and not _wrote(follows):
+                # What it counted on was not written (or is not coming): refused, writing nothing.
+                waiting.set_exception(ConcurrencyConflict(request.stream, request.expected_version, None))
+                continue
+            index_of[waiting] = len(batch)
+            batch.append((request, waiting))
         if not batch:
             return
         try:

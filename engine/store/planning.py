@@ -41,6 +41,7 @@ class PreparedRequest:
     expected_version: int | None
     events: tuple[PreparedEvent, ...]
     idempotency_key: str | None
+    after: int | None = None
 
 
 @dataclass(frozen=True)
@@ -123,16 +124,24 @@ def prepare(request: AppendRequest) -> PreparedRequest:
     key = request.idempotency_key
     if key is not None and (not isinstance(key, str) or not key):
         raise ValueError("an idempotency key must be a non-empty string")
+    after = request.after
+    if after is not None and (isinstance(after, bool) or not isinstance(after, int) or after < 0):
+        raise ValueError(f"after must be None or an int >= 0, not {after!r}")
     return PreparedRequest(
         stream=request.stream,
         expected_version=expected,
         events=tuple(prepare_event(e) for e in request.events),
         idempotency_key=key,
+        after=after,
     )
 
 
 def prepare_all(requests: Iterable[AppendRequest]) -> list[PreparedRequest]:
-    return [prepare(r) for r in requests]
+    prepared = [prepare(r) for r in requests]
+    for index, request in enumerate(prepared):
+        if request.after is not None and request.after >= index:
+            raise ValueError(f"request {index} can only follow an earlier request, not {request.after}")
+    return prepared
 
 
 def streams_of(requests: Sequence[PreparedRequest]) -> list[str]:
@@ -153,7 +162,8 @@ def plan(
 
     A known key is answered before the version check, so a retry of an append
     that succeeded gets its answer rather than a conflict. Requests on the same
-    stream see the versions the earlier ones in the batch wrote.
+    stream see the versions the earlier ones in the batch wrote. A request that
+    names one it follows (``after``) is refused as a conflict unless that one wrote.
     """
     tips = dict(tips)
     known = dict(known_keys)
@@ -167,6 +177,9 @@ def plan(
             outcomes.append(Duplicate(known[key]))
             continue
         tip = tips.get(request.stream, EMPTY_TIP)
+        if request.after is not None and not isinstance(outcomes[request.after], Written):
+            outcomes.append(ConcurrencyConflict(request.stream, request.expected_version, None))
+            continue
         if request.expected_version is not None and request.expected_version != tip.version:
             outcomes.append(ConcurrencyConflict(request.stream, request.expected_version, tip.version))
             continue

@@ -202,6 +202,28 @@ class StoreContract:
         assert positions(log) == [1, 2, 3, 4, 5]
         verify_chain(log)
 
+    async def test_a_request_that_follows_one_that_wrote_nothing_is_refused(self, store: EventStore) -> None:
+        await store.append("x", 0, [new(0)], idempotency_key="seen")
+
+        results = await store.append_batch(
+            [
+                AppendRequest("x", 0, [new(1)]),  # conflicts: x is at version 1
+                AppendRequest("x", 1, [new(2)], after=0),  # its version matches, but it counted on the first
+                AppendRequest("x", 1, [new(3)], idempotency_key="seen"),  # a repeat: writes nothing
+                AppendRequest("x", 1, [new(4)], after=2),  # counted on the repeat
+                AppendRequest("x", 1, [new(5)]),  # on its own: written
+                AppendRequest("x", 2, [new(6)], after=4),  # follows a written one: written
+            ]
+        )
+
+        kinds = [type(r).__name__ if isinstance(r, ConcurrencyConflict) else r.duplicate for r in results]
+        assert kinds == ["ConcurrencyConflict", "ConcurrencyConflict", True, "ConcurrencyConflict", False, False]
+        assert [e.data["n"] for e in await store.read_all()] == [0, 5, 6]
+        for bad in (1, 2, -1, True):
+            with pytest.raises(ValueError):
+                await store.append_batch([AppendRequest("x", 3, [new(7)]), AppendRequest("x", 4, [new(8)], after=bad)])
+        assert await store.head() == 3
+
     async def test_append_batch_with_no_requests_writes_nothing(self, store: EventStore) -> None:
         assert await store.append_batch([]) == []
         assert await store.head() == 0
