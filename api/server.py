@@ -76,12 +76,12 @@ class GracefulServer(uvicorn.Server):
                 signal.signal(sig, handler)
 
 
-def run(settings: Settings) -> None:
-    app = create_app(settings)
-    config = uvicorn.Config(
+def uvicorn_config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
+    """How ``auction serve`` runs an application (the benchmarks run their reference app alike)."""
+    return uvicorn.Config(
         app,
-        host=settings.host,
-        port=settings.port,
+        host=host,
+        port=port,
         loop="auto",
         http="auto",
         ws=_websocket_protocol(),
@@ -91,4 +91,8 @@ def run(settings: Settings) -> None:
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
         log_level="info",
     )
-    GracefulServer(config, app).run()
+
+
+def run(settings: Settings) -> None:
+    app = create_app(settings)
+    GracefulServer(uvicorn_config(app, settings.host, settings.port), app).run()

@@ -16,6 +16,8 @@ a. decided bids/s through the whole HTTP stack (JWT, validation, decide, durable
    pgbench's rate of single-row INSERT transactions on the same PostgreSQL (32
    clients, a row of the event log's shape, default synchronous_commit);
 b. the same on one hot auction;
+a0. the floor under a: the same load on an endpoint with the same route, body model and
+   server settings but nothing behind it (benchmarks/serve_empty_endpoint.py);
 a', b'. a and b again on a server with group commit turned off (the "before");
 c. bid-to-screen latency (POST sent to message received) with 1,000 WebSocket
    watchers of one auction, every delivery counted, beside the same with 1 watcher;
@@ -569,6 +571,35 @@ async def idle_memory(server: ServerProcess, count: int) -> Memory:
     return Memory(count, (with_websockets - base) / count, (with_tcp - before) / count, before)
 
 
+def auctions_like(rows: list[Row]) -> float | None:
+    """Benchmark a's rate, when it ran before."""
+    for row in rows:
+        if row.name.startswith("a. "):
+            return float(row.figure.split()[0].replace(",", ""))
+    return None
+
+
+async def empty_endpoint(directory: Path, a_rate: float | None, tps: float, pg_port: int, seconds: float) -> Row:
+    """a's load on the HTTP stack alone (benchmarks/serve_empty_endpoint.py)."""
+    launcher = [sys.executable, str(Path(__file__).resolve().parent / "serve_empty_endpoint.py")]
+    server = ServerProcess("unused", directory, launcher=launcher).start()
+    try:
+        auctions = [(f"lot-{n}", bearer("bidder", f"bench-bidder-{n}@example.test")) for n in range(AUCTIONS)]
+        load = await bid_storm([server], auctions, CONNECTIONS, seconds, 2.0, pg_port)
+    finally:
+        server.stop()
+    notes = load_notes(load)
+    if a_rate is not None:
+        notes.append(f"a's full bid path reaches {a_rate / load.rate:.2f} of this floor")
+    return Row(
+        "a0. the same load, empty endpoint (FastAPI + uvicorn alone)",
+        f"{load.rate:,.0f} answers/s",
+        f"{tps:,.0f} INSERT tx/s (pgbench)",
+        f"{load.rate / tps:.2f}",
+        notes,
+    )
+
+
 async def without_group_commit(
     postgres: str, directory: Path, only: set[str], seconds: float, pg_port: int, rows: list[Row]
 ) -> list[Row]:
@@ -618,7 +649,7 @@ def print_table(rows: list[Row]) -> None:
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", default="a,b,c,d,e", help="which benchmarks to run (default all: a,b,c,d,e)")
+    parser.add_argument("--only", default="a,a0,b,c,d,e", help="which benchmarks to run (default all: a,a0,b,c,d,e)")
     parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds of each load (default 10)")
     parser.add_argument("--watchers", type=int, default=1000, help="WebSocket watchers in c (default 1000)")
     parser.add_argument("--events", type=int, default=100_000, help="events to rebuild in d (default 100000)")
@@ -638,7 +669,7 @@ async def main() -> None:
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="auction-bench-") as tmp:
         directory = Path(tmp)
-        if only & {"a", "b"}:
+        if only & {"a", "a0", "b"}:
             database = await create_database(postgres)
             url = with_database(postgres, database)
             servers = [
@@ -664,6 +695,9 @@ async def main() -> None:
                             load_notes(load) + [pg_note],
                         )
                     )
+                    print_table(rows[-1:])
+                if "a0" in only:
+                    rows.append(await empty_endpoint(directory, auctions_like(rows), bench.tps, pg_port, args.seconds))
                     print_table(rows[-1:])
                 if "b" in only:
                     hot = await schedule(servers[0], 1)
