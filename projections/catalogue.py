@@ -8,7 +8,7 @@ only, so anything built from it is safe to show publicly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from functools import singledispatch
 from typing import Any
@@ -86,7 +86,31 @@ def fold_event(summary: AuctionSummary | None, event: Event, version: int) -> Au
         if isinstance(event, AuctionScheduled):
             return _scheduled(event, version)
         return None
-    return replace(_apply(event, summary), position=version)
+    draft = draft_of(summary)
+    fold_into(draft, event, version)
+    return draft
+
+
+# A summary is frozen once it is handed out. Until then it is a draft, which
+# fold_into updates in place: a read model folding a page of events makes one
+# draft per auction for the whole page (see ReadModel.apply_page) instead of a
+# copy of every field for every event, which cost more than the rest of the fold.
+
+
+def draft_of(summary: AuctionSummary) -> AuctionSummary:
+    """A copy of ``summary`` for :func:`fold_into` to update; ``summary`` itself stays as it was."""
+    draft = object.__new__(AuctionSummary)
+    draft.__dict__.update(summary.__dict__)  # the fields are the instance's attributes: no __init__ to run again
+    return draft
+
+
+def fold_into(draft: AuctionSummary, event: Event, version: int) -> None:
+    """Fold ``event`` (the stream's ``version``-th) into a draft nobody else holds yet."""
+    cls = type(event)
+    changes = _changes.registry.get(cls) or _changes.dispatch(cls)  # the registry first: singledispatch's call costs
+    fields = draft.__dict__
+    fields.update(changes(event, draft))
+    fields["position"] = version
 
 
 def _scheduled(event: AuctionScheduled, version: int) -> AuctionSummary:
@@ -111,59 +135,60 @@ def _scheduled(event: AuctionScheduled, version: int) -> AuctionSummary:
     )
 
 
+# What an event changes in the summary: a fresh dict of field names to new values.
 @singledispatch
-def _apply(event: Event, summary: AuctionSummary) -> AuctionSummary:
-    return summary  # an event type the catalogue does not show
+def _changes(event: Event, summary: AuctionSummary) -> dict[str, Any]:
+    return {}  # an event type the catalogue does not show
 
 
-@_apply.register
-def _(event: AuctionScheduled, summary: AuctionSummary) -> AuctionSummary:
-    return summary  # a second schedule never reaches the store (auction_exists)
+@_changes.register
+def _(event: AuctionScheduled, summary: AuctionSummary) -> dict[str, Any]:
+    return {}  # a second schedule never reaches the store (auction_exists)
 
 
-@_apply.register
-def _(event: BidderRegistered, summary: AuctionSummary) -> AuctionSummary:
-    return replace(summary, bidders=summary.bidders + 1)
+@_changes.register
+def _(event: BidderRegistered, summary: AuctionSummary) -> dict[str, Any]:
+    return {"bidders": summary.bidders + 1}
 
 
-@_apply.register
-def _(event: BidderAdmitted, summary: AuctionSummary) -> AuctionSummary:
-    return replace(summary, admitted=summary.admitted + 1)
+@_changes.register
+def _(event: BidderAdmitted, summary: AuctionSummary) -> dict[str, Any]:
+    return {"admitted": summary.admitted + 1}
 
 
-@_apply.register
-def _(event: BiddingOpened, summary: AuctionSummary) -> AuctionSummary:
-    return replace(summary, status=Status.OPEN, opened_at=event.at)
+@_changes.register
+def _(event: BiddingOpened, summary: AuctionSummary) -> dict[str, Any]:
+    return {"status": Status.OPEN, "opened_at": event.at}
 
 
-@_apply.register
-def _(event: BidAccepted, summary: AuctionSummary) -> AuctionSummary:
-    return replace(summary, price=event.amount, leader=event.bidder_code, bid_count=summary.bid_count + 1)
+@_changes.register
+def _(event: BidAccepted, summary: AuctionSummary) -> dict[str, Any]:
+    return {"price": event.amount, "leader": event.bidder_code, "bid_count": summary.bid_count + 1}
 
 
-@_apply.register
-def _(event: DeadlineExtended, summary: AuctionSummary) -> AuctionSummary:
-    return replace(summary, deadline=event.deadline, extensions=summary.extensions + 1)
+@_changes.register
+def _(event: DeadlineExtended, summary: AuctionSummary) -> dict[str, Any]:
+    return {"deadline": event.deadline, "extensions": summary.extensions + 1}
 
 
-@_apply.register
-def _(event: BiddingClosed, summary: AuctionSummary) -> AuctionSummary:
-    return replace(summary, status=Status.CLOSED, closed_at=event.at, price=event.price, leader=event.winner)
+@_changes.register
+def _(event: BiddingClosed, summary: AuctionSummary) -> dict[str, Any]:
+    return {"status": Status.CLOSED, "closed_at": event.at, "price": event.price, "leader": event.winner}
 
 
-@_apply.register
-def _(event: BiddingFailed, summary: AuctionSummary) -> AuctionSummary:
-    return replace(summary, status=Status.FAILED, closed_at=event.at)
+@_changes.register
+def _(event: BiddingFailed, summary: AuctionSummary) -> dict[str, Any]:
+    return {"status": Status.FAILED, "closed_at": event.at}
 
 
-@_apply.register
-def _(event: AuctionEnded, summary: AuctionSummary) -> AuctionSummary:
-    return replace(summary, ended=True, ended_at=event.at, purchaser=event.purchaser)
+@_changes.register
+def _(event: AuctionEnded, summary: AuctionSummary) -> dict[str, Any]:
+    return {"ended": True, "ended_at": event.at, "purchaser": event.purchaser}
 
 
 # Facts that change nothing the catalogue shows (a proxy's maximum is a bidder's secret).
 for _quiet in (DepositRecorded, AdmissionRefused, BidRejected, ProxySet, ProxyRejected):
-    _apply.register(_quiet)(lambda event, summary: summary)
+    _changes.register(_quiet)(lambda event, summary: {})
 
 
 def money(cents: int | None) -> str | None:

@@ -27,6 +27,7 @@ from engine.clock import Clock
 from engine.model import format_instant
 from engine.store.base import EventStore, StoredEvent
 from projections.catalogue import AuctionSummary
+from projections.changes import message, record_auction
 from projections.hub import Hub
 from projections.readmodel import ReadModel
 from projections.waiting import wait_event
@@ -73,29 +74,37 @@ class Projector:
     async def catch_up(self) -> int:
         """Fold every event visible now; returns the checkpoint reached."""
         async with self._lock:
-            while True:
-                page = await self.store.read_all(after=self.model.checkpoint, limit=self.page_size)
-                if not page:
-                    return self.model.checkpoint
-                self._fold(page)
+            page = await self.store.read_all(after=self.model.checkpoint, limit=self.page_size)
+            while page:
                 if len(page) < self.page_size:
-                    return self.model.checkpoint
+                    self._fold(page)
+                    break
+                # A full page: ask for the next one (after this page's last position, where
+                # folding it leaves the checkpoint) before folding this one, so that the
+                # database finds and sends it meanwhile; sleep(0) lets the request go out.
+                following = asyncio.create_task(self.store.read_all(after=page[-1].position, limit=self.page_size))
+                try:
+                    await asyncio.sleep(0)
+                    self._fold(page)
+                except BaseException:
+                    following.cancel()
+                    raise
+                page = await following
+            return self.model.checkpoint
 
     def _fold(self, page: Sequence[StoredEvent]) -> None:
         # No await from here to the end: watchers subscribing meanwhile see
         # either none or all of this page (see ReadModel.resume).
         now = self.clock.now()
-        touched: dict[str, AuctionSummary] = {}
-        for stored in page:
-            applied = self.model.apply(stored)
-            if applied is None:
-                continue
-            touched[applied.summary.auction_id] = applied.summary
-            if applied.change is not None and self.hub.watchers(applied.summary.auction_id):
-                # Encoded only for an auction someone watches: a rebuild at start-up has no watchers.
-                change = applied.change
-                self.hub.publish(applied.summary.auction_id, change.position, encode_message(change.body, now))
-        for summary in touched.values():
+        folded = self.model.apply_page(page)
+        if self.hub.watched():  # a rebuild at start-up has no watchers
+            for record in folded.records:
+                auction_id = record_auction(record)
+                if self.hub.watchers(auction_id):
+                    # Made and encoded only for an auction someone watches.
+                    change = message(record)
+                    self.hub.publish(auction_id, change.position, encode_message(change.body, now))
+        for summary in folded.summaries.values():
             for listener in self.listeners:
                 try:
                     listener(summary)

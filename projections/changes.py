@@ -7,12 +7,19 @@ after the change (status, price, leader, closes_at), so a watcher never has
 to fold anything and the state at any position can be read off the last
 change at or before it (:func:`snapshot_message`).
 
+A read model keeps every change of every auction, and a rebuild at start-up
+folds them all while few are ever sent, so it keeps a ``Record`` (the plain
+values a message is made of, taken when the event is folded) and makes the
+message from it with :func:`message` only when it is asked for.
+The message is the same whenever it is made: a record is immutable.
+
 ``server_time`` is added when a message is encoded, not here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from engine.events import (
@@ -42,6 +49,18 @@ class Change:
         return str(self.body["type"])
 
 
+# What one change message is made of, as a plain tuple (which the garbage collector
+# stops tracking: a read model keeps one for every public change ever made):
+# (position, auction, kind, facts, status, price, leader, closes_at, bid_count, ended)
+# where position is the event's stream version, facts the event's public fields as
+# _facts takes them, and the rest the state after the event (STATE_FIELDS, unformatted).
+Record = tuple[int, str, str, tuple[Any, ...], str, int | None, str | None, datetime, int, bool]
+
+
+def record_auction(record: Record) -> str:
+    return record[1]
+
+
 def state_fields(summary: AuctionSummary) -> dict[str, Any]:
     return {
         "status": summary.status.value,
@@ -53,43 +72,98 @@ def state_fields(summary: AuctionSummary) -> dict[str, Any]:
     }
 
 
-def _details(event: Event) -> tuple[str, dict[str, Any]] | None:
+def _facts(event: Event) -> tuple[str, tuple[Any, ...]] | None:
+    """The message kind and the fields it shows, or ``None`` for a fact that is not public."""
     if isinstance(event, BidAccepted):
-        return "bid", {
-            "bidder_code": event.bidder_code,
-            "amount": format_money(event.amount),
-            "received_at": format_instant(event.at),
-            "automatic": event.automatic,
-        }
+        return "bid", (event.bidder_code, event.amount, event.at, event.automatic)
     if isinstance(event, DeadlineExtended):
-        return "extended", {
-            "previous": format_instant(event.previous),
-            "deadline": format_instant(event.deadline),
-            "rule": event.rule,
-        }
+        return "extended", (event.previous, event.deadline, event.rule)
     if isinstance(event, BiddingOpened):
-        return "opened", {"at": format_instant(event.at), "by": event.by}
+        return "opened", (event.at, event.by)
     if isinstance(event, BiddingClosed):
-        return "closed", {"at": format_instant(event.at), "winner": event.winner}
+        return "closed", (event.at, event.winner)
     if isinstance(event, BiddingFailed):
-        return "failed", {"at": format_instant(event.at)}
+        return "failed", (event.at,)
     if isinstance(event, AuctionEnded):
-        return "ended", {"at": format_instant(event.at), "purchaser": event.purchaser}
+        return "ended", (event.at, event.purchaser)
     if isinstance(event, AuctionScheduled):
-        return "scheduled", {"opens_at": format_instant(event.opens_at)}
+        return "scheduled", (event.opens_at,)
     return None
+
+
+def _details(kind: str, facts: tuple[Any, ...]) -> dict[str, Any]:
+    """The JSON of what :func:`_facts` took, by message kind."""
+    if kind == "bid":
+        bidder_code, amount, at, automatic = facts
+        return {
+            "bidder_code": bidder_code,
+            "amount": format_money(amount),
+            "received_at": format_instant(at),
+            "automatic": automatic,
+        }
+    if kind == "extended":
+        previous, deadline, rule = facts
+        return {"previous": format_instant(previous), "deadline": format_instant(deadline), "rule": rule}
+    if kind == "opened":
+        at, by = facts
+        return {"at": format_instant(at), "by": by}
+    if kind == "closed":
+        at, winner = facts
+        return {"at": format_instant(at), "winner": winner}
+    if kind == "failed":
+        (at,) = facts
+        return {"at": format_instant(at)}
+    if kind == "ended":
+        at, purchaser = facts
+        return {"at": format_instant(at), "purchaser": purchaser}
+    if kind == "scheduled":
+        (opens_at,) = facts
+        return {"opens_at": format_instant(opens_at)}
+    raise ValueError(f"unknown change kind {kind!r}")
+
+
+def change_record(summary: AuctionSummary, event: Event, version: int) -> Record | None:
+    """What the message for ``event`` (the stream's ``version``-th) is made of, given the summary after it."""
+    facts = _facts(event)
+    if facts is None:
+        return None
+    kind, shown = facts
+    return (
+        version,
+        summary.auction_id,
+        kind,
+        shown,
+        summary.status.value,
+        summary.price,
+        summary.leader,
+        summary.closes_at,
+        summary.bid_count,
+        summary.ended,
+    )
+
+
+def message(record: Record) -> Change:
+    """The message a record was taken for."""
+    position, auction, kind, facts, status, price, leader, closes_at, bid_count, ended = record
+    body: dict[str, Any] = {
+        "type": kind,
+        "auction": auction,
+        "position": position,
+        "status": status,
+        "price": money(price),
+        "leader": leader,
+        "closes_at": instant(closes_at),
+        "bid_count": bid_count,
+        "ended": ended,
+    }
+    body.update(_details(kind, facts))
+    return Change(position, body)
 
 
 def change_message(summary: AuctionSummary, event: Event, version: int) -> Change | None:
     """The message for ``event`` (the stream's ``version``-th), given the summary after it."""
-    details = _details(event)
-    if details is None:
-        return None
-    kind, extra = details
-    body: dict[str, Any] = {"type": kind, "auction": summary.auction_id, "position": version}
-    body.update(state_fields(summary))
-    body.update(extra)
-    return Change(version, body)
+    record = change_record(summary, event, version)
+    return None if record is None else message(record)
 
 
 def snapshot_message(auction_id: str, position: int, state: dict[str, Any]) -> dict[str, Any]:

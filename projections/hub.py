@@ -54,6 +54,10 @@ class Hub:
     def watchers(self, auction_id: str) -> int:
         return len(self._subscribers.get(auction_id, ()))
 
+    def watched(self) -> bool:
+        """Whether any auction has a watcher."""
+        return bool(self._subscribers)
+
     def close(self) -> None:
         self._closed = True
         for watchers in list(self._subscribers.values()):

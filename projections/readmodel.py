@@ -10,21 +10,30 @@ folds one stored event using the pure functions of ``catalogue``,
 Events are folded in global order and each at most once: ``checkpoint`` is
 the global position of the last event folded, and an event at or below it
 is ignored, so a catch-up may safely re-read a page.
+
+A rebuild at start-up folds every event ever stored, so the catch-up task
+folds a page at a time (:meth:`ReadModel.apply_page`): one draft summary per
+auction for the whole page (``catalogue.draft_of``), bid rows and change
+records as plain tuples (``history``, ``changes``), change messages made only
+when asked for.
 """
 
 from __future__ import annotations
 
 import logging
 from bisect import bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from engine import codec
+from engine.events import Event
 from engine.service import auction_of
 from engine.store.base import StoredEvent
-from projections.catalogue import AuctionSummary, fold_event
-from projections.changes import Change, change_message, snapshot_message, state_fields
-from projections.history import BidRow, Page, bid_row, page
+from projections.catalogue import AuctionSummary, fold_event, fold_into
+from projections.changes import Change, Record, change_record, message, snapshot_message, state_fields
+from projections.history import Page, RowValues, bid_values, page
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +44,14 @@ class Applied:
 
     summary: AuctionSummary
     change: Change | None
+
+
+@dataclass(frozen=True)
+class Folded:
+    """What folding a page changed."""
+
+    summaries: dict[str, AuctionSummary]  # each auction the page changed, as it is after the page, by first change
+    records: list[Record]  # the page's change messages in order, as records (see projections.changes)
 
 
 @dataclass(frozen=True)
@@ -50,39 +67,54 @@ class ReadModel:
     def __init__(self) -> None:
         self.checkpoint = 0
         self._summaries: dict[str, AuctionSummary] = {}
-        self._bids: dict[str, list[BidRow]] = {}
-        self._changes: dict[str, list[Change]] = {}
+        self._bids: dict[str, list[RowValues]] = {}
+        self._changes: dict[str, list[Record]] = {}  # messages are made when asked for (projections.changes)
 
     # ------------------------------------------------------------ folding
 
     def apply(self, stored: StoredEvent) -> Applied | None:
-        if stored.position <= self.checkpoint:
+        """Fold one event; ``None`` when it changed nothing (already folded, not an auction's, not decodable)."""
+        folded = self.apply_page([stored])
+        if not folded.summaries:
             return None
-        self.checkpoint = stored.position
-        auction_id = auction_of(stored.stream)
-        if auction_id is None:
-            return None
-        before = self._summaries.get(auction_id)
-        if before is not None and stored.version <= before.position:
-            return None
-        try:
-            event = codec.decode(stored.type, stored.data)
-        except (ValueError, TypeError):
-            # The store verified and accepted it; a reader that cannot decode it
-            # must not stall every other auction. The audit log still has it.
-            log.exception("cannot decode event at position %s (%s)", stored.position, stored.type)
-            return None
-        summary = fold_event(before, event, stored.version)
-        if summary is None:
-            return None
-        self._summaries[auction_id] = summary
-        row = bid_row(event, stored.version)
-        if row is not None:
-            self._bids.setdefault(auction_id, []).append(row)
-        change = change_message(summary, event, stored.version)
-        if change is not None:
-            self._changes.setdefault(auction_id, []).append(change)
-        return Applied(summary, change)
+        (summary,) = folded.summaries.values()
+        return Applied(summary, message(folded.records[0]) if folded.records else None)
+
+    def apply_page(self, page: Iterable[StoredEvent]) -> Folded:
+        """Fold events in global order. Synchronous: nobody sees the model between two of them."""
+        drafts: dict[str, AuctionSummary] = {}  # the summaries this page changed, not handed out until it ends
+        records: list[Record] = []
+        for stored in page:
+            if stored.position <= self.checkpoint:
+                continue
+            self.checkpoint = stored.position
+            auction_id = auction_of(stored.stream)
+            if auction_id is None:
+                continue
+            version = stored.version
+            draft = drafts.get(auction_id)
+            before = draft if draft is not None else self._summaries.get(auction_id)
+            if before is not None and version <= before.position:
+                continue
+            event = _decode(stored)
+            if event is None:
+                continue
+            if draft is not None:
+                fold_into(draft, event, version)
+            else:
+                # The first of this auction's events in the page: a fresh summary to fold the rest into.
+                first = fold_event(before, event, version)
+                if first is None:
+                    continue
+                draft = drafts[auction_id] = self._summaries[auction_id] = first
+            row = bid_values(event, version)
+            if row is not None:
+                self._bids.setdefault(auction_id, []).append(row)
+            record = change_record(draft, event, version)
+            if record is not None:
+                self._changes.setdefault(auction_id, []).append(record)
+                records.append(record)
+        return Folded(drafts, records)
 
     # ------------------------------------------------------------ queries
 
@@ -100,7 +132,7 @@ class ReadModel:
         return page(self._bids.get(auction_id, []), after, limit)
 
     def changes(self, auction_id: str) -> list[Change]:
-        return list(self._changes.get(auction_id, []))
+        return [message(record) for record in self._changes.get(auction_id, [])]
 
     def resume(self, auction_id: str, after: int | None) -> Resume:
         """A watcher's start: without ``after`` the current state; with it, the
@@ -112,6 +144,16 @@ class ReadModel:
         if after is None or after >= summary.position:
             seen = summary.position if after is None else after
             return Resume(snapshot_message(auction_id, summary.position, state_fields(summary)), [], seen)
-        start = bisect_right(changes, after, key=lambda change: change.position)
-        base = changes[start - 1] if start > 0 else changes[0]
-        return Resume(snapshot_message(auction_id, after, base.body), changes[start:], after)
+        start = bisect_right(changes, after, key=itemgetter(0))  # a record starts with its position
+        base = message(changes[start - 1] if start > 0 else changes[0])
+        return Resume(snapshot_message(auction_id, after, base.body), [message(r) for r in changes[start:]], after)
+
+
+def _decode(stored: StoredEvent) -> Event | None:
+    try:
+        return codec.decode(stored.type, stored.data)
+    except (ValueError, TypeError):
+        # The store verified and accepted it; a reader that cannot decode it
+        # must not stall every other auction. The audit log still has it.
+        log.exception("cannot decode event at position %s (%s)", stored.position, stored.type)
+        return None

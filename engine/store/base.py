@@ -72,6 +72,33 @@ class StoredEvent:
         }
 
 
+def stored_event(
+    position: int,
+    stream: str,
+    version: int,
+    type_: str,
+    data: dict[str, Any],
+    recorded_at: datetime,
+    prev_hash: str,
+    hash_: str,
+) -> StoredEvent:
+    """``StoredEvent(...)`` for the adapters' read paths: the same value, made the way unpickling
+    makes one (the fields set as its attributes) rather than by the frozen ``__init__``, whose
+    object.__setattr__ per field costs more than decoding the row's JSON. A projection rebuild
+    makes one for every event ever stored. StoredEvent has no ``__post_init__`` to skip."""
+    event = object.__new__(StoredEvent)
+    fields = event.__dict__
+    fields["position"] = position
+    fields["stream"] = stream
+    fields["version"] = version
+    fields["type"] = type_
+    fields["data"] = data
+    fields["recorded_at"] = recorded_at
+    fields["prev_hash"] = prev_hash
+    fields["hash"] = hash_
+    return event
+
+
 @dataclass(frozen=True)
 class AppendResult:
     stream: str

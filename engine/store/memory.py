@@ -9,7 +9,6 @@ reading the state and writing it, so they are atomic on the event loop.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 import orjson
 
@@ -20,6 +19,7 @@ from engine.store.base import (
     NewEvent,
     StoredEvent,
     StoreError,
+    stored_event,
 )
 from engine.store.planning import (
     EMPTY_TIP,
@@ -82,7 +82,7 @@ class MemoryEventStore:
     @staticmethod
     def _read(rows: Sequence[Row]) -> list[StoredEvent]:
         # Fresh data on every read, as from a database: a caller mutating what it got changes nothing here.
-        return [replace(row.event, data=orjson.loads(row.data_json)) for row in rows]
+        return [_fresh(row) for row in rows]
 
     async def read_stream(self, stream: str, after_version: int = 0) -> list[StoredEvent]:
         self._check_open()
@@ -126,3 +126,9 @@ class MemoryEventStore:
     def _check_open(self) -> None:
         if self._closed:
             raise StoreError("the store is closed")
+
+
+def _fresh(row: Row) -> StoredEvent:
+    e = row.event
+    data = orjson.loads(row.data_json)
+    return stored_event(e.position, e.stream, e.version, e.type, data, e.recorded_at, e.prev_hash, e.hash)

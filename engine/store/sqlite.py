@@ -31,6 +31,7 @@ from engine.store.base import (
     StoredEvent,
     StoreError,
     format_recorded_at,
+    stored_event,
 )
 from engine.store.migrate import migrate_sqlite
 from engine.store.planning import (
@@ -59,15 +60,8 @@ BUSY_TIMEOUT_SECONDS = 30.0
 
 def _event(row: tuple[Any, ...]) -> StoredEvent:
     position, stream, version, type_, data, recorded_at, prev_hash, hash_ = row
-    return StoredEvent(
-        position=position,
-        stream=stream,
-        version=version,
-        type=type_,
-        data=orjson.loads(data),
-        recorded_at=parse_recorded_at(recorded_at),
-        prev_hash=prev_hash,
-        hash=hash_,
+    return stored_event(
+        position, stream, version, type_, orjson.loads(data), parse_recorded_at(recorded_at), prev_hash, hash_
     )
 
 
