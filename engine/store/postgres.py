@@ -4,22 +4,31 @@ Ordering. A sequence hands out numbers at INSERT time, but transactions commit
 in any order: a reader could see position 11 committed while 10 is still in
 flight, move its cursor past 10 and never read it. Two remedies exist: readers
 stop below the oldest running transaction (``pg_snapshot_xmin``), or writers
-take turns. We make writers take turns: every append transaction starts with
-``LOCK TABLE events IN EXCLUSIVE MODE`` and assigns positions as head + 1.
-The lock is held until COMMIT, so positions become visible strictly in order
-(and have no gaps, which also lets an auditor spot a cut log), while plain
-SELECTs are not blocked: EXCLUSIVE conflicts with writers only. Because it
-is a table lock and not an advisory one, even a writer that does not use this
-class waits its turn. The cost is one writer at a time; ``append_batch`` (group
-commit) amortises it by writing many appends under one lock and one fsync.
+take turns. We make writers take turns: every append is a single statement,
+the function ``append_events`` (migrations/postgres/003), which takes ``LOCK
+TABLE events IN EXCLUSIVE MODE`` and assigns positions as head + 1. The lock
+is held until that statement's transaction commits, so positions become
+visible strictly in order (and have no gaps, which also lets an auditor spot a
+cut log), while plain SELECTs are not blocked: EXCLUSIVE conflicts with writers
+only. Because it is a table lock and not an advisory one, even a writer that
+does not use this class waits its turn. The cost is one writer at a time;
+``append_batch`` (group commit) amortises it by writing many appends under one
+lock and one fsync.
+
+The events are planned (versions, hash chain, idempotency answers) without
+the lock, on the tips this store last read or wrote; ``append_events`` writes
+them only if every stream they were planned on still ends there, else the
+writer reads those streams and plans again. The lock is thus held for one
+statement inside the server, never across round trips to a client process
+that may be busy with other work, and an append costs one round trip when
+nobody else wrote to its streams.
 
 Durability: the server's default ``synchronous_commit`` (on) is left alone.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager, suppress
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
@@ -31,11 +40,13 @@ from engine.store.base import (
     ConcurrencyConflict,
     NewEvent,
     StoredEvent,
+    stored_event,
 )
 from engine.store.migrate import migrate_postgres
 from engine.store.planning import (
     EMPTY_TIP,
     KeyRecord,
+    Plan,
     PreparedRequest,
     Tip,
     answers,
@@ -48,25 +59,27 @@ from engine.store.planning import (
 )
 
 _COLUMNS = "position, stream, version, type, data, recorded_at, prev_hash, hash"
+# Plans made again because a stream or key moved between the read and the write, before giving up.
+_PLAN_ATTEMPTS = 20
+# Streams whose tip is remembered (start again from none beyond that).
+_KNOWN_STREAMS = 100_000
 
 
 def _event(row: asyncpg.Record) -> StoredEvent:
-    return StoredEvent(
-        position=row["position"],
-        stream=row["stream"],
-        version=row["version"],
-        type=row["type"],
-        data=orjson.loads(row["data"]),
-        recorded_at=row["recorded_at"],  # timestamptz: an aware UTC datetime, microsecond precision
-        prev_hash=row["prev_hash"],
-        hash=row["hash"],
-    )
+    # By index, in _COLUMNS order: a rebuild reads every event ever stored through here,
+    # and look-ups by name cost as much as the query. recorded_at is a timestamptz: an
+    # aware UTC datetime, microsecond precision.
+    return stored_event(row[0], row[1], row[2], row[3], orjson.loads(row[4]), row[5], row[6], row[7])
 
 
 class PostgresEventStore:
     def __init__(self, pool: asyncpg.Pool) -> None:
         # Use :meth:`open`.
         self._pool = pool
+        # The last tip this store read or wrote of each stream, and the head: only a first guess for
+        # a plan, which append_events checks under the lock (another process may have written since).
+        self._tips: dict[str, Tip] = {}
+        self._head = 0
 
     @classmethod
     async def open(
@@ -99,53 +112,73 @@ class PostgresEventStore:
         return await self._write(prepared)
 
     async def _write(self, requests: list[PreparedRequest]) -> list[AppendResult | ConcurrencyConflict]:
+        # Planned on what this store last knew of each stream (its own writes keep that current),
+        # reading only the streams it does not know; append_events (migrations/postgres/003) writes
+        # the plan under the table lock only if none of those streams moved meanwhile. Repeated
+        # idempotency keys are looked up only once the key's unique index refused one: a retry
+        # is rare, and a first attempt then costs one round trip.
+        streams = streams_of(requests)
+        tips = {s: tip for s in streams if (tip := self._tips.get(s)) is not None}
+        unknown = [s for s in streams if s not in tips]
+        known: dict[tuple[str, str], KeyRecord] = {}
+        keys_read = False
         async with self._pool.acquire() as c:
-            try:
-                async with _append_transaction(c):
-                    head, tips = await _state(c, streams_of(requests))
-                    known = await _keys(c, keys_of(requests))
-                    decided = plan(requests, head, tips, known)
-                    if decided.rows:
-                        events = [row.event for row in decided.rows]
-                        await c.execute(
-                            f"INSERT INTO events ({_COLUMNS})"
-                            " SELECT p, s, v, t, d::json, r, ph, h FROM unnest("
-                            "$1::bigint[], $2::text[], $3::integer[], $4::text[], $5::text[], $6::timestamptz[],"
-                            " $7::text[], $8::text[]) AS x(p, s, v, t, d, r, ph, h)",
-                            [e.position for e in events],
-                            [e.stream for e in events],
-                            [e.version for e in events],
-                            [e.type for e in events],
-                            [row.data_json for row in decided.rows],
-                            [e.recorded_at for e in events],
-                            [e.prev_hash for e in events],
-                            [e.hash for e in events],
-                        )
-                    if decided.keys:
-                        await c.execute(
-                            "INSERT INTO idempotency_keys (stream, key, first_version, count)"
-                            " SELECT * FROM unnest($1::text[], $2::text[], $3::integer[], $4::integer[])",
-                            [k.stream for k in decided.keys],
-                            [k.key for k in decided.keys],
-                            [k.first_version for k in decided.keys],
-                            [k.count for k in decided.keys],
-                        )
-                    originals = {}
-                    for record in duplicates_of(decided):
-                        rows = await c.fetch(
-                            f"SELECT {_COLUMNS} FROM events WHERE stream = $1 AND version BETWEEN $2 AND $3 ORDER BY version",
-                            record.stream,
-                            record.first_version,
-                            record.last_version,
-                        )
-                        originals[record.stream, record.key] = [_event(r) for r in rows]
-            except asyncpg.UniqueViolationError as error:
-                # Cannot happen while the table lock is held (every INSERT, ours or not, waits for it); should
-                # the state read above ever be stale, the caller gets the conflict it can retry, not a driver error.
-                stream = requests[0].stream
-                actual = (await _state(c, [stream]))[1][stream].version
-                raise ConcurrencyConflict(stream, requests[0].expected_version, actual) from error
-        return answers(decided, requests, originals)
+            for _ in range(_PLAN_ATTEMPTS):
+                if unknown:
+                    head, read = await _state(c, unknown)
+                    tips.update(read)
+                    self._head = max(self._head, head)
+                decided = plan(requests, self._head, tips, known)
+                if not keys_read and any(
+                    isinstance(o, ConcurrencyConflict) and r.idempotency_key is not None
+                    for o, r in zip(decided.outcomes, requests, strict=True)
+                ):
+                    # A retry of an append that was written answers with its events, not a conflict.
+                    known, keys_read = await _keys(c, keys_of(requests)), True
+                    decided = plan(requests, self._head, tips, known)
+                # A conflict is confirmed under the lock too, as what this store knew may be out of date.
+                if decided.rows or decided.keys or any(isinstance(o, ConcurrencyConflict) for o in decided.outcomes):
+                    try:
+                        locked_head = await _append_events(c, decided, tips)
+                    except asyncpg.UniqueViolationError:
+                        # A key was recorded before: answer as a repeat.
+                        known, keys_read = await _keys(c, keys_of(requests)), True
+                        continue
+                    except BaseException:
+                        self._forget(streams)  # written or not: unknown
+                        raise
+                    if locked_head is None:
+                        self._forget(streams)  # a stream moved: read them all again
+                        tips, unknown = {}, streams
+                        continue
+                    if locked_head != self._head:
+                        # The same plan, counted from the head it was written at.
+                        decided = plan(requests, locked_head, tips, known)
+                    self._learn(locked_head, decided)
+                originals = {}
+                for record in duplicates_of(decided):
+                    rows = await c.fetch(
+                        f"SELECT {_COLUMNS} FROM events WHERE stream = $1 AND version BETWEEN $2 AND $3 ORDER BY version",
+                        record.stream,
+                        record.first_version,
+                        record.last_version,
+                    )
+                    originals[record.stream, record.key] = [_event(r) for r in rows]
+                return answers(decided, requests, originals)
+        stream = requests[0].stream
+        raise ConcurrencyConflict(stream, requests[0].expected_version, tips.get(stream, EMPTY_TIP).version)
+
+    def _learn(self, head: int, decided: Plan) -> None:
+        """What a write leaves: the head after it and the new tip of every stream it extended."""
+        if len(self._tips) > _KNOWN_STREAMS:
+            self._tips.clear()
+        for row in decided.rows:
+            self._tips[row.event.stream] = Tip(row.event.version, row.event.hash)
+        self._head = decided.rows[-1].event.position if decided.rows else head
+
+    def _forget(self, streams: Sequence[str]) -> None:
+        for stream in streams:
+            self._tips.pop(stream, None)
 
     async def read_stream(self, stream: str, after_version: int = 0) -> list[StoredEvent]:
         rows = await self._pool.fetch(
@@ -205,19 +238,29 @@ async def _keep_session(connection: asyncpg.Connection) -> None:
     lock is transaction-level)."""
 
 
-@asynccontextmanager
-async def _append_transaction(c: asyncpg.Connection) -> AsyncIterator[None]:
-    # See the module docstring: writers take turns so that positions commit in order.
-    # BEGIN and the lock go in one round trip (simple query protocol).
-    await c.execute("BEGIN; LOCK TABLE events IN EXCLUSIVE MODE")
-    try:
-        yield
-    except BaseException:
-        if not c.is_closed() and c.is_in_transaction():
-            with suppress(Exception):  # a broken connection is discarded by the pool anyway
-                await c.execute("ROLLBACK")
-        raise
-    await c.execute("COMMIT")
+async def _append_events(c: asyncpg.Connection, decided: Plan, tips: dict[str, Tip]) -> int | None:
+    """Write ``decided`` in one statement (its own transaction); None if a stream it was planned on moved."""
+    events = [row.event for row in decided.rows]
+    written = list(tips)
+    return await c.fetchval(
+        "SELECT append_events($1::text[], $2::integer[], $3::text[], $4::text[], $5::integer[], $6::text[],"
+        " $7::text[], $8::timestamptz[], $9::text[], $10::text[], $11::text[], $12::text[], $13::integer[],"
+        " $14::integer[])",
+        written,
+        [tips.get(s, EMPTY_TIP).version for s in written],
+        [tips.get(s, EMPTY_TIP).hash for s in written],
+        [e.stream for e in events],
+        [e.version for e in events],
+        [e.type for e in events],
+        [row.data_json for row in decided.rows],
+        [e.recorded_at for e in events],
+        [e.prev_hash for e in events],
+        [e.hash for e in events],
+        [k.stream for k in decided.keys],
+        [k.key for k in decided.keys],
+        [k.first_version for k in decided.keys],
+        [k.count for k in decided.keys],
+    )
 
 
 async def _state(c: asyncpg.Connection, streams: list[str]) -> tuple[int, dict[str, Tip]]:

@@ -663,13 +663,75 @@ class TestPostgresStore(DatabaseStoreContract):
     def query_at(self) -> Callable[[str], Query]:
         return _postgres_query
 
-    def make_tip_lookup_stale(self, monkeypatch: pytest.MonkeyPatch) -> None:
+    def make_tip_lookup_stale(self, monkeypatch: pytest.MonkeyPatch, times: int | None = None) -> None:
+        """The unlocked read of the streams' tips answers as if they were empty (``times`` times, or always)."""
         from engine.store import planning, postgres
 
+        real = postgres._state
+        left = [times]
+
         async def stale(c: object, streams: list[str]) -> tuple[int, dict[str, planning.Tip]]:
+            if left[0] is not None:
+                if left[0] == 0:
+                    return await real(c, streams)  # type: ignore[arg-type]
+                left[0] -= 1
             return 0, {s: planning.EMPTY_TIP for s in streams}
 
         monkeypatch.setattr(postgres, "_state", stale)
+
+    async def test_a_unique_violation_in_the_database_becomes_a_concurrency_conflict(
+        self, opener: Opener, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # Here a plan made on a stale view never reaches a unique index: append_events finds that
+        # the stream moved and writes nothing; a view that stays stale ends in a conflict.
+        store, other = await opener(), await opener()
+        await store.append("a", 0, [new(1)])
+        await other.append("a", 1, [new(2)])  # another process: what ``store`` knows of "a" is now stale
+        self.make_tip_lookup_stale(monkeypatch)
+
+        with pytest.raises(ConcurrencyConflict) as conflict:
+            await store.append("a", None, [new(3)])
+
+        assert conflict.value.stream == "a"
+        assert await store.head() == 2
+
+    async def test_a_stream_another_process_extended_is_read_and_planned_again(self, opener: Opener) -> None:
+        store, other = await opener(), await opener()
+        await store.append("a", 0, [new(1)])
+        await store.append("b", 0, [new(2)])
+        await other.append("a", 1, [new(3)])  # ``store`` still believes "a" ends at version 1
+
+        result = await store.append("a", 2, [new(4)])  # planned on version 1: refused, read again, written
+        stale = await store.append_batch([AppendRequest("a", 2, [new(5)]), AppendRequest("b", 1, [new(6)])])
+
+        assert [e.version for e in result.events] == [3]
+        assert isinstance(stale[0], ConcurrencyConflict) and stale[0].actual == 3
+        assert isinstance(stale[1], AppendResult) and stale[1].last_version == 2
+        log = await other.read_all()
+        assert [e.data["n"] for e in log] == [1, 2, 3, 4, 6]
+        assert positions(log) == [1, 2, 3, 4, 5]
+        verify_chain(log)
+
+    async def test_a_key_recorded_after_the_read_is_answered_as_a_repeat(
+        self, store: EventStore, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from engine.store import postgres
+
+        first = await store.append("a", 0, [new(1)], idempotency_key="k")
+        real = postgres._keys
+        calls = []
+
+        async def stale_once(c: object, keys: list[tuple[str, str]]) -> object:
+            calls.append(keys)
+            return {} if len(calls) == 1 else await real(c, keys)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(postgres, "_keys", stale_once)
+
+        again = await store.append("a", None, [new(2)], idempotency_key="k")
+
+        assert len(calls) == 2  # the key's unique index refused the first plan
+        assert again.duplicate and again.events == first.events
+        assert [e.data["n"] for e in await store.read_all()] == [1]
 
     async def test_the_database_refuses_to_truncate_the_events(self, store: EventStore, query: Query) -> None:
         await store.append("a", 0, [new(1)])
