@@ -39,6 +39,10 @@ STREAM_PREFIX = "auction-"
 MAX_ATTEMPTS = 50
 
 
+class _Chain:
+    """Identifies the appends of one auction decided one on another (see AuctionService.execute)."""
+
+
 def stream_of(auction_id: str) -> str:
     return STREAM_PREFIX + auction_id
 
@@ -112,6 +116,7 @@ class AuctionService:
         self._submit: Submit | None = getattr(store, "submit", None)
         self._tips: dict[str, AuctionState] = {}
         self._pending: dict[str, asyncio.Future[AppendResult]] = {}
+        self._chains: dict[str, _Chain] = {}
 
     # ------------------------------------------------------------ state
 
@@ -186,10 +191,13 @@ class AuctionService:
         fresh = False
         for _ in range(MAX_ATTEMPTS):
             async with lock:
-                state = None if fresh else self._tips.get(auction_id) or self._cache.get(auction_id)
-                if state is None:
-                    state = await self.load(auction_id)
-                    fresh = True
+                if fresh:
+                    state = await self._fresh_state(auction_id)
+                else:
+                    state = self._tips.get(auction_id) or self._cache.get(auction_id)
+                    if state is None:
+                        state = await self._fresh_state(auction_id)
+                        fresh = True
                 try:
                     events = self._decide(state, command, now)
                 except Exception:
@@ -214,22 +222,26 @@ class AuctionService:
                         continue
                 else:
                     follows = self._pending.get(auction_id)
+                    # A chain: appends each decided on the one before, the first on the stored state.
+                    chain = self._chains[auction_id] if follows is not None else _Chain()
                     answer = self._submit(stream, state.version, sealed, idempotency_key, follows)
                     self._tips[auction_id] = after
                     self._pending[auction_id] = answer
+                    self._chains[auction_id] = chain
             if answer is not None:
                 try:
                     result = await answer
                 except ConcurrencyConflict:
-                    self._forget_tip(auction_id, answer)
+                    self._forget_tip(auction_id, chain)
                     fresh = True
                     continue
                 except BaseException:
-                    self._forget_tip(auction_id, answer)
+                    self._forget_tip(auction_id, chain)
                     raise
                 self._written(auction_id, answer)
+            if result.duplicate and answer is not None:
+                self._forget_tip(auction_id, chain)
             if result.duplicate:
-                self._forget_tip(auction_id, answer)
                 return Outcome(
                     state=await self.load(auction_id),
                     events=tuple(await self.decode(result.events)),
@@ -240,6 +252,15 @@ class AuctionService:
                 self._remember(after)
             return Outcome(state=after, events=tuple(events), stored=result.events)
         raise ConcurrencyConflict(stream, None, -1)
+
+    async def _fresh_state(self, auction_id: str) -> AuctionState:
+        """The auction as the store holds it now. Appends of this process still in flight land
+        first (the lock is held: no new one starts), so that the read includes them."""
+        pending = self._pending.get(auction_id)
+        if pending is not None:
+            await asyncio.wait([pending])
+            self._drop_tip(auction_id)
+        return await self.load(auction_id)
 
     def _decide(self, state: AuctionState, command: Command, now: datetime | None) -> list[Event]:
         if isinstance(command, ScheduleAuction):
@@ -256,19 +277,22 @@ class AuctionService:
         """The append behind ``answer`` is in the store: if it was the last one submitted,
         the tip is the stored state again (kept in the cache) and is dropped."""
         if self._pending.get(auction_id) is answer:
-            del self._pending[auction_id]
-            self._tips.pop(auction_id, None)
+            self._drop_tip(auction_id)
 
-    def _forget_tip(self, auction_id: str, answer: asyncio.Future[AppendResult] | None) -> None:
-        """The append behind ``answer`` wrote nothing. The tip counted on it, as did every
-        append submitted since (the store refuses those): the next command is decided on
-        the stored state instead, and its append follows nothing. Safe whatever is dropped
-        here: a tip never outlives the answer it waits for, and the stored state (the
-        cache) only ever holds written events, so every append still carries the version
+    def _forget_tip(self, auction_id: str, chain: _Chain) -> None:
+        """An append of ``chain`` wrote nothing. The tip counted on it, as did every append
+        of the chain after it (the store refuses those): unless a new chain has started
+        since, the next command is decided on the stored state and starts one. Safe
+        whatever is dropped: a tip never outlives the answer it waits for, and the stored
+        state (the cache) only holds written events, so every append carries the version
         of a state that includes everything it counted on."""
-        if answer is not None:
-            self._tips.pop(auction_id, None)
-            self._pending.pop(auction_id, None)
+        if self._chains.get(auction_id) is chain:
+            self._drop_tip(auction_id)
+
+    def _drop_tip(self, auction_id: str) -> None:
+        self._tips.pop(auction_id, None)
+        self._pending.pop(auction_id, None)
+        self._chains.pop(auction_id, None)
 
     async def history(self, auction_id: str) -> list[Event]:
         return await self.decode(await self.store.read_stream(stream_of(auction_id)))

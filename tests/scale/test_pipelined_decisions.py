@@ -11,6 +11,7 @@ even when its expected version matches the stream's real one by coincidence.
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -179,3 +180,55 @@ async def test_an_append_that_follows_one_that_wrote_nothing_is_refused() -> Non
         await follows
     assert (await independent).last_version == 2
     assert [e.version for e in await store.read_stream("s")] == [1, 2]
+
+
+class Jittery:
+    """One process's view of a shared store whose commits take a random while."""
+
+    def __init__(self, shared: MemoryEventStore, rng: random.Random) -> None:
+        self.shared = shared
+        self.rng = rng
+
+    async def append_batch(self, requests: Sequence[AppendRequest]) -> list[AppendResult | ConcurrencyConflict]:
+        await asyncio.sleep(self.rng.random() * 0.002)
+        return await self.shared.append_batch(requests)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.shared, name)
+
+
+@pytest.mark.parametrize("seed", range(5))
+async def test_two_processes_bidding_on_one_auction_lose_nothing_and_accept_only_higher_bids(seed: int) -> None:
+    rng = random.Random(seed)
+    shared = MemoryEventStore()
+    clock = ManualClock(OPENS - timedelta(days=1))
+    processes = [
+        AuctionService(GroupCommitStore(Jittery(shared, rng)), load_rules, clock)  # type: ignore[arg-type]
+        for _ in range(2)
+    ]
+    await open_auction(processes[0], clock, "hot", 4)
+    clock.set(OPENS + timedelta(minutes=5))
+
+    async def bidder(n: int) -> list[tuple[int, BidAccepted | BidRejected]]:
+        answers = []
+        for k in range(15):
+            amount = 200_00 + rng.randrange(2000) * 10_00
+            outcome = await processes[(n + k) % 2].execute("hot", PlaceBid(f"B-{n % 4 + 1}", amount))
+            (event,) = [e for e in outcome.events if isinstance(e, (BidAccepted, BidRejected))]
+            answers.append((outcome.stored[0].position, event))
+        return answers
+
+    acknowledged = [a for answers in await asyncio.gather(*(bidder(n) for n in range(12))) for a in answers]
+
+    history = await processes[0].history("hot")
+    bids = [e for e in history if isinstance(e, (BidAccepted, BidRejected))]
+    assert len(bids) == len(acknowledged) == 180  # every answered bid recorded once, nothing else
+    by_position = {e.position: e for e in await shared.read_stream(stream_of("hot"))}
+    for position, event in acknowledged:
+        assert by_position[position].type == type(event).__name__
+    accepted = [e.amount for e in bids if isinstance(e, BidAccepted)]
+    assert accepted == sorted(set(accepted))  # each accepted bid beat every one before it
+    replayed = replay("hot", history)
+    assert replayed.price == max(accepted)
+    for process in processes:
+        assert await process.load("hot") == replayed
