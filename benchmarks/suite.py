@@ -148,8 +148,13 @@ async def bid_storm(
     seconds: float,
     warmup: float,
     pg_port: int,
+    by_auction: bool = False,
 ) -> Load:
-    """``connections`` keep-alive clients bid as fast as answers come, each request on a random auction."""
+    """``connections`` keep-alive clients bid as fast as answers come, each request on a random auction.
+
+    With several servers, connection n goes to server n mod S. ``by_auction``: as behind a proxy
+    that routes by auction id, a connection only bids on the auctions of its server (auction i
+    belongs to server i mod S); else on any auction."""
     amounts = {auction: 100_00 for auction, _ in auctions}
     statuses: dict[int, int] = {}
     latencies: list[float] = []
@@ -159,10 +164,11 @@ async def bid_storm(
 
     async def client(n: int) -> None:
         server = servers[n % len(servers)]
+        mine = auctions[n % len(servers) :: len(servers)] if by_auction else auctions
         connection = await HttpConnection.open("127.0.0.1", server.port)
         try:
             while not stopping:
-                auction, token = auctions[rng.randrange(len(auctions))]
+                auction, token = mine[rng.randrange(len(mine))]
                 amounts[auction] += 1_00
                 cents = amounts[auction]
                 body = b'{"amount":"%d.%02d"}' % (cents // 100, cents % 100)
@@ -693,6 +699,19 @@ async def main() -> None:
                             f"{bench.tps:,.0f} INSERT tx/s (pgbench)",
                             f"{load.rate / bench.tps:.2f}",
                             load_notes(load) + [pg_note],
+                        )
+                    )
+                    print_table(rows[-1:])
+                if "a" in only and args.servers > 1:
+                    fresh = await schedule(servers[0], AUCTIONS)
+                    load = await bid_storm(servers, fresh, CONNECTIONS, args.seconds, 2.0, pg_port, by_auction=True)
+                    rows.append(
+                        Row(
+                            f"a. the same, each auction's bids routed to one process ({processes})",
+                            f"{load.rate:,.0f} decided bids/s",
+                            f"{bench.tps:,.0f} INSERT tx/s (pgbench)",
+                            f"{load.rate / bench.tps:.2f}",
+                            load_notes(load),
                         )
                     )
                     print_table(rows[-1:])
