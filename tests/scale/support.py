@@ -22,12 +22,29 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 
 from engine import codec
 from engine.decider import replay
-from engine.model import AuctionState, format_instant, format_money
+from engine.model import AssetKind, AuctionState, format_instant, format_money
+from engine.policy import Draft
 from tests.e2e.support import auth, free_port
 
 BAILIFF = auth("bailiff", "bailiff-scale")
 AUDITOR = auth("auditor", "auditor-scale")
 REDIS_SERVER_ENV = "AUCTION_TEST_REDIS_SERVER"
+
+# For the tests that run services in-process: a Swedish auction opening at DRAFT_OPENS for two hours.
+DRAFT_OPENS = datetime(2026, 5, 15, 15, 0, tzinfo=timezone.utc)
+
+
+def swedish_draft(title: str = "Boat") -> Draft:
+    return Draft(
+        country="SE",
+        title=title,
+        asset=AssetKind.MOVABLE,
+        value=50_000_00,
+        currency="SEK",
+        opens_at=DRAFT_OPENS,
+        starting_price=100_00,
+        closes_at=DRAFT_OPENS + timedelta(hours=2),
+    )
 
 
 def now() -> datetime:

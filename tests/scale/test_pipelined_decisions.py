@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -21,15 +21,13 @@ from engine.clock import ManualClock
 from engine.commands import Advance, PlaceBid, RegisterBidder, ScheduleAuction
 from engine.decider import replay
 from engine.events import BidAccepted, BidRejected
-from engine.model import AssetKind
-from engine.policy import Draft
 from engine.service import AuctionService, decode_stored, stream_of
 from engine.store.base import AppendRequest, AppendResult, ConcurrencyConflict, NewEvent
 from engine.store.batching import GroupCommitStore
 from engine.store.memory import MemoryEventStore
 from rules import load_rules
-
-OPENS = datetime(2026, 5, 15, 15, 0, tzinfo=UTC)
+from tests.scale.support import DRAFT_OPENS as OPENS
+from tests.scale.support import swedish_draft
 
 
 class GatedStore(MemoryEventStore):
@@ -60,21 +58,8 @@ class Gated:
         return getattr(self.shared, name)
 
 
-def swedish(title: str = "Boat") -> Draft:
-    return Draft(
-        country="SE",
-        title=title,
-        asset=AssetKind.MOVABLE,
-        value=50_000_00,
-        currency="SEK",
-        opens_at=OPENS,
-        starting_price=100_00,
-        closes_at=OPENS + timedelta(hours=2),
-    )
-
-
 async def open_auction(service: AuctionService, clock: ManualClock, auction: str, bidders: int) -> None:
-    await service.execute(auction, ScheduleAuction(auction, swedish(auction)))
+    await service.execute(auction, ScheduleAuction(auction, swedish_draft(auction)))
     for n in range(bidders):
         await service.execute(auction, RegisterBidder(subject=f"{auction}-person-{n}"))
     clock.set(max(clock.now(), OPENS + timedelta(minutes=1)))

@@ -9,7 +9,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from engine.clock import ManualClock
-from engine.commands import Advance, PlaceBid, RecordDeposit, RegisterBidder, ScheduleAuction
+from engine.commands import (
+    Advance,
+    PlaceBid,
+    RecordDeposit,
+    RegisterBidder,
+    ScheduleAuction,
+)
 from engine.events import BidAccepted, BidRejected, DepositRecorded
 from engine.model import AssetKind
 from engine.policy import Draft
@@ -18,8 +24,8 @@ from engine.store.base import StoredEvent
 from engine.store.batching import GroupCommitStore
 from engine.store.memory import MemoryEventStore
 from rules import load_rules
-
-OPENS = datetime(2026, 5, 15, 15, 0, tzinfo=UTC)
+from tests.scale.support import DRAFT_OPENS as OPENS
+from tests.scale.support import swedish_draft
 
 
 class CountingStore(MemoryEventStore):
@@ -36,21 +42,8 @@ def process(store: MemoryEventStore, clock: ManualClock) -> AuctionService:
     return AuctionService(GroupCommitStore(store), load_rules, clock)
 
 
-def swedish() -> Draft:
-    return Draft(
-        country="SE",
-        title="Boat",
-        asset=AssetKind.MOVABLE,
-        value=50_000_00,
-        currency="SEK",
-        opens_at=OPENS,
-        starting_price=100_00,
-        closes_at=OPENS + timedelta(hours=2),
-    )
-
-
 async def open_swedish_auction(service: AuctionService, clock: ManualClock, bidders: int) -> None:
-    await service.execute("a-1", ScheduleAuction("a-1", swedish()))
+    await service.execute("a-1", ScheduleAuction("a-1", swedish_draft()))
     for n in range(bidders):
         await service.execute("a-1", RegisterBidder(subject=f"person-{n}"))
     clock.set(OPENS + timedelta(minutes=1))
