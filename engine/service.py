@@ -40,7 +40,8 @@ MAX_ATTEMPTS = 50
 
 
 class _Chain:
-    """Identifies the appends of one auction decided one on another (see AuctionService.execute)."""
+    """Identifies the appends of one auction decided one on another, the first on the stored
+    state (see AuctionService.execute)."""
 
 
 def stream_of(auction_id: str) -> str:
@@ -198,6 +199,10 @@ class AuctionService:
                     if state is None:
                         state = await self._fresh_state(auction_id)
                         fresh = True
+                # What the state counts on, taken with it: the append that left this tip (None: the stored
+                # state), and its chain. Sealing below may wait, and that append may fail meanwhile.
+                follows = self._pending.get(auction_id)
+                chain = self._chains[auction_id] if follows is not None else _Chain()
                 try:
                     events = self._decide(state, command, now)
                 except Exception:
@@ -221,9 +226,6 @@ class AuctionService:
                         fresh = True
                         continue
                 else:
-                    follows = self._pending.get(auction_id)
-                    # A chain: appends each decided on the one before, the first on the stored state.
-                    chain = self._chains[auction_id] if follows is not None else _Chain()
                     answer = self._submit(stream, state.version, sealed, idempotency_key, follows)
                     self._tips[auction_id] = after
                     self._pending[auction_id] = answer

@@ -15,20 +15,24 @@ does not use this class waits its turn. The cost is one writer at a time;
 ``append_batch`` (group commit) amortises it by writing many appends under one
 lock and one fsync.
 
-The events are planned (versions, hash chain, idempotency answers) without
-the lock, on the tips this store last read or wrote; ``append_events`` writes
-them only if every stream they were planned on still ends there, else the
-writer reads those streams and plans again. The lock is thus held for one
-statement inside the server, never across round trips to a client process
-that may be busy with other work, and an append costs one round trip when
-nobody else wrote to its streams.
+An append is usually one round trip: when this store knows the tip of every
+stream involved (from its own last read or write of it) and the plan refuses
+nothing, the plan (versions, hash chain) is made without the lock and written
+by ``append_events``, which checks under the lock that every stream still ends
+where the plan expected. Otherwise (a stream it does not know, one another
+process moved, a refusal to confirm, a repeated idempotency key) the append
+takes the locked path: ``BEGIN; LOCK TABLE``, read the tips and keys, plan,
+insert, ``COMMIT``, which always completes. Either way the lock is held only
+while nobody can have written meanwhile, and the one-statement path never
+holds it across a round trip to a client process busy with other work.
 
 Durability: the server's default ``synchronous_commit`` (on) is left alone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 import asyncpg
@@ -59,8 +63,6 @@ from engine.store.planning import (
 )
 
 _COLUMNS = "position, stream, version, type, data, recorded_at, prev_hash, hash"
-# Plans made again because a stream or key moved between the read and the write, before giving up.
-_PLAN_ATTEMPTS = 20
 # Streams whose tip is remembered (start again from none beyond that).
 _KNOWN_STREAMS = 100_000
 
@@ -112,69 +114,79 @@ class PostgresEventStore:
         return await self._write(prepared)
 
     async def _write(self, requests: list[PreparedRequest]) -> list[AppendResult | ConcurrencyConflict]:
-        # Planned on what this store last knew of each stream (its own writes keep that current),
-        # reading only the streams it does not know; append_events (migrations/postgres/003) writes
-        # the plan under the table lock only if none of those streams moved meanwhile. Repeated
-        # idempotency keys are looked up only once the key's unique index refused one: a retry
-        # is rare, and a first attempt then costs one round trip.
+        async with self._pool.acquire() as c:
+            decided = await self._write_on_known_tips(c, requests)
+            if decided is None:
+                decided = await self._write_locked(c, requests)
+            originals = {}
+            for record in duplicates_of(decided):
+                rows = await c.fetch(
+                    f"SELECT {_COLUMNS} FROM events WHERE stream = $1 AND version BETWEEN $2 AND $3 ORDER BY version",
+                    record.stream,
+                    record.first_version,
+                    record.last_version,
+                )
+                originals[record.stream, record.key] = [_event(r) for r in rows]
+            return answers(decided, requests, originals)
+
+    async def _write_on_known_tips(self, c: asyncpg.Connection, requests: list[PreparedRequest]) -> Plan | None:
+        """The usual case in one round trip: every stream's tip is known from this store's own
+        writes and the plan refuses nothing. None: not written, take the locked path."""
         streams = streams_of(requests)
         tips = {s: tip for s in streams if (tip := self._tips.get(s)) is not None}
-        unknown = [s for s in streams if s not in tips]
-        known: dict[tuple[str, str], KeyRecord] = {}
-        keys_read = False
-        async with self._pool.acquire() as c:
-            for _ in range(_PLAN_ATTEMPTS):
-                if unknown:
-                    head, read = await _state(c, unknown)
-                    tips.update(read)
-                    self._head = max(self._head, head)
-                decided = plan(requests, self._head, tips, known)
-                if not keys_read and any(
-                    isinstance(o, ConcurrencyConflict) and r.idempotency_key is not None
-                    for o, r in zip(decided.outcomes, requests, strict=True)
-                ):
-                    # A retry of an append that was written answers with its events, not a conflict.
-                    known, keys_read = await _keys(c, keys_of(requests)), True
-                    decided = plan(requests, self._head, tips, known)
-                # A conflict is confirmed under the lock too, as what this store knew may be out of date.
-                if decided.rows or decided.keys or any(isinstance(o, ConcurrencyConflict) for o in decided.outcomes):
-                    try:
-                        locked_head = await _append_events(c, decided, tips)
-                    except asyncpg.UniqueViolationError:
-                        # A key was recorded before: answer as a repeat.
-                        known, keys_read = await _keys(c, keys_of(requests)), True
-                        continue
-                    except BaseException:
-                        self._forget(streams)  # written or not: unknown
-                        raise
-                    if locked_head is None:
-                        self._forget(streams)  # a stream moved: read them all again
-                        tips, unknown = {}, streams
-                        continue
-                    if locked_head != self._head:
-                        # The same plan, counted from the head it was written at.
-                        decided = plan(requests, locked_head, tips, known)
-                    self._learn(locked_head, decided)
-                originals = {}
-                for record in duplicates_of(decided):
-                    rows = await c.fetch(
-                        f"SELECT {_COLUMNS} FROM events WHERE stream = $1 AND version BETWEEN $2 AND $3 ORDER BY version",
-                        record.stream,
-                        record.first_version,
-                        record.last_version,
-                    )
-                    originals[record.stream, record.key] = [_event(r) for r in rows]
-                return answers(decided, requests, originals)
-        stream = requests[0].stream
-        raise ConcurrencyConflict(stream, requests[0].expected_version, tips.get(stream, EMPTY_TIP).version)
+        if len(tips) < len(streams):
+            return None
+        head = self._head
+        decided = plan(requests, head, tips, {})
+        if any(isinstance(o, ConcurrencyConflict) for o in decided.outcomes):
+            return None  # confirmed (or not) under the lock, on a fresh read
+        try:
+            locked_head = await _append_events(c, decided, tips)
+        except asyncpg.UniqueViolationError:
+            locked_head = None  # a repeated idempotency key: answered on the locked path
+        except BaseException:
+            self._forget(streams)  # written or not: unknown
+            raise
+        if locked_head is None:
+            self._forget(streams)
+            return None
+        if locked_head != head:
+            decided = plan(requests, locked_head, tips, {})  # the same plan, counted from where it was written
+        self._learn(decided)
+        return decided
 
-    def _learn(self, head: int, decided: Plan) -> None:
-        """What a write leaves: the head after it and the new tip of every stream it extended."""
+    async def _write_locked(self, c: asyncpg.Connection, requests: list[PreparedRequest]) -> Plan:
+        """Read, plan and write under the table lock: the streams' tips and the keys are current."""
+        streams = streams_of(requests)
+        try:
+            async with _append_transaction(c):
+                head, tips = await _state(c, streams)
+                known = await _keys(c, keys_of(requests))
+                decided = plan(requests, head, tips, known)
+                if decided.rows or decided.keys:
+                    await _insert(c, decided)
+            self._tips.update(tips)  # true under the lock: a first guess for the next plan
+        except asyncpg.UniqueViolationError as error:
+            # Cannot happen while the table lock is held (every INSERT, ours or not, waits for it); should
+            # the state read above ever be stale, the caller gets the conflict it can retry, not a driver error.
+            self._forget(streams)
+            stream = requests[0].stream
+            actual = (await _state(c, [stream]))[1][stream].version
+            raise ConcurrencyConflict(stream, requests[0].expected_version, actual) from error
+        except BaseException:
+            self._forget(streams)
+            raise
+        self._learn(decided)
+        return decided
+
+    def _learn(self, decided: Plan) -> None:
+        """What a write leaves: the new tip of every stream it extended, and the head after it."""
         if len(self._tips) > _KNOWN_STREAMS:
             self._tips.clear()
         for row in decided.rows:
             self._tips[row.event.stream] = Tip(row.event.version, row.event.hash)
-        self._head = decided.rows[-1].event.position if decided.rows else head
+        if decided.rows:
+            self._head = max(self._head, decided.rows[-1].event.position)
 
     def _forget(self, streams: Sequence[str]) -> None:
         for stream in streams:
@@ -236,6 +248,48 @@ async def _keep_session(connection: asyncpg.Connection) -> None:
     pg_advisory_unlock_all(), one more round trip per query; this store leaves none of that behind
     (no SET, LISTEN, cursor outside a transaction or session-level advisory lock: the migration
     lock is transaction-level)."""
+
+
+@asynccontextmanager
+async def _append_transaction(c: asyncpg.Connection) -> AsyncIterator[None]:
+    # See the module docstring: writers take turns so that positions commit in order.
+    # BEGIN and the lock go in one round trip (simple query protocol).
+    await c.execute("BEGIN; LOCK TABLE events IN EXCLUSIVE MODE")
+    try:
+        yield
+    except BaseException:
+        if not c.is_closed() and c.is_in_transaction():
+            with suppress(Exception):  # a broken connection is discarded by the pool anyway
+                await c.execute("ROLLBACK")
+        raise
+    await c.execute("COMMIT")
+
+
+async def _insert(c: asyncpg.Connection, decided: Plan) -> None:
+    """The plan's events and idempotency keys, in the transaction that holds the table lock."""
+    events = [row.event for row in decided.rows]
+    await c.execute(
+        f"INSERT INTO events ({_COLUMNS})"
+        " SELECT p, s, v, t, d::json, r, ph, h FROM unnest("
+        "$1::bigint[], $2::text[], $3::integer[], $4::text[], $5::text[], $6::timestamptz[],"
+        " $7::text[], $8::text[]) AS x(p, s, v, t, d, r, ph, h)",
+        [e.position for e in events],
+        [e.stream for e in events],
+        [e.version for e in events],
+        [e.type for e in events],
+        [row.data_json for row in decided.rows],
+        [e.recorded_at for e in events],
+        [e.prev_hash for e in events],
+        [e.hash for e in events],
+    )
+    await c.execute(
+        "INSERT INTO idempotency_keys (stream, key, first_version, count)"
+        " SELECT * FROM unnest($1::text[], $2::text[], $3::integer[], $4::integer[])",
+        [k.stream for k in decided.keys],
+        [k.key for k in decided.keys],
+        [k.first_version for k in decided.keys],
+        [k.count for k in decided.keys],
+    )
 
 
 async def _append_events(c: asyncpg.Connection, decided: Plan, tips: dict[str, Tip]) -> int | None:

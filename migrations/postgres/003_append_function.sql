@@ -1,13 +1,13 @@
 -- An append in one statement, hence one round trip and one transaction of its own.
 --
--- The writer plans its events (versions, hash chain) on a state it read without
--- any lock, then calls this. Under LOCK TABLE events IN EXCLUSIVE MODE (held to
+-- The writer plans its events (versions, hash chain) on the stream tips it last
+-- saw, without any lock, then calls this. Under LOCK TABLE events IN EXCLUSIVE MODE (held to
 -- the end of the statement's transaction, see engine/store/postgres.py) it checks
 -- that every stream the plan was made on still ends where it was read, assigns
 -- positions as head + 1, head + 2, ... in the order given, and records the
 -- idempotency keys. A stream that moved meanwhile: nothing is written and NULL is
--- returned, and the writer reads and plans again. A key recorded meanwhile: the
--- primary key refuses it, the statement fails whole, and the writer plans again.
+-- returned. A key recorded before: the primary key refuses it and the statement
+-- fails whole. In both cases the writer reads and plans again under the lock.
 -- Otherwise it returns the head the positions were counted from.
 --
 -- Holding the lock only inside the server keeps it short: a writer's process
@@ -23,8 +23,12 @@ LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     head bigint;
 BEGIN
+    -- Each statement below takes a new snapshot, and so sees every append committed before the lock
+    -- was granted, only under READ COMMITTED; under any other level the writer takes its locked path.
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        RETURN NULL;
+    END IF;
     LOCK TABLE events IN EXCLUSIVE MODE;
-    -- Each statement below takes a new snapshot: it sees every append committed before the lock was granted.
     IF EXISTS (
         SELECT 1
         FROM unnest(tip_streams, tip_versions, tip_hashes) AS tip(stream, version, hash)

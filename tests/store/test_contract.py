@@ -224,6 +224,19 @@ class StoreContract:
                 await store.append_batch([AppendRequest("x", 3, [new(7)]), AppendRequest("x", 4, [new(8)], after=bad)])
         assert await store.head() == 3
 
+    async def test_concurrent_appends_on_one_store_are_answered_with_their_own_positions(
+        self, store: EventStore
+    ) -> None:
+        for k in range(20):
+            await store.append(f"s{k}", 0, [new(k)])
+
+        results = await asyncio.gather(*(store.append(f"s{k}", 1, [new(100 + k)]) for k in range(20)))
+        results += await asyncio.gather(*(store.append(f"s{k}", 2, [new(200 + k), new(300 + k)]) for k in range(20)))
+
+        stored = {e.data["n"]: e.position for e in await store.read_all(limit=1000)}
+        answered = {e.data["n"]: e.position for r in results for e in r.events}
+        assert answered == {n: stored[n] for n in answered} and len(answered) == 60
+
     async def test_append_batch_with_no_requests_writes_nothing(self, store: EventStore) -> None:
         assert await store.append_batch([]) == []
         assert await store.head() == 0
@@ -663,18 +676,10 @@ class TestPostgresStore(DatabaseStoreContract):
     def query_at(self) -> Callable[[str], Query]:
         return _postgres_query
 
-    def make_tip_lookup_stale(self, monkeypatch: pytest.MonkeyPatch, times: int | None = None) -> None:
-        """The unlocked read of the streams' tips answers as if they were empty (``times`` times, or always)."""
+    def make_tip_lookup_stale(self, monkeypatch: pytest.MonkeyPatch) -> None:
         from engine.store import planning, postgres
 
-        real = postgres._state
-        left = [times]
-
         async def stale(c: object, streams: list[str]) -> tuple[int, dict[str, planning.Tip]]:
-            if left[0] is not None:
-                if left[0] == 0:
-                    return await real(c, streams)  # type: ignore[arg-type]
-                left[0] -= 1
             return 0, {s: planning.EMPTY_TIP for s in streams}
 
         monkeypatch.setattr(postgres, "_state", stale)
@@ -682,16 +687,15 @@ class TestPostgresStore(DatabaseStoreContract):
     async def test_a_unique_violation_in_the_database_becomes_a_concurrency_conflict(
         self, opener: Opener, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        # Here a plan made on a stale view never reaches a unique index: append_events finds that
-        # the stream moved and writes nothing; a view that stays stale ends in a conflict.
         store, other = await opener(), await opener()
         await store.append("a", 0, [new(1)])
         await other.append("a", 1, [new(2)])  # another process: what ``store`` knows of "a" is now stale
-        self.make_tip_lookup_stale(monkeypatch)
+        self.make_tip_lookup_stale(monkeypatch)  # and the read under the lock is stale too
 
         with pytest.raises(ConcurrencyConflict) as conflict:
             await store.append("a", None, [new(3)])
 
+        assert conflict.value.__cause__ is not None
         assert conflict.value.stream == "a"
         assert await store.head() == 2
 
@@ -703,6 +707,8 @@ class TestPostgresStore(DatabaseStoreContract):
 
         result = await store.append("a", 2, [new(4)])  # planned on version 1: refused, read again, written
         stale = await store.append_batch([AppendRequest("a", 2, [new(5)]), AppendRequest("b", 1, [new(6)])])
+        with pytest.raises(ConcurrencyConflict):
+            await other.append("a", 2, [])  # ``other`` still believes "a" ends at 2: an empty append is checked too
 
         assert [e.version for e in result.events] == [3]
         assert isinstance(stale[0], ConcurrencyConflict) and stale[0].actual == 3
@@ -711,27 +717,6 @@ class TestPostgresStore(DatabaseStoreContract):
         assert [e.data["n"] for e in log] == [1, 2, 3, 4, 6]
         assert positions(log) == [1, 2, 3, 4, 5]
         verify_chain(log)
-
-    async def test_a_key_recorded_after_the_read_is_answered_as_a_repeat(
-        self, store: EventStore, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        from engine.store import postgres
-
-        first = await store.append("a", 0, [new(1)], idempotency_key="k")
-        real = postgres._keys
-        calls = []
-
-        async def stale_once(c: object, keys: list[tuple[str, str]]) -> object:
-            calls.append(keys)
-            return {} if len(calls) == 1 else await real(c, keys)  # type: ignore[arg-type]
-
-        monkeypatch.setattr(postgres, "_keys", stale_once)
-
-        again = await store.append("a", None, [new(2)], idempotency_key="k")
-
-        assert len(calls) == 2  # the key's unique index refused the first plan
-        assert again.duplicate and again.events == first.events
-        assert [e.data["n"] for e in await store.read_all()] == [1]
 
     async def test_the_database_refuses_to_truncate_the_events(self, store: EventStore, query: Query) -> None:
         await store.append("a", 0, [new(1)])
