@@ -217,3 +217,47 @@ async def test_two_processes_bidding_on_one_auction_lose_nothing_and_accept_only
     assert replayed.price == max(accepted)
     for process in processes:
         assert await process.load("hot") == replayed
+
+
+class SlowKeys(Gated):
+    """As :class:`Gated`, and keeping a new identity key waits at ``keys``."""
+
+    def __init__(self, shared: GatedStore, keys: asyncio.Event) -> None:
+        super().__init__(shared)
+        self.keys = keys
+
+    async def keep_subject_key(self, owner: str, key_id: str, key: bytes) -> tuple[str, bytes]:
+        await self.keys.wait()
+        return await self.shared.keep_subject_key(owner, key_id, key)
+
+
+async def test_a_command_decided_on_a_tip_follows_it_even_if_the_tip_fails_while_it_is_sealed() -> None:
+    shared = GatedStore()
+    keys = asyncio.Event()
+    keys.set()
+    clock = ManualClock(OPENS - timedelta(days=1))
+    first = AuctionService(GroupCommitStore(SlowKeys(shared, keys)), load_rules, clock)  # type: ignore[arg-type]
+    second = AuctionService(GroupCommitStore(shared), load_rules, clock)
+    await open_auction(second, clock, "a-1", 2)
+    await first.load("a-1")
+    clock.set(OPENS + timedelta(minutes=5))
+
+    shared.gate.clear()
+    keys.clear()
+    low = asyncio.create_task(first.execute("a-1", PlaceBid("B-1", 150_00)))  # decided on price 100.00
+    await settle(lambda: shared.waiting == 1)
+    # A registration decided on the 150.00's tip, waiting while its identity is sealed.
+    late = asyncio.create_task(first.execute("a-1", RegisterBidder(subject="late-person")))
+    await asyncio.sleep(0)
+    await second.execute("a-1", PlaceBid("B-2", 200_00))  # one event: the 150.00 is refused
+    shared.gate.set()
+    await settle(lambda: low.done() or first._tips.get("a-1") is None)
+    keys.set()  # the registration, still counting on the 150.00, is submitted now
+    await late
+    refused_low = await low
+
+    assert isinstance(refused_low.events[0], BidRejected)
+    after = await first.execute("a-1", PlaceBid("B-1", 180_00))
+    assert isinstance(after.events[0], BidRejected) and after.events[0].reason == "bid_too_low"
+    assert await accepted_amounts(shared, "a-1") == [200_00]
+    assert replay("a-1", await first.history("a-1")) == await first.load("a-1")
