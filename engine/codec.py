@@ -49,13 +49,13 @@ def _plan(cls: type) -> tuple[tuple[str, bool, bool], ...]:
 # out once per type, not per event: a rebuild decodes every event ever stored.
 _PLANS: dict[type, tuple[tuple[str, bool, bool], ...]] = {cls: _plan(cls) for cls in ev.EVENT_TYPES.values()}
 _ABSENT = object()
-_TWO_DECIMALS = re.compile(r"(?:0|[1-9][0-9]{0,14})\.[0-9]{2}")
+_TWO_DECIMALS = re.compile(r"(?:0|[1-9][0-9]{0,14})\.[0-9]{2}\Z")
 
 
 def _read_money(text: str, what: str) -> int:
     # The shape format_money writes (two decimals, no sign or padding) is read
     # directly; anything else goes through parse_money and its rules and errors.
-    if _TWO_DECIMALS.fullmatch(text) is not None:
+    if _TWO_DECIMALS.match(text) is not None:
         return int(text.replace(".", "", 1))
     return parse_money(text, what)
 

@@ -265,55 +265,55 @@ async def _append_transaction(c: asyncpg.Connection) -> AsyncIterator[None]:
     await c.execute("COMMIT")
 
 
+def _event_arrays(decided: Plan) -> list[list[Any]]:
+    """The plan's new events as column arrays: stream, version, type, data, recorded_at, prev_hash, hash."""
+    events = [row.event for row in decided.rows]
+    return [
+        [e.stream for e in events],
+        [e.version for e in events],
+        [e.type for e in events],
+        [row.data_json for row in decided.rows],
+        [e.recorded_at for e in events],
+        [e.prev_hash for e in events],
+        [e.hash for e in events],
+    ]
+
+
+def _key_arrays(decided: Plan) -> list[list[Any]]:
+    """The plan's new idempotency keys as column arrays: stream, key, first_version, count."""
+    keys = decided.keys
+    return [[k.stream for k in keys], [k.key for k in keys], [k.first_version for k in keys], [k.count for k in keys]]
+
+
 async def _insert(c: asyncpg.Connection, decided: Plan) -> None:
     """The plan's events and idempotency keys, in the transaction that holds the table lock."""
-    events = [row.event for row in decided.rows]
     await c.execute(
         f"INSERT INTO events ({_COLUMNS})"
         " SELECT p, s, v, t, d::json, r, ph, h FROM unnest("
         "$1::bigint[], $2::text[], $3::integer[], $4::text[], $5::text[], $6::timestamptz[],"
         " $7::text[], $8::text[]) AS x(p, s, v, t, d, r, ph, h)",
-        [e.position for e in events],
-        [e.stream for e in events],
-        [e.version for e in events],
-        [e.type for e in events],
-        [row.data_json for row in decided.rows],
-        [e.recorded_at for e in events],
-        [e.prev_hash for e in events],
-        [e.hash for e in events],
+        [row.event.position for row in decided.rows],
+        *_event_arrays(decided),
     )
     await c.execute(
         "INSERT INTO idempotency_keys (stream, key, first_version, count)"
         " SELECT * FROM unnest($1::text[], $2::text[], $3::integer[], $4::integer[])",
-        [k.stream for k in decided.keys],
-        [k.key for k in decided.keys],
-        [k.first_version for k in decided.keys],
-        [k.count for k in decided.keys],
+        *_key_arrays(decided),
     )
 
 
 async def _append_events(c: asyncpg.Connection, decided: Plan, tips: dict[str, Tip]) -> int | None:
     """Write ``decided`` in one statement (its own transaction); None if a stream it was planned on moved."""
-    events = [row.event for row in decided.rows]
-    written = list(tips)
+    planned_on = list(tips)
     return await c.fetchval(
         "SELECT append_events($1::text[], $2::integer[], $3::text[], $4::text[], $5::integer[], $6::text[],"
         " $7::text[], $8::timestamptz[], $9::text[], $10::text[], $11::text[], $12::text[], $13::integer[],"
         " $14::integer[])",
-        written,
-        [tips.get(s, EMPTY_TIP).version for s in written],
-        [tips.get(s, EMPTY_TIP).hash for s in written],
-        [e.stream for e in events],
-        [e.version for e in events],
-        [e.type for e in events],
-        [row.data_json for row in decided.rows],
-        [e.recorded_at for e in events],
-        [e.prev_hash for e in events],
-        [e.hash for e in events],
-        [k.stream for k in decided.keys],
-        [k.key for k in decided.keys],
-        [k.first_version for k in decided.keys],
-        [k.count for k in decided.keys],
+        planned_on,
+        [tips[s].version for s in planned_on],
+        [tips[s].hash for s in planned_on],
+        *_event_arrays(decided),
+        *_key_arrays(decided),
     )
 
 
