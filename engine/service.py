@@ -39,9 +39,15 @@ STREAM_PREFIX = "auction-"
 MAX_ATTEMPTS = 50
 
 
-class _Chain:
-    """Identifies the appends of one auction decided one on another, the first on the stored
-    state (see AuctionService.execute)."""
+@dataclass(frozen=True)
+class _Tip:
+    """An auction's state after the last append submitted and not yet answered (see
+    AuctionService.execute). ``chain`` identifies the appends decided one on another since
+    the last decision on the stored state: the first one's answer."""
+
+    state: AuctionState
+    answer: asyncio.Future[AppendResult]
+    chain: asyncio.Future[AppendResult]
 
 
 def stream_of(auction_id: str) -> str:
@@ -113,11 +119,9 @@ class AuctionService:
         # Only auctions with a command in progress keep a lock: nobody holding it, it goes.
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         # Where the store takes appends without waiting for them (see execute): per auction, the
-        # state after the last append submitted, and that append's answer to come.
+        # state after the last append submitted, with that append's answer to come.
         self._submit: Submit | None = getattr(store, "submit", None)
-        self._tips: dict[str, AuctionState] = {}
-        self._pending: dict[str, asyncio.Future[AppendResult]] = {}
-        self._chains: dict[str, _Chain] = {}
+        self._tips: dict[str, _Tip] = {}
 
     # ------------------------------------------------------------ state
 
@@ -192,17 +196,16 @@ class AuctionService:
         fresh = False
         for _ in range(MAX_ATTEMPTS):
             async with lock:
-                if fresh:
+                # What the state counts on is taken with it: the append that left the tip (none: the
+                # stored state). Sealing below may wait, and that append may fail meanwhile.
+                base = None if fresh else self._tips.get(auction_id)
+                if base is not None:
+                    state = base.state
+                elif fresh or (cached := self._cache.get(auction_id)) is None:
                     state = await self._fresh_state(auction_id)
+                    fresh = True
                 else:
-                    state = self._tips.get(auction_id) or self._cache.get(auction_id)
-                    if state is None:
-                        state = await self._fresh_state(auction_id)
-                        fresh = True
-                # What the state counts on, taken with it: the append that left this tip (None: the stored
-                # state), and its chain. Sealing below may wait, and that append may fail meanwhile.
-                follows = self._pending.get(auction_id)
-                chain = self._chains[auction_id] if follows is not None else _Chain()
+                    state = cached
                 try:
                     events = self._decide(state, command, now)
                 except Exception:
@@ -226,10 +229,11 @@ class AuctionService:
                         fresh = True
                         continue
                 else:
-                    answer = self._submit(stream, state.version, sealed, idempotency_key, follows)
-                    self._tips[auction_id] = after
-                    self._pending[auction_id] = answer
-                    self._chains[auction_id] = chain
+                    answer = self._submit(
+                        stream, state.version, sealed, idempotency_key, base.answer if base else None
+                    )
+                    chain = base.chain if base else answer
+                    self._tips[auction_id] = _Tip(after, answer, chain)
             if answer is not None:
                 try:
                     result = await answer
@@ -240,9 +244,10 @@ class AuctionService:
                 except BaseException:
                     self._forget_tip(auction_id, chain)
                     raise
-                self._written(auction_id, answer)
-            if result.duplicate and answer is not None:
-                self._forget_tip(auction_id, chain)
+                if result.duplicate:
+                    self._forget_tip(auction_id, chain)
+                else:
+                    self._written(auction_id, answer)
             if result.duplicate:
                 return Outcome(
                     state=await self.load(auction_id),
@@ -258,10 +263,9 @@ class AuctionService:
     async def _fresh_state(self, auction_id: str) -> AuctionState:
         """The auction as the store holds it now. Appends of this process still in flight land
         first (the lock is held: no new one starts), so that the read includes them."""
-        pending = self._pending.get(auction_id)
-        if pending is not None:
-            await asyncio.wait([pending])
-            self._drop_tip(auction_id)
+        tip = self._tips.pop(auction_id, None)
+        if tip is not None:
+            await asyncio.wait([tip.answer])
         return await self.load(auction_id)
 
     def _decide(self, state: AuctionState, command: Command, now: datetime | None) -> list[Event]:
@@ -278,23 +282,19 @@ class AuctionService:
     def _written(self, auction_id: str, answer: asyncio.Future[AppendResult]) -> None:
         """The append behind ``answer`` is in the store: if it was the last one submitted,
         the tip is the stored state again (kept in the cache) and is dropped."""
-        if self._pending.get(auction_id) is answer:
-            self._drop_tip(auction_id)
+        tip = self._tips.get(auction_id)
+        if tip is not None and tip.answer is answer:
+            del self._tips[auction_id]
 
-    def _forget_tip(self, auction_id: str, chain: _Chain) -> None:
+    def _forget_tip(self, auction_id: str, chain: asyncio.Future[AppendResult]) -> None:
         """An append of ``chain`` wrote nothing. The tip counted on it, as did every append
         of the chain after it (the store refuses those): unless a new chain has started
         since, the next command is decided on the stored state and starts one. Safe
-        whatever is dropped: a tip never outlives the answer it waits for, and the stored
-        state (the cache) only holds written events, so every append carries the version
-        of a state that includes everything it counted on."""
-        if self._chains.get(auction_id) is chain:
-            self._drop_tip(auction_id)
-
-    def _drop_tip(self, auction_id: str) -> None:
-        self._tips.pop(auction_id, None)
-        self._pending.pop(auction_id, None)
-        self._chains.pop(auction_id, None)
+        whatever is dropped: the stored state (the cache) only holds written events, so
+        every append carries the version of a state that includes everything it counted on."""
+        tip = self._tips.get(auction_id)
+        if tip is not None and tip.chain is chain:
+            del self._tips[auction_id]
 
     async def history(self, auction_id: str) -> list[Event]:
         return await self.decode(await self.store.read_stream(stream_of(auction_id)))
