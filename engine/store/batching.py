@@ -74,18 +74,30 @@ class GroupCommitStore:
         events: Sequence[NewEvent],
         idempotency_key: str | None = None,
     ) -> AppendResult:
+        request = self._request(stream, expected_version, events, idempotency_key)
+        if self._idle.is_set():
+            return await self._write_alone(request)
+        # A caller cancelled while queued is dropped before its batch is written; once the batch is being
+        # written, the commit goes on without it (an idempotency key makes its retry safe). A lone append,
+        # written by its caller's task, is like any store's: cancelled, it is written whole or not at all.
+        return await self._enqueue(request, None)
+
+    def _request(
+        self, stream: str, expected_version: int | None, events: Sequence[NewEvent], idempotency_key: str | None
+    ) -> AppendRequest:
         if self._closed:
             raise StoreError("the store is closed")
         request = AppendRequest(stream, expected_version, tuple(events), idempotency_key)
         prepare(request)  # raises for bad input here, in the caller, before anything is queued
-        if self._idle.is_set():
-            return await self._write_alone(request)
+        return request
+
+    def _enqueue(
+        self, request: AppendRequest, follows: asyncio.Future[AppendResult] | None
+    ) -> asyncio.Future[AppendResult]:
         answer: asyncio.Future[AppendResult] = asyncio.get_running_loop().create_future()
-        self._queue.append((request, answer, None))
-        # A caller cancelled while queued is dropped before its batch is written; once the batch is being
-        # written, the commit goes on without it (an idempotency key makes its retry safe). A lone append,
-        # written by its caller's task, is like any store's: cancelled, it is written whole or not at all.
-        return await answer
+        self._queue.append((request, answer, follows))
+        self._start_writer()  # unless a commit is running: it writes the queue when done
+        return answer
 
     async def _write_alone(self, request: AppendRequest) -> AppendResult:
         # Nothing is being written: the append is written at once, by the caller's own task. Handing it
@@ -119,14 +131,7 @@ class GroupCommitStore:
         """Queue an append and return its answer to come; its place in the write order is
         fixed when this returns. ``follows``: the answer of an earlier submitted append this
         one counts on; unless that one writes its events, this one is refused as a conflict."""
-        if self._closed:
-            raise StoreError("the store is closed")
-        request = AppendRequest(stream, expected_version, tuple(events), idempotency_key)
-        prepare(request)
-        answer: asyncio.Future[AppendResult] = asyncio.get_running_loop().create_future()
-        self._queue.append((request, answer, follows))
-        self._start_writer()
-        return answer
+        return self._enqueue(self._request(stream, expected_version, events, idempotency_key), follows)
 
     def _start_writer(self) -> None:
         if self._queue and self._idle.is_set():
