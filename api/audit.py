@@ -21,7 +21,6 @@ from engine.model import InvalidValue, parse_instant
 from engine.service import auction_of
 from engine.store.base import StoredEvent
 from engine.store.chain import ChainBroken, verify_chain
-from engine.policy import AuctionRules
 from projections.report import build_report
 
 FIELDS = ("position", "stream", "version", "type", "recorded_at", "data", "prev_hash", "hash")

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import singledispatch
-from typing import Any
+from typing import Any, Callable
 
 from engine.events import (
-    AdmissionRefused,
     AuctionEnded,
     AuctionScheduled,
     BidAccepted,
@@ -23,12 +21,8 @@ from engine.events import (
     BiddingClosed,
     BiddingFailed,
     BiddingOpened,
-    BidRejected,
     DeadlineExtended,
-    DepositRecorded,
     Event,
-    ProxyRejected,
-    ProxySet,
 )
 from engine.model import Status, format_instant, format_money
 
@@ -106,10 +100,10 @@ def draft_of(summary: AuctionSummary) -> AuctionSummary:
 
 def fold_into(draft: AuctionSummary, event: Event, version: int) -> None:
     """Fold ``event`` (the stream's ``version``-th) into a draft nobody else holds yet."""
-    cls = type(event)
-    changes = _changes.registry.get(cls) or _changes.dispatch(cls)  # the registry first: singledispatch's call costs
     fields = draft.__dict__
-    fields.update(changes(event, draft))
+    fold = _FOLDS.get(type(event))
+    if fold is not None:
+        fold(event, fields)
     fields["position"] = version
 
 
@@ -135,60 +129,65 @@ def _scheduled(event: AuctionScheduled, version: int) -> AuctionSummary:
     )
 
 
-# What an event changes in the summary: a fresh dict of field names to new values.
-@singledispatch
-def _changes(event: Event, summary: AuctionSummary) -> dict[str, Any]:
-    return {}  # an event type the catalogue does not show
+# What an event changes in a draft's fields (its __dict__), by event type. Types not
+# listed change nothing the catalogue shows: a second AuctionScheduled never reaches
+# the store (auction_exists), deposits, refusals and a proxy's maximum (a bidder's
+# secret) are not shown.
+Fold = Callable[[Any, dict[str, Any]], None]
 
 
-@_changes.register
-def _(event: AuctionScheduled, summary: AuctionSummary) -> dict[str, Any]:
-    return {}  # a second schedule never reaches the store (auction_exists)
+def _registered(event: BidderRegistered, fields: dict[str, Any]) -> None:
+    fields["bidders"] += 1
 
 
-@_changes.register
-def _(event: BidderRegistered, summary: AuctionSummary) -> dict[str, Any]:
-    return {"bidders": summary.bidders + 1}
+def _admitted(event: BidderAdmitted, fields: dict[str, Any]) -> None:
+    fields["admitted"] += 1
 
 
-@_changes.register
-def _(event: BidderAdmitted, summary: AuctionSummary) -> dict[str, Any]:
-    return {"admitted": summary.admitted + 1}
+def _opened(event: BiddingOpened, fields: dict[str, Any]) -> None:
+    fields["status"] = Status.OPEN
+    fields["opened_at"] = event.at
 
 
-@_changes.register
-def _(event: BiddingOpened, summary: AuctionSummary) -> dict[str, Any]:
-    return {"status": Status.OPEN, "opened_at": event.at}
+def _bid(event: BidAccepted, fields: dict[str, Any]) -> None:
+    fields["price"] = event.amount
+    fields["leader"] = event.bidder_code
+    fields["bid_count"] += 1
 
 
-@_changes.register
-def _(event: BidAccepted, summary: AuctionSummary) -> dict[str, Any]:
-    return {"price": event.amount, "leader": event.bidder_code, "bid_count": summary.bid_count + 1}
+def _extended(event: DeadlineExtended, fields: dict[str, Any]) -> None:
+    fields["deadline"] = event.deadline
+    fields["extensions"] += 1
 
 
-@_changes.register
-def _(event: DeadlineExtended, summary: AuctionSummary) -> dict[str, Any]:
-    return {"deadline": event.deadline, "extensions": summary.extensions + 1}
+def _closed(event: BiddingClosed, fields: dict[str, Any]) -> None:
+    fields["status"] = Status.CLOSED
+    fields["closed_at"] = event.at
+    fields["price"] = event.price
+    fields["leader"] = event.winner
 
 
-@_changes.register
-def _(event: BiddingClosed, summary: AuctionSummary) -> dict[str, Any]:
-    return {"status": Status.CLOSED, "closed_at": event.at, "price": event.price, "leader": event.winner}
+def _failed(event: BiddingFailed, fields: dict[str, Any]) -> None:
+    fields["status"] = Status.FAILED
+    fields["closed_at"] = event.at
 
 
-@_changes.register
-def _(event: BiddingFailed, summary: AuctionSummary) -> dict[str, Any]:
-    return {"status": Status.FAILED, "closed_at": event.at}
+def _ended(event: AuctionEnded, fields: dict[str, Any]) -> None:
+    fields["ended"] = True
+    fields["ended_at"] = event.at
+    fields["purchaser"] = event.purchaser
 
 
-@_changes.register
-def _(event: AuctionEnded, summary: AuctionSummary) -> dict[str, Any]:
-    return {"ended": True, "ended_at": event.at, "purchaser": event.purchaser}
-
-
-# Facts that change nothing the catalogue shows (a proxy's maximum is a bidder's secret).
-for _quiet in (DepositRecorded, AdmissionRefused, BidRejected, ProxySet, ProxyRejected):
-    _changes.register(_quiet)(lambda event, summary: {})
+_FOLDS: dict[type, Fold] = {
+    BidderRegistered: _registered,
+    BidderAdmitted: _admitted,
+    BiddingOpened: _opened,
+    BidAccepted: _bid,
+    DeadlineExtended: _extended,
+    BiddingClosed: _closed,
+    BiddingFailed: _failed,
+    AuctionEnded: _ended,
+}
 
 
 def money(cents: int | None) -> str | None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 
 from engine.events import (
     AuctionEnded,
@@ -32,7 +32,7 @@ from engine.events import (
     DeadlineExtended,
     Event,
 )
-from engine.model import format_instant, format_money
+from engine.model import Status, format_instant, format_money
 from projections.catalogue import AuctionSummary, instant, money
 
 # The state fields every message carries; a snapshot is made of exactly these.
@@ -54,7 +54,7 @@ class Change:
 # (position, auction, kind, facts, status, price, leader, closes_at, bid_count, ended)
 # where position is the event's stream version, facts the event's public fields as
 # _facts takes them, and the rest the state after the event (STATE_FIELDS, unformatted).
-Record = tuple[int, str, str, tuple[Any, ...], str, int | None, str | None, datetime, int, bool]
+Record = tuple[int, str, str, tuple[Any, ...], Status, int | None, str | None, datetime, int, bool]
 
 
 def record_auction(record: Record) -> str:
@@ -72,23 +72,18 @@ def state_fields(summary: AuctionSummary) -> dict[str, Any]:
     }
 
 
-def _facts(event: Event) -> tuple[str, tuple[Any, ...]] | None:
-    """The message kind and the fields it shows, or ``None`` for a fact that is not public."""
-    if isinstance(event, BidAccepted):
-        return "bid", (event.bidder_code, event.amount, event.at, event.automatic)
-    if isinstance(event, DeadlineExtended):
-        return "extended", (event.previous, event.deadline, event.rule)
-    if isinstance(event, BiddingOpened):
-        return "opened", (event.at, event.by)
-    if isinstance(event, BiddingClosed):
-        return "closed", (event.at, event.winner)
-    if isinstance(event, BiddingFailed):
-        return "failed", (event.at,)
-    if isinstance(event, AuctionEnded):
-        return "ended", (event.at, event.purchaser)
-    if isinstance(event, AuctionScheduled):
-        return "scheduled", (event.opens_at,)
-    return None
+# The message kind and the public fields of each event type that makes a message, as
+# _details reads them; the other types are not public (a registration's identity, a
+# proxy's maximum) or not news to a watcher.
+_FACTS: dict[type, Callable[[Any], tuple[str, tuple[Any, ...]]]] = {
+    BidAccepted: lambda e: ("bid", (e.bidder_code, e.amount, e.at, e.automatic)),
+    DeadlineExtended: lambda e: ("extended", (e.previous, e.deadline, e.rule)),
+    BiddingOpened: lambda e: ("opened", (e.at, e.by)),
+    BiddingClosed: lambda e: ("closed", (e.at, e.winner)),
+    BiddingFailed: lambda e: ("failed", (e.at,)),
+    AuctionEnded: lambda e: ("ended", (e.at, e.purchaser)),
+    AuctionScheduled: lambda e: ("scheduled", (e.opens_at,)),
+}
 
 
 def _details(kind: str, facts: tuple[Any, ...]) -> dict[str, Any]:
@@ -124,19 +119,20 @@ def _details(kind: str, facts: tuple[Any, ...]) -> dict[str, Any]:
 
 def change_record(summary: AuctionSummary, event: Event, version: int) -> Record | None:
     """What the message for ``event`` (the stream's ``version``-th) is made of, given the summary after it."""
-    facts = _facts(event)
+    facts = _FACTS.get(type(event))
     if facts is None:
         return None
-    kind, shown = facts
+    kind, shown = facts(event)
+    closed_at = summary.closed_at
     return (
         version,
         summary.auction_id,
         kind,
         shown,
-        summary.status.value,
+        summary.status,  # the member: its value is read when a message is made, which most records never are
         summary.price,
         summary.leader,
-        summary.closes_at,
+        summary.deadline if closed_at is None else closed_at,  # summary.closes_at, without the property's call
         summary.bid_count,
         summary.ended,
     )
@@ -149,7 +145,7 @@ def message(record: Record) -> Change:
         "type": kind,
         "auction": auction,
         "position": position,
-        "status": status,
+        "status": status.value,
         "price": money(price),
         "leader": leader,
         "closes_at": instant(closes_at),

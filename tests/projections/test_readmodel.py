@@ -78,3 +78,38 @@ async def test_resuming_from_a_position_without_a_change_uses_the_last_change_be
     assert summary is not None
     start = model.resume("a", summary.position - 1)
     assert start.history == [] and start.snapshot["price"] == "1500.00"
+
+
+async def test_the_cyclic_collector_is_paused_while_a_page_is_folded_and_resumed_after(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import gc
+
+    import pytest
+
+    from engine import codec
+
+    world = World()
+    await world.auction_with_bids("a", [1_500_00, 1_600_00])
+    page = await world.store.read_all()
+    collecting: list[bool] = []
+    decode = codec.decode
+
+    def watched(type_name, payload):  # type: ignore[no-untyped-def]
+        collecting.append(gc.isenabled())
+        if len(collecting) == 3:
+            raise RuntimeError("a bug in a fold")
+        return decode(type_name, payload)
+
+    monkeypatch.setattr(codec, "decode", watched)
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError):
+        ReadModel().apply_page(page)
+    assert collecting == [False, False, False]
+    assert gc.isenabled()  # resumed even though the fold failed
+
+    gc.disable()  # a caller that paused it itself keeps it paused
+    try:
+        collecting.clear()
+        ReadModel().apply_page(page[:2])
+        assert collecting == [False, False] and not gc.isenabled()
+    finally:
+        gc.enable()
