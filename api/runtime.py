@@ -122,7 +122,7 @@ async def start(settings: Settings, clock: Clock | None = None) -> Runtime:
             runtime.wakeups = RedisWakeups(settings.redis_url, projector.notify)
             await runtime.wakeups.start()
         # Rebuild the read models before serving, then plan every open or scheduled auction.
-        await projector.catch_up()
+        await projector.rebuild()
         scheduler.plan_all(model.summaries())
         projector.listeners.append(scheduler.on_summary)
         runtime.tasks = [

@@ -1,6 +1,6 @@
 """The catch-up task: keeps the read models current from the global event order.
 
-One task reads ``store.read_all(after=checkpoint)`` page by page, folds each
+One task reads ``store.read_rows(after=checkpoint)`` page by page, folds each
 event into the :class:`~projections.readmodel.ReadModel`, publishes the
 change messages to the hub and tells listeners (the deadline scheduler)
 which auctions changed. It runs when woken by :meth:`Projector.notify`
@@ -10,8 +10,8 @@ safety net for writes it was not told about.
 
 The checkpoint is the global position of the last event folded. The read
 models live in memory, so a process starts at 0 and rebuilds them before it
-serves (the store guarantees that ``read_all`` never skips an event that
-becomes visible later, so following the checkpoint misses nothing).
+serves (the store guarantees that ``read_rows``, like ``read_all``, never skips
+an event that becomes visible later, so following the checkpoint misses nothing).
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ import orjson
 
 from engine.clock import Clock
 from engine.model import format_instant
-from engine.store.base import EventStore, StoredEvent
+from engine.store.base import EventRow, EventStore
 from projections.catalogue import AuctionSummary
 from projections.changes import message, record_auction
 from projections.hub import Hub
-from projections.readmodel import ReadModel
+from projections.readmodel import ReadModel, cyclic_collector_paused
 from projections.waiting import wait_event
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ class Projector:
     async def catch_up(self) -> int:
         """Fold every event visible now; returns the checkpoint reached."""
         async with self._lock:
-            page = await self.store.read_all(after=self.model.checkpoint, limit=self.page_size)
+            page = await self.store.read_rows(after=self.model.checkpoint, limit=self.page_size)
             while page:
                 if len(page) < self.page_size:
                     self._fold(page)
@@ -82,7 +82,7 @@ class Projector:
                 # A full page: ask for the next one (after this page's last position, where
                 # folding it leaves the checkpoint) before folding this one, so that the
                 # database finds and sends it meanwhile; sleep(0) lets the request go out.
-                following = asyncio.create_task(self.store.read_all(after=page[-1].position, limit=self.page_size))
+                following = asyncio.create_task(self.store.read_rows(after=page[-1][0], limit=self.page_size))
                 try:
                     await asyncio.sleep(0)
                     self._fold(page)
@@ -92,7 +92,15 @@ class Projector:
                 page = await following
             return self.model.checkpoint
 
-    def _fold(self, page: Sequence[StoredEvent]) -> None:
+    async def rebuild(self) -> int:
+        """:meth:`catch_up` from wherever the model is, with the cyclic garbage collector
+        paused throughout (see ``readmodel.cyclic_collector_paused``), for the rebuild at
+        start-up, which reads every event ever stored before anything else runs: reading
+        a page allocates as much as folding it."""
+        with cyclic_collector_paused():
+            return await self.catch_up()
+
+    def _fold(self, page: Sequence[EventRow]) -> None:
         # No await from here to the end: watchers subscribing meanwhile see
         # either none or all of this page (see ReadModel.resume).
         now = self.clock.now()

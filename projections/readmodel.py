@@ -31,7 +31,7 @@ from typing import Any
 
 from engine import codec
 from engine.service import auction_of
-from engine.store.base import StoredEvent
+from engine.store.base import EventRow, StoredEvent, event_row
 from projections.catalogue import AuctionSummary, fold_event, fold_into
 from projections.changes import Change, Record, change_record, message, snapshot_message, state_fields
 from projections.history import Page, RowValues, bid_values, page
@@ -94,39 +94,38 @@ class ReadModel:
 
     def apply(self, stored: StoredEvent) -> Applied | None:
         """Fold one event; ``None`` when it changed nothing (already folded, not an auction's, not decodable)."""
-        folded = self.apply_page([stored])
+        folded = self.apply_page([event_row(stored)])
         if not folded.summaries:
             return None
         (summary,) = folded.summaries.values()
         return Applied(summary, message(folded.records[0]) if folded.records else None)
 
-    def apply_page(self, page: Iterable[StoredEvent]) -> Folded:
-        """Fold events in global order. Synchronous: nobody sees the model between two of them."""
+    def apply_page(self, page: Iterable[EventRow]) -> Folded:
+        """Fold events (as ``store.read_rows`` gives them) in global order. Synchronous: nobody
+        sees the model between two of them."""
         drafts: dict[str, AuctionSummary] = {}  # the summaries this page changed, not handed out until it ends
         records: list[Record] = []
         summaries, bids, changes, auctions = self._summaries, self._bids, self._changes, self._auctions
         with cyclic_collector_paused():
-            for stored in page:
-                if stored.position <= self.checkpoint:
+            for position, stream, version, type_, data in page:
+                if position <= self.checkpoint:
                     continue
-                self.checkpoint = stored.position
-                stream = stored.stream
+                self.checkpoint = position
                 auction_id = auctions.get(stream, _UNSEEN)
                 if auction_id is _UNSEEN:
                     auction_id = auctions[stream] = auction_of(stream)
                 if auction_id is None:
                     continue
-                version = stored.version
                 draft = drafts.get(auction_id)
                 before = draft if draft is not None else summaries.get(auction_id)
                 if before is not None and version <= before.position:
                     continue
                 try:
-                    event = codec.decode(stored.type, stored.data)
+                    event = codec.decode(type_, data)
                 except (ValueError, TypeError):
                     # The store verified and accepted it; a reader that cannot decode it
                     # must not stall every other auction. The audit log still has it.
-                    log.exception("cannot decode event at position %s (%s)", stored.position, stored.type)
+                    log.exception("cannot decode event at position %s (%s)", position, type_)
                     continue
                 if draft is not None:
                     fold_into(draft, event, version)

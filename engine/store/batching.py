@@ -33,6 +33,7 @@ from engine.store.base import (
     AppendRequest,
     AppendResult,
     ConcurrencyConflict,
+    EventRow,
     EventStore,
     NewEvent,
     StoredEvent,
@@ -195,6 +196,9 @@ class GroupCommitStore:
 
     async def read_all(self, after: int = 0, limit: int = 1000) -> list[StoredEvent]:
         return await self.store.read_all(after, limit)
+
+    async def read_rows(self, after: int = 0, limit: int = 1000) -> list[EventRow]:
+        return await self.store.read_rows(after, limit)
 
     async def head(self) -> int:
         return await self.store.head()

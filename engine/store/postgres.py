@@ -42,6 +42,7 @@ from engine.store.base import (
     AppendRequest,
     AppendResult,
     ConcurrencyConflict,
+    EventRow,
     NewEvent,
     StoredEvent,
     stored_event,
@@ -206,6 +207,17 @@ class PostgresEventStore:
             f"SELECT {_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2", after, limit
         )
         return [_event(r) for r in rows]
+
+    async def read_rows(self, after: int = 0, limit: int = 1000) -> list[EventRow]:
+        if limit < 0:
+            raise ValueError("limit must be >= 0")
+        rows = await self._pool.fetch(
+            "SELECT position, stream, version, type, data FROM events WHERE position > $1 ORDER BY position LIMIT $2",
+            after,
+            limit,
+        )
+        loads = orjson.loads
+        return [(r[0], r[1], r[2], r[3], loads(r[4])) for r in rows]
 
     async def head(self) -> int:
         return int(await self._pool.fetchval("SELECT COALESCE(MAX(position), 0) FROM events"))

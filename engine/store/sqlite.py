@@ -27,6 +27,7 @@ from engine.store.base import (
     AppendRequest,
     AppendResult,
     ConcurrencyConflict,
+    EventRow,
     NewEvent,
     StoredEvent,
     StoreError,
@@ -167,6 +168,20 @@ class SqliteEventStore:
                 f"SELECT {_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?", (after, limit)
             )
             return [_event(r) for r in rows]
+
+        return await self._run(read)
+
+    async def read_rows(self, after: int = 0, limit: int = 1000) -> list[EventRow]:
+        if limit < 0:
+            raise ValueError("limit must be >= 0")
+
+        def read(c: sqlite3.Connection) -> list[EventRow]:
+            rows = c.execute(
+                "SELECT position, stream, version, type, data FROM events WHERE position > ? ORDER BY position LIMIT ?",
+                (after, limit),
+            )
+            loads = orjson.loads
+            return [(r[0], r[1], r[2], r[3], loads(r[4])) for r in rows]
 
         return await self._run(read)
 

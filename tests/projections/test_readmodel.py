@@ -89,7 +89,7 @@ async def test_the_cyclic_collector_is_paused_while_a_page_is_folded_and_resumed
 
     world = World()
     await world.auction_with_bids("a", [1_500_00, 1_600_00])
-    page = await world.store.read_all()
+    page = await world.store.read_rows()
     collecting: list[bool] = []
     decode = codec.decode
 

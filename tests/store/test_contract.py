@@ -32,7 +32,7 @@ from engine.store import (
     open_store,
     verify_chain,
 )
-from engine.store.base import GENESIS_HASH, format_recorded_at
+from engine.store.base import GENESIS_HASH, event_row, format_recorded_at
 from engine.store.migrate import load
 from tests.store.support import fresh_postgres_database
 
@@ -253,6 +253,27 @@ class StoreContract:
 
         assert pages == [[1, 2, 3], [4, 5, 6], [7]]
         assert await store.read_all(7) == []
+
+    async def test_read_rows_gives_read_alls_events_as_plain_tuples(self, store: EventStore) -> None:
+        await store.append("a", 0, [NewEvent("X", {"n": 1, "nested": {"list": [1, "two"]}}, T0), new(2)])
+        await store.append("b", None, [new(3)])
+        await store.append("a", 2, [new(4)])
+
+        for after, limit in [(0, 1000), (0, 2), (1, 2), (3, 1000), (4, 10), (9, 10), (0, 0)]:
+            rows = await store.read_rows(after, limit)
+            assert all(type(row) is tuple for row in rows)
+            assert rows == [event_row(e) for e in await store.read_all(after, limit)]
+        assert [row[:4] for row in await store.read_rows()] == [
+            (1, "a", 1, "X"),
+            (2, "a", 2, "Happened"),
+            (3, "b", 1, "Happened"),
+            (4, "a", 3, "Happened"),
+        ]
+        with pytest.raises(ValueError):
+            await store.read_rows(0, -1)
+
+        (await store.read_rows())[0][4]["nested"]["list"].append(3)  # fresh data, as read_all's
+        assert (await store.read_rows())[0][4] == {"n": 1, "nested": {"list": [1, "two"]}}
 
     async def test_head_versions_and_streams_describe_the_log(self, store: EventStore) -> None:
         assert (await store.head(), await store.stream_version("b"), await store.streams()) == (0, 0, [])
