@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from pydantic import BaseModel
+
+from api.schemas import BidOut, ProxyOut
 from tests.api.deadline_support import eventually
 from tests.api.support import BAILIFF, Api, bidder, running_api, swedish_auction, utc_now
 
@@ -100,6 +103,12 @@ async def test_an_accepted_bid_answers_with_its_position_deadline_and_the_price(
         assert state["position"] == body["position"] and state["bid_count"] == 1
 
 
+def assert_documented(model: type[BaseModel], body: dict[str, Any]) -> None:
+    """A 201 the route encodes itself is exactly what its documented model says: every field, no other."""
+    assert set(body) == set(model.model_fields)
+    assert model.model_validate(body).model_dump(mode="json") == body
+
+
 async def test_a_proxy_bids_for_its_owner_and_answers_later_bids_up_to_its_maximum() -> None:
     async with running_api() as api:
         auction = await api.schedule(lithuanian())
@@ -112,9 +121,11 @@ async def test_a_proxy_bids_for_its_owner_and_answers_later_bids_up_to_its_maxim
         body = proxy.json()
         assert (body["max"], body["price"], body["leader"]) == ("8300.00", "8000.00", bob)
         assert [(b["amount"], b["automatic"]) for b in body["bids"]] == [("8000.00", True)]
+        assert_documented(ProxyOut, body)
 
         answered = await api.bid(auction["id"], "alice", "8100.00")
         assert answered.status_code == 201
+        assert_documented(BidOut, answered.json())
         assert (answered.json()["price"], answered.json()["leader"]) == ("8200.00", bob)
         beaten = await api.bid(auction["id"], "alice", "8400.00")
         assert (beaten.json()["price"], beaten.json()["leader"]) == ("8400.00", alice)
