@@ -67,11 +67,11 @@ class Resume:
 
 @contextmanager
 def cyclic_collector_paused() -> Iterator[None]:
-    """Pauses Python's cyclic garbage collector (reference counting still frees everything
-    else at once). A fold allocates several objects per event and keeps only acyclic ones
-    (summaries, tuples, lists of tuples), so the collector has nothing to find, yet a
-    rebuild's allocations would start one of its passes every few hundred events, and a
-    pass over the older generations visits the whole model. Collection resumes at the end."""
+    """Pauses Python's cyclic garbage collector; reference counting still frees everything
+    at once. Reading and folding a page allocate several container objects per event, and
+    the collector starts a pass every 700 such allocations, yet a fold makes no cycles:
+    what it keeps (summaries, tuples, lists of tuples) and what it drops (payloads, events)
+    are acyclic, so those passes find nothing. Collection resumes at the end."""
     if not gc.isenabled():
         yield
         return
