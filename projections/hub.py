@@ -10,14 +10,56 @@ last position it received and loses nothing.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
+
+DROPPED = "dropped"  # fell behind: the hub no longer feeds it
+CLOSING = "closing"  # the server is shutting down
 
 
 class Subscriber:
-    def __init__(self, auction_id: str, queue_size: int) -> None:
+    """One watcher: a bounded backlog of (position, text) messages and how its watching ended.
+
+    A deque and two futures rather than an ``asyncio.Queue`` and two ``asyncio.Event`` objects:
+    each of those holds deques of its own (about 0.7 KiB apiece), and a server keeps one
+    subscriber per open socket."""
+
+    def __init__(self, auction_id: str, limit: int) -> None:
         self.auction_id = auction_id
-        self.queue: asyncio.Queue[tuple[int, str]] = asyncio.Queue(maxsize=queue_size)
-        self.dropped = asyncio.Event()  # fell behind: the hub no longer feeds it
-        self.closing = asyncio.Event()  # the server is shutting down
+        self.limit = limit
+        self._backlog: deque[tuple[int, str]] = deque()
+        self._wakeup: asyncio.Future[None] | None = None
+        # Done with DROPPED or CLOSING once the hub stops feeding it; something to wait on beside the socket.
+        self.ended: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+    def __len__(self) -> int:
+        return len(self._backlog)
+
+    def put(self, position: int, text: str) -> bool:
+        """Add a message; False (and nothing added) when the backlog is full."""
+        if len(self._backlog) >= self.limit:
+            return False
+        self._backlog.append((position, text))
+        if self._wakeup is not None and not self._wakeup.done():
+            self._wakeup.set_result(None)
+        return True
+
+    def get_nowait(self) -> tuple[int, str]:
+        """The oldest message; IndexError when there is none."""
+        return self._backlog.popleft()
+
+    async def get(self) -> tuple[int, str]:
+        """The oldest message, once there is one."""
+        while not self._backlog:
+            self._wakeup = asyncio.get_running_loop().create_future()
+            try:
+                await self._wakeup
+            finally:
+                self._wakeup = None
+        return self._backlog.popleft()
+
+    def end(self, reason: str) -> None:
+        if not self.ended.done():
+            self.ended.set_result(reason)
 
 
 class Hub:
@@ -31,7 +73,7 @@ class Hub:
     def subscribe(self, auction_id: str) -> Subscriber:
         subscriber = Subscriber(auction_id, self.queue_size)
         if self._closed:
-            subscriber.closing.set()
+            subscriber.end(CLOSING)
         else:
             self._subscribers.setdefault(auction_id, set()).add(subscriber)
         return subscriber
@@ -45,11 +87,9 @@ class Hub:
 
     def publish(self, auction_id: str, position: int, text: str) -> None:
         for subscriber in list(self._subscribers.get(auction_id, ())):
-            try:
-                subscriber.queue.put_nowait((position, text))
-            except asyncio.QueueFull:
+            if not subscriber.put(position, text):
                 self.unsubscribe(subscriber)
-                subscriber.dropped.set()
+                subscriber.end(DROPPED)
 
     def watchers(self, auction_id: str) -> int:
         return len(self._subscribers.get(auction_id, ()))
@@ -62,5 +102,5 @@ class Hub:
         self._closed = True
         for watchers in list(self._subscribers.values()):
             for subscriber in watchers:
-                subscriber.closing.set()
+                subscriber.end(CLOSING)
         self._subscribers.clear()

@@ -21,6 +21,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from api.runtime import Runtime
 from projections.catchup import encode_message
+from projections.hub import DROPPED
 
 router = APIRouter()
 
@@ -40,8 +41,8 @@ def _after(text: str | None) -> int | None | str:
     return int(text)
 
 
-@router.websocket("/ws/auctions/{auction_id}")
-async def watch(websocket: WebSocket, auction_id: str) -> None:
+async def watch(websocket: WebSocket) -> None:
+    auction_id: str = websocket.path_params["auction_id"]
     runtime: Runtime = websocket.app.state.runtime
     # Accept first: a close code can only reach the client on an open connection.
     await websocket.accept()
@@ -66,7 +67,7 @@ async def watch(websocket: WebSocket, auction_id: str) -> None:
             await websocket.send_text(encode_message(change.body, runtime.clock.now()))
             sent = change.position
         while True:
-            position, text = await subscriber.queue.get()
+            position, text = await subscriber.get()
             if position <= sent:
                 continue  # already in the history
             await websocket.send_text(text)
@@ -77,14 +78,10 @@ async def watch(websocket: WebSocket, auction_id: str) -> None:
         while (await websocket.receive())["type"] != "websocket.disconnect":
             pass
 
-    tasks = {
-        asyncio.create_task(pump()),
-        asyncio.create_task(listen()),
-        dropped := asyncio.create_task(subscriber.dropped.wait()),
-        closing := asyncio.create_task(subscriber.closing.wait()),
-    }
+    # Two tasks per watcher, and the subscriber's own future for the hub's end of it.
+    tasks = {asyncio.create_task(pump()), asyncio.create_task(listen())}
     try:
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({*tasks, subscriber.ended}, return_when=asyncio.FIRST_COMPLETED)
     finally:
         runtime.hub.unsubscribe(subscriber)
         for task in tasks:
@@ -92,12 +89,19 @@ async def watch(websocket: WebSocket, auction_id: str) -> None:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError, OSError):
                 await task
-    if dropped in done:
-        await _close(websocket, CLOSE_TRY_AGAIN_LATER, f"too slow, resume with after={sent}")
-    elif closing in done:
-        await _close(websocket, CLOSE_SERVICE_RESTART, f"server shutting down, resume with after={sent}")
+    if subscriber.ended.done():
+        if subscriber.ended.result() == DROPPED:
+            await _close(websocket, CLOSE_TRY_AGAIN_LATER, f"too slow, resume with after={sent}")
+        else:
+            await _close(websocket, CLOSE_SERVICE_RESTART, f"server shutting down, resume with after={sent}")
 
 
 async def _close(websocket: WebSocket, code: int, reason: str) -> None:
     with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
         await websocket.close(code, reason)
+
+
+# A plain Starlette route rather than FastAPI's: the handler takes no dependencies, and a
+# FastAPI route would keep its dependency machinery (exit stacks, solved values) alive
+# for as long as the socket is open, which is most of a watcher's life.
+router.add_websocket_route("/ws/auctions/{auction_id}", watch)

@@ -101,5 +101,5 @@ async def test_changes_are_published_to_watchers_as_encoded_text() -> None:
     watcher = hub.subscribe("a")
     await world.run("a", PlaceBid("B-1", 1_500_00))
     await projector.catch_up()
-    position, text = watcher.queue.get_nowait()
+    position, text = watcher.get_nowait()
     assert '"type":"bid"' in text and f'"position":{position}' in text and '"server_time"' in text
