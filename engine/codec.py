@@ -131,7 +131,7 @@ def _reader(cls: type) -> Callable[[dict[str, Any]], ev.Event]:
     values = []
     for name, is_money, is_instant in _PLANS[cls]:
         if is_money:
-            value = f"_read_money(v, {name!r}) if (v := p[{name!r}]).__class__ is str else v"
+            value = f"_read_money(v, {name!r}) if isinstance(v := p[{name!r}], str) else v"
         elif is_instant:
             value = f"None if (v := p[{name!r}]) is None else _read_instant(v, {name!r})"
         else:

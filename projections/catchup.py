@@ -95,8 +95,10 @@ class Projector:
     async def rebuild(self) -> int:
         """:meth:`catch_up` from wherever the model is, with the cyclic garbage collector
         paused throughout (see ``readmodel.cyclic_collector_paused``), for the rebuild at
-        start-up, which reads every event ever stored before anything else runs: reading
-        a page allocates as much as folding it."""
+        start-up, which reads every event ever stored before the server takes requests:
+        reading a page allocates as much as folding it. The pause is process-wide and lasts
+        across the reads' awaits, so it suits only that moment (little else runs yet: a
+        Redis subscription at most); a catch-up while serving pauses only to fold a page."""
         with cyclic_collector_paused():
             return await self.catch_up()
 

@@ -32,7 +32,7 @@ from engine.events import (
     DeadlineExtended,
     Event,
 )
-from engine.model import Status, format_instant, format_money
+from engine.model import format_instant, format_money
 from projections.catalogue import AuctionSummary, instant, money
 
 # The state fields every message carries; a snapshot is made of exactly these.
@@ -53,8 +53,9 @@ class Change:
 # stops tracking: a read model keeps one for every public change ever made):
 # (position, auction, kind, facts, status, price, leader, closes_at, bid_count, ended)
 # where position is the event's stream version, facts the event's public fields as
-# _facts takes them, and the rest the state after the event (STATE_FIELDS, unformatted).
-Record = tuple[int, str, str, tuple[Any, ...], Status, int | None, str | None, datetime, int, bool]
+# _FACTS takes them, and the rest the state after the event (STATE_FIELDS, unformatted;
+# status as its text).
+Record = tuple[int, str, str, tuple[Any, ...], str, int | None, str | None, datetime, int, bool]
 
 
 def record_auction(record: Record) -> str:
@@ -87,7 +88,7 @@ _FACTS: dict[type, Callable[[Any], tuple[str, tuple[Any, ...]]]] = {
 
 
 def _details(kind: str, facts: tuple[Any, ...]) -> dict[str, Any]:
-    """The JSON of what :func:`_facts` took, by message kind."""
+    """The JSON of what ``_FACTS`` took, by message kind."""
     if kind == "bid":
         bidder_code, amount, at, automatic = facts
         return {
@@ -129,7 +130,9 @@ def change_record(summary: AuctionSummary, event: Event, version: int) -> Record
         summary.auction_id,
         kind,
         shown,
-        summary.status,  # the member: its value is read when a message is made, which most records never are
+        # The text, not the member (the collector would keep tracking the tuple for it), read
+        # as _value_: the .value property costs more than the rest of the record.
+        summary.status._value_,
         summary.price,
         summary.leader,
         summary.deadline if closed_at is None else closed_at,  # summary.closes_at, without the property's call
@@ -145,7 +148,7 @@ def message(record: Record) -> Change:
         "type": kind,
         "auction": auction,
         "position": position,
-        "status": status.value,
+        "status": status,
         "price": money(price),
         "leader": leader,
         "closes_at": instant(closes_at),

@@ -1,10 +1,10 @@
 """The live hub: fans each auction's change messages out to its watchers.
 
 A message is encoded once and the same text is handed to every watcher.
-Each watcher has a bounded queue; publishing never waits: a watcher whose
-queue is full has fallen behind, and it is dropped (its ``dropped`` event is
-set) instead of slowing the others down. It reconnects with ``?after=`` the
-last position it received and loses nothing.
+Each watcher has a bounded backlog; publishing never waits: a watcher whose
+backlog is full has fallen behind, and it is dropped (its ``ended`` future
+says ``DROPPED``) instead of slowing the others down. It reconnects with
+``?after=`` the last position it received and loses nothing.
 """
 
 from __future__ import annotations

@@ -115,3 +115,11 @@ def test_bad_money_is_refused_with_the_field_named() -> None:
     payload = {"at": "2026-04-02T09:00:02.000000+00:00", "bidder_code": "B-1", "amount": "-5.00", "automatic": False}
     with pytest.raises(ValueError, match="amount"):
         codec.decode("BidAccepted", payload)
+
+
+def test_a_money_string_of_a_str_subclass_is_read_as_money() -> None:
+    class Text(str):
+        pass
+
+    payload = {"at": "2026-04-02T09:00:02.000000+00:00", "bidder_code": "B-1", "amount": Text("150.00"), "automatic": False}
+    assert codec.decode("BidAccepted", payload).amount == 150_00

@@ -121,7 +121,6 @@ async def test_hundreds_of_concurrent_bids_are_decided_in_order_and_every_watche
         half = BIDS // 2
         try:
             answers = list(await asyncio.gather(*(bid(i, cents) for i, cents in enumerate(amounts[:half]))))
-            first_half_end = (await client.get(f"/auctions/{auction_id}")).json()["position"]
             later, _ = await asyncio.gather(
                 asyncio.gather(*(bid(half + i, cents) for i, cents in enumerate(amounts[half:]))), join_midway()
             )
@@ -160,7 +159,6 @@ async def test_hundreds_of_concurrent_bids_are_decided_in_order_and_every_watche
             bids = [(m["position"], m["amount"]) for m in messages if m["type"] == "bid"]
             assert bids == expected
         assert late_watcher is not None
-        assert first_half_end <= late_snapshot["position"]
 
         # Resume from the middle: every later change exactly once, then live.
         middle = accepted[len(accepted) // 2]["position"]
