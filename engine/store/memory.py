@@ -17,7 +17,6 @@ from engine.store.base import (
     AppendResult,
     ConcurrencyConflict,
     EventRow,
-    event_row,
     NewEvent,
     StoredEvent,
     StoreError,
@@ -102,8 +101,9 @@ class MemoryEventStore:
         if limit < 0:
             raise ValueError("limit must be >= 0")
         start = max(after, 0)
+        rows = self._rows[start : start + limit]
         # Fresh data, as read_all's.
-        return [(*event_row(r.event)[:4], orjson.loads(r.data_json)) for r in self._rows[start : start + limit]]
+        return [(r.event.position, r.event.stream, r.event.version, r.event.type, orjson.loads(r.data_json)) for r in rows]
 
     async def head(self) -> int:
         self._check_open()
