@@ -1,6 +1,6 @@
 """The benchmark suite: each figure beside a baseline measured in the same run.
 
-    benchmarks/run.sh [--only a,b,c,d,e] [--seconds S] [--watchers N] [--events N] [--idle N]
+    benchmarks/run.sh [--only a,b,c,d,e] [--seconds S] [--watchers N] [--events N] [--rounds N] [--idle N]
                       [--servers N] [--no-compare]
 
 ``benchmarks/run.sh`` starts a throw-away PostgreSQL and Redis (scripts/servers.sh)
@@ -22,7 +22,8 @@ a', b'. a and b again on a server with group commit turned off (the "before");
 c. bid-to-screen latency (POST sent to message received) with 1,000 WebSocket
    watchers of one auction, every delivery counted, beside the same with 1 watcher;
 d. projection rebuild from PostgreSQL (a new ReadModel caught up from position 0),
-   beside a raw paged SELECT of the same rows;
+   beside a raw paged SELECT of the same rows, the two taking turns for --rounds rounds
+   (medians shown);
 e. memory per idle WebSocket (server RSS before/after), beside memory per idle TCP
    connection to the same server.
 """
@@ -34,6 +35,7 @@ import asyncio
 import gc
 import os
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -447,13 +449,38 @@ async def template_auction(bids: int) -> list[tuple[str, dict[str, Any], datetim
 @dataclass
 class Rebuild:
     events: int
-    rebuild_seconds: float
-    select_seconds: float
-    read_rows_seconds: float
+    # One figure per round, in seconds: the three readers take turns over the same rows,
+    # so a drift in the machine's speed during the run touches all three alike.
+    rebuild_seconds: list[float]
+    select_seconds: list[float]
+    read_rows_seconds: list[float]
     load_seconds: float
 
+    @staticmethod
+    def rate(events: int, seconds: list[float]) -> float:
+        return events / statistics.median(seconds)
 
-async def projection_rebuild(server_url: str, events: int) -> Rebuild:
+    def ratio(self) -> float:
+        """The median of the rounds' own ratios: rebuild rate over raw scan rate in the same round."""
+        return statistics.median(s / r for s, r in zip(self.select_seconds, self.rebuild_seconds))
+
+
+async def raw_scan(pool: Any) -> int:
+    """Every row of the event log, every column, a page at a time as the projector pages."""
+    after, rows = 0, 0
+    while True:
+        page = await pool.fetch(
+            "SELECT position, stream, version, type, data, recorded_at, prev_hash, hash FROM events"
+            " WHERE position > $1 ORDER BY position LIMIT 1000",
+            after,
+        )
+        if not page:
+            return rows
+        rows += len(page)
+        after = page[-1]["position"]
+
+
+async def projection_rebuild(server_url: str, events: int, rounds: int) -> Rebuild:
     import asyncpg
 
     from engine.clock import SystemClock
@@ -467,6 +494,7 @@ async def projection_rebuild(server_url: str, events: int) -> Rebuild:
     streams = max(1, events // len(template))
     database = await create_database(server_url)
     url = with_database(server_url, database)
+    result = Rebuild(0, [], [], [], 0.0)
     try:
         store = await PostgresEventStore.open(url)
         try:
@@ -482,44 +510,36 @@ async def projection_rebuild(server_url: str, events: int) -> Rebuild:
                         batch.append(NewEvent(type_, data, at))
                     requests.append(AppendRequest(f"auction-{auction}", 0, batch))
                 await store.append_batch(requests)
-            load_seconds = time.perf_counter() - started
-            total = await store.head()
+            result.load_seconds = time.perf_counter() - started
+            result.events = total = await store.head()
             async with asyncpg.create_pool(url, min_size=1, max_size=1) as pool:
-                await pool.fetchval("SELECT count(*) FROM events")  # warm the cache for both readers alike
+                await pool.fetchval("SELECT count(*) FROM events")  # warm the cache for every reader alike
+                for _ in range(rounds):
+                    gc.collect()
+                    started = time.perf_counter()
+                    assert await raw_scan(pool) == total
+                    result.select_seconds.append(time.perf_counter() - started)
 
-                started = time.perf_counter()
-                after, rows = 0, 0
-                while True:
-                    page = await pool.fetch(
-                        "SELECT position, stream, version, type, data, recorded_at, prev_hash, hash FROM events"
-                        " WHERE position > $1 ORDER BY position LIMIT 1000",
-                        after,
-                    )
-                    if not page:
-                        break
-                    rows += len(page)
-                    after = page[-1]["position"]
-                select_seconds = time.perf_counter() - started
-                assert rows == total
+                    gc.collect()
+                    started = time.perf_counter()
+                    after = 0
+                    while page := await store.read_rows(after=after, limit=1000):
+                        after = page[-1][0]
+                    result.read_rows_seconds.append(time.perf_counter() - started)
 
-            started = time.perf_counter()
-            after = 0
-            while page := await store.read_rows(after=after, limit=1000):
-                after = page[-1][0]
-            read_rows_seconds = time.perf_counter() - started
-
-            model = ReadModel()
-            projector = Projector(store, model, Hub(), SystemClock())
-            gc.collect()
-            started = time.perf_counter()
-            await projector.rebuild()  # as auction serve does before it serves
-            rebuild_seconds = time.perf_counter() - started
-            assert model.checkpoint == total and len(model.summaries()) == streams
+                    model = ReadModel()
+                    projector = Projector(store, model, Hub(), SystemClock())
+                    gc.collect()
+                    started = time.perf_counter()
+                    await projector.rebuild()  # as auction serve does before it serves
+                    result.rebuild_seconds.append(time.perf_counter() - started)
+                    assert model.checkpoint == total and len(model.summaries()) == streams
+                    del model, projector
         finally:
             await store.close()
     finally:
         await drop_database(server_url, database)
-    return Rebuild(total, rebuild_seconds, select_seconds, read_rows_seconds, load_seconds)
+    return result
 
 
 # ---------------------------------------------------------------- e: memory per idle WebSocket
@@ -659,6 +679,7 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds of each load (default 10)")
     parser.add_argument("--watchers", type=int, default=1000, help="WebSocket watchers in c (default 1000)")
     parser.add_argument("--events", type=int, default=100_000, help="events to rebuild in d (default 100000)")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of each reader in d, medians shown (default 5)")
     parser.add_argument("--idle", type=int, default=2000, help="idle sockets in e (default 2000)")
     parser.add_argument("--servers", type=int, default=1, help="server processes for a and b (with Redis when >1)")
     parser.add_argument("--no-compare", action="store_true", help="skip the a and b runs without group commit")
@@ -763,18 +784,20 @@ async def main() -> None:
             )
             print_table(rows[-1:])
         if "d" in only:
-            rebuild = await projection_rebuild(postgres, args.events)
-            rate = rebuild.events / rebuild.rebuild_seconds
-            raw = rebuild.events / rebuild.select_seconds
+            rebuild = await projection_rebuild(postgres, args.events, args.rounds)
+            rate = Rebuild.rate(rebuild.events, rebuild.rebuild_seconds)
+            raw = Rebuild.rate(rebuild.events, rebuild.select_seconds)
             rows.append(
                 Row(
                     f"d. projection rebuild from PostgreSQL, {rebuild.events:,} events",
                     f"{rate:,.0f} events/s",
                     f"{raw:,.0f} rows/s (raw paged SELECT)",
-                    f"{rate / raw:.2f}",
+                    f"{rebuild.ratio():.2f}",
                     [
+                        f"median of {args.rounds} rounds; the ratio is the median of each round's own ratio:"
+                        f" {', '.join(f'{s / r:.2f}' for s, r in zip(rebuild.select_seconds, rebuild.rebuild_seconds))}",
                         "store.read_rows alone (SELECT + JSON decode), what the rebuild reads:"
-                        f" {rebuild.events / rebuild.read_rows_seconds:,.0f} events/s",
+                        f" {Rebuild.rate(rebuild.events, rebuild.read_rows_seconds):,.0f} events/s",
                         f"loading the events (append_batch): {rebuild.events / rebuild.load_seconds:,.0f} events/s",
                     ],
                 )

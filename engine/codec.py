@@ -97,16 +97,17 @@ def encode(event: ev.Event) -> tuple[str, dict[str, Any]]:
 
 
 def decode(type_name: str, payload: dict[str, Any]) -> ev.Event:
+    reader = _READERS_BY_NAME.get(type_name)
+    if reader is not None and type(payload) is dict and SCHEMA_KEY not in payload and (not UPCASTERS or (type_name, 1) not in UPCASTERS):
+        try:
+            return reader(payload)
+        except KeyError:
+            pass  # a field is missing: the general reader below applies defaults or says which
     cls = ev.EVENT_TYPES.get(type_name)
     if cls is None:
         raise UnknownEventType(type_name)
     if type(payload) is not dict or SCHEMA_KEY in payload or (type_name, 1) in UPCASTERS:
         payload = upcast(type_name, dict(payload))  # a copy: the caller's payload is left as it was
-    else:
-        try:
-            return _READERS[cls](payload)
-        except KeyError:
-            pass  # a field is missing: the general reader below applies defaults or says which
     kwargs: dict[str, Any] = {}
     for name, is_money, is_instant in _PLANS[cls]:
         value = payload.get(name, _ABSENT)
@@ -125,30 +126,46 @@ def _reader(cls: type) -> Callable[[dict[str, Any]], ev.Event]:
     """A function reading a current payload with every field present into a ``cls``, the
     same value decode's general loop makes (a missing field raises KeyError), written out
     field by field as dataclasses writes ``__init__``: a rebuild decodes every event ever
-    stored, and the loop over the plan cost as much as the rest of the fold. The fields
-    are set as the instance's attributes rather than through the frozen ``__init__``
-    (one object.__setattr__ per field), unless the class checks them in __post_init__."""
-    values = []
-    for name, is_money, is_instant in _PLANS[cls]:
+    stored, and the loop over the plan cost as much as the rest of the fold. The shapes
+    encode writes are read in line (what _read_money and _read_instant do first, without
+    the call); any other shape goes to those two. The fields are set as the instance's
+    attributes rather than through the frozen ``__init__`` (one object.__setattr__ per
+    field), unless the class checks them in __post_init__."""
+    lines = []
+    for n, (name, is_money, is_instant) in enumerate(_PLANS[cls]):
+        lines.append(f"    v{n} = p[{name!r}]")
         if is_money:
-            value = f"_read_money(v, {name!r}) if isinstance(v := p[{name!r}], str) else v"
+            lines += [
+                f"    if isinstance(v{n}, str):",
+                f"        v{n} = int(v{n}.replace('.', '', 1)) if money_shape(v{n}) else parse_money(v{n}, {name!r})",
+            ]
         elif is_instant:
-            value = f"None if (v := p[{name!r}]) is None else _read_instant(v, {name!r})"
-        else:
-            value = f"p[{name!r}]"
-        values.append(f"{name!r}: ({value})")
-    fields = "{" + ", ".join(values) + "}"
+            lines += [
+                f"    if v{n} is not None:",
+                f"        if type(v{n}) is str and len(v{n}) == 32 and v{n}[10] == 'T' and v{n}.endswith('+00:00'):",
+                "            try:",
+                f"                t = fromisoformat(v{n})",
+                "            except ValueError:",
+                "                t = None",
+                f"            v{n} = t if t is not None and t.tzinfo is UTC else read_instant(v{n}, {name!r})",
+                "        else:",
+                f"            v{n} = read_instant(v{n}, {name!r})",
+            ]
+    fields = "{" + ", ".join(f"{name!r}: v{n}" for n, (name, _, _) in enumerate(_PLANS[cls])) + "}"
     if hasattr(cls, "__post_init__"):
-        body = f"    return cls(**{fields})\n"
+        lines.append(f"    return cls(**{fields})")
     else:
-        body = f"    event = new(cls)\n    set_(event, '__dict__', {fields})\n    return event\n"
-    namespace = {"cls": cls, "new": object.__new__, "set_": object.__setattr__}
-    namespace |= {"_read_money": _read_money, "_read_instant": _read_instant}
-    exec(f"def read(p):\n{body}", namespace)  # noqa: S102 - source made above from the dataclass's field names
+        lines += ["    event = new(cls)", f"    set_(event, '__dict__', {fields})", "    return event"]
+    namespace = {"cls": cls, "new": object.__new__, "set_": object.__setattr__, "UTC": UTC}
+    namespace |= {"money_shape": _TWO_DECIMALS.match, "parse_money": parse_money}
+    namespace |= {"fromisoformat": datetime.fromisoformat, "read_instant": _read_instant}
+    source = "def read(p):\n" + "\n".join(lines) + "\n"
+    exec(source, namespace)  # noqa: S102 - source made above from the dataclass's field names
     return namespace["read"]  # type: ignore[no-any-return]
 
 
 _READERS: dict[type, Callable[[dict[str, Any]], ev.Event]] = {cls: _reader(cls) for cls in ev.EVENT_TYPES.values()}
+_READERS_BY_NAME = {name: _READERS[cls] for name, cls in ev.EVENT_TYPES.items()}
 
 
 def upcast(type_name: str, payload: dict[str, Any]) -> dict[str, Any]:
