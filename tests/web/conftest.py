@@ -92,7 +92,10 @@ def shot(artifacts: Path, pytestconfig: pytest.Config) -> Callable[..., Path]:
     return save
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: while Playwright's sync API runs it keeps its own event
+# loop set as the running loop of the main thread, and asyncio tests collected after
+# this package (pytest tests/web tests/crash) would then fail to start theirs.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     require_browser()
     from playwright.sync_api import sync_playwright
