@@ -180,6 +180,7 @@ def render_html(reports: list[dict[str, Any]]) -> bytes:
             f"<h3>Bidders</h3>{_table(r['bidders'], ('bidder_code', 'subject', 'registered_at', 'deposit_total', 'admitted', 'admission_rule'))}"
             f"<h3>Bids received</h3>{_table(r['bids'], CSV_COLUMNS[1:])}"
             f"<h3>Extensions</h3>{_table(r['extensions'], ('at', 'previous', 'deadline', 'rule', 'basis'))}"
+            f"<h3>Technical incidents</h3>{_table(r.get('incidents', []), ('started_at', 'ended_at', 'description', 'at'))}"
             f"<h3>Deposits to refund</h3>{_table(r['deposits_to_refund'], ('bidder_code', 'subject', 'amount'))}"
             f"<h3>Rules applied</h3>{_table(r['rules'], ('code', 'basis', 'reading'))}</section>"
         )

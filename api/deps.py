@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Header, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.auth import InvalidToken, Principal, Role, read_token
@@ -58,6 +58,16 @@ async def get_auction_id(auction_id: Annotated[str, Path(description="the auctio
 
 
 AuctionId = Annotated[str, Depends(get_auction_id)]
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        pattern=r"^[\x21-\x7e]{1,200}$",
+        description="Repeating a key returns the first answer and records nothing new.",
+    ),
+]
+REPLAYED = "Idempotent-Replayed"  # the response header of an answer given again for a repeated key
 
 
 async def get_principal(

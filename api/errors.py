@@ -24,7 +24,7 @@ from engine.store.base import ConcurrencyConflict
 log = logging.getLogger(__name__)
 
 # Engine refusals that are about the request's content rather than the auction's state.
-UNPROCESSABLE = frozenset({"closes_at_in_past", "invalid_amount", "invalid_subject"})
+UNPROCESSABLE = frozenset({"closes_at_in_past", "invalid_amount", "invalid_subject", "invalid_incident"})
 NOT_FOUND = frozenset({"auction_not_found", "unknown_bidder"})
 
 _HTTP_CODES = {

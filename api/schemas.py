@@ -77,6 +77,21 @@ class ProxyIn(Strict):
     step: Money
 
 
+class IncidentIn(Strict):
+    description: Annotated[str, Field(min_length=1, max_length=2000, examples=["The bidding page answered 502."])]
+    started_at: Instant
+    ended_at: Instant | None = Field(default=None, description="null while it lasts or when not known")
+
+
+class IncidentOut(BaseModel):
+    auction: str
+    position: int
+    at: str = Field(description="when it was recorded")
+    description: str
+    started_at: str
+    ended_at: str | None
+
+
 class ErrorDetail(BaseModel):
     code: str
     message: str

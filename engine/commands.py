@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from engine.policy import Draft
 
@@ -55,3 +56,12 @@ class Advance(Command):
 @dataclass(frozen=True)
 class EndAuction(Command):
     """The bailiff ends an auction whose bidding has ended and declares the purchaser."""
+
+
+@dataclass(frozen=True)
+class RecordIncident(Command):
+    """The bailiff records a technical incident; it changes nothing but the report."""
+
+    description: str
+    started_at: datetime
+    ended_at: datetime | None

@@ -22,6 +22,7 @@ from engine.commands import (
     OpenBidding,
     PlaceBid,
     RecordDeposit,
+    RecordIncident,
     RegisterBidder,
     ScheduleAuction,
     SetProxy,
@@ -41,6 +42,7 @@ from engine.events import (
     DeadlineExtended,
     DepositRecorded,
     Event,
+    IncidentRecorded,
     ProxyRejected,
     ProxySet,
 )
@@ -60,6 +62,8 @@ AUCTION_NOT_OPEN = "auction_not_open"
 AUCTION_CLOSED = "auction_closed"
 NOT_ADMITTED = "not_admitted"
 PROXY_NOT_ALLOWED = "proxy_not_allowed"
+INVALID_INCIDENT = "invalid_incident"
+INCIDENT_TEXT_LIMIT = 2000  # characters
 
 
 def decide(state: AuctionState, command: Command, rules: AuctionRules, now: datetime) -> list[Event]:
@@ -83,6 +87,8 @@ def decide(state: AuctionState, command: Command, rules: AuctionRules, now: date
         events += _set_proxy(current, command, rules, now)
     elif isinstance(command, EndAuction):
         events += _end(current, now)
+    elif isinstance(command, RecordIncident):
+        events += _incident(current, command, now)
     else:  # pragma: no cover - a new command type without a handler is a programming error
         raise TypeError(f"unknown command {type(command).__name__}")
     return events
@@ -219,6 +225,20 @@ def _end(state: AuctionState, now: datetime) -> list[Event]:
     if state.status is Status.FAILED:
         return [AuctionEnded(at=now, purchaser=None, price=None)]
     raise CommandRejected("bidding_not_ended", "bidding has not ended yet")
+
+
+def _incident(state: AuctionState, command: RecordIncident, now: datetime) -> list[Event]:
+    # Until the auction ends: its end is the act the report belongs to.
+    if state.ended:
+        raise CommandRejected("already_ended", "the auction has already ended")
+    description = command.description.strip()
+    if not description or len(description) > INCIDENT_TEXT_LIMIT:
+        raise CommandRejected(INVALID_INCIDENT, f"a description of 1 to {INCIDENT_TEXT_LIMIT} characters is needed")
+    if command.started_at > now:
+        raise CommandRejected(INVALID_INCIDENT, "an incident cannot start in the future")
+    if command.ended_at is not None and not command.started_at <= command.ended_at <= now:
+        raise CommandRejected(INVALID_INCIDENT, "an incident ends after it starts and not in the future")
+    return [IncidentRecorded(at=now, description=description, started_at=command.started_at, ended_at=command.ended_at)]
 
 
 def _refuse_bid(state: AuctionState, bidder_code: str | None, amount: int, now: datetime) -> BidRejected | None:
@@ -445,6 +465,11 @@ def _(event: BiddingClosed, state: AuctionState) -> AuctionState:
 @_apply.register
 def _(event: BiddingFailed, state: AuctionState) -> AuctionState:
     return replace(state, status=Status.FAILED, closed_at=event.at)
+
+
+@_apply.register
+def _(event: IncidentRecorded, state: AuctionState) -> AuctionState:
+    return state
 
 
 @_apply.register

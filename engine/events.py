@@ -124,6 +124,16 @@ class AuctionEnded(Event):
     price: int | None
 
 
+@dataclass(frozen=True)
+class IncidentRecorded(Event):
+    """The bailiff's record of a technical problem with the sale (the platform unreachable,
+    a bid that could not be placed), for the report: BG law has the report list them."""
+
+    description: str
+    started_at: datetime
+    ended_at: datetime | None  # None: not over, or not known
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.__name__: cls
     for cls in (
@@ -141,5 +151,6 @@ EVENT_TYPES: dict[str, type[Event]] = {
         BiddingClosed,
         BiddingFailed,
         AuctionEnded,
+        IncidentRecorded,
     )
 }

@@ -31,6 +31,7 @@ from engine.events import (
     BiddingOpened,
     DeadlineExtended,
     Event,
+    IncidentRecorded,
 )
 from engine.model import format_instant, format_money
 from projections.catalogue import AuctionSummary, instant, money
@@ -84,6 +85,7 @@ _FACTS: dict[type, Callable[[Any], tuple[str, tuple[Any, ...]]]] = {
     BiddingFailed: lambda e: ("failed", (e.at,)),
     AuctionEnded: lambda e: ("ended", (e.at, e.purchaser)),
     AuctionScheduled: lambda e: ("scheduled", (e.opens_at,)),
+    IncidentRecorded: lambda e: ("incident", (e.at, e.description, e.started_at, e.ended_at)),
 }
 
 
@@ -115,6 +117,14 @@ def _details(kind: str, facts: tuple[Any, ...]) -> dict[str, Any]:
     if kind == "scheduled":
         (opens_at,) = facts
         return {"opens_at": format_instant(opens_at)}
+    if kind == "incident":
+        at, description, started_at, ended_at = facts
+        return {
+            "at": format_instant(at),
+            "description": description,
+            "started_at": format_instant(started_at),
+            "ended_at": instant(ended_at),
+        }
     raise ValueError(f"unknown change kind {kind!r}")
 
 

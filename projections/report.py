@@ -5,7 +5,8 @@ order) and the rule book, and returns a JSON-ready dict. Times are shown on
 the country's wall clock (``rules.zone``). The report lists the terms, every
 registration, deposit, admission and refusal, every bid received (refused
 ones with their reason and rule), every extension with the rule that caused
-it, the winner and price, and the deposits to refund.
+it, the technical incidents the bailiff recorded, the winner and price, and the
+deposits to refund.
 
 ``anonymise=True`` (a bidder's copy) replaces every identity by the bidder
 code and leaves out the proxies' maxima, which are other bidders' secrets.
@@ -36,6 +37,7 @@ from engine.events import (
     DeadlineExtended,
     DepositRecorded,
     Event,
+    IncidentRecorded,
     ProxyRejected,
     ProxySet,
 )
@@ -71,6 +73,7 @@ class _Builder:
         self.bids: list[dict[str, Any]] = []
         self.proxies: list[dict[str, Any]] = []
         self.extensions: list[dict[str, Any]] = []
+        self.incidents: list[dict[str, Any]] = []
         self.events: list[dict[str, Any]] = []
         self.rules_cited: set[str] = set()
         self.status = "scheduled"
@@ -171,6 +174,16 @@ class _Builder:
             self.status, self.closed_at = "failed", event.at
         elif isinstance(event, AuctionEnded):
             self.ended, self.ended_position = event, stored.version
+        elif isinstance(event, IncidentRecorded):
+            self.incidents.append(
+                {
+                    "position": stored.version,
+                    "at": self.time(event.at),
+                    "started_at": self.time(event.started_at),
+                    "ended_at": self.time(event.ended_at),
+                    "description": event.description,
+                }
+            )
 
     def refunds(self) -> list[dict[str, Any]]:
         """Once bidding has ended: every deposit but the winner's goes back (admitted or not)."""
@@ -279,6 +292,7 @@ def build_report(
         "bids": builder.bids,
         "proxies": [] if anonymise else builder.proxies,
         "extensions": builder.extensions,
+        "incidents": builder.incidents,
         "deposits_to_refund": builder.refunds(),
         "rules": builder.rule_lines(),
         "events": builder.events,

@@ -10,16 +10,18 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from api.auth import Role
-from api.commands import not_found, run
-from api.deps import AuctionId, AnyRole, Bailiff, Reader, RuntimeDep
+from api.commands import first, not_found, recorded, run
+from api.deps import REPLAYED, AuctionId, AnyRole, Bailiff, IdempotencyKey, Reader, RuntimeDep
 from api.errors import ApiError
 from api.responses import JsonResponse
 from api.runtime import Runtime
-from api.schemas import AuctionIn, AuctionListOut, AuctionOut, BidPageOut, ErrorOut
-from engine.commands import EndAuction, OpenBidding, ScheduleAuction
-from engine.events import AuctionScheduled
+from api.schemas import AuctionIn, AuctionListOut, AuctionOut, BidPageOut, ErrorOut, IncidentIn, IncidentOut
+from engine.commands import EndAuction, OpenBidding, RecordIncident, ScheduleAuction
+from engine.events import AuctionScheduled, IncidentRecorded
+from engine.model import format_instant
 from engine.policy import Draft
 from engine.service import stream_of
+from engine.vault import owner_of
 from projections.catalogue import AuctionSummary, fold_event, summary_json
 from projections.history import bid_json
 from projections.report import build_report
@@ -121,6 +123,34 @@ async def end_auction(auction_id: AuctionId, principal: Bailiff, runtime: Runtim
     """End an auction whose bidding has ended and declare the purchaser (``purchaser``: a bidder code, or null)."""
     await run(runtime, auction_id, EndAuction())
     return summary_json(await current(runtime, auction_id))
+
+
+@router.post("/auctions/{auction_id}/incidents", status_code=201, response_model=IncidentOut, responses=ERRORS)
+async def record_incident(
+    auction_id: AuctionId,
+    body: IncidentIn,
+    principal: Bailiff,
+    runtime: RuntimeDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JsonResponse:
+    """Record a technical incident (the platform unreachable, bids that could not be placed)
+    until the auction ends. It changes no deadline; the report lists it and watchers get an
+    ``incident`` message. Times are stored in UTC, as given."""
+    # Scoped to the bailiff, by a digest: the key table holds no identity.
+    key = None if idempotency_key is None else f"incident:{owner_of(principal.subject)[:32]}:{idempotency_key}"
+    outcome = await run(runtime, auction_id, RecordIncident(body.description, body.started_at, body.ended_at), key)
+    item = first(recorded(outcome), IncidentRecorded)
+    assert item is not None and isinstance(item.event, IncidentRecorded)
+    event = item.event
+    answer = {
+        "auction": auction_id,
+        "position": item.position,
+        "at": format_instant(event.at),
+        "description": event.description,
+        "started_at": format_instant(event.started_at),
+        "ended_at": None if event.ended_at is None else format_instant(event.ended_at),
+    }
+    return JsonResponse(answer, status_code=201, headers={REPLAYED: "true"} if outcome.duplicate else None)
 
 
 @router.get("/auctions/{auction_id}/bids", response_model=BidPageOut, responses=ERRORS)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Response
 
 from api.commands import Recorded, first, not_found, recorded, run, state_after
-from api.deps import AuctionId, Bailiff, Bidder, RuntimeDep, SignerDep
+from api.deps import REPLAYED, AuctionId, Bailiff, Bidder, IdempotencyKey, RuntimeDep, SignerDep
 from api.errors import ApiError
 from api.responses import JsonResponse
 from api.routes.auctions import ERRORS
@@ -32,15 +32,6 @@ from projections.history import bid_json, bid_row
 
 router = APIRouter(tags=["bidding"])
 
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        pattern=r"^[\x21-\x7e]{1,200}$",
-        description="Repeating a key returns the first answer and records nothing new.",
-    ),
-]
-REPLAYED = "Idempotent-Replayed"
 
 
 async def _state(runtime: Runtime, auction_id: str) -> AuctionState:

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
-from engine.commands import Advance, EndAuction, OpenBidding, PlaceBid, RecordDeposit, RegisterBidder, ScheduleAuction, SetProxy
+from engine.commands import (
+    Advance,
+    EndAuction,
+    OpenBidding,
+    PlaceBid,
+    RecordDeposit,
+    RecordIncident,
+    RegisterBidder,
+    ScheduleAuction,
+    SetProxy,
+)
 from engine.decider import decide, replay
 from engine.errors import AlreadyRegistered, AuctionNotFound, CommandRejected
 from engine.events import (
@@ -18,6 +29,7 @@ from engine.events import (
     BiddingFailed,
     BiddingOpened,
     BidRejected,
+    IncidentRecorded,
     ProxyRejected,
 )
 from engine.model import AuctionState, Status
@@ -191,3 +203,54 @@ def test_replaying_the_log_of_a_whole_auction_gives_the_state_it_ended_in() -> N
     run.do(PlaceBid("B-1", run.state.terms.starting_price), opens + timedelta(hours=1))
     run.do(Advance(), opens + timedelta(days=20))
     assert replay("a-1", run.events) == run.state
+
+
+def test_an_incident_is_recorded_as_told_and_changes_nothing_else() -> None:
+    run = scheduled("HR")
+    run.do(PlaceBid("B-1", 85_000_00), OPENS["HR"] + timedelta(hours=1))
+    before = run.state
+    now = OPENS["HR"] + timedelta(hours=3)
+    started, ended = OPENS["HR"] + timedelta(hours=2), OPENS["HR"] + timedelta(hours=2, minutes=7)
+    events = run.do(RecordIncident("  Bidding page unreachable (HTTP 502).\n", started, ended), now)
+    assert events == [IncidentRecorded(at=now, description="Bidding page unreachable (HTTP 502).", started_at=started, ended_at=ended)]
+    assert run.state == replace(before, version=before.version + 1)
+    still_going = run.do(RecordIncident("Receipts not sent", now, None), now)
+    assert still_going[-1].ended_at is None
+
+
+@pytest.mark.parametrize(
+    ("description", "start", "end", "message"),
+    [
+        ("", 0, None, "description"),
+        ("   \n", 0, None, "description"),
+        ("x" * 2001, 0, None, "description"),
+        ("outage", 1, None, "future"),
+        ("outage", -10, -11, "ends after it starts"),
+        ("outage", -10, 1, "ends after it starts"),
+    ],
+)
+def test_an_incident_without_text_or_with_impossible_times_is_refused(
+    description: str, start: int, end: int | None, message: str
+) -> None:
+    run = scheduled("HR")
+    now = OPENS["HR"] + timedelta(hours=1)
+    started = now + timedelta(minutes=start)
+    ended = None if end is None else now + timedelta(minutes=end)
+    version = run.state.version
+    with pytest.raises(CommandRejected) as caught:
+        run.do(RecordIncident(description, started, ended), now)
+    assert caught.value.code == "invalid_incident" and message in caught.value.message
+    assert run.state.version == version
+
+
+def test_an_incident_is_refused_once_the_auction_has_ended_and_before_it_exists() -> None:
+    run = scheduled("HR")
+    run.do(PlaceBid("B-1", 85_000_00), OPENS["HR"] + timedelta(hours=1))
+    after = run.state.deadline + timedelta(hours=1)
+    run.do(RecordIncident("x" * 2000, after, after), after)  # the longest text, bidding over: still taken
+    run.do(EndAuction(), after)
+    with pytest.raises(CommandRejected) as caught:
+        run.do(RecordIncident("outage", after, None), after)
+    assert caught.value.code == "already_ended"
+    with pytest.raises(AuctionNotFound):
+        decide(AuctionState(auction_id="nowhere"), RecordIncident("outage", after, None), run.rules, after)
