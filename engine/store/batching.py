@@ -88,9 +88,9 @@ class GroupCommitStore:
     ) -> AppendRequest:
         if self._closed:
             raise StoreError("the store is closed")
-        request = AppendRequest(stream, expected_version, tuple(events), idempotency_key)
-        prepare(request)  # raises for bad input here, in the caller, before anything is queued
-        return request
+        # Raises for bad input here, in the caller, before anything is queued; the adapter
+        # then takes the prepared request without preparing it again.
+        return prepare(AppendRequest(stream, expected_version, tuple(events), idempotency_key))
 
     def _enqueue(
         self, request: AppendRequest, follows: asyncio.Future[AppendResult] | None

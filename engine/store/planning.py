@@ -27,21 +27,22 @@ from engine.store.base import (
 )
 
 
+# What prepare makes of a request: checked, and normalised as it will be stored. Both are
+# the base types' subclasses, so a request prepared once (GroupCommitStore prepares each
+# in its caller, so that bad input fails there) is handed to an adapter as it is, and the
+# adapter's own prepare takes it without doing the work again.
+
+
 @dataclass(frozen=True)
-class PreparedEvent:
-    type: str
-    data: dict[str, Any]  # exactly what reading ``data_json`` back gives, so hashes verify after a round trip
+class PreparedEvent(NewEvent):
+    # data: exactly what reading data_json back gives, so hashes verify after a round trip;
+    # recorded_at: in UTC
     data_json: str
-    recorded_at: datetime  # aware, UTC
 
 
 @dataclass(frozen=True)
-class PreparedRequest:
-    stream: str
-    expected_version: int | None
+class PreparedRequest(AppendRequest):
     events: tuple[PreparedEvent, ...]
-    idempotency_key: str | None
-    after: int | None = None
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,10 @@ def prepare_event(event: NewEvent) -> PreparedEvent:
 
 
 def prepare(request: AppendRequest) -> PreparedRequest:
-    """Validate and normalise a request before any lock is taken: bad input writes nothing."""
+    """Validate and normalise a request before any lock is taken: bad input writes nothing.
+    A request this function made is returned as it is."""
+    if type(request) is PreparedRequest:
+        return request
     if not isinstance(request.stream, str) or not request.stream:
         raise ValueError("a stream name must be a non-empty string")
     expected = request.expected_version

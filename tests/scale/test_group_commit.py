@@ -115,6 +115,30 @@ async def test_bad_input_fails_its_own_caller_before_anything_is_queued() -> Non
     assert (await store.append("s", 0, event())).events[0].position == 1
 
 
+async def test_each_event_is_prepared_once_on_its_way_through_group_commit(monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.store import planning
+
+    prepared: list[str] = []
+    real = planning.prepare_event
+
+    def counting(new: NewEvent) -> planning.PreparedEvent:
+        prepared.append(new.data["amount"])
+        return real(new)
+
+    monkeypatch.setattr(planning, "prepare_event", counting)
+    inner = GatedStore()
+    store = GroupCommitStore(inner)
+    inner.gate.clear()
+    first = asyncio.create_task(store.append("s-0", 0, event(0)))  # written alone, by its caller
+    await settle()
+    queued = [asyncio.create_task(store.append(f"s-{n}", 0, event(n))) for n in (1, 2)]  # a shared commit
+    await settle()
+    inner.gate.set()
+    await asyncio.gather(first, *queued)
+    assert sorted(prepared) == ["100.00", "101.00", "102.00"]
+    assert [e.data["amount"] for e in await inner.read_all()] == ["100.00", "101.00", "102.00"]
+
+
 async def test_a_failed_commit_fails_every_append_in_it_and_the_next_commit_goes_ahead() -> None:
     inner = GatedStore()
     store = GroupCommitStore(inner)
