@@ -177,6 +177,7 @@ def render_html(reports: list[dict[str, Any]]) -> bytes:
         )
         sections.append(
             f"<section><h2>Auction {html.escape(r['auction'])}</h2><table>{rows}</table>"
+            f"<h3>Warnings about the schedule</h3>{_table(r.get('warnings', []), ('code', 'message', 'rule'))}"
             f"<h3>Bidders</h3>{_table(r['bidders'], ('bidder_code', 'subject', 'registered_at', 'deposit_total', 'admitted', 'admission_rule'))}"
             f"<h3>Bids received</h3>{_table(r['bids'], CSV_COLUMNS[1:])}"
             f"<h3>Extensions</h3>{_table(r['extensions'], ('at', 'previous', 'deadline', 'rule', 'basis'))}"

@@ -101,6 +101,14 @@ class ErrorOut(BaseModel):
     error: ErrorDetail
 
 
+class WarningOut(BaseModel):
+    """A remark of the country's rules on a schedule they accepted: it never blocks."""
+
+    code: str = Field(description="stable snake_case code", examples=["close_date_not_period_end"])
+    message: str = Field(description="the remark in words, with the dates involved")
+    rule: str = Field(description="the code of the rule it comes from", examples=["HR-duration"])
+
+
 class AuctionOut(BaseModel):
     id: str
     country: str
@@ -131,6 +139,13 @@ class AuctionOut(BaseModel):
     ended_at: str | None
     purchaser: str | None = Field(description="the purchaser's bidder code, once declared")
     position: int = Field(description="the auction's event position this view reflects")
+    warnings: list[WarningOut] = Field(
+        description=(
+            "the country rules' non-blocking warnings about the schedule, computed from the scheduled terms "
+            "(e.g. BG close_date_not_period_end, close_date_not_working_day; HR close_date_not_period_end); "
+            "empty when there is nothing to say"
+        ),
+    )
 
 
 class AuctionListOut(BaseModel):

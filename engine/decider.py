@@ -372,9 +372,9 @@ def _apply(event: Event, state: AuctionState) -> AuctionState:
     raise TypeError(f"no evolve for {type(event).__name__}")
 
 
-@_apply.register
-def _(event: AuctionScheduled, state: AuctionState) -> AuctionState:
-    terms = Terms(
+def scheduled_terms(event: AuctionScheduled) -> Terms:
+    """The terms an auction was scheduled with."""
+    return Terms(
         country=event.country,
         title=event.title,
         asset=AssetKind(event.asset),
@@ -388,7 +388,11 @@ def _(event: AuctionScheduled, state: AuctionState) -> AuctionState:
         deposit_required=event.deposit_required,
         deposit_due=event.deposit_due,
     )
-    return replace(state, status=Status.SCHEDULED, terms=terms, deadline=event.closes_at)
+
+
+@_apply.register
+def _(event: AuctionScheduled, state: AuctionState) -> AuctionState:
+    return replace(state, status=Status.SCHEDULED, terms=scheduled_terms(event), deadline=event.closes_at)
 
 
 def _update_bidder(state: AuctionState, code: str, **changes: object) -> AuctionState:

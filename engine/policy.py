@@ -77,6 +77,25 @@ class Extension:
     rule: LegalRule
 
 
+@dataclass(frozen=True)
+class ScheduleWarning:
+    """Something about accepted terms that the bailiff should look at, without blocking.
+
+    A value, not an exception: the schedule stands as given. ``code`` is stable
+    snake_case (``close_date_not_period_end``), ``message`` says it for people
+    with the dates involved, ``rule`` is the rule whose reading raises it. The
+    engine computes warnings from the terms whenever it shows them; they are
+    never stored in events.
+    """
+
+    code: str
+    message: str
+    rule: LegalRule
+
+    def to_json(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message, "rule": self.rule.code}
+
+
 @runtime_checkable
 class AuctionRules(Protocol):
     country: str
@@ -122,3 +141,23 @@ class AuctionRules(Protocol):
     def report_due(self, closed_at: datetime) -> date | None:
         """The day the law wants the auction report by, where it fixes one (Bulgaria)."""
         ...
+
+
+@runtime_checkable
+class WarnsOnSchedule(Protocol):
+    """The optional part of a rule book: warnings about terms it accepted.
+
+    Not part of :class:`AuctionRules`, so that a rule book without it still
+    loads; :func:`schedule_warnings` asks for it where it exists.
+    """
+
+    def warnings(self, terms: Terms) -> tuple[ScheduleWarning, ...]:
+        """Non-blocking remarks on ``terms`` (which ``schedule`` returned), in a stable order."""
+        ...
+
+
+def schedule_warnings(rules: AuctionRules, terms: Terms) -> tuple[ScheduleWarning, ...]:
+    """The rule book's warnings about ``terms``; ``()`` for one that has none."""
+    if isinstance(rules, WarnsOnSchedule):
+        return tuple(rules.warnings(terms))
+    return ()

@@ -30,7 +30,7 @@ from engine.model import (
     parse_instant,
     parse_money,
 )
-from engine.policy import Draft, RuleViolation
+from engine.policy import Draft, RuleViolation, schedule_warnings
 from engine.service import AuctionService, RulesLookup
 from engine.store.base import EventStore
 
@@ -261,6 +261,8 @@ async def run_scenario(raw: Any, store: EventStore, rules_for: RulesLookup) -> d
         "increment": format_money(state.terms.increment) if state.terms.increment is not None else None,
         "deposit_required": format_money(state.terms.deposit_required),
         "currency": state.terms.currency,
+        # Computed from the terms, as the API does: warnings never block and are not events.
+        "warnings": [warning.to_json() for warning in schedule_warnings(rules, state.terms)],
         "bids": recorder.bids,
         "events": recorder.events,
     }

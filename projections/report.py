@@ -5,8 +5,9 @@ order) and the rule book, and returns a JSON-ready dict. Times are shown on
 the country's wall clock (``rules.zone``). The report lists the terms, every
 registration, deposit, admission and refusal, every bid received (refused
 ones with their reason and rule), every extension with the rule that caused
-it, the technical incidents the bailiff recorded, the winner and price, and the
-deposits to refund.
+it, the technical incidents the bailiff recorded, the winner and price, the
+deposits to refund, and the rule book's warnings about the schedule (computed
+from the AuctionScheduled terms; they are not events).
 
 ``anonymise=True`` (a bidder's copy) replaces every identity by the bidder
 code and leaves out the proxies' maxima, which are other bidders' secrets.
@@ -41,8 +42,9 @@ from engine.events import (
     ProxyRejected,
     ProxySet,
 )
+from engine.decider import scheduled_terms
 from engine.model import format_instant, format_money
-from engine.policy import AuctionRules
+from engine.policy import AuctionRules, schedule_warnings
 from engine.store.base import StoredEvent
 
 
@@ -249,6 +251,9 @@ def build_report(
     scheduled = builder.scheduled
     if scheduled is None:
         raise ValueError(f"the events of auction {auction_id!r} do not start with AuctionScheduled")
+    warnings = schedule_warnings(rules, scheduled_terms(scheduled))
+    for warning in warnings:
+        builder.cite(warning.rule.code)
     t = builder.time
     winner = None
     if builder.winner is not None:
@@ -275,6 +280,7 @@ def build_report(
             "opens_at": t(scheduled.opens_at),
             "closes_at": t(scheduled.closes_at),
         },
+        "warnings": [warning.to_json() for warning in warnings],
         "scheduled_at": t(scheduled.at),
         "opened_at": t(builder.opened.at) if builder.opened else None,
         "opened_by": builder.opened.by if builder.opened else None,

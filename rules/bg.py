@@ -7,8 +7,8 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from engine.model import UTC, AssetKind, Terms, format_money, percent_of
-from engine.policy import Draft, LegalRule, Refusal, RuleViolation
-from rules.calendar import calendar_for
+from engine.policy import Draft, LegalRule, Refusal, RuleViolation, ScheduleWarning
+from rules.calendar import calendar_for, day_label
 from rules.common import (
     Anchor,
     CountryRules,
@@ -66,7 +66,10 @@ DURATION = LegalRule(
     ),
     reading=(
         "AMBIG-BG-4: calendar days with opens_at's local day as day 1, so a close that is not given is "
-        "opens_at's local date + 6 days at 17:00 Europe/Sofia"
+        "opens_at's local date + 6 days at 17:00 Europe/Sofia. The close in the notice is kept as given; the "
+        "engine only warns (close_date_not_period_end) when its local date is not that day, and "
+        "(close_date_not_working_day) when the last day of bidding is a weekend day or a Bulgarian public "
+        "holiday, which the text does not forbid (E6)"
     ),
 )
 CLOSE_TIME = LegalRule(
@@ -180,6 +183,21 @@ class BulgarianRules(CountryRules):
 
     def deposit_required(self, draft: Draft, starting_price: int) -> int:
         return percent_of(starting_price, 10)
+
+    def warnings(self, terms: Terms) -> tuple[ScheduleWarning, ...]:
+        """AMBIG-BG-4: warn, never refuse, when the close is not on day 7 or the last day is not a working day."""
+        first_day = self.local(terms.opens_at).date()
+        close_day = self.local(terms.closes_at).date()
+        found = (
+            self.period_end_warning(
+                terms,
+                first_day + timedelta(days=BIDDING_DAYS - 1),
+                f"day {(close_day - first_day).days + 1}",
+                f"the {BIDDING_DAYS}-day bidding period counted from {day_label(first_day)} as day 1",
+            ),
+            self.last_day_warning(terms),
+        )
+        return tuple(warning for warning in found if warning is not None)
 
     def check_step(self, terms: Terms, best: int | None, amount: int) -> Refusal | None:
         if terms.increment is None:

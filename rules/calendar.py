@@ -26,7 +26,10 @@ import holidays
 
 WEEKEND = frozenset({5, 6})  # Saturday, Sunday in all five countries
 PUBLIC = "public"
+NAMES_LANGUAGE = "en_US"  # for messages only; which days are holidays never depends on it
 ONE_DAY = timedelta(days=1)
+# English names for messages, independent of the process's locale (strftime's %A is not).
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 class UnknownCalendar(LookupError):
@@ -62,6 +65,14 @@ def _package_holidays(country: str, year: int) -> frozenset[date]:
     return frozenset(calendar.keys())
 
 
+@lru_cache(maxsize=256)
+def _package_names(country: str, year: int) -> Mapping[date, str]:
+    calendar = holidays.country_holidays(
+        country, years=year, categories=(PUBLIC,), observed=True, language=NAMES_LANGUAGE
+    )
+    return MappingProxyType(dict(calendar.items()))
+
+
 @dataclass(frozen=True)
 class WorkingCalendar:
     """Monday-Friday minus public holidays, with corrections applied."""
@@ -77,6 +88,26 @@ class WorkingCalendar:
 
     def is_working_day(self, day: date) -> bool:
         return day.weekday() not in WEEKEND and day not in self.public_holidays(day.year)
+
+    def why_not_working(self, day: date) -> str | None:
+        """Why ``day`` is not a working day, in words ("a Saturday and a public holiday
+        (Holy Saturday)"); ``None`` when it is one."""
+        reasons = []
+        if day.weekday() in WEEKEND:
+            reasons.append(f"a {DAY_NAMES[day.weekday()]}")
+        if day in self.public_holidays(day.year):
+            name = None if day in self.correction.closed else _package_names(self.country, day.year).get(day)
+            reasons.append(f"a public holiday ({name})" if name else "a public holiday")
+        return " and ".join(reasons) or None
+
+    def working_days_between(self, start: date, end: date) -> int:
+        """How many working days lie from ``start`` to ``end``, both included (0 when ``end`` is earlier)."""
+        count = 0
+        day = start
+        while day <= end:
+            count += self.is_working_day(day)
+            day += ONE_DAY
+        return count
 
     def nth_working_day(self, start: date, n: int) -> date:
         """The ``n``-th working day from ``start``, which is day 1 when it is a working day."""
@@ -109,6 +140,11 @@ class WorkingCalendar:
         while not self.is_working_day(day):
             day += ONE_DAY
         return day
+
+
+def day_label(day: date) -> str:
+    """``"Fri 2026-04-10"``: a date as messages show it."""
+    return f"{DAY_NAMES[day.weekday()][:3]} {day.isoformat()}"
 
 
 def calendar_for(country: str) -> WorkingCalendar:

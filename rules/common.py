@@ -8,7 +8,8 @@ Three things live here so that the five country modules only state their law:
 * soft close: the trigger window (``<=`` or ``<``) and the two anchors
   (bid-anchored ``max(deadline, t + L)``, deadline-anchored ``deadline + L``);
 * :class:`CountryRules`, a template satisfying :class:`engine.policy.AuctionRules`
-  whose hooks each country overrides.
+  whose hooks each country overrides, with the warnings a country may give
+  about a schedule it accepts (:meth:`CountryRules.warnings`).
 """
 
 from __future__ import annotations
@@ -20,9 +21,14 @@ from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from engine.model import UTC, AuctionState, Terms, format_money
-from engine.policy import Draft, Extension, LegalRule, Refusal, RuleViolation
+from engine.policy import Draft, Extension, LegalRule, Refusal, RuleViolation, ScheduleWarning
+from rules.calendar import calendar_for, day_label
 
 ZERO = timedelta(0)
+
+# Warning codes (engine.policy.ScheduleWarning): the schedule stands, the bailiff is told.
+CLOSE_NOT_PERIOD_END = "close_date_not_period_end"
+CLOSE_NOT_WORKING_DAY = "close_date_not_working_day"
 
 
 # --------------------------------------------------------------------------
@@ -342,6 +348,12 @@ class CountryRules:
         """Step rules beyond "higher than the best"; free by default."""
         return None
 
+    def warnings(self, terms: Terms) -> tuple[ScheduleWarning, ...]:
+        """What the bailiff should look at in terms :meth:`schedule` accepted
+        (:class:`engine.policy.WarnsOnSchedule`); none by default. Countries
+        whose law counts the bidding period build theirs from the helpers below."""
+        return ()
+
     # -- helpers for country modules --------------------------------------
 
     def wall_clock(self, day: date, wall: time, rule: LegalRule) -> datetime:
@@ -354,6 +366,37 @@ class CountryRules:
                 f"the derived close {error}; give closes_at with an explicit offset",
                 rule,
             ) from error
+
+    def period_end_warning(
+        self, terms: Terms, last_day: date, position: str, period: str
+    ) -> ScheduleWarning | None:
+        """``close_date_not_period_end`` when the close's local date is not
+        ``last_day``, the end of the bidding period as ``duration_rule`` counts it.
+        ``position`` names the close's day in that count ("day 8"), ``period`` the
+        count ("the 7-day bidding period counted from ...")."""
+        close_day = self.local(terms.closes_at).date()
+        if close_day == last_day:
+            return None
+        return ScheduleWarning(
+            CLOSE_NOT_PERIOD_END,
+            f"the close is on {day_label(close_day)} ({position}), but {period} ends on {day_label(last_day)}; "
+            "the close stands as given",
+            self.duration_rule,
+        )
+
+    def last_day_warning(self, terms: Terms) -> ScheduleWarning | None:
+        """``close_date_not_working_day`` when the close's local date is a weekend
+        day or a public holiday of the country, where its law allows such a close."""
+        close_day = self.local(terms.closes_at).date()
+        why = calendar_for(self.country).why_not_working(close_day)
+        if why is None:
+            return None
+        return ScheduleWarning(
+            CLOSE_NOT_WORKING_DAY,
+            f"the last day of bidding, {day_label(close_day)}, is not a working day: it is {why}; "
+            "the close stands as given",
+            self.duration_rule,
+        )
 
     def _check_draft(self, draft: Draft) -> None:
         if draft.country.upper() != self.country:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from engine.model import AssetKind, percent_of
-from engine.policy import Draft, LegalRule, RuleViolation
-from rules.calendar import is_working_day, nth_working_day
+from engine.model import AssetKind, Terms, percent_of
+from engine.policy import Draft, LegalRule, RuleViolation, ScheduleWarning
+from rules.calendar import calendar_for, day_label, is_working_day, nth_working_day
 from rules.common import (
     Anchor,
     CountryRules,
@@ -57,7 +57,8 @@ DURATION = LegalRule(
     ),
     reading=(
         "AMBIG-HR-1 (a): opens_at's local day is day 1 when it is a working day; a close that is not given "
-        "falls on working day 10 at opens_at's Europe/Zagreb wall-clock time (and must then meet HR-close-window)"
+        "falls on working day 10 at opens_at's Europe/Zagreb wall-clock time (and must then meet HR-close-window). "
+        "A close given on another working day is kept, with the warning close_date_not_period_end (E12)"
     ),
 )
 CLOSE_WINDOW = LegalRule(
@@ -147,6 +148,23 @@ class CroatianRules(CountryRules):
 
     def deposit_required(self, draft: Draft, starting_price: int) -> int:
         return percent_of(draft.value, 10)
+
+    def warnings(self, terms: Terms) -> tuple[ScheduleWarning, ...]:
+        """E12: a close that is not on working day 10 of the chosen count is warned about, not refused."""
+        calendar = calendar_for(self.country)
+        first_day = self.local(terms.opens_at).date()
+        close_day = self.local(terms.closes_at).date()
+        last_day = calendar.nth_working_day(first_day, WORKING_DAYS)
+        if close_day == last_day:
+            return ()  # the usual case: no need to count the close's working day
+        warning = self.period_end_warning(
+            terms,
+            last_day,
+            f"working day {calendar.working_days_between(first_day, close_day)}",
+            f"the bidding period of {WORKING_DAYS} working days counted from {day_label(first_day)} "
+            "(day 1 when it is a working day)",
+        )
+        return () if warning is None else (warning,)
 
 
 RULES = CroatianRules()

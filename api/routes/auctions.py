@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 import orjson
@@ -18,8 +19,8 @@ from api.runtime import Runtime
 from api.schemas import AuctionIn, AuctionListOut, AuctionOut, BidPageOut, ErrorOut, IncidentIn, IncidentOut
 from engine.commands import EndAuction, OpenBidding, RecordIncident, ScheduleAuction
 from engine.events import AuctionScheduled, IncidentRecorded
-from engine.model import format_instant
-from engine.policy import Draft
+from engine.model import AssetKind, Terms, format_instant
+from engine.policy import Draft, schedule_warnings
 from engine.service import stream_of
 from engine.vault import owner_of
 from projections.catalogue import AuctionSummary, fold_event, summary_json
@@ -51,6 +52,35 @@ async def current(runtime: Runtime, auction_id: str, refresh: bool = False) -> A
     if summary is None:
         raise not_found(auction_id)
     return summary
+
+
+def terms_of(summary: AuctionSummary) -> Terms:
+    """The terms as scheduled (the summary keeps every field of AuctionScheduled's terms)."""
+    return Terms(
+        country=summary.country,
+        title=summary.title,
+        asset=AssetKind(summary.asset),
+        value=summary.value,
+        currency=summary.currency,
+        starting_price=summary.starting_price,
+        increment=summary.increment,
+        opens_at=summary.opens_at,
+        closes_at=summary.scheduled_close,
+        round=summary.round,
+        deposit_required=summary.deposit_required,
+        deposit_due=summary.deposit_due,
+    )
+
+
+# Terms never change once scheduled: the catalogue need not count working days on every read.
+cached_warnings = lru_cache(maxsize=4096)(schedule_warnings)
+
+
+def auction_json(runtime: Runtime, summary: AuctionSummary) -> dict[str, object]:
+    """The public view plus the rules' warnings, computed from the terms (never stored)."""
+    rules = runtime.service.rules_for(summary.country)
+    warnings = cached_warnings(rules, terms_of(summary))
+    return {**summary_json(summary), "warnings": [warning.to_json() for warning in warnings]}
 
 
 @router.post("/auctions", status_code=201, response_model=AuctionOut, responses=ERRORS)
@@ -86,7 +116,7 @@ async def schedule_auction(body: AuctionIn, principal: Bailiff, runtime: Runtime
         assert isinstance(scheduled, AuctionScheduled)
         summary = fold_event(None, scheduled, outcome.stored[0].version)
         assert summary is not None
-        return summary_json(summary)
+        return auction_json(runtime, summary)
     raise ApiError(409, "auction_exists", "could not find a free auction id; retry")
 
 
@@ -98,7 +128,7 @@ async def list_auctions(
 ) -> dict[str, object]:
     """The catalogue, in the order auctions were scheduled. Public: bidder codes only."""
     found = [
-        summary_json(s)
+        auction_json(runtime, s)
         for s in runtime.model.summaries()
         if (country is None or s.country == country.upper()) and (status is None or s.status.value == status)
     ]
@@ -108,21 +138,21 @@ async def list_auctions(
 @router.get("/auctions/{auction_id}", response_model=AuctionOut, responses=ERRORS)
 async def get_auction(auction_id: AuctionId, runtime: RuntimeDep) -> dict[str, object]:
     """The auction's terms and live state: status, price, leader (a bidder code), closes_at, bid_count, position."""
-    return summary_json(await current(runtime, auction_id, refresh=True))
+    return auction_json(runtime, await current(runtime, auction_id, refresh=True))
 
 
 @router.post("/auctions/{auction_id}/open", response_model=AuctionOut, responses=ERRORS)
 async def open_bidding(auction_id: AuctionId, principal: Bailiff, runtime: RuntimeDep) -> dict[str, object]:
     """Open bidding now, before the scheduled opening (it also opens by itself at ``opens_at``)."""
     await run(runtime, auction_id, OpenBidding())
-    return summary_json(await current(runtime, auction_id))
+    return auction_json(runtime, await current(runtime, auction_id))
 
 
 @router.post("/auctions/{auction_id}/close", response_model=AuctionOut, responses=ERRORS)
 async def end_auction(auction_id: AuctionId, principal: Bailiff, runtime: RuntimeDep) -> dict[str, object]:
     """End an auction whose bidding has ended and declare the purchaser (``purchaser``: a bidder code, or null)."""
     await run(runtime, auction_id, EndAuction())
-    return summary_json(await current(runtime, auction_id))
+    return auction_json(runtime, await current(runtime, auction_id))
 
 
 @router.post("/auctions/{auction_id}/incidents", status_code=201, response_model=IncidentOut, responses=ERRORS)
