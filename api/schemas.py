@@ -78,7 +78,15 @@ class ProxyIn(Strict):
 
 
 class IncidentIn(Strict):
-    description: Annotated[str, Field(min_length=1, max_length=2000, examples=["The bidding page answered 502."])]
+    description: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=2000,
+            description="public: watchers of the live feed and every copy of the report see it, so no personal data",
+            examples=["The bidding page answered 502."],
+        ),
+    ]
     started_at: Instant
     ended_at: Instant | None = Field(default=None, description="null while it lasts or when not known")
 
