@@ -151,6 +151,18 @@ class Server:
     def bid(self, auction_id: str, subject: str, amount: str) -> httpx.Response:
         return self.client.post(f"/auctions/{auction_id}/bids", json={"amount": amount}, headers=auth("bidder", subject))
 
+    def record_incident(
+        self, auction_id: str, description: str, started_at: datetime, ended_at: datetime | None = None
+    ) -> dict[str, Any]:
+        body = {
+            "description": description,
+            "started_at": started_at.isoformat(),
+            "ended_at": None if ended_at is None else ended_at.isoformat(),
+        }
+        response = self.client.post(f"/auctions/{auction_id}/incidents", json=body, headers=BAILIFF)
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
     def report(self, auction_id: str) -> dict[str, Any]:
         response = self.client.get(f"/auctions/{auction_id}/report", headers=AUDITOR)
         assert response.status_code == 200, response.text

@@ -102,12 +102,19 @@ def test_a_bailiff_ends_an_auction_whose_bidding_ended_and_the_purchaser_is_decl
     assert web_server.auction(auction["id"])["status"] == "failed", "bidding did not end at the deadline"
     # The live feed reports the end of bidding; the page refreshes and offers to end the auction.
     expect(page.locator("#end-auction")).to_be_enabled()
+    # Until the auction ends, incidents can still be recorded (bidding is over, the report is not final).
+    expect(page.locator("#incident-submit")).to_be_enabled()
     page.once("dialog", lambda dialog: dialog.accept())
     page.locator("#end-auction").click()
     expect(page.locator("#action-result")).to_have_text("Ended: no purchaser (no valid bid).")
     expect(page.locator("#end-auction")).to_be_disabled()
     state = web_server.auction(auction["id"])
     assert state["status"] == "failed" and state["ended"] is True and state["purchaser"] is None
+    # Once it has ended, the incident form is closed and says why.
+    expect(page.locator("#incident-form")).to_have_attribute("data-state", "ended")
+    for field in ("#incident-description", "#incident-started", "#incident-ended", "#incident-submit"):
+        expect(page.locator(field)).to_be_disabled()
+    expect(page.locator("#incident-hint")).to_contain_text("no incident can be recorded any more")
 
 
 def test_the_console_tells_a_visitor_without_a_bailiff_token_to_sign_in(open_page: Any) -> None:

@@ -1,5 +1,5 @@
 // The bidder's page for one auction: live price and leader, a countdown on the server's
-// clock, deadline extensions as they happen, registration and the bid form.
+// clock, deadline extensions and technical incidents as they happen, registration and the bid form.
 
 import { ApiError, NetworkError, allBids, auctionPath, describeError, getJson, lastResponse, newIdempotencyKey, postJson } from "./api.js";
 import { isLargeJump, jumpQuestion, nextBid, refusalSentence } from "./bidding.js";
@@ -7,7 +7,7 @@ import { byId, h, idFromPath, renderHeader, say, setTitle } from "./layout.js";
 import { LiveFeed } from "./live.js";
 import { formatCents, formatMoney, fromCents, parseAmount } from "./money.js";
 import { bidderCode, currentSession, rememberBidderCode } from "./session.js";
-import { COUNTRY_NAMES, ServerClock, durationInWords, formatDuration, formatLocal, zoneOf } from "./time.js";
+import { COUNTRY_NAMES, ServerClock, durationInWords, formatDuration, formatLocal, timeElement, zoneOf } from "./time.js";
 
 const auctionId = idFromPath("/app/auction/");
 const session = currentSession();
@@ -17,6 +17,7 @@ const state = {
   myCode: null,
   registration: null,
   extension: null,
+  incidents: new Map(), // position -> technical incident announced on the feed
   amountEdited: false,
 };
 let feed = null;
@@ -181,6 +182,46 @@ function showExtension(previous, deadline, rule) {
   extension.classList.add("flash");
 }
 
+/** "From <time> to <time>" (or "Started <time>; end not given") on the auction's clock. */
+function incidentPeriod(incident) {
+  const country = state.auction.country;
+  const start = timeElement(incident.started_at, country);
+  if (!incident.ended_at) return [" Started ", start, "; not over yet, or its end is not known."];
+  return [" From ", start, " to ", timeElement(incident.ended_at, country), "."];
+}
+
+function showIncident(message) {
+  const incident = {
+    position: message.position,
+    at: message.at,
+    description: message.description,
+    started_at: message.started_at,
+    ended_at: message.ended_at ?? null,
+  };
+  state.incidents.set(incident.position, incident);
+  const notice = byId("incident");
+  say(
+    notice,
+    [
+      h("strong", { text: "Technical incident recorded by the bailiff: " }),
+      h("span", { class: "incident-description", text: incident.description }),
+      ...incidentPeriod(incident),
+      ` Times in ${zoneOf(state.auction.country)}. It does not change the deadline.`,
+    ],
+    "warn",
+  );
+  notice.dataset.position = String(incident.position);
+  notice.classList.remove("flash");
+  void notice.offsetWidth;
+  notice.classList.add("flash");
+  // The ones before it stay readable below (not announced again).
+  const earlier = [...state.incidents.values()].filter((item) => item.position !== incident.position).sort((x, y) => y.position - x.position);
+  byId("earlier-incidents").hidden = earlier.length === 0;
+  byId("earlier-incidents-list").replaceChildren(
+    ...earlier.map((item) => h("li", { dataset: { position: item.position } }, h("span", { class: "incident-description", text: item.description }), ...incidentPeriod(item))),
+  );
+}
+
 function flashPrice() {
   const box = byId("price-box");
   box.classList.remove("flash");
@@ -214,6 +255,7 @@ function onMessage(message) {
   } else if (a.status === "open" && previousDeadline && a.closes_at && Date.parse(a.closes_at) > Date.parse(previousDeadline)) {
     showExtension(previousDeadline, a.closes_at, null);
   }
+  if (message.type === "incident") showIncident(message);
   if (message.type === "ended") a.purchaser = message.purchaser ?? null;
   if (message.type === "snapshot" && typeof message.bid_count === "number" && message.bid_count > state.bids.size) {
     refreshBids(); // bids accepted between the page load and this snapshot

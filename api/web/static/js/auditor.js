@@ -8,7 +8,7 @@ import { byId, download, h, idFromPath, renderHeader, say, setTitle, table } fro
 import { formatMoney } from "./money.js";
 import { reportCsv, reportHtml } from "./reports.js";
 import { currentSession } from "./session.js";
-import { COUNTRY_NAMES, formatLocal } from "./time.js";
+import { COUNTRY_NAMES, formatLocal, timeElement } from "./time.js";
 
 const session = currentSession();
 const auctionId = idFromPath("/app/auditor");
@@ -70,6 +70,7 @@ function showSummary(report) {
     ["Winner", report.winner ? `${report.winner.bidder_code} (${report.winner.subject ?? "–"}) at ${money(report.winner.price)}` : "–"],
     ["Purchaser", report.purchaser ? `${report.purchaser.bidder_code} (${report.purchaser.subject ?? "–"}) at ${money(report.purchaser.price)}` : "–"],
     ["Rules version", `${report.country} ${report.rules_version}`],
+    ["Technical incidents", String((report.incidents || []).length)],
     ["Events", String(report.position)],
   ];
   byId("summary").replaceChildren(...rows.flatMap(([k, v]) => [h("dt", { text: k }), h("dd", { text: v })]));
@@ -94,6 +95,17 @@ function showDetails(report) {
   const extensions = report.extensions.map((e) =>
     h("tr", {}, h("td", { text: String(e.position) }), h("td", { text: local(e.at) }), h("td", { text: local(e.previous) }), h("td", { text: local(e.deadline) }), h("td", { text: e.rule })),
   );
+  const incidents = (report.incidents || []).map((i) =>
+    h(
+      "tr",
+      { dataset: { position: i.position } },
+      h("td", { text: String(i.position) }),
+      h("td", {}, timeElement(i.started_at, report.country)),
+      h("td", {}, i.ended_at ? timeElement(i.ended_at, report.country) : "not given"),
+      h("td", { class: "incident-description", text: i.description }),
+      h("td", {}, timeElement(i.at, report.country)),
+    ),
+  );
   const bidders = report.bidders.map((b) =>
     h("tr", {}, h("td", { text: b.bidder_code }), h("td", { text: b.subject ?? "–" }), h("td", { text: local(b.registered_at) }), h("td", { text: money(b.deposit_total) }), h("td", { text: b.admitted ? "yes" : "no" })),
   );
@@ -102,6 +114,7 @@ function showDetails(report) {
   byId("details").replaceChildren(
     table("Every bid received", ["Position", "Received", "Bidder", "Subject", "Amount", "Outcome", "Rule"], bids, { id: "bids-table" }),
     table("Deadline extensions", ["Position", "At", "From", "To", "Rule"], extensions, { id: "extensions-table" }),
+    table("Technical incidents", ["Position", "Started", "Ended", "What happened", "Recorded"], incidents, { id: "incidents-table" }),
     table("Bidders", ["Code", "Subject", "Registered", "Deposit", "Admitted"], bidders),
     table("Deposits to refund", ["Code", "Subject", "Amount"], refunds),
     table("Rules applied", ["Rule", "Legal basis", "Reading"], rules),

@@ -1,7 +1,8 @@
 // The bailiff console: schedule auctions (with the country's rules shown as you type);
-// for one auction see the registrations, record deposits, open bidding, end the auction.
+// for one auction see the registrations, record deposits, open bidding, end the auction,
+// and record technical incidents.
 
-import { ApiError, auctionPath, describeError, getJson, postJson } from "./api.js";
+import { ApiError, NetworkError, auctionPath, describeError, getJson, newIdempotencyKey, postJson } from "./api.js";
 import { byId, h, idFromPath, renderHeader, say, setTitle, table } from "./layout.js";
 import { LiveFeed } from "./live.js";
 import { formatMoney, fromCents, parseAmount } from "./money.js";
@@ -284,6 +285,8 @@ async function reload() {
   byId("manage-state").replaceChildren(...stateRows(auction, report));
   byId("open-now").disabled = auction.status !== "scheduled";
   byId("end-auction").disabled = !(auction.status === "closed" || auction.status === "failed") || auction.ended;
+  renderIncidentForm();
+  if (report) renderIncidents(report);
   if (report) {
     const container = byId("registrations");
     // Keep what a bailiff is typing in a deposit field across an automatic refresh.
@@ -339,8 +342,156 @@ async function act(path, done) {
   await reload();
 }
 
+// ------------------------------------------------------------------ technical incidents
+
+// The key of an attempt whose outcome is unknown (the server could not be reached): sending the
+// same incident again reuses it, so the server records it once whichever attempt got through.
+let incidentAttempt = null; // {text: the body as JSON, key}
+let incidentSending = false;
+
+/** The form on the auction's clock; closed until the auction is loaded and for good once it has ended. */
+function renderIncidentForm() {
+  const form = byId("incident-form");
+  const ended = Boolean(auction && auction.ended);
+  for (const label of document.querySelectorAll(".incident-zone")) label.textContent = auction ? `(${zoneOf(auction.country)} time)` : "";
+  for (const element of form.elements) element.disabled = !auction || ended || (incidentSending && element.id === "incident-submit");
+  form.dataset.state = ended ? "ended" : auction ? "ready" : "loading";
+  if (ended) byId("incident-hint").textContent = "The auction has ended: its report is final, and no incident can be recorded any more.";
+}
+
+function renderIncidents(report) {
+  const country = report.country;
+  const incidents = report.incidents || [];
+  const container = byId("incidents");
+  if (incidents.length === 0) {
+    container.replaceChildren(h("p", { class: "hint", id: "no-incidents", text: "No incident recorded." }));
+    return;
+  }
+  const rows = incidents.map((incident) =>
+    h(
+      "tr",
+      { dataset: { position: incident.position } },
+      h("td", { text: String(incident.position) }),
+      h("td", { text: formatLocal(incident.started_at, country) }),
+      h("td", { text: incident.ended_at ? formatLocal(incident.ended_at, country) : "not given" }),
+      h("td", { class: "incident-description", text: incident.description }),
+      h("td", { text: formatLocal(incident.at, country) }),
+    ),
+  );
+  container.replaceChildren(table("Incidents recorded", ["Position", "Started", "Ended", "What happened", "Recorded"], rows, { id: "incidents-table" }));
+}
+
+function incidentBody() {
+  const problems = [];
+  const country = auction.country;
+  const description = byId("incident-description").value.trim();
+  if (!description) problems.push(["incident-description", "Describe what happened."]);
+  const body = { description, started_at: null, ended_at: null };
+  const started = fromLocalInput(byId("incident-started").value, country);
+  if (started.error) problems.push(["incident-started", `Started at: ${started.error}`]);
+  else body.started_at = started.iso;
+  if (byId("incident-ended").value) {
+    const ended = fromLocalInput(byId("incident-ended").value, country);
+    if (ended.error) problems.push(["incident-ended", `Ended at: ${ended.error}`]);
+    else if (!started.error && ended.ms < started.ms) problems.push(["incident-ended", "Ended at: the end cannot come before the start."]);
+    else body.ended_at = ended.iso;
+  }
+  return { body, problems };
+}
+
+async function sendIncident(body, key) {
+  // A lost connection leaves the outcome unknown: retrying with the same key cannot record twice.
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await postJson(`${auctionPath(auctionId)}/incidents`, body, { headers: { "Idempotency-Key": key } });
+    } catch (error) {
+      if (!(error instanceof NetworkError) || attempt >= 2) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 1000 * (attempt + 1)));
+    }
+  }
+}
+
+function sentence(text) {
+  const trimmed = String(text || "").trim();
+  if (!trimmed) return "";
+  const capital = trimmed[0].toUpperCase() + trimmed.slice(1);
+  return /[.!?]$/.test(capital) ? capital : `${capital}.`;
+}
+
+function incidentPeriod(answer, country) {
+  const start = formatLocal(answer.started_at, country);
+  return answer.ended_at ? `From ${start} to ${formatLocal(answer.ended_at, country)}` : `From ${start}, end not given`;
+}
+
+async function recordIncident(event) {
+  event.preventDefault();
+  if (!auction || auction.ended || incidentSending) return;
+  const form = byId("incident-form");
+  const result = byId("incident-result");
+  for (const element of form.querySelectorAll("[aria-invalid]")) element.removeAttribute("aria-invalid");
+  delete result.dataset.code;
+  delete result.dataset.position;
+  delete result.dataset.replayed;
+  const { body, problems } = incidentBody();
+  if (problems.length) {
+    for (const [id] of problems) byId(id).setAttribute("aria-invalid", "true");
+    say(result, [h("strong", { text: "Please correct: " }), problems.map(([, text]) => text).join(" ")], "error");
+    result.dataset.outcome = "invalid";
+    byId(problems[0][0]).focus();
+    return;
+  }
+  const text = JSON.stringify(body);
+  if (!incidentAttempt || incidentAttempt.text !== text) incidentAttempt = { text, key: newIdempotencyKey() };
+  const country = auction.country;
+  incidentSending = true;
+  renderIncidentForm();
+  say(result, "Recording the incident…", "info");
+  result.dataset.outcome = "pending";
+  try {
+    const { body: answer, headers } = await sendIncident(body, incidentAttempt.key);
+    incidentAttempt = null;
+    const replayed = headers.get("Idempotent-Replayed") === "true";
+    say(
+      result,
+      [
+        h("strong", { text: `Incident recorded as event ${answer.position}. ` }),
+        `${incidentPeriod(answer, country)} (${zoneOf(country)}): “${answer.description}” `,
+        `Recorded at ${formatLocal(answer.at, country)}. `,
+        replayed ? "An earlier attempt had already reached the server: it is recorded once. " : "",
+        "It is in the report and was announced to everyone watching the auction.",
+      ],
+      "ok",
+    );
+    result.dataset.outcome = "recorded";
+    result.dataset.position = String(answer.position);
+    if (replayed) result.dataset.replayed = "true";
+    form.reset();
+  } catch (error) {
+    if (error instanceof NetworkError) {
+      say(result, [h("strong", { text: "Not known whether it was recorded. " }), error.message, " Sending the same incident again will not record it twice."], "error");
+      result.dataset.outcome = "unknown";
+      result.dataset.code = "network";
+    } else {
+      incidentAttempt = null;
+      let text = describeError(error);
+      if (error instanceof ApiError && error.code === "already_ended") text = "The auction has already ended: no incident can be recorded any more.";
+      else if (error instanceof ApiError && error.code === "invalid_incident") text = sentence(error.message);
+      say(result, [h("strong", { text: "Not recorded. " }), text], "error");
+      result.dataset.outcome = "refused";
+      result.dataset.code = error instanceof ApiError ? error.code : "error";
+    }
+  } finally {
+    incidentSending = false;
+    renderIncidentForm();
+    result.focus();
+  }
+  await reload();
+}
+
 function initManage() {
   byId("manage-view").hidden = false;
+  byId("incident-form").addEventListener("submit", recordIncident);
+  renderIncidentForm();
   byId("open-now").addEventListener("click", () => act("open", () => "Bidding is open."));
   byId("end-auction").addEventListener("click", () => {
     if (!window.confirm("End this auction and declare the purchaser? This cannot be undone.")) return;

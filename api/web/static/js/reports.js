@@ -11,7 +11,7 @@ function csvCell(value) {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-/** One line per fact, in the order of the auction's events: registrations, deposits, bids, extensions, the result. */
+/** One line per fact, in the order of the auction's events: registrations, deposits, bids, extensions, incidents, the result. */
 export function reportCsv(report) {
   const rows = [];
   const add = (row) => rows.push(CSV_COLUMNS.map((column) => csvCell(row[column])).join(","));
@@ -27,6 +27,7 @@ export function reportCsv(report) {
   for (const bid of report.bids) facts.push({ record: bid.automatic ? "automatic_bid" : "bid", ...bid });
   for (const proxy of report.proxies || []) facts.push({ record: "proxy", ...proxy, amount: proxy.max, detail: `step ${proxy.step}` });
   for (const ext of report.extensions) facts.push({ record: "extension", position: ext.position, at: ext.at, rule: ext.rule, detail: `deadline ${ext.previous} -> ${ext.deadline}` });
+  for (const incident of report.incidents || []) facts.push({ record: "incident", position: incident.position, at: incident.at, detail: `${incident.started_at} -> ${incident.ended_at ?? "end not given"}: ${incident.description}` });
   facts.sort((a, b) => (a.position ?? 0) - (b.position ?? 0));
   facts.forEach(add);
   if (report.status === "closed" || report.status === "failed") {
@@ -88,6 +89,7 @@ export function reportHtml(report, { chartSvg = "", verification = null } = {}) 
   const dl = `<dl>${terms.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join("")}</dl>`;
   const bids = htmlTable("Bids received", ["Position", "At", "Bidder", "Subject", "Amount", "Accepted", "Reason", "Rule"], report.bids.map((b) => [b.position, b.at, b.bidder_code, b.subject, b.amount, b.accepted ? "yes" : "no", b.reason, b.rule]));
   const extensions = htmlTable("Deadline extensions", ["Position", "At", "From", "To", "Rule"], report.extensions.map((e) => [e.position, e.at, e.previous, e.deadline, e.rule]));
+  const incidents = htmlTable("Technical incidents", ["Position", "Recorded", "Started", "Ended", "What happened"], (report.incidents || []).map((i) => [i.position, i.at, i.started_at, i.ended_at ?? "not given", i.description]));
   const bidders = htmlTable("Bidders", ["Code", "Subject", "Registered", "Deposit", "Admitted", "Rule"], report.bidders.map((b) => [b.bidder_code, b.subject, b.registered_at, b.deposit_total, b.admitted ? "yes" : "no", b.admission_rule]));
   const refunds = htmlTable("Deposits to refund", ["Code", "Subject", "Amount"], report.deposits_to_refund.map((r) => [r.bidder_code, r.subject, r.amount]));
   const rules = htmlTable("Rules applied", ["Code", "Basis", "Reading"], report.rules.map((r) => [r.code, r.basis, r.reading]));
@@ -99,6 +101,7 @@ ${dl}
 ${chartSvg}
 ${bids}
 ${extensions}
+${incidents}
 ${bidders}
 ${refunds}
 ${rules}
