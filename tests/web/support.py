@@ -9,10 +9,11 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import holidays
 import httpx
 import uvicorn
 
@@ -28,15 +29,18 @@ else:
 
 __all__ = [
     "AUDITOR",
+    "BG_GOOD_FRIDAY",
     "BAILIFF",
     "CHROMIUM",
     "CHROMIUM_ARGS",
     "SECRET",
     "ProcessServer",
+    "GoodFridayCase",
     "Server",
     "ThreadServer",
     "app_mounts_pages",
     "auth",
+    "bulgarian_good_friday",
     "countdown_seconds",
     "expect",
     "parse_instant",
@@ -80,6 +84,73 @@ def utc_now() -> datetime:
 
 def parse_instant(text: str) -> datetime:
     return datetime.fromisoformat(text)
+
+
+@dataclass(frozen=True)
+class GoodFridayCase:
+    """A Bulgarian auction opening on a Friday at 10:00 and closing a week later, on Good Friday,
+    at 17:00 (Sofia): day 8 of the 7-day period, and a public holiday. Scheduled with two warnings."""
+
+    opens: date
+    closes: date
+
+    @property
+    def opens_input(self) -> str:
+        return f"{self.opens.isoformat()}T10:00"
+
+    @property
+    def closes_input(self) -> str:
+        return f"{self.closes.isoformat()}T17:00"
+
+    def body(self, title: str) -> dict[str, Any]:
+        """The POST /auctions body, with Sofia's summer-time offset (Orthodox Easter is always in summer time)."""
+        return {
+            "country": "BG",
+            "title": title,
+            "asset": "immovable",
+            "value": "100000.00",
+            "increment": "500.00",
+            "opens_at": f"{self.opens_input}:00+03:00",
+            "closes_at": f"{self.closes_input}:00+03:00",
+        }
+
+    @property
+    def warnings(self) -> list[dict[str, str]]:
+        """What the rules say about it, word for word (as tests/api/test_schedule_warnings.py has them for 2026)."""
+        day_7 = self.opens + timedelta(days=6)
+        return [
+            {
+                "code": "close_date_not_period_end",
+                "message": (
+                    f"the close is on Fri {self.closes.isoformat()} (day 8), but the 7-day bidding period counted "
+                    f"from Fri {self.opens.isoformat()} as day 1 ends on Thu {day_7.isoformat()}; "
+                    "the close stands as given"
+                ),
+                "rule": "BG-duration",
+            },
+            {
+                "code": "close_date_not_working_day",
+                "message": (
+                    f"the last day of bidding, Fri {self.closes.isoformat()}, is not a working day: "
+                    "it is a public holiday (Good Friday); the close stands as given"
+                ),
+                "rule": "BG-duration",
+            },
+        ]
+
+
+def bulgarian_good_friday(after: date | None = None) -> GoodFridayCase:
+    """The next Bulgarian (Orthodox) Good Friday whose auction opens after ``after`` (default: tomorrow)."""
+    first = after or (utc_now() + timedelta(days=1)).date()
+    for year in range(first.year, first.year + 3):
+        names = holidays.country_holidays("BG", years=year, categories=("public",), language="en_US")
+        for day, name in sorted(names.items()):
+            if name == "Good Friday" and day - timedelta(days=7) > first:
+                return GoodFridayCase(opens=day - timedelta(days=7), closes=day)
+    raise LookupError(f"no Bulgarian Good Friday listed after {first}")
+
+
+BG_GOOD_FRIDAY = bulgarian_good_friday()
 
 
 def free_port() -> int:

@@ -1,5 +1,6 @@
-"""The auditor's view: the report with a price chart, the hash chain verified in the
-browser exactly as the server computes it, and downloads of the log and the report."""
+"""The auditor's view: the report with a price chart and the warnings about the schedule,
+the hash chain verified in the browser exactly as the server computes it, and downloads
+of the log and the report."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 
 from engine.store.base import canonical_bytes, chain_hash
-from tests.web.support import Server, expect, parse_instant
+from tests.web.support import BG_GOOD_FRIDAY, Server, expect, parse_instant
 
 # Quotes, backslashes, accents, the euro sign, a line separator, an emoji and markup:
 # the browser must hash exactly the bytes the server hashed, and show markup as text.
@@ -74,6 +75,9 @@ def test_the_auditor_page_draws_the_price_chart_and_verifies_the_chain(
     expect(rows).to_have_count(4)
     expect(page.locator("#bids-table tbody tr.refused")).to_contain_text("refused: bid_too_low")
     expect(page.locator("#extensions-table tbody tr")).to_contain_text("SE-extension")
+    # Sweden's rules give no warning about a schedule: no section for them.
+    expect(page.locator("#warnings-panel")).to_have_attribute("data-count", "0")
+    expect(page.locator("#warnings-panel")).to_be_hidden()
     shot(page, "auditor")
 
 
@@ -104,12 +108,54 @@ def test_the_auditor_downloads_the_event_log_and_the_report_as_csv_and_html(
     assert [row["reason"] for row in bids if row["accepted"] == "false"] == ["bid_too_low"]
     assert [row["rule"] for row in table if row["record"] == "extension"] == ["SE-extension"]
     assert [row["detail"] for row in table if row["record"] == "last_hash"] == [report["last_hash"]]
+    assert [row for row in table if row["record"] == "warning"] == []
 
     html = fetch("#download-html")
     assert html.startswith("<!doctype html>")
     assert "<svg" in html and 'class="bid-point"' in html
     assert "verified (11 events)" in html
     assert "&lt;b&gt;bold&lt;/b&gt;" in html and "<b>bold</b>" not in html
+    assert "Warnings about the schedule" not in html
+
+
+def _download(page: Any, button: str, folder: Path) -> str:
+    with page.expect_download() as info:
+        page.locator(button).click()
+    target = folder / str(info.value.suggested_filename)
+    info.value.save_as(target)
+    return target.read_text(encoding="utf-8")
+
+
+def test_the_auditor_view_and_its_downloads_list_the_warnings_about_the_schedule(
+    web_server: Server, open_page: Any, shot: Any, tmp_path: Path
+) -> None:
+    case = BG_GOOD_FRIDAY
+    auction = web_server.schedule(**case.body("Flat in Plovdiv, audited close on Good Friday"))
+    assert auction["warnings"] == case.warnings
+    assert web_server.report(auction["id"])["warnings"] == case.warnings
+    page = _open(open_page, auction["id"])
+
+    panel = page.locator("#warnings-panel")
+    expect(panel).to_be_visible()
+    expect(panel.locator("h2")).to_have_text("Warnings about the schedule")
+    expect(panel).to_have_attribute("data-count", "2")
+    rows = page.locator("#warnings-table tbody tr")
+    expect(rows).to_have_count(2)
+    for index, warning in enumerate(case.warnings):
+        expect(rows.nth(index).locator(".warning-message")).to_have_text(warning["message"])
+        expect(rows.nth(index).locator(".warning-code")).to_have_text(warning["code"])
+        expect(rows.nth(index).locator(".warning-rule")).to_have_text(warning["rule"])
+    expect(page.locator("#summary dt:text-is('Warnings about the schedule') + dd")).to_have_text("2")
+    shot(page, "auditor-warnings")
+
+    table = list(csv.DictReader(io.StringIO(_download(page, "#download-csv", tmp_path))))
+    assert [(row["reason"], row["rule"], row["detail"]) for row in table if row["record"] == "warning"] == [
+        (warning["code"], warning["rule"], warning["message"]) for warning in case.warnings
+    ]
+    html = _download(page, "#download-html", tmp_path)
+    assert "Warnings about the schedule" in html
+    for warning in case.warnings:
+        assert f"<td>{warning['message']}</td><td>{warning['code']}</td><td>{warning['rule']}</td>" in html
 
 
 def test_the_chain_check_names_the_first_altered_or_missing_event(

@@ -1,17 +1,19 @@
-"""The bailiff console: scheduling with the country's rules shown as you type and the
-server's refusal naming the rule; registrations, deposits, opening and ending an auction."""
+"""The bailiff console: scheduling with the country's rules shown as you type, the
+server's refusal naming the rule and the warnings it gives about a schedule it accepts;
+registrations, deposits, opening and ending an auction."""
 
 from __future__ import annotations
 
 import re
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tests.web.support import Server, expect, parse_instant, token, utc_now
+from tests.web.support import BG_GOOD_FRIDAY, Server, expect, parse_instant, token, utc_now
 
 SOFIA = ZoneInfo("Europe/Sofia")
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 
 def _sign_in_through_the_page(page: Any, role: str, subject: str) -> None:
@@ -127,3 +129,105 @@ def test_the_console_tells_a_visitor_without_a_bailiff_token_to_sign_in(open_pag
     expect(page.locator("#currency")).to_have_value("SEK")
     expect(page.locator("#hints")).to_contain_text("No deposit is required to bid.")
     expect(page.locator("#hints")).to_contain_text("The close must be given.")
+
+
+def _expect_warnings(items: Any, warnings: list[dict[str, str]]) -> None:
+    """Each warning's message, with its code and rule in the small print under it."""
+    expect(items).to_have_count(len(warnings))
+    for index, warning in enumerate(warnings):
+        item = items.nth(index)
+        expect(item.locator(".warning-message")).to_have_text(warning["message"])
+        expect(item.locator("small.warning-source")).to_be_visible()
+        expect(item.locator(".warning-code")).to_have_text(warning["code"])
+        expect(item.locator(".warning-rule")).to_have_text(warning["rule"])
+
+
+def test_a_close_on_good_friday_is_scheduled_and_the_console_shows_both_warnings(
+    web_server: Server, open_page: Any, shot: Any
+) -> None:
+    case = BG_GOOD_FRIDAY
+    page = open_page("/app/bailiff", "bailiff", "bailiff-warned")
+    page.select_option("#country", "BG")
+    page.locator("#title").fill("Flat in Plovdiv, closing on Good Friday")
+    page.select_option("#asset", "immovable")
+    page.locator("#value").fill("100000")
+    page.locator("#increment").fill("500")
+    page.locator("#opens_at").fill(case.opens_input)
+    page.locator("#closes_at").fill(case.closes_input)
+    page.locator("#schedule-submit").click()
+
+    # Scheduled, and told (not refused) about day 8 and about the holiday.
+    result = page.locator("#schedule-result")
+    expect(result).to_have_attribute("data-outcome", "scheduled")
+    expect(result).to_have_attribute("data-warnings", "2")
+    expect(result).to_have_attribute("data-kind", "warn")
+    expect(result).to_contain_text("Scheduled.")
+    block = page.locator("#schedule-warnings")
+    expect(block).to_be_visible()
+    expect(block).to_contain_text("Scheduled with 2 warnings about the schedule.")
+    expect(block).to_contain_text("did not block scheduling")
+    _expect_warnings(block.locator("li"), case.warnings)
+    shot(page, "bailiff-scheduled-with-warnings")
+
+    auction_id = result.get_attribute("data-id")
+    assert auction_id
+    auction = web_server.auction(auction_id)
+    assert auction["status"] == "scheduled" and auction["title"] == "Flat in Plovdiv, closing on Good Friday"
+    assert parse_instant(auction["closes_at"]) == datetime(case.closes.year, case.closes.month, case.closes.day, 17, tzinfo=SOFIA)
+    assert auction["warnings"] == case.warnings
+    row = page.locator(f'#auctions-table tr[data-id="{auction_id}"]')
+    expect(row.locator(".warnings-badge")).to_have_text("2 warnings")
+
+    # Managing the auction shows them too.
+    page.locator("#manage-link").click()
+    expect(page.locator("#manage-title")).to_have_text("Flat in Plovdiv, closing on Good Friday")
+    box = page.locator("#manage-warnings")
+    expect(box).to_be_visible()
+    expect(box).to_have_attribute("data-count", "2")
+    expect(box).to_contain_text("2 warnings about the schedule.")
+    _expect_warnings(box.locator("li"), case.warnings)
+    shot(page, "bailiff-manage-with-warnings")
+
+
+def test_a_schedule_without_warnings_shows_no_warning_block(web_server: Server, open_page: Any) -> None:
+    opens_local = (utc_now() + timedelta(days=1)).astimezone(STOCKHOLM).replace(hour=10, minute=0, second=0, microsecond=0)
+    closes_local = opens_local + timedelta(days=8)
+    page = open_page("/app/bailiff", "bailiff", "bailiff-unwarned")
+    page.select_option("#country", "SE")
+    page.locator("#title").fill("Tractor, Uppsala")
+    page.select_option("#asset", "movable")
+    page.locator("#value").fill("80000")
+    page.locator("#opens_at").fill(opens_local.strftime("%Y-%m-%dT%H:%M"))
+    page.locator("#closes_at").fill(closes_local.strftime("%Y-%m-%dT%H:%M"))
+    page.locator("#schedule-submit").click()
+    result = page.locator("#schedule-result")
+    expect(result).to_have_attribute("data-outcome", "scheduled")
+    expect(result).to_have_attribute("data-warnings", "0")
+    expect(result).to_have_attribute("data-kind", "ok")
+    expect(page.locator("#schedule-warnings")).to_have_count(0)
+    expect(result.locator("li")).to_have_count(0)
+    expect(result).not_to_contain_text("warning")
+    auction_id = result.get_attribute("data-id")
+    assert auction_id
+    assert web_server.auction(auction_id)["warnings"] == []
+    expect(page.locator(f'#auctions-table tr[data-id="{auction_id}"]')).to_contain_text("Tractor, Uppsala")
+    expect(page.locator(f'#auctions-table tr[data-id="{auction_id}"] .warnings-badge')).to_have_count(0)
+
+    page.locator("#manage-link").click()
+    expect(page.locator("#manage-title")).to_have_text("Tractor, Uppsala")
+    expect(page.locator("#manage-warnings")).to_have_attribute("data-count", "0")
+    expect(page.locator("#manage-warnings")).to_be_hidden()
+
+    # A Lithuanian auction whose close the rules derive: no warnings either.
+    lithuanian = web_server.schedule(
+        country="LT",
+        title="Car, Kaunas",
+        asset="movable",
+        value="30000.00",
+        opens_at=(utc_now() + timedelta(days=1)).isoformat(),
+    )
+    assert lithuanian["warnings"] == []
+    page = open_page(f"/app/bailiff/{lithuanian['id']}", "bailiff", "bailiff-unwarned")
+    expect(page.locator("#manage-title")).to_have_text("Car, Kaunas")
+    expect(page.locator("#manage-warnings")).to_have_attribute("data-count", "0")
+    expect(page.locator("#manage-warnings")).to_be_hidden()

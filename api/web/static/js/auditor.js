@@ -1,5 +1,6 @@
-// The auditor's view of one auction: the report, the price chart, the hash-chain check
-// done in this browser, and downloads of the event log and of the report.
+// The auditor's view of one auction: the report (with the warnings the rules give about
+// its schedule), the price chart, the hash-chain check done in this browser, and downloads
+// of the event log and of the report.
 
 import { auctionPath, describeError, getJson, getText } from "./api.js";
 import { verifyLog } from "./chain.js";
@@ -71,6 +72,7 @@ function showSummary(report) {
     ["Purchaser", report.purchaser ? `${report.purchaser.bidder_code} (${report.purchaser.subject ?? "–"}) at ${money(report.purchaser.price)}` : "–"],
     ["Rules version", `${report.country} ${report.rules_version}`],
     ["Technical incidents", String((report.incidents || []).length)],
+    ["Warnings about the schedule", String((report.warnings || []).length)],
     ["Events", String(report.position)],
   ];
   byId("summary").replaceChildren(...rows.flatMap(([k, v]) => [h("dt", { text: k }), h("dd", { text: v })]));
@@ -121,6 +123,29 @@ function showDetails(report) {
   );
 }
 
+/** The warnings the rules give about the schedule, one row each; the section stays hidden without any. */
+function showWarnings(report) {
+  const warnings = report.warnings || [];
+  const panel = byId("warnings-panel");
+  panel.dataset.count = String(warnings.length);
+  if (warnings.length === 0) {
+    byId("warnings").replaceChildren();
+    panel.hidden = true;
+    return;
+  }
+  const rows = warnings.map((w) =>
+    h(
+      "tr",
+      { dataset: { code: w.code, rule: w.rule ?? "" } },
+      h("td", { class: "warning-message", text: w.message }),
+      h("td", {}, h("code", { class: "warning-code", text: w.code })),
+      h("td", {}, h("code", { class: "warning-rule", text: w.rule ?? "" })),
+    ),
+  );
+  byId("warnings").replaceChildren(table("Each warning, its code and the rule it comes from", ["Warning", "Code", "Rule"], rows, { id: "warnings-table" }));
+  panel.hidden = false;
+}
+
 function showVerification(result, report) {
   const element = byId("chain-result");
   element.dataset.verified = String(result.ok);
@@ -162,6 +187,7 @@ async function showReport() {
     h("a", { href: `/app/auction/${encodeURIComponent(report.auction)}`, text: "public page" }),
   );
   showSummary(report);
+  showWarnings(report);
   loaded.chart = priceChart(report);
   byId("chart").replaceChildren(loaded.chart, h("figcaption", { text: loaded.chart.querySelector("desc").textContent }));
   showDetails(report);

@@ -1,6 +1,7 @@
-// The bailiff console: schedule auctions (with the country's rules shown as you type);
-// for one auction see the registrations, record deposits, open bidding, end the auction,
-// and record technical incidents.
+// The bailiff console: schedule auctions (with the country's rules shown as you type, and
+// the warnings the rules give about a schedule they accepted); for one auction see those
+// warnings and the registrations, record deposits, open bidding, end the auction, and
+// record technical incidents.
 
 import { ApiError, NetworkError, auctionPath, describeError, getJson, newIdempotencyKey, postJson } from "./api.js";
 import { byId, h, idFromPath, renderHeader, say, setTitle, table } from "./layout.js";
@@ -9,6 +10,7 @@ import { formatMoney, fromCents, parseAmount } from "./money.js";
 import { DEFAULT_CURRENCY, scheduleHints } from "./rules.js";
 import { currentSession } from "./session.js";
 import { COUNTRY_NAMES, formatLocal, fromLocalInput, toLocalInput, zoneOf } from "./time.js";
+import { warningCount, warningList } from "./warnings.js";
 
 const session = currentSession();
 const auctionId = idFromPath("/app/bailiff");
@@ -107,6 +109,23 @@ function requestBody() {
   return { body, problems };
 }
 
+/** The warnings of a schedule the server accepted, under the "Scheduled." line; null when there are none. */
+function scheduledWarnings(warnings) {
+  if (!warnings || warnings.length === 0) return null;
+  return h(
+    "div",
+    { class: "schedule-warnings", id: "schedule-warnings", dataset: { count: warnings.length } },
+    h(
+      "p",
+      {},
+      h("strong", { text: `Scheduled with ${warningCount(warnings.length)} about the schedule. ` }),
+      warnings.length === 1 ? "It did not block scheduling" : "They did not block scheduling",
+      ": the auction stands as given. Check the dates against the order.",
+    ),
+    warningList(warnings, { id: "schedule-warning-list" }),
+  );
+}
+
 async function schedule(event) {
   event.preventDefault();
   const result = byId("schedule-result");
@@ -119,6 +138,7 @@ async function schedule(event) {
     byId(problems[0][0]).focus();
     return;
   }
+  delete result.dataset.warnings;
   const button = byId("schedule-submit");
   button.disabled = true;
   try {
@@ -131,6 +151,7 @@ async function schedule(event) {
       " · ",
       h("a", { href: `/app/auction/${encodeURIComponent(auction.id)}`, text: "bidders' page" }),
     );
+    const warnings = auction.warnings || [];
     say(
       result,
       [
@@ -140,11 +161,13 @@ async function schedule(event) {
         `: starting price ${formatMoney(auction.starting_price, auction.currency)}, deposit ${formatMoney(auction.deposit_required, auction.currency)}, ` +
           `opens ${formatLocal(auction.opens_at, auction.country)}, closes ${formatLocal(auction.closes_at, auction.country)} (${zoneOf(auction.country)}).`,
         links,
+        scheduledWarnings(warnings) || "",
       ],
-      "ok",
+      warnings.length ? "warn" : "ok",
     );
     result.dataset.outcome = "scheduled";
     result.dataset.id = auction.id;
+    result.dataset.warnings = String(warnings.length);
     loadList();
   } catch (error) {
     if (error instanceof ApiError && error.status === 422) {
@@ -182,7 +205,14 @@ async function loadList() {
     h(
       "tr",
       { dataset: { id: a.id } },
-      h("td", {}, h("a", { href: `/app/bailiff/${encodeURIComponent(a.id)}`, text: a.title })),
+      h(
+        "td",
+        {},
+        h("a", { href: `/app/bailiff/${encodeURIComponent(a.id)}`, text: a.title }),
+        a.warnings && a.warnings.length
+          ? [" ", h("span", { class: "badge warn warnings-badge", title: a.warnings.map((w) => w.message).join("\n"), text: warningCount(a.warnings.length) })]
+          : "",
+      ),
       h("td", { text: a.country }),
       h("td", {}, h("span", { class: `badge status-${a.status}`, text: a.ended ? "ended" : a.status })),
       h("td", { text: `${a.bidders} / ${a.admitted}` }),
@@ -227,6 +257,30 @@ function stateRows(a, report) {
   ];
   if (a.ended) rows.push(["Purchaser", report && report.purchaser ? `${report.purchaser.bidder_code} (${report.purchaser.subject ?? "–"}) at ${formatMoney(report.purchaser.price, a.currency)}` : a.purchaser || "none (no valid bid)"]);
   return rows.flatMap(([term, value]) => [h("dt", { text: term }), h("dd", { dataset: { field: term }, text: value })]);
+}
+
+/** The warnings the rules give about this auction's schedule; hidden when there are none. */
+function renderManageWarnings(a) {
+  const box = byId("manage-warnings");
+  const warnings = a.warnings || [];
+  box.dataset.count = String(warnings.length);
+  if (warnings.length === 0) {
+    box.replaceChildren();
+    box.hidden = true;
+    return;
+  }
+  box.replaceChildren(
+    h(
+      "p",
+      {},
+      h("strong", { text: `${warningCount(warnings.length)} about the schedule. ` }),
+      "The rules accepted this schedule as given; ",
+      warnings.length === 1 ? "this warning blocks" : "these warnings block",
+      " nothing.",
+    ),
+    warningList(warnings, { id: "manage-warning-list" }),
+  );
+  box.hidden = false;
 }
 
 function registrationRows(report) {
@@ -283,6 +337,7 @@ async function reload() {
     h("a", { href: `/app/auditor/${encodeURIComponent(auction.id)}`, text: "auditor view" }),
   );
   byId("manage-state").replaceChildren(...stateRows(auction, report));
+  renderManageWarnings(auction);
   byId("open-now").disabled = auction.status !== "scheduled";
   byId("end-auction").disabled = !(auction.status === "closed" || auction.status === "failed") || auction.ended;
   renderIncidentForm();

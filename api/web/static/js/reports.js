@@ -11,13 +11,16 @@ function csvCell(value) {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-/** One line per fact, in the order of the auction's events: registrations, deposits, bids, extensions, incidents, the result. */
+/** One line per fact: the auction and the warnings about its schedule, then in the order of the auction's events
+ * registrations, deposits, bids, extensions, incidents, the result. */
 export function reportCsv(report) {
   const rows = [];
   const add = (row) => rows.push(CSV_COLUMNS.map((column) => csvCell(row[column])).join(","));
   rows.push(CSV_COLUMNS.join(","));
   const t = report.terms;
   add({ record: "auction", at: report.scheduled_at, detail: `${report.auction} ${report.country} "${t.title}" ${t.asset} value ${t.value} ${t.currency}; starting ${t.starting_price}; increment ${t.increment ?? "free"}; deposit ${t.deposit_required}; round ${t.round}; rules ${report.rules_version}` });
+  // Worked out from the terms, not events of the log: no position, no time.
+  for (const warning of report.warnings || []) add({ record: "warning", reason: warning.code, rule: warning.rule, detail: warning.message });
   const facts = [];
   for (const bidder of report.bidders) {
     facts.push({ record: "registration", position: bidder.position, at: bidder.registered_at, bidder_code: bidder.bidder_code, subject: bidder.subject, accepted: bidder.admitted, rule: bidder.admission_rule, detail: `deposit total ${bidder.deposit_total}` });
@@ -87,6 +90,8 @@ export function reportHtml(report, { chartSvg = "", verification = null } = {}) 
   ];
   if (verification) terms.push(["Hash chain", verification.ok ? `verified (${verification.count} events)` : `BROKEN: ${verification.reason}`]);
   const dl = `<dl>${terms.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join("")}</dl>`;
+  const warningRows = (report.warnings || []).map((w) => [w.message, w.code, w.rule]);
+  const warnings = warningRows.length ? htmlTable("Warnings about the schedule (they blocked nothing: the schedule stands as given)", ["Warning", "Code", "Rule"], warningRows) : "";
   const bids = htmlTable("Bids received", ["Position", "At", "Bidder", "Subject", "Amount", "Accepted", "Reason", "Rule"], report.bids.map((b) => [b.position, b.at, b.bidder_code, b.subject, b.amount, b.accepted ? "yes" : "no", b.reason, b.rule]));
   const extensions = htmlTable("Deadline extensions", ["Position", "At", "From", "To", "Rule"], report.extensions.map((e) => [e.position, e.at, e.previous, e.deadline, e.rule]));
   const incidents = htmlTable("Technical incidents", ["Position", "Recorded", "Started", "Ended", "What happened"], (report.incidents || []).map((i) => [i.position, i.at, i.started_at, i.ended_at ?? "not given", i.description]));
@@ -98,6 +103,7 @@ export function reportHtml(report, { chartSvg = "", verification = null } = {}) 
 <title>Auction report ${escapeHtml(report.auction)}</title><style>${REPORT_STYLE}</style></head>
 <body><h1>Auction report: ${escapeHtml(t.title)}</h1>
 ${dl}
+${warnings}
 ${chartSvg}
 ${bids}
 ${extensions}
