@@ -17,7 +17,10 @@ from typing import Any
 
 import orjson
 
-from engine.model import InvalidValue, parse_instant
+from api.receipts import ReceiptError, verify_receipt
+from engine import codec
+from engine.events import BidAccepted
+from engine.model import InvalidValue, parse_instant, parse_money
 from engine.service import auction_of
 from engine.store.base import StoredEvent
 from engine.store.chain import ChainBroken, verify_chain
@@ -75,6 +78,51 @@ def verify_log(events: Sequence[StoredEvent]) -> None:
     for event in events:
         if auction_of(event.stream) is None:
             raise LogError(f"event at position {event.position}: unknown stream {event.stream!r}")
+
+
+def receipts_in(document: Any) -> list[dict[str, Any]]:
+    """The receipts a file holds: one receipt, the answer to a bid (with its ``receipt``), or a list of either."""
+    items = document if isinstance(document, list) else [document]
+    receipts = []
+    for item in items:
+        if isinstance(item, dict) and isinstance(item.get("receipt"), dict):
+            item = item["receipt"]
+        if not isinstance(item, dict):
+            raise LogError("a receipt is a JSON object")
+        receipts.append(item)
+    return receipts
+
+
+def check_receipt(events: Sequence[StoredEvent], receipt: dict[str, Any], public_key: str | None) -> None:
+    """Raise :class:`LogError` unless ``receipt`` is signed and the log holds the accepted bid it names.
+
+    The hash chains prove a log unaltered up to each stream's last event, but not that
+    nothing came after: a copy cut there still verifies. A bidder's receipt, signed when
+    the bid was acknowledged, names the bid's auction and position; a log without that
+    bid, or with another event there, is not the whole log."""
+    try:
+        verify_receipt(receipt, public_key)
+    except ReceiptError as exc:
+        raise LogError(f"receipt NOT valid: {exc}") from None
+    auction, position = receipt["auction"], receipt["position"]
+    stream = [e for e in events if auction_of(e.stream) == auction]
+    found = next((e for e in stream if e.version == position), None)
+    if found is None:
+        last = stream[-1].version if stream else 0
+        raise LogError(
+            f"the receipt for position {position} of auction {auction!r} has no event in the log,"
+            f" whose copy of that auction ends at position {last}: events are missing"
+        )
+    try:
+        event = codec.decode(found.type, found.data)
+        signed = (receipt["bidder_code"], parse_money(receipt["amount"]), parse_instant(receipt["received_at"]))
+    except (ValueError, TypeError) as exc:
+        raise LogError(f"the receipt for position {position} of auction {auction!r} cannot be read: {exc}") from None
+    if not isinstance(event, BidAccepted) or (event.bidder_code, event.amount, event.at) != signed:
+        raise LogError(
+            f"event at position {found.position} (auction {auction!r}, position {position}) is not the accepted bid"
+            " its receipt names"
+        )
 
 
 def replay_reports(

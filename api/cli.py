@@ -117,9 +117,25 @@ def export(database_url: str | None, auction_id: str | None) -> None:
 @click.option("--format", "fmt", type=click.Choice(["json", "html", "csv"]), default="json", show_default=True)
 @click.option("--as-of", default=None, help="Rebuild the state at this past instant (RFC 3339 with offset).")
 @click.option("--anonymise", is_flag=True, help="Bidder codes only, as a bidder's copy of the report.")
-def replay(log: str, fmt: str, as_of: str | None, anonymise: bool) -> None:
-    """Verify LOG.jsonl's hash chain and print the reconstructed auction report(s)."""
-    from api.audit import RENDERERS, LogError, read_log, replay_reports, verify_log
+@click.option(
+    "--receipt",
+    "receipts",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="A bid receipt (or the answer to a bid, or a list of them) whose bid the log must hold; repeatable.",
+)
+@click.option("--public-key", default=None, help="The server's receipt key (base64url or PEM file path).")
+def replay(
+    log: str, fmt: str, as_of: str | None, anonymise: bool, receipts: tuple[str, ...], public_key: str | None
+) -> None:
+    """Verify LOG.jsonl's hash chain and print the reconstructed auction report(s).
+
+    With --receipt, every receipt must be signed and name an accepted bid the log
+    holds: a log cut after an auction's last event still verifies by its chain,
+    but not against the receipt of a bid it lost."""
+    from pathlib import Path
+
+    from api.audit import RENDERERS, LogError, check_receipt, read_log, receipts_in, replay_reports, verify_log
     from engine.model import InvalidValue, parse_instant
     from rules import load_rules
 
@@ -136,8 +152,25 @@ def replay(log: str, fmt: str, as_of: str | None, anonymise: bool) -> None:
         _fail(f"{log}: no such file")
     except LogError as exc:
         _fail(f"{log}: {exc}", 1)
+    held: list[tuple[str, dict]] = []
+    for name in receipts:
+        try:
+            found = receipts_in(orjson.loads(Path(name).read_bytes()))
+        except FileNotFoundError:
+            _fail(f"{name}: no such file")
+        except (orjson.JSONDecodeError, LogError) as exc:
+            _fail(f"{name}: not a receipt ({exc})")
+        held += [(name if len(found) == 1 else f"{name}[{n}]", receipt) for n, receipt in enumerate(found)]
+    key = public_key
+    if key and Path(key).is_file():
+        key = Path(key).read_text()
     try:
         verify_log(events)
+        for name, receipt in held:
+            try:
+                check_receipt(events, receipt, key)
+            except LogError as exc:
+                raise LogError(f"{name}: {exc}") from None
         reports = replay_reports(events, load_rules, as_of=instant, anonymise=anonymise)
     except LogError as exc:
         _fail(f"{log}: log NOT verified: {exc}", 1)
@@ -146,7 +179,8 @@ def replay(log: str, fmt: str, as_of: str | None, anonymise: bool) -> None:
     if not reports:
         _fail(f"{log}: nothing had happened by {as_of}")
     sys.stdout.buffer.write(RENDERERS[fmt](reports))
-    click.echo(f"auction: log verified: {len(events)} events, {len(reports)} auction(s)", err=True)
+    matched = f", {len(held)} receipt(s) matched" if held else ""
+    click.echo(f"auction: log verified: {len(events)} events, {len(reports)} auction(s){matched}", err=True)
 
 
 @cli.command()

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from api.cli import main
+from api.receipts import SIGNED_FIELDS, ReceiptSigner
 from api.exporting import write_lines
 from engine.clock import ManualClock
 from engine.commands import Advance, EndAuction, PlaceBid, RecordDeposit, RegisterBidder, ScheduleAuction
@@ -149,3 +150,98 @@ async def test_the_bidders_copy_names_no_one(tmp_path: Path) -> None:
     for person in ("anna", "bertil", "cecilia"):
         assert person not in text
     assert "B-2" in text
+
+
+# ------------------------------------------------------------------ receipts against the log
+
+
+def _receipts(signer: ReceiptSigner, events: list[dict]) -> list[dict]:
+    """What the server signed for each accepted bid of the log (api.routes.bidding)."""
+    return [
+        signer.sign(
+            {
+                "auction": "a-1",
+                "bidder_code": e["data"]["bidder_code"],
+                "amount": e["data"]["amount"],
+                "position": e["version"],
+                "received_at": e["data"]["at"],
+            }
+        )
+        for e in events
+        if e["type"] == "BidAccepted"
+    ]
+
+
+def _json_file(path: Path, value: object) -> str:
+    path.write_text(json.dumps(value))
+    return str(path)
+
+
+async def test_receipts_of_every_accepted_bid_match_the_whole_log(tmp_path: Path) -> None:
+    log, live = await _auction(tmp_path)
+    signer = ReceiptSigner.from_setting(None, tmp_path)
+    first, last = _receipts(signer, _lines(log))
+    answer = {"amount": last["amount"], "position": last["position"], "receipt": last}  # a bid's 201 answer
+    code, out, err = run_cli(
+        "replay",
+        str(log),
+        "--receipt",
+        _json_file(tmp_path / "first.json", first),
+        "--receipt",
+        _json_file(tmp_path / "answers.json", [answer]),
+        "--public-key",
+        signer.public_key_b64,
+    )
+    assert code == 0, err
+    assert json.loads(out) == live
+    assert "2 receipt(s) matched" in err
+
+
+async def test_a_log_cut_after_an_acknowledged_bid_verifies_alone_but_not_against_its_receipt(tmp_path: Path) -> None:
+    log, _ = await _auction(tmp_path)
+    events = _lines(log)
+    signer = ReceiptSigner.from_setting(None, tmp_path)
+    receipt = _json_file(tmp_path / "receipt.json", _receipts(signer, events)[-1])
+    cut_at = next(i for i, e in enumerate(events) if e["type"] == "BidAccepted" and e["data"]["amount"] == "11000.00")
+    cut = _write(log, events[:cut_at])  # the tail from the last accepted bid on is gone
+
+    code, _, err = run_cli("replay", str(cut))
+    assert code == 0, "the hash chain alone cannot tell a cut tail"
+    code, out, err = run_cli("replay", str(cut), "--receipt", receipt, "--public-key", signer.public_key_b64)
+    assert code == 1 and out == b""
+    assert "receipt.json" in err and "events are missing" in err
+    assert f"ends at position {events[cut_at - 1]['version']}" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+async def test_a_receipt_naming_another_event_or_altered_or_signed_by_another_key_is_refused(tmp_path: Path) -> None:
+    log, _ = await _auction(tmp_path)
+    events = _lines(log)
+    (tmp_path / "server").mkdir()
+    (tmp_path / "other").mkdir()
+    signer = ReceiptSigner.from_setting(None, tmp_path / "server")
+    other = ReceiptSigner.from_setting(None, tmp_path / "other")
+    genuine = _receipts(signer, events)[0]
+    refused = next(e for e in events if e["type"] == "BidRejected")
+    cases = {
+        "elsewhere": (signer.sign({**{k: genuine[k] for k in SIGNED_FIELDS}, "position": refused["version"]}), "not the accepted bid"),
+        "higher": (signer.sign({**{k: genuine[k] for k in SIGNED_FIELDS}, "amount": "10000.01"}), "not the accepted bid"),
+        "altered": ({**genuine, "amount": "10000.01"}, "receipt NOT valid"),
+        "foreign": (other.sign({k: genuine[k] for k in SIGNED_FIELDS}), "receipt NOT valid"),
+    }
+    for name, (receipt, reason) in cases.items():
+        path = _json_file(tmp_path / f"{name}.json", receipt)
+        code, out, err = run_cli("replay", str(log), "--receipt", path, "--public-key", signer.public_key_b64)
+        assert code == 1 and out == b"", name
+        assert f"{name}.json" in err and reason in err and len(err.strip().splitlines()) == 1, (name, err)
+
+
+async def test_a_receipt_file_that_is_not_a_receipt_exits_2_with_one_line(tmp_path: Path) -> None:
+    log, _ = await _auction(tmp_path)
+    for name, text in (("broken.json", "{"), ("number.json", "42"), ("missing.json", None)):
+        path = tmp_path / name
+        if text is not None:
+            path.write_text(text)
+        code, out, err = run_cli("replay", str(log), "--receipt", str(path))
+        assert code == 2 and out == b"", name
+        assert name in err and len(err.strip().splitlines()) == 1, err

@@ -37,8 +37,12 @@ async def test_an_exported_log_replays_to_the_live_report_and_edited_copies_are_
         heads = {name: auth("bidder", subject) for name, subject in PEOPLE.items()}
         for head in heads.values():
             assert (await client.post(f"/auctions/{aid}/registrations", headers=head)).status_code == 201
+        answers = []
         for name, amount in [("ada", "5000.00"), ("bo", "5000.00"), ("bo", "5500.00"), ("ada", "6000.00")]:
-            await client.post(f"/auctions/{aid}/bids", json={"amount": amount}, headers=heads[name])
+            answer = await client.post(f"/auctions/{aid}/bids", json={"amount": amount}, headers=heads[name])
+            if answer.status_code == 201:
+                answers.append(answer.json())
+        public_key = (await client.get("/receipts/public-key")).json()["public_key"]
 
         forbidden = await client.get(f"/auctions/{aid}/events", headers=heads["ada"])
         assert forbidden.status_code == 403 and forbidden.json()["error"]["code"] == "forbidden"
@@ -65,6 +69,21 @@ async def test_an_exported_log_replays_to_the_live_report_and_edited_copies_are_
     ]
     assert [b["reason"] for b in replayed["bids"]] == [None, "bid_too_low", None, None]
     assert not any(subject in done.stdout for subject in PEOPLE.values())
+
+    # The bidders' receipts (their 201 answers) match the whole log; a copy cut after the
+    # last bid still verifies by its chain, but not against that bid's receipt.
+    receipts = tmp_path / "receipts.json"
+    receipts.write_text(json.dumps(answers))
+    assert len(answers) == 3
+    checked = replay(log, "--receipt", str(receipts), "--public-key", public_key)
+    assert checked.returncode == 0 and "3 receipt(s) matched" in checked.stderr, checked.stderr
+    lines = exported.content.decode().splitlines()
+    last_bid = max(i for i, line in enumerate(lines) if '"BidAccepted"' in line)
+    cut = tmp_path / "cut.jsonl"
+    cut.write_text("\n".join(lines[:last_bid]) + "\n")
+    assert replay(cut).returncode == 0
+    refused = replay(cut, "--receipt", str(receipts), "--public-key", public_key)
+    assert refused.returncode == 1 and "events are missing" in refused.stderr, refused.stderr
 
     rows = list(csv.DictReader(io.StringIO(replay(log, "--format", "csv").stdout)))
     assert [r["amount"] for r in rows] == ["5000.00", "5000.00", "5500.00", "6000.00"]
