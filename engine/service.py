@@ -168,6 +168,26 @@ class AuctionService:
 
     # ------------------------------------------------------------ commands
 
+    async def _recorded(self, stream: str, idempotency_key: str) -> AppendResult | None:
+        """The answer an append with ``idempotency_key`` got on ``stream``, if one was written.
+        Asked as an append that cannot be written, since the stream exists (it is not at
+        version 0) and it carries no event: the store answers a known key before it checks
+        the version, and an unknown one with a conflict, writing nothing."""
+        try:
+            result = await self.store.append(stream, 0, (), idempotency_key)
+        except ConcurrencyConflict:
+            return None
+        return result if result.duplicate else None
+
+    async def _replayed(self, auction_id: str, result: AppendResult) -> Outcome:
+        """The outcome of a repeated idempotency key: the events its first append recorded."""
+        return Outcome(
+            state=await self.load(auction_id),
+            events=tuple(await self.decode(result.events)),
+            stored=result.events,
+            duplicate=True,
+        )
+
     async def execute(
         self, auction_id: str, command: Command, idempotency_key: str | None = None, now: datetime | None = None
     ) -> Outcome:
@@ -209,10 +229,17 @@ class AuctionService:
                 try:
                     events = self._decide(state, command, now)
                 except Exception:
-                    if fresh:
+                    if not fresh:
+                        fresh = True  # the cache may be behind another process: decide again on a fresh read
+                        continue
+                    if idempotency_key is None or state.version == 0:
                         raise
-                    fresh = True  # the cache may be behind another process: decide again on a fresh read
-                    continue
+                    # A retry may be refused where its first try was not (an incident recorded
+                    # before the auction ended): the key's first answer stands.
+                    result = await self._recorded(stream, idempotency_key)
+                    if result is None:
+                        raise
+                    return await self._replayed(auction_id, result)
                 if not events:
                     # Nothing to append, so no version check catches a stale cache: only on a fresh read.
                     if not fresh:
@@ -249,12 +276,7 @@ class AuctionService:
                 else:
                     self._written(auction_id, answer)
             if result.duplicate:
-                return Outcome(
-                    state=await self.load(auction_id),
-                    events=tuple(await self.decode(result.events)),
-                    stored=result.events,
-                    duplicate=True,
-                )
+                return await self._replayed(auction_id, result)
             if after.version > self._cached_version(auction_id):
                 self._remember(after)
             return Outcome(state=after, events=tuple(events), stored=result.events)

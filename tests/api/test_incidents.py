@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 from websockets.asyncio.client import connect
 
 from api.audit import render_html
+from engine.clock import ManualClock
+from tests.api.deadline_support import move_clock, status_becomes
 from tests.api.support import AUDITOR, BAILIFF, Api, bidder, running_api, swedish_auction, utc_now
 from tests.api.test_live import live_api, receive, receive_until
 
@@ -117,3 +119,27 @@ async def test_watchers_get_an_incident_message_with_the_state_after_it() -> Non
         snapshot["price"],
         snapshot["closes_at"],
     )
+
+
+async def test_a_retry_after_the_auction_ended_gets_the_first_answer_and_a_new_incident_is_refused() -> None:
+    start = datetime(2030, 3, 4, 9, 0, tzinfo=timezone.utc)
+    clock = ManualClock(start)
+    async with running_api(clock=clock) as api:
+        auction = await api.schedule(swedish_auction(start))
+        body = incident_body(
+            started_at=(start - timedelta(minutes=5)).isoformat(), ended_at=start.isoformat()
+        )
+        headers = {**BAILIFF, "Idempotency-Key": "lost-answer"}
+        first = await post_incident(api, auction["id"], body, headers)
+        assert first.status_code == 201, first.text
+        await move_clock(api, clock, start + timedelta(hours=2))
+        await status_becomes(api, auction["id"], "failed")
+        assert (await api.client.post(f"/auctions/{auction['id']}/close", headers=BAILIFF)).status_code == 200
+        before = await api.all_events()
+
+        again = await post_incident(api, auction["id"], body, headers)
+        assert again.status_code == 201, again.text
+        assert again.json() == first.json() and again.headers["Idempotent-Replayed"] == "true"
+        late = await post_incident(api, auction["id"], body, {**BAILIFF, "Idempotency-Key": "another"})
+        assert late.status_code == 409 and late.json()["error"]["code"] == "already_ended"
+        assert await api.all_events() == before

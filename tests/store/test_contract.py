@@ -157,6 +157,20 @@ class StoreContract:
         assert await store.head() == 3
         assert [e.data["n"] for e in await store.read_stream("a")] == [1, 2, 3]
 
+    async def test_an_empty_append_at_version_0_asks_after_a_key_without_writing(self, store: EventStore) -> None:
+        # How the service finds a key's first answer when a retry is refused (AuctionService._recorded).
+        first = await store.append("a", 0, [new(1)], idempotency_key="k")
+        await store.append("a", 1, [new(2)])
+
+        known = await store.append("a", 0, [], idempotency_key="k")
+        with pytest.raises(ConcurrencyConflict):
+            await store.append("a", 0, [], idempotency_key="unknown")
+
+        assert known.duplicate is True and known.events == first.events
+        assert await store.head() == 2
+        fresh = await store.append("a", 2, [new(3)], idempotency_key="unknown")  # the key was not taken
+        assert fresh.duplicate is False and fresh.last_version == 3
+
     async def test_an_idempotency_key_is_scoped_to_its_stream(self, store: EventStore) -> None:
         await store.append("a", 0, [new(1)], idempotency_key="k")
         other = await store.append("b", 0, [new(2)], idempotency_key="k")
