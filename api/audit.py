@@ -90,39 +90,43 @@ def receipts_in(document: Any) -> list[dict[str, Any]]:
         if not isinstance(item, dict):
             raise LogError("a receipt is a JSON object")
         receipts.append(item)
+    if not receipts:
+        raise LogError("no receipt in it")
     return receipts
 
 
-def check_receipt(events: Sequence[StoredEvent], receipt: dict[str, Any], public_key: str | None) -> None:
-    """Raise :class:`LogError` unless ``receipt`` is signed and the log holds the accepted bid it names.
+def check_receipts(events: Sequence[StoredEvent], receipts: Sequence[tuple[str, dict[str, Any]]], public_key: str) -> None:
+    """Raise :class:`LogError` (naming the receipt) unless every receipt is signed by
+    ``public_key`` and the log holds the accepted bid it names.
 
     The hash chains prove a log unaltered up to each stream's last event, but not that
     nothing came after: a copy cut there still verifies. A bidder's receipt, signed when
     the bid was acknowledged, names the bid's auction and position; a log without that
     bid, or with another event there, is not the whole log."""
-    try:
-        verify_receipt(receipt, public_key)
-    except ReceiptError as exc:
-        raise LogError(f"receipt NOT valid: {exc}") from None
-    auction, position = receipt["auction"], receipt["position"]
-    stream = [e for e in events if auction_of(e.stream) == auction]
-    found = next((e for e in stream if e.version == position), None)
-    if found is None:
-        last = stream[-1].version if stream else 0
-        raise LogError(
-            f"the receipt for position {position} of auction {auction!r} has no event in the log,"
-            f" whose copy of that auction ends at position {last}: events are missing"
-        )
-    try:
-        event = codec.decode(found.type, found.data)
-        signed = (receipt["bidder_code"], parse_money(receipt["amount"]), parse_instant(receipt["received_at"]))
-    except (ValueError, TypeError) as exc:
-        raise LogError(f"the receipt for position {position} of auction {auction!r} cannot be read: {exc}") from None
-    if not isinstance(event, BidAccepted) or (event.bidder_code, event.amount, event.at) != signed:
-        raise LogError(
-            f"event at position {found.position} (auction {auction!r}, position {position}) is not the accepted bid"
-            " its receipt names"
-        )
+    at: dict[tuple[str | None, int], StoredEvent] = {(auction_of(e.stream), e.version): e for e in events}
+    last: dict[str | None, int] = {auction_of(e.stream): e.version for e in events}
+    for name, receipt in receipts:
+        try:
+            verify_receipt(receipt, public_key)
+        except ReceiptError as exc:
+            raise LogError(f"{name}: receipt NOT valid: {exc}") from None
+        auction, position = receipt["auction"], receipt["position"]
+        found = at.get((auction, position)) if isinstance(auction, str) and isinstance(position, int) else None
+        if found is None:
+            raise LogError(
+                f"{name}: the receipt for position {position} of auction {auction!r} has no event in the log,"
+                f" whose copy of that auction ends at position {last.get(auction, 0)}: events are missing"
+            )
+        try:
+            event = codec.decode(found.type, found.data)
+            signed = (receipt["bidder_code"], parse_money(receipt["amount"]), parse_instant(receipt["received_at"]))
+        except (ValueError, TypeError) as exc:
+            raise LogError(f"{name}: the receipt for position {position} of auction {auction!r} cannot be read: {exc}") from None
+        if not isinstance(event, BidAccepted) or (event.bidder_code, event.amount, event.at) != signed:
+            raise LogError(
+                f"{name}: event at position {found.position} (auction {auction!r}, position {position}) is not"
+                " the accepted bid its receipt names"
+            )
 
 
 def replay_reports(

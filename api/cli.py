@@ -135,7 +135,7 @@ def replay(
     but not against the receipt of a bid it lost."""
     from pathlib import Path
 
-    from api.audit import RENDERERS, LogError, check_receipt, read_log, receipts_in, replay_reports, verify_log
+    from api.audit import RENDERERS, LogError, check_receipts, read_log, receipts_in, replay_reports, verify_log
     from engine.model import InvalidValue, parse_instant
     from rules import load_rules
 
@@ -152,6 +152,11 @@ def replay(
         _fail(f"{log}: no such file")
     except LogError as exc:
         _fail(f"{log}: {exc}", 1)
+    if receipts and public_key is None:
+        _fail("--receipt needs --public-key, the server's published key (GET /receipts/public-key)")
+    if public_key is not None and not receipts:
+        _fail("--public-key is only used with --receipt")
+    key = _public_key(public_key)
     held: list[tuple[str, dict]] = []
     for name in receipts:
         try:
@@ -161,16 +166,10 @@ def replay(
         except (orjson.JSONDecodeError, LogError) as exc:
             _fail(f"{name}: not a receipt ({exc})")
         held += [(name if len(found) == 1 else f"{name}[{n}]", receipt) for n, receipt in enumerate(found)]
-    key = public_key
-    if key and Path(key).is_file():
-        key = Path(key).read_text()
     try:
         verify_log(events)
-        for name, receipt in held:
-            try:
-                check_receipt(events, receipt, key)
-            except LogError as exc:
-                raise LogError(f"{name}: {exc}") from None
+        if key is not None:
+            check_receipts(events, held, key)
         reports = replay_reports(events, load_rules, as_of=instant, anonymise=anonymise)
     except LogError as exc:
         _fail(f"{log}: log NOT verified: {exc}", 1)
@@ -214,8 +213,6 @@ def forget(subject: str, database_url: str | None) -> None:
 @click.option("--public-key", default=None, help="The server's published key (base64url or PEM file path).")
 def verify_receipt_command(receipt: str, public_key: str | None) -> None:
     """Check a signed bid receipt (the JSON answer to an accepted bid) offline."""
-    from pathlib import Path
-
     from api.receipts import ReceiptError, verify_receipt
 
     try:
@@ -227,9 +224,7 @@ def verify_receipt_command(receipt: str, public_key: str | None) -> None:
         _fail(f"{receipt}: not valid JSON ({exc})")
     if not isinstance(data, dict):
         _fail(f"{receipt}: a receipt is a JSON object")
-    key = public_key
-    if key and Path(key).is_file():
-        key = Path(key).read_text()
+    key = _public_key(public_key)
     try:
         verify_receipt(data, key)
     except ReceiptError as exc:
@@ -238,6 +233,27 @@ def verify_receipt_command(receipt: str, public_key: str | None) -> None:
         f"receipt valid: auction {data['auction']}, {data['bidder_code']} bid {data['amount']} "
         f"at position {data['position']}, received {data['received_at']}"
     )
+
+
+def _public_key(option: str | None) -> str | None:
+    """The text of a --public-key option (base64url, or the path of a PEM file), checked to be
+    an Ed25519 public key; a bad one exits 2 rather than passing for a bad signature."""
+    from pathlib import Path
+
+    from api.receipts import ReceiptError, load_public_key
+
+    if option is None:
+        return None
+    text = option
+    try:
+        if Path(option).is_file():
+            text = Path(option).read_text(encoding="utf-8")
+        load_public_key(text)
+    except (OSError, UnicodeDecodeError):
+        _fail(f"--public-key: cannot read {option}")
+    except ReceiptError as exc:
+        _fail(f"--public-key: {exc}")
+    return text
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -109,7 +109,10 @@ def load_private_key(text: str) -> Ed25519PrivateKey:
 def load_public_key(text: str) -> Ed25519PublicKey:
     text = text.strip()
     if text.startswith("-----BEGIN"):
-        key = serialization.load_pem_public_key(text.encode())
+        try:
+            key = serialization.load_pem_public_key(text.encode())
+        except (ValueError, TypeError, UnicodeError):
+            raise ReceiptError("not a readable PEM public key") from None
         if not isinstance(key, Ed25519PublicKey):
             raise ReceiptError("not an Ed25519 public key")
         return key

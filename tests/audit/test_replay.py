@@ -238,10 +238,34 @@ async def test_a_receipt_naming_another_event_or_altered_or_signed_by_another_ke
 
 async def test_a_receipt_file_that_is_not_a_receipt_exits_2_with_one_line(tmp_path: Path) -> None:
     log, _ = await _auction(tmp_path)
-    for name, text in (("broken.json", "{"), ("number.json", "42"), ("missing.json", None)):
+    key = ReceiptSigner.from_setting(None, tmp_path).public_key_b64
+    for name, text in (("broken.json", "{"), ("number.json", "42"), ("empty.json", "[]"), ("missing.json", None)):
         path = tmp_path / name
         if text is not None:
             path.write_text(text)
-        code, out, err = run_cli("replay", str(log), "--receipt", str(path))
+        code, out, err = run_cli("replay", str(log), "--receipt", str(path), "--public-key", key)
         assert code == 2 and out == b"", name
         assert name in err and len(err.strip().splitlines()) == 1, err
+
+
+async def test_receipts_are_checked_only_against_a_given_readable_key_else_exit_2(tmp_path: Path) -> None:
+    log, _ = await _auction(tmp_path)
+    signer = ReceiptSigner.from_setting(None, tmp_path)
+    receipt = _json_file(tmp_path / "receipt.json", _receipts(signer, _lines(log))[0])
+    garbled_pem = tmp_path / "garbled.pem"
+    garbled_pem.write_text("-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----\n")
+    not_text = tmp_path / "binary.key"
+    not_text.write_bytes(b"\xff\xfe\x00key")
+    cases = {
+        "no key": ("--receipt", receipt),  # the receipt's own key would let anyone sign one
+        "key alone": ("--public-key", signer.public_key_b64),
+        "garbled PEM": ("--receipt", receipt, "--public-key", str(garbled_pem)),
+        "binary file": ("--receipt", receipt, "--public-key", str(not_text)),
+        "short key": ("--receipt", receipt, "--public-key", "c2hvcnQ"),
+    }
+    for case, args in cases.items():
+        code, out, err = run_cli("replay", str(log), *args)
+        assert code == 2 and out == b"", case
+        assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, (case, err)
+    code, _, err = run_cli("verify-receipt", receipt, "--public-key", str(garbled_pem))
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
