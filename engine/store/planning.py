@@ -117,9 +117,9 @@ def prepare_event(event: NewEvent) -> PreparedEvent:
 
 def prepare(request: AppendRequest) -> PreparedRequest:
     """Validate and normalise a request before any lock is taken: bad input writes nothing.
-    A request this function made is returned as it is."""
-    if type(request) is PreparedRequest:
-        return request
+    The request's own fields are always checked (``dataclasses.replace`` may have changed a
+    prepared one: GroupCommitStore sets ``after``); its events are prepared unless they are
+    PreparedEvents already, which only :func:`prepare_event` makes."""
     if not isinstance(request.stream, str) or not request.stream:
         raise ValueError("a stream name must be a non-empty string")
     expected = request.expected_version
@@ -131,6 +131,8 @@ def prepare(request: AppendRequest) -> PreparedRequest:
     after = request.after
     if after is not None and (isinstance(after, bool) or not isinstance(after, int) or after < 0):
         raise ValueError(f"after must be None or an int >= 0, not {after!r}")
+    if type(request) is PreparedRequest and all(type(e) is PreparedEvent for e in request.events):
+        return request
     return PreparedRequest(
         stream=request.stream,
         expected_version=expected,

@@ -139,6 +139,21 @@ async def test_each_event_is_prepared_once_on_its_way_through_group_commit(monke
     assert [e.data["amount"] for e in await inner.read_all()] == ["100.00", "101.00", "102.00"]
 
 
+def test_a_prepared_request_changed_afterwards_is_checked_again() -> None:
+    from dataclasses import replace
+
+    from engine.store import planning
+
+    prepared = planning.prepare(AppendRequest("s", 0, event()))
+    assert planning.prepare(prepared) is prepared
+    for change in ({"after": -1}, {"after": "x"}, {"stream": ""}, {"expected_version": -2}, {"idempotency_key": ""}):
+        with pytest.raises(ValueError):
+            planning.prepare(replace(prepared, **change))
+    unprepared = replace(prepared, events=(NewEvent("BidAccepted", {"n": 1}, datetime(2026, 4, 2, 10, 0)),))
+    with pytest.raises(ValueError):  # a naive time: its event is prepared, and refused
+        planning.prepare(unprepared)
+
+
 async def test_a_failed_commit_fails_every_append_in_it_and_the_next_commit_goes_ahead() -> None:
     inner = GatedStore()
     store = GroupCommitStore(inner)
