@@ -20,10 +20,12 @@ from api.scheduler import DeadlineScheduler
 from api.settings import Settings
 from engine.clock import Clock, SystemClock
 from engine.commands import Command
+from engine.policy import ScheduleWarning, schedule_warnings
 from engine.service import AuctionService, Outcome
 from engine.store import open_store
 from engine.store.base import EventStore
 from engine.store.batching import GroupCommitStore
+from projections.catalogue import AuctionSummary
 from projections.catchup import Projector
 from projections.hub import Hub
 from projections.readmodel import ReadModel
@@ -55,6 +57,16 @@ class Runtime:
     wakeups: RedisWakeups | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _announcing: set[asyncio.Task[None]] = field(default_factory=set)
+    # auction id -> the rules' warnings about its schedule: terms never change once scheduled,
+    # so the catalogue need not count working days on every read
+    _warnings: dict[str, tuple[ScheduleWarning, ...]] = field(default_factory=dict)
+
+    def schedule_warnings(self, summary: AuctionSummary) -> tuple[ScheduleWarning, ...]:
+        found = self._warnings.get(summary.auction_id)
+        if found is None:
+            rules = self.service.rules_for(summary.country)
+            found = self._warnings[summary.auction_id] = schedule_warnings(rules, summary.terms)
+        return found
 
     async def execute(self, auction_id: str, command: Command, idempotency_key: str | None = None) -> Outcome:
         outcome = await self.service.execute(auction_id, command, idempotency_key)

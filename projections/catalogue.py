@@ -24,7 +24,7 @@ from engine.events import (
     DeadlineExtended,
     Event,
 )
-from engine.model import Status, format_instant, format_money
+from engine.model import AssetKind, Status, Terms, format_instant, format_money
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,24 @@ class AuctionSummary:
     def closes_at(self) -> datetime:
         """The deadline in force, or the moment bidding ended once it has."""
         return self.closed_at if self.closed_at is not None else self.deadline
+
+    @property
+    def terms(self) -> Terms:
+        """The terms as scheduled (a summary keeps every one of them)."""
+        return Terms(
+            country=self.country,
+            title=self.title,
+            asset=AssetKind(self.asset),
+            value=self.value,
+            currency=self.currency,
+            starting_price=self.starting_price,
+            increment=self.increment,
+            opens_at=self.opens_at,
+            closes_at=self.scheduled_close,
+            round=self.round,
+            deposit_required=self.deposit_required,
+            deposit_due=self.deposit_due,
+        )
 
     @property
     def due(self) -> datetime | None:

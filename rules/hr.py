@@ -22,6 +22,7 @@ SOURCE = "e-Justice portal, 'Judicial auctions - Croatia' (last update 12/05/202
 ACT = "Enforcement Act (Ovršni zakon, NN 112/12, 25/13, 93/14, 55/16, 73/17; EA)"
 
 WORKING_DAYS = 10
+COUNT_HORIZON = timedelta(days=366)  # a close further out is named without counting its working day
 EARLIEST_CLOSE = time(9, 0)
 LATEST_CLOSE = time(15, 0)
 WINDOW = timedelta(minutes=10)
@@ -157,10 +158,14 @@ class CroatianRules(CountryRules):
         last_day = calendar.nth_working_day(first_day, WORKING_DAYS)
         if close_day == last_day:
             return ()  # the usual case: no need to count the close's working day
+        if close_day - first_day > COUNT_HORIZON:
+            position = f"more than {COUNT_HORIZON.days} days after day 1"  # not counted day by day
+        else:
+            position = f"working day {calendar.working_days_between(first_day, close_day)}"
         warning = self.period_end_warning(
             terms,
             last_day,
-            f"working day {calendar.working_days_between(first_day, close_day)}",
+            position,
             f"the bidding period of {WORKING_DAYS} working days counted from {day_label(first_day)} "
             "(day 1 when it is a working day)",
         )

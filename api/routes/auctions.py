@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 import orjson
@@ -19,8 +18,8 @@ from api.runtime import Runtime
 from api.schemas import AuctionIn, AuctionListOut, AuctionOut, BidPageOut, ErrorOut, IncidentIn, IncidentOut
 from engine.commands import EndAuction, OpenBidding, RecordIncident, ScheduleAuction
 from engine.events import AuctionScheduled, IncidentRecorded
-from engine.model import AssetKind, Terms, format_instant
-from engine.policy import Draft, schedule_warnings
+from engine.model import format_instant
+from engine.policy import Draft
 from engine.service import stream_of
 from engine.vault import owner_of
 from projections.catalogue import AuctionSummary, fold_event, summary_json
@@ -54,32 +53,9 @@ async def current(runtime: Runtime, auction_id: str, refresh: bool = False) -> A
     return summary
 
 
-def terms_of(summary: AuctionSummary) -> Terms:
-    """The terms as scheduled (the summary keeps every field of AuctionScheduled's terms)."""
-    return Terms(
-        country=summary.country,
-        title=summary.title,
-        asset=AssetKind(summary.asset),
-        value=summary.value,
-        currency=summary.currency,
-        starting_price=summary.starting_price,
-        increment=summary.increment,
-        opens_at=summary.opens_at,
-        closes_at=summary.scheduled_close,
-        round=summary.round,
-        deposit_required=summary.deposit_required,
-        deposit_due=summary.deposit_due,
-    )
-
-
-# Terms never change once scheduled: the catalogue need not count working days on every read.
-cached_warnings = lru_cache(maxsize=4096)(schedule_warnings)
-
-
 def auction_json(runtime: Runtime, summary: AuctionSummary) -> dict[str, object]:
-    """The public view plus the rules' warnings, computed from the terms (never stored)."""
-    rules = runtime.service.rules_for(summary.country)
-    warnings = cached_warnings(rules, terms_of(summary))
+    """The public view plus the rules' warnings about the schedule (computed, never stored)."""
+    warnings = runtime.schedule_warnings(summary)
     return {**summary_json(summary), "warnings": [warning.to_json() for warning in warnings]}
 
 

@@ -167,6 +167,19 @@ def test_e12_a_close_on_another_working_day_is_accepted_with_a_warning(
     assert warning.message.endswith(f"ends on {day_10}; the close stands as given")
 
 
+@pytest.mark.parametrize(
+    ("closes", "position"),
+    [
+        ("2027-04-27 13:00", "Tue 2027-04-27 (working day 252)"),  # within a year: counted
+        ("2027-04-30 13:00", "Fri 2027-04-30 (more than 366 days after day 1)"),
+        ("8998-05-14 13:00", "Mon 8998-05-14 (more than 366 days after day 1)"),  # no day-by-day count to there
+    ],
+)
+def test_a_croatian_close_far_out_is_named_without_counting_every_working_day(closes: str, position: str) -> None:
+    (warning,) = hr_warnings("2026-04-28 09:00", closes)
+    assert warning.message.startswith(f"the close is on {position}, but the bidding period")
+
+
 def test_e12_closes_outside_09_to_15_or_on_a_non_working_day_are_still_refused() -> None:
     for close in ("2026-05-12 16:00", "2026-06-04 11:00", "2026-05-30 11:00"):
         with pytest.raises(RuleViolation):
