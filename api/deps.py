@@ -16,6 +16,7 @@ from api.auth import InvalidToken, Principal, Role, read_token
 from api.receipts import ReceiptSigner
 from api.errors import ApiError
 from api.runtime import Runtime
+from engine.vault import owner_of
 
 _bearer = HTTPBearer(auto_error=False, description="A JWT with claims sub and role (see `auction token`).")
 
@@ -68,6 +69,16 @@ IdempotencyKey = Annotated[
     ),
 ]
 REPLAYED = "Idempotent-Replayed"  # the response header of an answer given again for a repeated key
+
+
+def scoped_key(kind: str, bidder_code: str | None, subject: str, key: str | None) -> str | None:
+    """An Idempotency-Key scoped to the kind of request and the caller, without writing the
+    caller's identity into the key table: the bidder code where there is one, else a digest
+    (identities live only in the vault)."""
+    if key is None:
+        return None
+    who = bidder_code or "anonymous-" + owner_of(subject)[:32]
+    return f"{kind}:{who}:{key}"
 
 
 async def get_principal(

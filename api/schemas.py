@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, WithJsonSchema
 
 from engine.model import AssetKind, parse_instant, parse_money
 
@@ -80,6 +80,7 @@ class ProxyIn(Strict):
 class IncidentIn(Strict):
     description: Annotated[
         str,
+        StringConstraints(strip_whitespace=True),  # the length is that of the text kept, as the engine keeps it
         Field(
             min_length=1,
             max_length=2000,

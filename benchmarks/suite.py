@@ -79,6 +79,17 @@ class Row:
     notes: list[str] = field(default_factory=list)
 
 
+def positive(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
 def percentile(values: Sequence[float], q: float) -> float:
     ordered = sorted(values)
     if not ordered:
@@ -679,7 +690,9 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds of each load (default 10)")
     parser.add_argument("--watchers", type=int, default=1000, help="WebSocket watchers in c (default 1000)")
     parser.add_argument("--events", type=int, default=100_000, help="events to rebuild in d (default 100000)")
-    parser.add_argument("--rounds", type=int, default=5, help="rounds of each reader in d, medians shown (default 5)")
+    parser.add_argument(
+        "--rounds", type=positive, default=5, help="rounds of each reader in d, medians shown (default 5)"
+    )
     parser.add_argument("--idle", type=int, default=2000, help="idle sockets in e (default 2000)")
     parser.add_argument("--servers", type=int, default=1, help="server processes for a and b (with Redis when >1)")
     parser.add_argument("--no-compare", action="store_true", help="skip the a and b runs without group commit")

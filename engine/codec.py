@@ -98,7 +98,8 @@ def encode(event: ev.Event) -> tuple[str, dict[str, Any]]:
 
 def decode(type_name: str, payload: dict[str, Any]) -> ev.Event:
     reader = _READERS_BY_NAME.get(type_name)
-    if reader is not None and type(payload) is dict and SCHEMA_KEY not in payload and (not UPCASTERS or (type_name, 1) not in UPCASTERS):
+    current = type(payload) is dict and SCHEMA_KEY not in payload and (type_name, 1) not in UPCASTERS
+    if reader is not None and current:
         try:
             return reader(payload)
         except KeyError:

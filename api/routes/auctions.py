@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from api.auth import Role
 from api.commands import first, not_found, recorded, run
-from api.deps import REPLAYED, AuctionId, AnyRole, Bailiff, IdempotencyKey, Reader, RuntimeDep
+from api.deps import REPLAYED, AuctionId, AnyRole, Bailiff, IdempotencyKey, Reader, RuntimeDep, scoped_key
 from api.errors import ApiError
 from api.responses import JsonResponse
 from api.runtime import Runtime
@@ -21,7 +21,6 @@ from engine.events import AuctionScheduled, IncidentRecorded
 from engine.model import format_instant
 from engine.policy import Draft
 from engine.service import stream_of
-from engine.vault import owner_of
 from projections.catalogue import AuctionSummary, fold_event, summary_json
 from projections.history import bid_json
 from projections.report import build_report
@@ -142,8 +141,7 @@ async def record_incident(
     """Record a technical incident (the platform unreachable, bids that could not be placed)
     until the auction ends. It changes no deadline; the report lists it and watchers get an
     ``incident`` message. Times are stored in UTC, as given."""
-    # Scoped to the bailiff, by a digest: the key table holds no identity.
-    key = None if idempotency_key is None else f"incident:{owner_of(principal.subject)[:32]}:{idempotency_key}"
+    key = scoped_key("incident", None, principal.subject, idempotency_key)
     outcome = await run(runtime, auction_id, RecordIncident(body.description, body.started_at, body.ended_at), key)
     item = first(recorded(outcome), IncidentRecorded)
     assert item is not None and isinstance(item.event, IncidentRecorded)

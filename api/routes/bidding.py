@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from fastapi import APIRouter, Response
 
 from api.commands import Recorded, first, not_found, recorded, run, state_after
-from api.deps import REPLAYED, AuctionId, Bailiff, Bidder, IdempotencyKey, RuntimeDep, SignerDep
+from api.deps import REPLAYED, AuctionId, Bailiff, Bidder, IdempotencyKey, RuntimeDep, SignerDep, scoped_key
 from api.errors import ApiError
 from api.responses import JsonResponse
 from api.routes.auctions import ERRORS
@@ -27,11 +25,9 @@ from engine.events import (
     ProxySet,
 )
 from engine.model import AuctionState, Status, format_instant, format_money
-from engine.vault import owner_of
 from projections.history import bid_json, bid_row
 
 router = APIRouter(tags=["bidding"])
-
 
 
 async def _state(runtime: Runtime, auction_id: str) -> AuctionState:
@@ -147,7 +143,7 @@ async def place_bid(
     """Bid ``amount``. 201 when accepted; 409 with the refusal's reason as ``code`` (``bid_too_low``,
     ``auction_closed``, ``not_admitted``, ...). The refusal is recorded too: auditors see every bid."""
     code = await _caller_code(runtime, auction_id, principal.subject)
-    key = _idempotency_key("bid", code, principal.subject, idempotency_key)
+    key = scoped_key("bid", code, principal.subject, idempotency_key)
     outcome = await run(runtime, auction_id, PlaceBid(code, body.amount), key)
     items = recorded(outcome)
     own = first(items, BidAccepted, BidRejected, automatic=False)
@@ -188,15 +184,6 @@ def _created(body: dict[str, object], replayed: bool) -> JsonResponse:
     return JsonResponse(body, status_code=201, headers={REPLAYED: "true"} if replayed else None)
 
 
-def _idempotency_key(kind: str, bidder_code: str | None, subject: str, key: str | None) -> str | None:
-    """Scoped to the caller without writing their identity into the key table: the
-    bidder code where there is one, else a digest (identities live only in the vault)."""
-    if key is None:
-        return None
-    who = bidder_code or "anonymous-" + owner_of(subject)[:32]
-    return f"{kind}:{who}:{key}"
-
-
 @router.post("/auctions/{auction_id}/proxy", status_code=201, response_model=ProxyOut, responses=ERRORS)
 async def set_proxy(
     auction_id: AuctionId,
@@ -208,7 +195,7 @@ async def set_proxy(
     """Bid automatically up to ``max`` in steps of ``step`` where the country allows it
     (409 ``proxy_not_allowed`` elsewhere). A new proxy replaces the caller's earlier one."""
     code = await _caller_code(runtime, auction_id, principal.subject)
-    key = _idempotency_key("proxy", code, principal.subject, idempotency_key)
+    key = scoped_key("proxy", code, principal.subject, idempotency_key)
     command = SetProxy(code, max_amount=body.max, step=body.step)
     outcome = await run(runtime, auction_id, command, key)
     items = recorded(outcome)

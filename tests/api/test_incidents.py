@@ -143,3 +143,11 @@ async def test_a_retry_after_the_auction_ended_gets_the_first_answer_and_a_new_i
         late = await post_incident(api, auction["id"], body, {**BAILIFF, "Idempotency-Key": "another"})
         assert late.status_code == 409 and late.json()["error"]["code"] == "already_ended"
         assert await api.all_events() == before
+
+
+async def test_the_length_limit_counts_the_text_kept_not_its_padding() -> None:
+    async with running_api() as api:
+        auction = await api.schedule(swedish_auction(utc_now() + timedelta(days=1)))
+        padded = await post_incident(api, auction["id"], incident_body(description="\n  " + "x" * 2000 + "  \n"))
+        assert padded.status_code == 201, padded.text
+        assert padded.json()["description"] == "x" * 2000
