@@ -89,10 +89,34 @@ def receipts_in(document: Any) -> list[dict[str, Any]]:
             item = item["receipt"]
         if not isinstance(item, dict):
             raise LogError("a receipt is a JSON object")
+        problem = _receipt_shape(item)
+        if problem is not None:
+            raise LogError(problem)
         receipts.append(item)
     if not receipts:
         raise LogError("no receipt in it")
     return receipts
+
+
+# The fields of a receipt (api.receipts) and their JSON types.
+_RECEIPT_FIELDS: dict[str, type] = {
+    "auction": str,
+    "bidder_code": str,
+    "amount": str,
+    "position": int,
+    "received_at": str,
+    "algorithm": str,
+    "signature": str,
+}
+
+
+def _receipt_shape(item: dict[str, Any]) -> str | None:
+    """What makes ``item`` not a receipt at all (bad input, not a bad log), if anything."""
+    for name, kind in _RECEIPT_FIELDS.items():
+        value = item.get(name)
+        if type(value) is not kind:  # type(): a JSON true is not a position
+            return f"a receipt needs {name} as a JSON {'number' if kind is int else 'string'}"
+    return None
 
 
 def check_receipts(events: Sequence[StoredEvent], receipts: Sequence[tuple[str, dict[str, Any]]], public_key: str) -> None:
@@ -111,7 +135,7 @@ def check_receipts(events: Sequence[StoredEvent], receipts: Sequence[tuple[str, 
         except ReceiptError as exc:
             raise LogError(f"{name}: receipt NOT valid: {exc}") from None
         auction, position = receipt["auction"], receipt["position"]
-        found = at.get((auction, position)) if isinstance(auction, str) and isinstance(position, int) else None
+        found = at.get((auction, position))
         if found is None:
             raise LogError(
                 f"{name}: the receipt for position {position} of auction {auction!r} has no event in the log,"

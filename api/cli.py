@@ -150,6 +150,8 @@ def replay(
             events = read_log(handle)
     except FileNotFoundError:
         _fail(f"{log}: no such file")
+    except OSError as exc:
+        _fail(f"{log}: {exc.strerror}")
     except LogError as exc:
         _fail(f"{log}: {exc}", 1)
     if receipts and public_key is None:
@@ -163,6 +165,8 @@ def replay(
             found = receipts_in(orjson.loads(Path(name).read_bytes()))
         except FileNotFoundError:
             _fail(f"{name}: no such file")
+        except OSError as exc:
+            _fail(f"{name}: {exc.strerror}")
         except (orjson.JSONDecodeError, LogError) as exc:
             _fail(f"{name}: not a receipt ({exc})")
         held += [(name if len(found) == 1 else f"{name}[{n}]", receipt) for n, receipt in enumerate(found)]
@@ -220,6 +224,8 @@ def verify_receipt_command(receipt: str, public_key: str | None) -> None:
             data = orjson.loads(handle.read())
     except FileNotFoundError:
         _fail(f"{receipt}: no such file")
+    except OSError as exc:
+        _fail(f"{receipt}: {exc.strerror}")
     except orjson.JSONDecodeError as exc:
         _fail(f"{receipt}: not valid JSON ({exc})")
     if not isinstance(data, dict):
@@ -233,6 +239,12 @@ def verify_receipt_command(receipt: str, public_key: str | None) -> None:
         f"receipt valid: auction {data['auction']}, {data['bidder_code']} bid {data['amount']} "
         f"at position {data['position']}, received {data['received_at']}"
     )
+    if key is None:
+        click.echo(
+            "auction: checked with the key written in the receipt, which shows it unaltered but not who"
+            " signed it; give --public-key (GET /receipts/public-key) for that",
+            err=True,
+        )
 
 
 def _public_key(option: str | None) -> str | None:
@@ -245,12 +257,15 @@ def _public_key(option: str | None) -> str | None:
     if option is None:
         return None
     text = option
+    shown = option if len(option) <= 60 else option[:57] + "..."
     try:
         if Path(option).is_file():
             text = Path(option).read_text(encoding="utf-8")
+        elif option.endswith((".pem", ".key", ".pub")):  # meant as a file
+            _fail(f"--public-key: {shown}: no such file")
         load_public_key(text)
     except (OSError, UnicodeDecodeError):
-        _fail(f"--public-key: cannot read {option}")
+        _fail(f"--public-key: cannot read {shown}")
     except ReceiptError as exc:
         _fail(f"--public-key: {exc}")
     return text

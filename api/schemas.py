@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from engine.model import AssetKind, parse_instant, parse_money
 
@@ -35,6 +35,10 @@ def _instant(value: Any) -> datetime:
     if not EARLIEST_YEAR <= instant.year <= LATEST_YEAR:
         raise ValueError(f"time {value!r} is out of range")
     return instant
+
+
+def _stripped(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
 
 
 Money = Annotated[
@@ -80,7 +84,7 @@ class ProxyIn(Strict):
 class IncidentIn(Strict):
     description: Annotated[
         str,
-        StringConstraints(strip_whitespace=True),  # the length is that of the text kept, as the engine keeps it
+        BeforeValidator(_stripped),  # the limits apply to the text kept, stripped as the engine strips it
         Field(
             min_length=1,
             max_length=2000,

@@ -21,10 +21,10 @@ from engine import codec
 from engine.clock import Clock
 from engine.commands import Command, ScheduleAuction
 from engine.decider import decide, fold
-from engine.errors import AuctionNotFound
+from engine.errors import AuctionNotFound, DomainError
 from engine.events import BidderRegistered, Event
 from engine.model import AuctionState, Status
-from engine.policy import AuctionRules
+from engine.policy import AuctionRules, RuleViolation
 from engine.store.base import AppendResult, ConcurrencyConflict, EventStore, NewEvent, StoredEvent
 from engine.vault import SubjectVault, is_sealed
 
@@ -37,6 +37,8 @@ Submit = Callable[
 
 STREAM_PREFIX = "auction-"
 MAX_ATTEMPTS = 50
+# What a decision raises to refuse a command (a programming error is not answered from a key).
+REFUSALS = (DomainError, RuleViolation)
 
 
 @dataclass(frozen=True)
@@ -228,11 +230,11 @@ class AuctionService:
                     state = cached
                 try:
                     events = self._decide(state, command, now)
-                except Exception:
+                except Exception as refusal:
                     if not fresh:
                         fresh = True  # the cache may be behind another process: decide again on a fresh read
                         continue
-                    if idempotency_key is None or state.version == 0:
+                    if idempotency_key is None or state.version == 0 or not isinstance(refusal, REFUSALS):
                         raise
                     # A retry may be refused where its first try was not (an incident recorded
                     # before the auction ended): the key's first answer stands.

@@ -35,8 +35,10 @@ from engine.store.base import (
 
 @dataclass(frozen=True)
 class PreparedEvent(NewEvent):
-    # data: exactly what reading data_json back gives, so hashes verify after a round trip;
-    # recorded_at: in UTC
+    """Made by :func:`prepare_event` only: ``data`` is exactly what reading ``data_json`` back
+    gives, so hashes verify after a round trip, and ``recorded_at`` is in UTC. A copy with one
+    of them changed (``dataclasses.replace``) breaks that: prepare a NewEvent instead."""
+
     data_json: str
 
 
@@ -207,7 +209,7 @@ def plan(
             written.append(stored)
             rows.append(Row(stored, new.data_json))
             tip = Tip(version, digest)
-        if key is not None:
+        if key is not None and written:  # an append that wrote nothing leaves its key free
             record = KeyRecord(request.stream, key[1], tip.version - len(written) + 1, len(written))
             known[key] = record
             new_keys.append(record)

@@ -60,6 +60,7 @@ async def test_a_recorded_incident_is_answered_and_listed_in_every_copy_of_the_r
         {"description": ""},
         {"description": "x" * 2001},
         {"description": "   "},
+        {"description": "\x1f\n"},  # what str.strip takes away, as the engine strips it
         {"started_at": "2030-01-01T10:00:00"},  # no offset
         {"started_at": (utc_now() + timedelta(hours=1)).isoformat(), "ended_at": None},  # in the future
         {"ended_at": (utc_now() - timedelta(hours=1)).isoformat()},  # before it started
@@ -148,6 +149,6 @@ async def test_a_retry_after_the_auction_ended_gets_the_first_answer_and_a_new_i
 async def test_the_length_limit_counts_the_text_kept_not_its_padding() -> None:
     async with running_api() as api:
         auction = await api.schedule(swedish_auction(utc_now() + timedelta(days=1)))
-        padded = await post_incident(api, auction["id"], incident_body(description="\n  " + "x" * 2000 + "  \n"))
+        padded = await post_incident(api, auction["id"], incident_body(description="\n  " + "x" * 2000 + " \x1f\n"))
         assert padded.status_code == 201, padded.text
         assert padded.json()["description"] == "x" * 2000

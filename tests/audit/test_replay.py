@@ -239,13 +239,26 @@ async def test_a_receipt_naming_another_event_or_altered_or_signed_by_another_ke
 async def test_a_receipt_file_that_is_not_a_receipt_exits_2_with_one_line(tmp_path: Path) -> None:
     log, _ = await _auction(tmp_path)
     key = ReceiptSigner.from_setting(None, tmp_path).public_key_b64
-    for name, text in (("broken.json", "{"), ("number.json", "42"), ("empty.json", "[]"), ("missing.json", None)):
+    signer = ReceiptSigner.from_setting(None, tmp_path)
+    genuine = _receipts(signer, _lines(log))[0]
+    odd = {
+        "broken.json": "{",
+        "number.json": "42",
+        "empty.json": "[]",
+        "bare.json": "{}",
+        "unsigned.json": json.dumps({k: genuine[k] for k in SIGNED_FIELDS}),
+        "true-position.json": json.dumps(signer.sign({**{k: genuine[k] for k in SIGNED_FIELDS}, "position": True})),
+        "listed-auction.json": json.dumps(signer.sign({**{k: genuine[k] for k in SIGNED_FIELDS}, "auction": ["a-1"]})),
+        "missing.json": None,
+    }
+    (tmp_path / "a-file").write_text("")
+    for name, text in {**odd, "a-file/under.json": None}.items():
         path = tmp_path / name
         if text is not None:
             path.write_text(text)
         code, out, err = run_cli("replay", str(log), "--receipt", str(path), "--public-key", key)
-        assert code == 2 and out == b"", name
-        assert name in err and len(err.strip().splitlines()) == 1, err
+        assert code == 2 and out == b"", (name, err)
+        assert name in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
 
 
 async def test_receipts_are_checked_only_against_a_given_readable_key_else_exit_2(tmp_path: Path) -> None:
@@ -269,3 +282,7 @@ async def test_receipts_are_checked_only_against_a_given_readable_key_else_exit_
         assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, (case, err)
     code, _, err = run_cli("verify-receipt", receipt, "--public-key", str(garbled_pem))
     assert code == 2 and len(err.strip().splitlines()) == 1, err
+    code, _, err = run_cli("verify-receipt", receipt, "--public-key", str(tmp_path / "server.pem"))
+    assert code == 2 and "no such file" in err, err
+    code, out, err = run_cli("verify-receipt", receipt)  # valid, but only against the key it carries
+    assert code == 0 and "receipt valid" in out.decode() and "not who signed it" in err

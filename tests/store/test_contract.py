@@ -171,6 +171,16 @@ class StoreContract:
         fresh = await store.append("a", 2, [new(3)], idempotency_key="unknown")  # the key was not taken
         assert fresh.duplicate is False and fresh.last_version == 3
 
+    async def test_an_empty_append_leaves_its_key_free(self, store: EventStore) -> None:
+        # On a stream that does not exist yet too: it wrote nothing, so it recorded no key.
+        empty = await store.append("new", 0, [], idempotency_key="k")
+        assert empty.duplicate is False and empty.events == ()
+
+        real = await store.append("new", 0, [new(1)], idempotency_key="k")
+
+        assert real.duplicate is False and [e.data["n"] for e in real.events] == [1]
+        assert (await store.append("new", 0, [], idempotency_key="k")).events == real.events
+
     async def test_an_idempotency_key_is_scoped_to_its_stream(self, store: EventStore) -> None:
         await store.append("a", 0, [new(1)], idempotency_key="k")
         other = await store.append("b", 0, [new(2)], idempotency_key="k")
