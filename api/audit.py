@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from api.receipts import ReceiptError, verify_receipt
+from api.receipts import SIGNED_FIELDS, ReceiptError, verify_receipt
 from engine import codec
 from engine.events import BidAccepted
 from engine.model import InvalidValue, parse_instant, parse_money
@@ -98,15 +98,10 @@ def receipts_in(document: Any) -> list[dict[str, Any]]:
     return receipts
 
 
-# The fields of a receipt (api.receipts) and their JSON types.
+# The fields of a receipt (api.receipts: the signed ones, the algorithm and the signature) and
+# their JSON types: every one a string but the position.
 _RECEIPT_FIELDS: dict[str, type] = {
-    "auction": str,
-    "bidder_code": str,
-    "amount": str,
-    "position": int,
-    "received_at": str,
-    "algorithm": str,
-    "signature": str,
+    name: int if name == "position" else str for name in (*SIGNED_FIELDS, "algorithm", "signature")
 }
 
 
@@ -253,11 +248,11 @@ def render_html(reports: list[dict[str, Any]]) -> bytes:
         )
         sections.append(
             f"<section><h2>Auction {html.escape(r['auction'])}</h2><table>{rows}</table>"
-            f"<h3>Warnings about the schedule</h3>{_table(r.get('warnings', []), ('code', 'message', 'rule'))}"
+            f"<h3>Warnings about the schedule</h3>{_table(r['warnings'], ('code', 'message', 'rule'))}"
             f"<h3>Bidders</h3>{_table(r['bidders'], ('bidder_code', 'subject', 'registered_at', 'deposit_total', 'admitted', 'admission_rule'))}"
             f"<h3>Bids received</h3>{_table(r['bids'], CSV_COLUMNS[1:])}"
             f"<h3>Extensions</h3>{_table(r['extensions'], ('at', 'previous', 'deadline', 'rule', 'basis'))}"
-            f"<h3>Technical incidents</h3>{_table(r.get('incidents', []), ('started_at', 'ended_at', 'description', 'at'))}"
+            f"<h3>Technical incidents</h3>{_table(r['incidents'], ('started_at', 'ended_at', 'description', 'at'))}"
             f"<h3>Deposits to refund</h3>{_table(r['deposits_to_refund'], ('bidder_code', 'subject', 'amount'))}"
             f"<h3>Rules applied</h3>{_table(r['rules'], ('code', 'basis', 'reading'))}</section>"
         )
