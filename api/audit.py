@@ -21,7 +21,7 @@ from api.receipts import SIGNED_FIELDS, ReceiptError, verify_receipt
 from engine import codec
 from engine.events import BidAccepted
 from engine.model import InvalidValue, parse_instant, parse_money
-from engine.service import auction_of
+from engine.streams import auction_of
 from engine.store.base import StoredEvent
 from engine.store.chain import ChainBroken, verify_chain
 from projections.report import build_report

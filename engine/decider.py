@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from functools import singledispatch
 from typing import Iterable
 
 from engine.commands import (
@@ -46,15 +45,8 @@ from engine.events import (
     ProxyRejected,
     ProxySet,
 )
-from engine.model import (
-    AcceptedBid,
-    AssetKind,
-    AuctionState,
-    Bidder,
-    Proxy,
-    Status,
-    Terms,
-)
+from engine.meaning import evolve
+from engine.model import AuctionState, Status
 from engine.policy import AuctionRules, Extension
 
 # Reasons the engine itself gives (the rule books add their own, e.g. bid_too_low).
@@ -361,124 +353,6 @@ def fold(state: AuctionState, events: Iterable[Event]) -> AuctionState:
     for event in events:
         state = evolve(state, event)
     return state
-
-
-def evolve(state: AuctionState, event: Event) -> AuctionState:
-    return replace(_apply(event, state), version=state.version + 1)
-
-
-@singledispatch
-def _apply(event: Event, state: AuctionState) -> AuctionState:
-    raise TypeError(f"no evolve for {type(event).__name__}")
-
-
-def scheduled_terms(event: AuctionScheduled) -> Terms:
-    """The terms an auction was scheduled with."""
-    return Terms(
-        country=event.country,
-        title=event.title,
-        asset=AssetKind(event.asset),
-        value=event.value,
-        currency=event.currency,
-        starting_price=event.starting_price,
-        increment=event.increment,
-        opens_at=event.opens_at,
-        closes_at=event.closes_at,
-        round=event.round,
-        deposit_required=event.deposit_required,
-        deposit_due=event.deposit_due,
-    )
-
-
-@_apply.register
-def _(event: AuctionScheduled, state: AuctionState) -> AuctionState:
-    return replace(state, status=Status.SCHEDULED, terms=scheduled_terms(event), deadline=event.closes_at)
-
-
-def _update_bidder(state: AuctionState, code: str, **changes: object) -> AuctionState:
-    return replace(
-        state,
-        bidders=tuple(replace(b, **changes) if b.code == code else b for b in state.bidders),  # type: ignore[arg-type]
-    )
-
-
-@_apply.register
-def _(event: BidderRegistered, state: AuctionState) -> AuctionState:
-    return replace(state, bidders=state.bidders + (Bidder(code=event.bidder_code, subject=event.subject),))
-
-
-@_apply.register
-def _(event: DepositRecorded, state: AuctionState) -> AuctionState:
-    return _update_bidder(state, event.bidder_code, deposit=event.total)
-
-
-@_apply.register
-def _(event: BidderAdmitted, state: AuctionState) -> AuctionState:
-    return _update_bidder(state, event.bidder_code, admitted=True, refusal=None)
-
-
-@_apply.register
-def _(event: AdmissionRefused, state: AuctionState) -> AuctionState:
-    return _update_bidder(state, event.bidder_code, refusal=event.reason)
-
-
-@_apply.register
-def _(event: BiddingOpened, state: AuctionState) -> AuctionState:
-    return replace(state, status=Status.OPEN)
-
-
-@_apply.register
-def _(event: BidAccepted, state: AuctionState) -> AuctionState:
-    bid = AcceptedBid(
-        bidder_code=event.bidder_code,
-        amount=event.amount,
-        at=event.at,
-        position_in_auction=len(state.bids) + 1,
-        automatic=event.automatic,
-    )
-    return replace(state, bids=state.bids + (bid,))
-
-
-@_apply.register
-def _(event: BidRejected, state: AuctionState) -> AuctionState:
-    return state
-
-
-@_apply.register
-def _(event: ProxySet, state: AuctionState) -> AuctionState:
-    # Setting a new proxy replaces the owner's earlier one and takes its place at the end.
-    kept = tuple(p for p in state.proxies if p.bidder_code != event.bidder_code)
-    return replace(state, proxies=kept + (Proxy(event.bidder_code, event.max_amount, event.step),))
-
-
-@_apply.register
-def _(event: ProxyRejected, state: AuctionState) -> AuctionState:
-    return state
-
-
-@_apply.register
-def _(event: DeadlineExtended, state: AuctionState) -> AuctionState:
-    return replace(state, deadline=event.deadline, extensions=state.extensions + 1)
-
-
-@_apply.register
-def _(event: BiddingClosed, state: AuctionState) -> AuctionState:
-    return replace(state, status=Status.CLOSED, closed_at=event.at)
-
-
-@_apply.register
-def _(event: BiddingFailed, state: AuctionState) -> AuctionState:
-    return replace(state, status=Status.FAILED, closed_at=event.at)
-
-
-@_apply.register
-def _(event: IncidentRecorded, state: AuctionState) -> AuctionState:
-    return state
-
-
-@_apply.register
-def _(event: AuctionEnded, state: AuctionState) -> AuctionState:
-    return replace(state, ended=True, purchaser=event.purchaser)
 
 
 def replay(auction_id: str, events: Iterable[Event]) -> AuctionState:

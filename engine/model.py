@@ -8,7 +8,7 @@ strings only at the edges.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from enum import Enum
 from typing import NewType
@@ -81,7 +81,7 @@ class AssetKind(str, Enum):
     RIGHTS = "rights"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Terms:
     """Everything fixed when the auction is scheduled, after the rules derived what the law fixes."""
 
@@ -99,7 +99,7 @@ class Terms:
     deposit_due: datetime | None = None  # exclusive: a deposit recorded at or after it is late (SI)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Bidder:
     code: str
     subject: str  # the identity behind the pseudonym (personal data)
@@ -108,14 +108,14 @@ class Bidder:
     refusal: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Proxy:
     bidder_code: str
     max_amount: int
     step: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AcceptedBid:
     bidder_code: str
     amount: int
@@ -124,33 +124,58 @@ class AcceptedBid:
     automatic: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AuctionState:
+    """An auction as its events left it: what the decider decides on, and what every read
+    side shows (the catalogue, the live feed and the report take their status, price,
+    leader, deadline and counts from here, so they cannot disagree with the decider).
+    ``bidders`` holds identities: public views show codes only."""
+
     auction_id: str
     version: int = 0
     status: Status = Status.NEW
     terms: Terms | None = None
+    rules_version: str = ""
+    scheduled_at: datetime | None = None
     deadline: datetime | None = None  # the deadline in force (after extensions)
     bidders: tuple[Bidder, ...] = ()
     proxies: tuple[Proxy, ...] = ()
-    bids: tuple[AcceptedBid, ...] = ()
+    best: AcceptedBid | None = None  # the best accepted bid
+    bid_count: int = 0  # accepted bids
+    opened_at: datetime | None = None
+    opened_by: str | None = None
     closed_at: datetime | None = None
     purchaser: str | None = None
+    purchase_price: int | None = None
     ended: bool = False  # the bailiff declared the result
+    ended_at: datetime | None = None
     extensions: int = 0
-    meta: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
-
-    @property
-    def best(self) -> AcceptedBid | None:
-        return self.bids[-1] if self.bids else None
 
     @property
     def price(self) -> int | None:
-        return self.bids[-1].amount if self.bids else None
+        return self.best.amount if self.best is not None else None
 
     @property
     def leader(self) -> str | None:
-        return self.bids[-1].bidder_code if self.bids else None
+        return self.best.bidder_code if self.best is not None else None
+
+    @property
+    def closes_at(self) -> datetime | None:
+        """The deadline in force, or the moment bidding ended once it has."""
+        return self.closed_at if self.closed_at is not None else self.deadline
+
+    @property
+    def admitted(self) -> int:
+        return sum(1 for bidder in self.bidders if bidder.admitted)
+
+    @property
+    def due(self) -> datetime | None:
+        """The next instant at which time alone changes this auction (open or close), if any."""
+        if self.status is Status.SCHEDULED and self.terms is not None:
+            return self.terms.opens_at
+        if self.status is Status.OPEN:
+            return self.deadline
+        return None
 
     def bidder(self, code: str) -> Bidder | None:
         for bidder in self.bidders:

@@ -25,6 +25,7 @@ from engine.errors import AuctionNotFound, DomainError
 from engine.events import BidderRegistered, Event
 from engine.model import AuctionState, Status
 from engine.policy import AuctionRules, RuleViolation
+from engine.streams import STREAM_PREFIX, auction_of, stream_of
 from engine.store.base import AppendResult, ConcurrencyConflict, EventStore, NewEvent, StoredEvent
 from engine.vault import SubjectVault, is_sealed
 
@@ -35,7 +36,6 @@ Submit = Callable[
     "asyncio.Future[AppendResult]",
 ]
 
-STREAM_PREFIX = "auction-"
 MAX_ATTEMPTS = 50
 # What a decision raises to refuse a command (a programming error is not answered from a key).
 REFUSALS = (DomainError, RuleViolation)
@@ -50,14 +50,6 @@ class _Tip:
     state: AuctionState
     answer: asyncio.Future[AppendResult]
     chain: asyncio.Future[AppendResult]
-
-
-def stream_of(auction_id: str) -> str:
-    return STREAM_PREFIX + auction_id
-
-
-def auction_of(stream: str) -> str | None:
-    return stream[len(STREAM_PREFIX):] if stream.startswith(STREAM_PREFIX) else None
 
 
 @dataclass(frozen=True)

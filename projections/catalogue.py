@@ -1,223 +1,200 @@
-"""The catalogue read model: one public summary per auction, folded from its events.
+"""The catalogue: one public summary per auction.
 
-Pure: :func:`fold_event` takes a summary (or ``None`` before the auction
-exists) and one decoded event with its stream version, and returns the next
-summary. Nothing here knows a bidder's identity: a summary holds bidder codes
-only, so anything built from it is safe to show publicly.
+A summary is a view of the auction's state (``engine.model.AuctionState``, as
+``engine.meaning.evolve`` folds it), not a fold of its own: what the catalogue
+shows is what the decider decides on. Nothing here shows an identity: a
+summary exposes bidder codes and counts only, so anything built from it is
+safe to show publicly.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
-from engine.events import (
-    AuctionEnded,
-    AuctionScheduled,
-    BidAccepted,
-    BidderAdmitted,
-    BidderRegistered,
-    BiddingClosed,
-    BiddingFailed,
-    BiddingOpened,
-    DeadlineExtended,
-    Event,
-)
-from engine.model import AssetKind, Status, Terms, format_instant, format_money
+from engine.events import Event
+from engine.meaning import evolve, instant, money
+from engine.model import AuctionState, Status, Terms
+
+__all__ = ["AuctionSummary", "fold_event", "instant", "money", "summary_json"]
 
 
-@dataclass(frozen=True)
 class AuctionSummary:
-    auction_id: str
-    country: str
-    title: str
-    asset: str
-    value: int
-    currency: str
-    starting_price: int
-    increment: int | None
-    deposit_required: int
-    deposit_due: datetime | None
-    round: int
-    rules_version: str
-    scheduled_at: datetime
-    opens_at: datetime
-    scheduled_close: datetime  # as scheduled, before any extension
-    deadline: datetime  # the deadline in force
-    status: Status = Status.SCHEDULED
-    position: int = 1  # stream version of the last event folded in
-    price: int | None = None
-    leader: str | None = None  # a bidder code
-    bid_count: int = 0  # accepted bids
-    bidders: int = 0
-    admitted: int = 0
-    extensions: int = 0
-    opened_at: datetime | None = None
-    closed_at: datetime | None = None
-    ended: bool = False
-    ended_at: datetime | None = None
-    purchaser: str | None = None  # a bidder code
+    """The public face of an auction's state after its ``position``-th event."""
+
+    __slots__ = ("state",)
+
+    def __init__(self, state: AuctionState) -> None:
+        if state.terms is None or state.scheduled_at is None:
+            raise ValueError(f"auction {state.auction_id!r} is not scheduled")
+        self.state = state
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, AuctionSummary) and other.state == self.state
+
+    def __hash__(self) -> int:
+        return hash((self.state.auction_id, self.state.version))
+
+    def __repr__(self) -> str:
+        return f"AuctionSummary({self.auction_id!r}, position={self.position}, status={self.status.value})"
+
+    @property
+    def terms(self) -> Terms:
+        """The terms as scheduled."""
+        terms = self.state.terms
+        assert terms is not None  # checked when the summary was made
+        return terms
+
+    @property
+    def auction_id(self) -> str:
+        return self.state.auction_id
+
+    @property
+    def position(self) -> int:
+        """The stream version of the last event folded in."""
+        return self.state.version
+
+    @property
+    def country(self) -> str:
+        return self.terms.country
+
+    @property
+    def title(self) -> str:
+        return self.terms.title
+
+    @property
+    def asset(self) -> str:
+        return self.terms.asset.value
+
+    @property
+    def value(self) -> int:
+        return self.terms.value
+
+    @property
+    def currency(self) -> str:
+        return self.terms.currency
+
+    @property
+    def starting_price(self) -> int:
+        return self.terms.starting_price
+
+    @property
+    def increment(self) -> int | None:
+        return self.terms.increment
+
+    @property
+    def deposit_required(self) -> int:
+        return self.terms.deposit_required
+
+    @property
+    def deposit_due(self) -> datetime | None:
+        return self.terms.deposit_due
+
+    @property
+    def round(self) -> int:
+        return self.terms.round
+
+    @property
+    def rules_version(self) -> str:
+        return self.state.rules_version
+
+    @property
+    def scheduled_at(self) -> datetime:
+        at = self.state.scheduled_at
+        assert at is not None
+        return at
+
+    @property
+    def opens_at(self) -> datetime:
+        return self.terms.opens_at
+
+    @property
+    def scheduled_close(self) -> datetime:
+        """As scheduled, before any extension."""
+        return self.terms.closes_at
+
+    @property
+    def deadline(self) -> datetime:
+        """The deadline in force."""
+        deadline = self.state.deadline
+        assert deadline is not None  # set when scheduled
+        return deadline
 
     @property
     def closes_at(self) -> datetime:
         """The deadline in force, or the moment bidding ended once it has."""
-        return self.closed_at if self.closed_at is not None else self.deadline
+        closed = self.state.closed_at
+        return closed if closed is not None else self.deadline
 
     @property
-    def terms(self) -> Terms:
-        """The terms as scheduled (a summary keeps every one of them)."""
-        return Terms(
-            country=self.country,
-            title=self.title,
-            asset=AssetKind(self.asset),
-            value=self.value,
-            currency=self.currency,
-            starting_price=self.starting_price,
-            increment=self.increment,
-            opens_at=self.opens_at,
-            closes_at=self.scheduled_close,
-            round=self.round,
-            deposit_required=self.deposit_required,
-            deposit_due=self.deposit_due,
-        )
+    def status(self) -> Status:
+        return self.state.status
+
+    @property
+    def price(self) -> int | None:
+        return self.state.price
+
+    @property
+    def leader(self) -> str | None:
+        return self.state.leader
+
+    @property
+    def bid_count(self) -> int:
+        return self.state.bid_count
+
+    @property
+    def bidders(self) -> int:
+        return len(self.state.bidders)
+
+    @property
+    def admitted(self) -> int:
+        return self.state.admitted
+
+    @property
+    def extensions(self) -> int:
+        return self.state.extensions
+
+    @property
+    def opened_at(self) -> datetime | None:
+        return self.state.opened_at
+
+    @property
+    def closed_at(self) -> datetime | None:
+        return self.state.closed_at
+
+    @property
+    def ended(self) -> bool:
+        return self.state.ended
+
+    @property
+    def ended_at(self) -> datetime | None:
+        return self.state.ended_at
+
+    @property
+    def purchaser(self) -> str | None:
+        return self.state.purchaser
 
     @property
     def due(self) -> datetime | None:
         """The next instant at which time alone changes this auction (open or close), if any."""
-        if self.status is Status.SCHEDULED:
-            return self.opens_at
-        if self.status is Status.OPEN:
-            return self.deadline
-        return None
+        return self.state.due
 
 
 def fold_event(summary: AuctionSummary | None, event: Event, version: int) -> AuctionSummary | None:
     """The summary after ``event`` (the stream's ``version``-th event); ``None`` while there is no auction."""
-    if summary is None:
-        if isinstance(event, AuctionScheduled):
-            return _scheduled(event, version)
+    state = summary.state if summary is not None else None
+    if state is None:
+        if version != 1:
+            return None
+        state = AuctionState(auction_id=getattr(event, "auction_id", ""))
+    after = evolve(state, event, version)
+    if after.terms is None:
         return None
-    draft = draft_of(summary)
-    fold_into(draft, event, version)
-    return draft
-
-
-# A summary is frozen once it is handed out. Until then it is a draft, which
-# fold_into updates in place: a read model folding a page of events makes one
-# draft per auction for the whole page (see ReadModel.apply_page) instead of a
-# copy of every field for every event, which cost more than the rest of the fold.
-
-
-def draft_of(summary: AuctionSummary) -> AuctionSummary:
-    """A copy of ``summary`` for :func:`fold_into` to update; ``summary`` itself stays as it was."""
-    draft = object.__new__(AuctionSummary)
-    draft.__dict__.update(summary.__dict__)  # the fields are the instance's attributes: no __init__ to run again
-    return draft
-
-
-def fold_into(draft: AuctionSummary, event: Event, version: int) -> None:
-    """Fold ``event`` (the stream's ``version``-th) into a draft nobody else holds yet."""
-    fields = draft.__dict__
-    fold = _FOLDS.get(type(event))
-    if fold is not None:
-        fold(event, fields)
-    fields["position"] = version
-
-
-def _scheduled(event: AuctionScheduled, version: int) -> AuctionSummary:
-    return AuctionSummary(
-        auction_id=event.auction_id,
-        country=event.country,
-        title=event.title,
-        asset=event.asset,
-        value=event.value,
-        currency=event.currency,
-        starting_price=event.starting_price,
-        increment=event.increment,
-        deposit_required=event.deposit_required,
-        deposit_due=event.deposit_due,
-        round=event.round,
-        rules_version=event.rules_version,
-        scheduled_at=event.at,
-        opens_at=event.opens_at,
-        scheduled_close=event.closes_at,
-        deadline=event.closes_at,
-        position=version,
-    )
-
-
-# What an event changes in a draft's fields (its __dict__), by event type. Types not
-# listed change nothing the catalogue shows: a second AuctionScheduled never reaches
-# the store (auction_exists), deposits, refusals and a proxy's maximum (a bidder's
-# secret) are not shown.
-Fold = Callable[[Any, dict[str, Any]], None]
-
-
-def _registered(event: BidderRegistered, fields: dict[str, Any]) -> None:
-    fields["bidders"] += 1
-
-
-def _admitted(event: BidderAdmitted, fields: dict[str, Any]) -> None:
-    fields["admitted"] += 1
-
-
-def _opened(event: BiddingOpened, fields: dict[str, Any]) -> None:
-    fields["status"] = Status.OPEN
-    fields["opened_at"] = event.at
-
-
-def _bid(event: BidAccepted, fields: dict[str, Any]) -> None:
-    fields["price"] = event.amount
-    fields["leader"] = event.bidder_code
-    fields["bid_count"] += 1
-
-
-def _extended(event: DeadlineExtended, fields: dict[str, Any]) -> None:
-    fields["deadline"] = event.deadline
-    fields["extensions"] += 1
-
-
-def _closed(event: BiddingClosed, fields: dict[str, Any]) -> None:
-    fields["status"] = Status.CLOSED
-    fields["closed_at"] = event.at
-    fields["price"] = event.price
-    fields["leader"] = event.winner
-
-
-def _failed(event: BiddingFailed, fields: dict[str, Any]) -> None:
-    fields["status"] = Status.FAILED
-    fields["closed_at"] = event.at
-
-
-def _ended(event: AuctionEnded, fields: dict[str, Any]) -> None:
-    fields["ended"] = True
-    fields["ended_at"] = event.at
-    fields["purchaser"] = event.purchaser
-
-
-_FOLDS: dict[type, Fold] = {
-    BidderRegistered: _registered,
-    BidderAdmitted: _admitted,
-    BiddingOpened: _opened,
-    BidAccepted: _bid,
-    DeadlineExtended: _extended,
-    BiddingClosed: _closed,
-    BiddingFailed: _failed,
-    AuctionEnded: _ended,
-}
-
-
-def money(cents: int | None) -> str | None:
-    return None if cents is None else format_money(cents)
-
-
-def instant(value: datetime | None) -> str | None:
-    return None if value is None else format_instant(value)
+    return AuctionSummary(after)
 
 
 def summary_json(summary: AuctionSummary) -> dict[str, Any]:
-    """The public view of an auction (contract: GET /auctions/{id}); bidder codes only."""
+    """The public view of an auction (GET /auctions/{id}); bidder codes only."""
     return {
         "id": summary.auction_id,
         "country": summary.country,

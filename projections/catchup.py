@@ -27,9 +27,9 @@ from engine.clock import Clock
 from engine.model import format_instant
 from engine.store.base import EventRow, EventStore
 from projections.catalogue import AuctionSummary
-from projections.changes import message, record_auction
+from projections.changes import message
 from projections.hub import Hub
-from projections.readmodel import ReadModel, cyclic_collector_paused
+from projections.readmodel import ReadModel
 from projections.waiting import wait_event
 
 log = logging.getLogger(__name__)
@@ -93,14 +93,9 @@ class Projector:
             return self.model.checkpoint
 
     async def rebuild(self) -> int:
-        """:meth:`catch_up` from wherever the model is, with the cyclic garbage collector
-        paused throughout (see ``readmodel.cyclic_collector_paused``), for the rebuild at
-        start-up, which reads every event ever stored before the server takes requests:
-        reading a page allocates as much as folding it. The pause is process-wide and lasts
-        across the reads' awaits, so it suits only that moment (little else runs yet: a
-        Redis subscription at most); a catch-up while serving pauses only to fold a page."""
-        with cyclic_collector_paused():
-            return await self.catch_up()
+        """:meth:`catch_up` from wherever the model is: the rebuild at start-up, which reads
+        every event ever stored before the server takes requests."""
+        return await self.catch_up()
 
     def _fold(self, page: Sequence[EventRow]) -> None:
         # No await from here to the end: watchers subscribing meanwhile see
@@ -109,7 +104,7 @@ class Projector:
         folded = self.model.apply_page(page)
         if self.hub.watched():  # a rebuild at start-up has no watchers
             for record in folded.records:
-                auction_id = record_auction(record)
+                auction_id = record.auction
                 if self.hub.watchers(auction_id):
                     # Made and encoded only for an auction someone watches.
                     change = message(record)

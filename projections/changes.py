@@ -1,17 +1,15 @@
-"""Per-auction change messages for the WebSocket feed (contract: ``/ws/auctions/{id}``).
+"""Per-auction change messages for the WebSocket feed (``/ws/auctions/{id}``).
 
-Pure: :func:`change_message` turns one event and the summary after it into the
-message watchers receive, or ``None`` for facts that are not public (a
-registration's identity, a proxy's maximum). Every message carries the state
-after the change (status, price, leader, closes_at), so a watcher never has
-to fold anything and the state at any position can be read off the last
-change at or before it (:func:`snapshot_message`).
+Pure. Which events make a message, its ``type`` and the event's public fields
+are the event's meaning (``engine.meaning``); every message also carries the
+state after the change (:data:`STATE_FIELDS`, from the auction's state), so a
+watcher never has to fold anything and the state at any position can be read
+off the last change at or before it (:func:`snapshot_message`).
 
-A read model keeps every change of every auction, and a rebuild at start-up
-folds them all while few are ever sent, so it keeps a ``Record`` (the plain
-values a message is made of, taken when the event is folded) and makes the
-message from it with :func:`message` only when it is asked for.
-The message is the same whenever it is made: a record is immutable.
+A read model keeps a :class:`ChangeRecord` for every public change (the event
+and the few state values after it) and makes the message from it only when
+it is asked for: a rebuild at start-up folds every change ever made, while
+few are ever sent. The message is the same whenever it is made.
 
 ``server_time`` is added when a message is encoded, not here.
 """
@@ -20,21 +18,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
-from engine.events import (
-    AuctionEnded,
-    AuctionScheduled,
-    BidAccepted,
-    BiddingClosed,
-    BiddingFailed,
-    BiddingOpened,
-    DeadlineExtended,
-    Event,
-    IncidentRecorded,
-)
-from engine.model import format_instant, format_money
-from projections.catalogue import AuctionSummary, instant, money
+from engine.events import Event
+from engine.meaning import instant, meaning_of, money, public_change
+from engine.model import AuctionState, Status
 
 # The state fields every message carries; a snapshot is made of exactly these.
 STATE_FIELDS = ("status", "price", "leader", "closes_at", "bid_count", "ended")
@@ -50,128 +38,67 @@ class Change:
         return str(self.body["type"])
 
 
-# What one change message is made of, as a plain tuple (which the garbage collector
-# stops tracking: a read model keeps one for every public change ever made):
-# (position, auction, kind, facts, status, price, leader, closes_at, bid_count, ended)
-# where position is the event's stream version, facts the event's public fields as
-# _FACTS takes them, and the rest the state after the event (STATE_FIELDS, unformatted;
-# status as its text).
-Record = tuple[int, str, str, tuple[Any, ...], str, int | None, str | None, datetime, int, bool]
+@dataclass(frozen=True, slots=True)
+class LiveState:
+    """The state after a change, as every message shows it."""
 
+    status: Status
+    price: int | None
+    leader: str | None
+    closes_at: datetime | None
+    bid_count: int
+    ended: bool
 
-def record_auction(record: Record) -> str:
-    return record[1]
+    @classmethod
+    def of(cls, state: AuctionState) -> LiveState:
+        return cls(state.status, state.price, state.leader, state.closes_at, state.bid_count, state.ended)
 
-
-def state_fields(summary: AuctionSummary) -> dict[str, Any]:
-    return {
-        "status": summary.status.value,
-        "price": money(summary.price),
-        "leader": summary.leader,
-        "closes_at": instant(summary.closes_at),
-        "bid_count": summary.bid_count,
-        "ended": summary.ended,
-    }
-
-
-# The message kind and the public fields of each event type that makes a message, as
-# _details reads them; the other types are not public (a registration's identity, a
-# proxy's maximum) or not news to a watcher.
-_FACTS: dict[type, Callable[[Any], tuple[str, tuple[Any, ...]]]] = {
-    BidAccepted: lambda e: ("bid", (e.bidder_code, e.amount, e.at, e.automatic)),
-    DeadlineExtended: lambda e: ("extended", (e.previous, e.deadline, e.rule)),
-    BiddingOpened: lambda e: ("opened", (e.at, e.by)),
-    BiddingClosed: lambda e: ("closed", (e.at, e.winner)),
-    BiddingFailed: lambda e: ("failed", (e.at,)),
-    AuctionEnded: lambda e: ("ended", (e.at, e.purchaser)),
-    AuctionScheduled: lambda e: ("scheduled", (e.opens_at,)),
-    IncidentRecorded: lambda e: ("incident", (e.at, e.description, e.started_at, e.ended_at)),
-}
-
-
-def _details(kind: str, facts: tuple[Any, ...]) -> dict[str, Any]:
-    """The JSON of what ``_FACTS`` took, by message kind."""
-    if kind == "bid":
-        bidder_code, amount, at, automatic = facts
+    def to_json(self) -> dict[str, Any]:
         return {
-            "bidder_code": bidder_code,
-            "amount": format_money(amount),
-            "received_at": format_instant(at),
-            "automatic": automatic,
+            "status": self.status.value,
+            "price": money(self.price),
+            "leader": self.leader,
+            "closes_at": instant(self.closes_at),
+            "bid_count": self.bid_count,
+            "ended": self.ended,
         }
-    if kind == "extended":
-        previous, deadline, rule = facts
-        return {"previous": format_instant(previous), "deadline": format_instant(deadline), "rule": rule}
-    if kind == "opened":
-        at, by = facts
-        return {"at": format_instant(at), "by": by}
-    if kind == "closed":
-        at, winner = facts
-        return {"at": format_instant(at), "winner": winner}
-    if kind == "failed":
-        (at,) = facts
-        return {"at": format_instant(at)}
-    if kind == "ended":
-        at, purchaser = facts
-        return {"at": format_instant(at), "purchaser": purchaser}
-    if kind == "scheduled":
-        (opens_at,) = facts
-        return {"opens_at": format_instant(opens_at)}
-    if kind == "incident":
-        at, description, started_at, ended_at = facts
-        return {
-            "at": format_instant(at),
-            "description": description,
-            "started_at": format_instant(started_at),
-            "ended_at": instant(ended_at),
-        }
-    raise ValueError(f"unknown change kind {kind!r}")
 
 
-def change_record(summary: AuctionSummary, event: Event, version: int) -> Record | None:
-    """What the message for ``event`` (the stream's ``version``-th) is made of, given the summary after it."""
-    facts = _FACTS.get(type(event))
-    if facts is None:
+@dataclass(frozen=True, slots=True)
+class ChangeRecord:
+    """What one change message is made of."""
+
+    position: int  # the event's stream version
+    auction: str
+    event: Event
+    after: LiveState
+
+
+def state_fields(state: AuctionState) -> dict[str, Any]:
+    return LiveState.of(state).to_json()
+
+
+def change_record(state: AuctionState, event: Event) -> ChangeRecord | None:
+    """The record for ``event``, given the auction's state after it; ``None`` if watchers are not told."""
+    if meaning_of(event).change is None:
         return None
-    kind, shown = facts(event)
-    closed_at = summary.closed_at
-    return (
-        version,
-        summary.auction_id,
-        kind,
-        shown,
-        # The text, not the member (the collector would keep tracking the tuple for it), read
-        # as _value_: the .value property costs more than the rest of the record.
-        summary.status._value_,
-        summary.price,
-        summary.leader,
-        summary.deadline if closed_at is None else closed_at,  # summary.closes_at, without the property's call
-        summary.bid_count,
-        summary.ended,
-    )
+    return ChangeRecord(state.version, state.auction_id, event, LiveState.of(state))
 
 
-def message(record: Record) -> Change:
+def message(record: ChangeRecord) -> Change:
     """The message a record was taken for."""
-    position, auction, kind, facts, status, price, leader, closes_at, bid_count, ended = record
-    body: dict[str, Any] = {
-        "type": kind,
-        "auction": auction,
-        "position": position,
-        "status": status,
-        "price": money(price),
-        "leader": leader,
-        "closes_at": instant(closes_at),
-        "bid_count": bid_count,
-        "ended": ended,
-    }
-    body.update(_details(kind, facts))
-    return Change(position, body)
+    found = public_change(record.event)
+    assert found is not None  # a record is only taken for a public change
+    kind, details = found
+    body: dict[str, Any] = {"type": kind, "auction": record.auction, "position": record.position}
+    body.update(record.after.to_json())
+    body.update(details)
+    return Change(record.position, body)
 
 
-def change_message(summary: AuctionSummary, event: Event, version: int) -> Change | None:
-    """The message for ``event`` (the stream's ``version``-th), given the summary after it."""
-    record = change_record(summary, event, version)
+def change_message(state: AuctionState, event: Event) -> Change | None:
+    """The message for ``event``, given the auction's state after it."""
+    record = change_record(state, event)
     return None if record is None else message(record)
 
 

@@ -1,9 +1,7 @@
 """The pseudonymous bid history: accepted bids in order, by bidder code, keyed by position.
 
 Pure functions; the rows are kept in position order by whoever folds them in,
-so a page is a binary search and a slice. A read model may keep its rows as
-plain tuples in :class:`BidRow`'s field order (:func:`bid_values`): the garbage
-collector stops tracking those, and there is one per accepted bid ever made.
+so a page is a binary search and a slice.
 """
 
 from __future__ import annotations
@@ -15,7 +13,7 @@ from operator import itemgetter
 from typing import Any, NamedTuple, Sequence
 
 from engine.events import BidAccepted, Event
-from engine.model import format_instant, format_money
+from engine.model import AuctionState, format_instant, format_money
 
 
 class BidRow(NamedTuple):
@@ -26,19 +24,18 @@ class BidRow(NamedTuple):
     automatic: bool
 
 
-# A BidRow's values as a plain tuple.
-RowValues = tuple[int, str, int, datetime, bool]
-
-
-def bid_values(event: Event, version: int) -> RowValues | None:
+def bid_row(event: Event, version: int) -> BidRow | None:
+    """The row of an accepted bid (the stream's ``version``-th event), else ``None``."""
     if isinstance(event, BidAccepted):
-        return (version, event.bidder_code, event.amount, event.at, event.automatic)
+        return BidRow(version, event.bidder_code, event.amount, event.at, event.automatic)
     return None
 
 
-def bid_row(event: Event, version: int) -> BidRow | None:
-    values = bid_values(event, version)
-    return None if values is None else BidRow._make(values)
+def best_row(state: AuctionState) -> BidRow:
+    """The row of the state's best bid, the bid its last event accepted."""
+    best = state.best
+    assert best is not None
+    return BidRow(state.version, best.bidder_code, best.amount, best.at, best.automatic)
 
 
 @dataclass(frozen=True)
@@ -47,11 +44,10 @@ class Page:
     next_after: int | None  # where the next page starts, None on the last page
 
 
-def page(rows: Sequence[RowValues], after: int, limit: int) -> Page:
-    """Rows with position > ``after``, at most ``limit`` of them; ``rows`` (BidRows or
-    their plain values) is in position order."""
+def page(rows: Sequence[BidRow], after: int, limit: int) -> Page:
+    """Rows with position > ``after``, at most ``limit`` of them; ``rows`` is in position order."""
     start = bisect_right(rows, after, key=itemgetter(0))
-    chunk = [BidRow._make(row) for row in rows[start : start + limit]]
+    chunk = rows[start : start + limit]
     more = start + limit < len(rows)
     return Page(chunk, chunk[-1].position if more and chunk else None)
 

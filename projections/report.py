@@ -24,26 +24,9 @@ from datetime import datetime
 from typing import Any
 
 from engine import codec
-from engine.events import (
-    AdmissionRefused,
-    AuctionEnded,
-    AuctionScheduled,
-    BidAccepted,
-    BidderAdmitted,
-    BidderRegistered,
-    BiddingClosed,
-    BiddingFailed,
-    BiddingOpened,
-    BidRejected,
-    DeadlineExtended,
-    DepositRecorded,
-    Event,
-    IncidentRecorded,
-    ProxyRejected,
-    ProxySet,
-)
-from engine.decider import scheduled_terms
-from engine.model import format_instant, format_money
+from engine.events import Event
+from engine.meaning import evolve, meaning_of, money
+from engine.model import AuctionState, format_instant
 from engine.policy import AuctionRules, schedule_warnings
 from engine.store.base import StoredEvent
 
@@ -62,31 +45,19 @@ class _Bidder:
     refusals: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _money(cents: int | None) -> str | None:
-    return None if cents is None else format_money(cents)
-
-
 class _Builder:
-    def __init__(self, rules: AuctionRules, anonymise: bool) -> None:
+    """The report being built: the auction's state (folded with the engine's ``evolve``) and
+    the lines each event's meaning adds (``engine.meaning.Report``)."""
+
+    def __init__(self, auction_id: str, rules: AuctionRules, anonymise: bool) -> None:
         self.rules = rules
         self.anonymise = anonymise
-        self.scheduled: AuctionScheduled | None = None
+        self.state = AuctionState(auction_id=auction_id)
+        self.position = 0
         self.bidders: dict[str, _Bidder] = {}
-        self.bids: list[dict[str, Any]] = []
-        self.proxies: list[dict[str, Any]] = []
-        self.extensions: list[dict[str, Any]] = []
-        self.incidents: list[dict[str, Any]] = []
+        self.sections: dict[str, list[dict[str, Any]]] = {"bids": [], "proxies": [], "extensions": [], "incidents": []}
         self.events: list[dict[str, Any]] = []
         self.rules_cited: set[str] = set()
-        self.status = "scheduled"
-        self.deadline: datetime | None = None
-        self.opened: BiddingOpened | None = None
-        self.closed_at: datetime | None = None
-        self.winner: str | None = None
-        self.price: int | None = None
-        self.leader: str | None = None
-        self.ended: AuctionEnded | None = None
-        self.ended_position: int | None = None
 
     def time(self, value: datetime | None) -> str | None:
         return None if value is None else format_instant(value, self.rules.zone)
@@ -103,98 +74,31 @@ class _Builder:
         if rule:
             self.rules_cited.add(rule)
 
+    def line(self, section: str, fields: dict[str, Any]) -> None:
+        self.sections[section].append({"position": self.position, **fields})
+
+    def enrol(self, code: str, subject: object, at: datetime) -> None:
+        # A sealed identity that was not opened (no key at hand, or erased) shows as None.
+        self.bidders[code] = _Bidder(code, subject if isinstance(subject, str) else None, at, self.position)
+
+    def bidder(self, code: str) -> _Bidder:
+        return self.bidders[code]
+
     def add(self, stored: StoredEvent, event: Event) -> None:
+        self.position = stored.version
         self.events.append({"position": stored.version, "type": stored.type, "at": self.time(event.at)})
-        if isinstance(event, AuctionScheduled):
-            self.scheduled = event
-            self.deadline = event.closes_at
-        elif isinstance(event, BidderRegistered):
-            # A sealed identity that was not opened (no key at hand, or erased) shows as None.
-            subject = event.subject if isinstance(event.subject, str) else None
-            self.bidders[event.bidder_code] = _Bidder(event.bidder_code, subject, event.at, stored.version)
-        elif isinstance(event, DepositRecorded):
-            bidder = self.bidders[event.bidder_code]
-            bidder.deposits.append(
-                {"position": stored.version, "amount": _money(event.amount), "at": self.time(event.at)}
-            )
-            bidder.total = event.total
-        elif isinstance(event, BidderAdmitted):
-            bidder = self.bidders[event.bidder_code]
-            bidder.admitted, bidder.admitted_at, bidder.admission_rule = True, event.at, event.rule
-            self.cite(event.rule)
-        elif isinstance(event, AdmissionRefused):
-            self.bidders[event.bidder_code].refusals.append(
-                {"position": stored.version, "reason": event.reason, "rule": event.rule, "at": self.time(event.at)}
-            )
-            self.cite(event.rule)
-        elif isinstance(event, BiddingOpened):
-            self.opened = event
-            self.status = "open"
-        elif isinstance(event, (BidAccepted, BidRejected)):
-            accepted = isinstance(event, BidAccepted)
-            line = {"position": stored.version, "at": self.time(event.at), **self.who(event.bidder_code)}
-            line.update(
-                amount=_money(event.amount),
-                accepted=accepted,
-                reason=None if accepted else event.reason,  # type: ignore[union-attr]
-                rule=None if accepted else event.rule,  # type: ignore[union-attr]
-                automatic=event.automatic,
-            )
-            self.bids.append(line)
-            if accepted:
-                self.price, self.leader = event.amount, event.bidder_code
-            else:
-                self.cite(event.rule)  # type: ignore[union-attr]
-        elif isinstance(event, (ProxySet, ProxyRejected)):
-            accepted = isinstance(event, ProxySet)
-            line = {"position": stored.version, "at": self.time(event.at), **self.who(event.bidder_code)}
-            line.update(
-                max=_money(event.max_amount),
-                step=_money(event.step),
-                accepted=accepted,
-                reason=None if accepted else event.reason,  # type: ignore[union-attr]
-                rule=None if accepted else event.rule,  # type: ignore[union-attr]
-            )
-            self.proxies.append(line)
-        elif isinstance(event, DeadlineExtended):
-            self.extensions.append(
-                {
-                    "position": stored.version,
-                    "at": self.time(event.at),
-                    "previous": self.time(event.previous),
-                    "deadline": self.time(event.deadline),
-                    "rule": event.rule,
-                    "basis": event.basis,
-                    "reading": event.reading,
-                }
-            )
-            self.deadline = event.deadline
-            self.cite(event.rule)
-        elif isinstance(event, BiddingClosed):
-            self.status, self.closed_at, self.winner, self.price = "closed", event.at, event.winner, event.price
-        elif isinstance(event, BiddingFailed):
-            self.status, self.closed_at = "failed", event.at
-        elif isinstance(event, AuctionEnded):
-            self.ended, self.ended_position = event, stored.version
-        elif isinstance(event, IncidentRecorded):
-            self.incidents.append(
-                {
-                    "position": stored.version,
-                    "at": self.time(event.at),
-                    "started_at": self.time(event.started_at),
-                    "ended_at": self.time(event.ended_at),
-                    "description": event.description,
-                }
-            )
+        self.state = evolve(self.state, event, stored.version)
+        meaning_of(event).report(event, self)
 
     def refunds(self) -> list[dict[str, Any]]:
         """Once bidding has ended: every deposit but the winner's goes back (admitted or not)."""
-        if self.status not in ("closed", "failed"):
+        if self.state.closed_at is None:
             return []
+        winner = self.state.leader
         return [
-            {**self.who(b.code), "amount": _money(b.total), "admitted": b.admitted}
+            {**self.who(b.code), "amount": money(b.total), "admitted": b.admitted}
             for b in self.bidders.values()
-            if b.code != self.winner and b.total > 0
+            if b.code != winner and b.total > 0
         ]
 
     def bidder_lines(self) -> list[dict[str, Any]]:
@@ -204,7 +108,7 @@ class _Builder:
                 "registered_at": self.time(b.registered_at),
                 "position": b.registered_position,
                 "deposits": b.deposits,
-                "deposit_total": _money(b.total),
+                "deposit_total": money(b.total),
                 "admitted": b.admitted,
                 "admitted_at": self.time(b.admitted_at),
                 "admission_rule": b.admission_rule,
@@ -243,62 +147,63 @@ def build_report(
     (``AuctionService.decode``); without it, identities show as ``None``."""
     if not events:
         raise LookupError(f"no auction {auction_id!r}")
-    builder = _Builder(rules, anonymise)
+    builder = _Builder(auction_id, rules, anonymise)
     if decoded is None:
         decoded = [codec.decode(stored.type, stored.data) for stored in events]
     for stored, event in zip(events, decoded, strict=True):
         builder.add(stored, event)
-    scheduled = builder.scheduled
-    if scheduled is None:
+    state, terms = builder.state, builder.state.terms
+    if terms is None or state.scheduled_at is None:
         raise ValueError(f"the events of auction {auction_id!r} do not start with AuctionScheduled")
-    warnings = schedule_warnings(rules, scheduled_terms(scheduled))
+    warnings = schedule_warnings(rules, terms)
     for warning in warnings:
         builder.cite(warning.rule.code)
     t = builder.time
+    closed = state.closed_at is not None
     winner = None
-    if builder.winner is not None:
-        winner = {**builder.who(builder.winner), "price": _money(builder.price)}
+    if closed and state.best is not None:
+        winner = {**builder.who(state.best.bidder_code), "price": money(state.price)}
     purchaser = None
-    if builder.ended is not None and builder.ended.purchaser is not None:
-        purchaser = {**builder.who(builder.ended.purchaser), "price": _money(builder.ended.price)}
+    if state.ended and state.purchaser is not None:
+        purchaser = {**builder.who(state.purchaser), "price": money(state.purchase_price)}
     return {
         "auction": auction_id,
         "anonymised": anonymise,
-        "country": scheduled.country,
+        "country": terms.country,
         "time_zone": rules.zone.key,
-        "rules_version": scheduled.rules_version,
+        "rules_version": state.rules_version,
         "terms": {
-            "title": scheduled.title,
-            "asset": scheduled.asset,
-            "value": _money(scheduled.value),
-            "currency": scheduled.currency,
-            "starting_price": _money(scheduled.starting_price),
-            "increment": _money(scheduled.increment),
-            "deposit_required": _money(scheduled.deposit_required),
-            "deposit_due": t(scheduled.deposit_due),
-            "round": scheduled.round,
-            "opens_at": t(scheduled.opens_at),
-            "closes_at": t(scheduled.closes_at),
+            "title": terms.title,
+            "asset": terms.asset.value,
+            "value": money(terms.value),
+            "currency": terms.currency,
+            "starting_price": money(terms.starting_price),
+            "increment": money(terms.increment),
+            "deposit_required": money(terms.deposit_required),
+            "deposit_due": t(terms.deposit_due),
+            "round": terms.round,
+            "opens_at": t(terms.opens_at),
+            "closes_at": t(terms.closes_at),
         },
         "warnings": [warning.to_json() for warning in warnings],
-        "scheduled_at": t(scheduled.at),
-        "opened_at": t(builder.opened.at) if builder.opened else None,
-        "opened_by": builder.opened.by if builder.opened else None,
-        "status": builder.status,
-        "closes_at": t(builder.closed_at or builder.deadline),
-        "closed_at": t(builder.closed_at),
-        "report_due": _report_due(rules, builder.closed_at),
+        "scheduled_at": t(state.scheduled_at),
+        "opened_at": t(state.opened_at),
+        "opened_by": state.opened_by,
+        "status": state.status.value,
+        "closes_at": t(state.closes_at),
+        "closed_at": t(state.closed_at),
+        "report_due": _report_due(rules, state.closed_at),
         "winner": winner,
-        "price": _money(builder.price),
-        "leader": builder.leader,
-        "ended": builder.ended is not None,
-        "ended_at": t(builder.ended.at) if builder.ended else None,
+        "price": money(state.price),
+        "leader": state.leader,
+        "ended": state.ended,
+        "ended_at": t(state.ended_at),
         "purchaser": purchaser,
         "bidders": builder.bidder_lines(),
-        "bids": builder.bids,
-        "proxies": [] if anonymise else builder.proxies,
-        "extensions": builder.extensions,
-        "incidents": builder.incidents,
+        "bids": builder.sections["bids"],
+        "proxies": [] if anonymise else builder.sections["proxies"],
+        "extensions": builder.sections["extensions"],
+        "incidents": builder.sections["incidents"],
         "deposits_to_refund": builder.refunds(),
         "rules": builder.rule_lines(),
         "events": builder.events,

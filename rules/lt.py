@@ -139,7 +139,7 @@ class LithuanianRules(CountryRules):
 
     def extension_at_deadline(self, state: AuctionState) -> Extension | None:
         terms = state.terms
-        if terms is None or state.deadline is None or not state.bids:
+        if terms is None or state.deadline is None or state.best is None:
             return None
         if state.deadline != terms.closes_at:
             return None  # the overtime already ran: bidding ends

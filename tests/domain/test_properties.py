@@ -114,7 +114,7 @@ def check_invariants(run: Run) -> None:
         if stop is not None and state.deadline is not None:
             assert state.deadline <= stop, "the deadline passed the hard stop"
     assert state == run.state, "replaying the events must rebuild the same state"
-    assert len(run.state.bids) == accepted, "every accepted bid is counted exactly once"
+    assert run.state.bid_count == accepted, "every accepted bid is counted exactly once"
     assert run.state.status in (Status.CLOSED, Status.FAILED)
     if accepted:
         assert run.state.status is Status.CLOSED

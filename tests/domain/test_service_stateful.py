@@ -150,8 +150,9 @@ class ServiceMachine(RuleBasedStateMachine):
     @invariant()
     def no_bid_is_accepted_at_or_after_the_deadline(self) -> None:
         state = self.state()
-        for bid in state.bids:
-            assert bid.at < state.deadline
+        for event in decode_stored(self.run(self.store.read_stream(stream_of(AUCTION)))):
+            if isinstance(event, BidAccepted):
+                assert event.at < state.deadline
         if state.status in (Status.CLOSED, Status.FAILED):
             assert state.closed_at == state.deadline
 

@@ -22,33 +22,6 @@ async def test_a_small_page_size_still_folds_everything_in_order() -> None:
     assert summaries == {"a": 1_600_00, "b": 2_000_00}
 
 
-async def test_the_start_up_rebuild_reads_and_folds_with_the_cyclic_collector_paused() -> None:
-    import gc
-
-    world = World()
-    await world.auction_with_bids("a", [1_500_00, 1_600_00])
-    await world.auction_with_bids("b", [2_000_00])
-    collecting: list[bool] = []
-    read_rows = world.store.read_rows
-
-    async def reading(after: int = 0, limit: int = 1000):  # type: ignore[no-untyped-def]
-        collecting.append(gc.isenabled())
-        return await read_rows(after, limit)
-
-    world.store.read_rows = reading  # type: ignore[method-assign]
-    projector = Projector(world.store, ReadModel(), Hub(), world.clock, page_size=2)
-    assert await projector.rebuild() == await world.store.head()
-    assert {s.auction_id: s.price for s in projector.model.summaries()} == {"a": 1_600_00, "b": 2_000_00}
-    assert len(collecting) > 2 and not any(collecting)
-    assert gc.isenabled()
-
-    collecting.clear()
-    await world.run("a", PlaceBid("B-2", 1_700_00))
-    await projector.catch_up()  # a catch-up while serving pauses it only to fold a page
-    assert collecting and all(collecting)
-    assert projector.model.summary("a").price == 1_700_00  # type: ignore[union-attr]
-
-
 async def test_notify_wakes_the_task_long_before_its_safety_interval() -> None:
     world = World()
     await world.auction_with_bids("a", [1_500_00])

@@ -96,7 +96,8 @@ def state(
         status=Status.OPEN,
         terms=t,
         deadline=deadline if deadline is not None else t.closes_at,
-        bids=accepted,
+        best=accepted[-1] if accepted else None,
+        bid_count=len(accepted),
     )
 
 

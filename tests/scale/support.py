@@ -108,7 +108,7 @@ def public_state(state: AuctionState) -> dict[str, Any]:
         "status": state.status.value,
         "price": format_money(state.price) if state.price is not None else None,
         "leader": state.leader,
-        "bid_count": len(state.bids),
+        "bid_count": state.bid_count,
         "position": state.version,
         "closes_at": format_instant(state.deadline) if state.deadline is not None else None,
     }

@@ -1,0 +1,406 @@
+"""What each event type means, said once: to the auction's state, to watchers, to the report.
+
+Every event type has one :class:`Meaning` below, and nothing else in the engine
+or its read models knows what an event does:
+
+- ``evolve``: the auction's state after the event (the decider decides on it;
+  the catalogue, the live feed and the report show its status, price, leader,
+  deadline and counts, so they cannot disagree with the decider);
+- ``change`` and ``public``: the kind of the live message watchers receive and
+  the event's own public fields in it (``None``: not news to a watcher, or not
+  public, like a registration's identity or a proxy's maximum);
+- ``report``: the line(s) the event adds to the auction report.
+
+Adding an event type is one entry here; ``tests/domain/test_read_sides.py``
+holds every read side to the decider's state, and fails for an event type
+without a meaning. Pure: no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Generic, Protocol, TypeVar
+
+from engine.events import (
+    EVENT_TYPES,
+    AdmissionRefused,
+    AuctionEnded,
+    AuctionScheduled,
+    BidAccepted,
+    BidderAdmitted,
+    BidderRegistered,
+    BiddingClosed,
+    BiddingFailed,
+    BiddingOpened,
+    BidRejected,
+    DeadlineExtended,
+    DepositRecorded,
+    Event,
+    IncidentRecorded,
+    ProxyRejected,
+    ProxySet,
+)
+from engine.model import (
+    AcceptedBid,
+    AssetKind,
+    AuctionState,
+    Bidder,
+    Proxy,
+    Status,
+    Terms,
+    format_instant,
+    format_money,
+)
+
+E = TypeVar("E", bound=Event)
+
+
+def money(cents: int | None) -> str | None:
+    return None if cents is None else format_money(cents)
+
+
+def instant(value: datetime | None) -> str | None:
+    return None if value is None else format_instant(value)
+
+
+class BidderLine(Protocol):
+    """A bidder's entry in the report, as a report meaning updates it."""
+
+    deposits: list[dict[str, Any]]
+    total: int
+    admitted: bool
+    admitted_at: datetime | None
+    admission_rule: str | None
+    refusals: list[dict[str, Any]]
+
+
+class Report(Protocol):
+    """What a report meaning writes to (``projections.report`` implements it)."""
+
+    @property
+    def position(self) -> int:
+        """The stream version of the event being added."""
+
+    def time(self, value: datetime | None) -> str | None:
+        """An instant on the auction's wall clock."""
+
+    def who(self, code: str | None) -> dict[str, Any]:
+        """The bidder fields of a line: the code, and the identity in a full report."""
+
+    def cite(self, rule: str | None) -> None:
+        """The report lists the rule among those applied."""
+
+    def line(self, section: str, fields: dict[str, Any]) -> None:
+        """Add a line to a list section (``bids``, ``proxies``, ``extensions``, ``incidents``),
+        headed by the event's position."""
+
+    def enrol(self, code: str, subject: object, at: datetime) -> None:
+        """A new bidder entry."""
+
+    def bidder(self, code: str) -> BidderLine:
+        """The entry of a registered bidder."""
+
+
+@dataclass(frozen=True)
+class Meaning(Generic[E]):
+    evolve: Callable[[AuctionState, E], AuctionState]
+    report: Callable[[E, Report], None]
+    change: str | None = None  # the live message's type; None: watchers are not told
+    public: Callable[[E], dict[str, Any]] | None = None  # the message's own fields (JSON-ready)
+
+
+MEANINGS: dict[type[Event], Meaning[Any]] = {}
+
+
+def means(
+    event_type: type[E],
+    evolve: Callable[[AuctionState, E], AuctionState],
+    report: Callable[[E, Report], None],
+    change: str | None = None,
+    public: Callable[[E], dict[str, Any]] | None = None,
+) -> None:
+    if (change is None) != (public is None):
+        raise TypeError(f"{event_type.__name__}: a live message needs both its type and its fields")
+    MEANINGS[event_type] = Meaning(evolve, report, change, public)
+
+
+def meaning_of(event: Event) -> Meaning[Any]:
+    try:
+        return MEANINGS[type(event)]
+    except KeyError:
+        raise TypeError(f"no meaning for {type(event).__name__}") from None
+
+
+def evolve(state: AuctionState, event: Event, version: int | None = None) -> AuctionState:
+    """The auction's state after ``event``, the stream's ``version``-th event (by default
+    the one after ``state``'s)."""
+    after = meaning_of(event).evolve(state, event)
+    return replace(after, version=state.version + 1 if version is None else version)
+
+
+def public_change(event: Event) -> tuple[str, dict[str, Any]] | None:
+    """The live message type and the event's public fields, or ``None`` if watchers are not told."""
+    found = meaning_of(event)
+    if found.change is None or found.public is None:
+        return None
+    return found.change, found.public(event)
+
+
+def _unchanged(state: AuctionState, event: Event) -> AuctionState:
+    return state
+
+
+def _nothing(event: Event, report: Report) -> None:
+    return None
+
+
+def _update_bidder(state: AuctionState, code: str, change: Callable[[Bidder], Bidder]) -> AuctionState:
+    return replace(state, bidders=tuple(change(b) if b.code == code else b for b in state.bidders))
+
+
+# ---------------------------------------------------------------- scheduling
+
+
+def scheduled_terms(event: AuctionScheduled) -> Terms:
+    """The terms an auction was scheduled with."""
+    return Terms(
+        country=event.country,
+        title=event.title,
+        asset=AssetKind(event.asset),
+        value=event.value,
+        currency=event.currency,
+        starting_price=event.starting_price,
+        increment=event.increment,
+        opens_at=event.opens_at,
+        closes_at=event.closes_at,
+        round=event.round,
+        deposit_required=event.deposit_required,
+        deposit_due=event.deposit_due,
+    )
+
+
+means(
+    AuctionScheduled,
+    evolve=lambda s, e: replace(
+        s,
+        status=Status.SCHEDULED,
+        terms=scheduled_terms(e),
+        rules_version=e.rules_version,
+        scheduled_at=e.at,
+        deadline=e.closes_at,
+    ),
+    report=_nothing,  # the report's terms section is the state's terms
+    change="scheduled",
+    public=lambda e: {"opens_at": format_instant(e.opens_at)},
+)
+
+# ---------------------------------------------------------------- bidders
+
+
+def _registered_report(e: BidderRegistered, report: Report) -> None:
+    report.enrol(e.bidder_code, e.subject, e.at)
+
+
+def _deposit_report(e: DepositRecorded, report: Report) -> None:
+    bidder = report.bidder(e.bidder_code)
+    bidder.deposits.append({"position": report.position, "amount": format_money(e.amount), "at": report.time(e.at)})
+    bidder.total = e.total
+
+
+def _admitted_report(e: BidderAdmitted, report: Report) -> None:
+    bidder = report.bidder(e.bidder_code)
+    bidder.admitted, bidder.admitted_at, bidder.admission_rule = True, e.at, e.rule
+    report.cite(e.rule)
+
+
+def _admission_refused_report(e: AdmissionRefused, report: Report) -> None:
+    report.bidder(e.bidder_code).refusals.append({"position": report.position, "reason": e.reason, "rule": e.rule, "at": report.time(e.at)})
+    report.cite(e.rule)
+
+
+means(
+    BidderRegistered,
+    evolve=lambda s, e: replace(s, bidders=s.bidders + (Bidder(code=e.bidder_code, subject=e.subject),)),
+    report=_registered_report,
+)
+means(
+    DepositRecorded,
+    evolve=lambda s, e: _update_bidder(s, e.bidder_code, lambda b: replace(b, deposit=e.total)),
+    report=_deposit_report,
+)
+means(
+    BidderAdmitted,
+    evolve=lambda s, e: _update_bidder(s, e.bidder_code, lambda b: replace(b, admitted=True, refusal=None)),
+    report=_admitted_report,
+)
+means(
+    AdmissionRefused,
+    evolve=lambda s, e: _update_bidder(s, e.bidder_code, lambda b: replace(b, refusal=e.reason)),
+    report=_admission_refused_report,
+)
+
+# ---------------------------------------------------------------- bidding
+
+
+def _opened_report(e: BiddingOpened, report: Report) -> None:
+    return None  # opened_at and opened_by are the state's
+
+
+means(
+    BiddingOpened,
+    evolve=lambda s, e: replace(s, status=Status.OPEN, opened_at=e.at, opened_by=e.by),
+    report=_opened_report,
+    change="opened",
+    public=lambda e: {"at": format_instant(e.at), "by": e.by},
+)
+
+
+def _bid_evolve(state: AuctionState, e: BidAccepted) -> AuctionState:
+    count = state.bid_count + 1
+    best = AcceptedBid(
+        bidder_code=e.bidder_code, amount=e.amount, at=e.at, position_in_auction=count, automatic=e.automatic
+    )
+    return replace(state, best=best, bid_count=count)
+
+
+def _bid_line(
+    report: Report, e: BidAccepted | BidRejected, reason: str | None, rule: str | None
+) -> None:
+    report.line(
+        "bids",
+        {
+            "at": report.time(e.at),
+            **report.who(e.bidder_code),
+            "amount": format_money(e.amount),
+            "accepted": reason is None,
+            "reason": reason,
+            "rule": rule,
+            "automatic": e.automatic,
+        },
+    )
+
+
+def _rejected_report(e: BidRejected, report: Report) -> None:
+    _bid_line(report, e, e.reason, e.rule)
+    report.cite(e.rule)
+
+
+means(
+    BidAccepted,
+    evolve=_bid_evolve,
+    report=lambda e, r: _bid_line(r, e, None, None),
+    change="bid",
+    public=lambda e: {
+        "bidder_code": e.bidder_code,
+        "amount": format_money(e.amount),
+        "received_at": format_instant(e.at),
+        "automatic": e.automatic,
+    },
+)
+means(BidRejected, evolve=_unchanged, report=_rejected_report)
+
+
+def _proxy_line(report: Report, e: ProxySet | ProxyRejected, reason: str | None, rule: str | None) -> None:
+    report.line(
+        "proxies",
+        {
+            "at": report.time(e.at),
+            **report.who(e.bidder_code),
+            "max": format_money(e.max_amount),
+            "step": format_money(e.step),
+            "accepted": reason is None,
+            "reason": reason,
+            "rule": rule,
+        },
+    )
+
+
+def _proxy_evolve(state: AuctionState, e: ProxySet) -> AuctionState:
+    # Setting a new proxy replaces the owner's earlier one and takes its place at the end.
+    kept = tuple(p for p in state.proxies if p.bidder_code != e.bidder_code)
+    return replace(state, proxies=kept + (Proxy(e.bidder_code, e.max_amount, e.step),))
+
+
+# A proxy's maximum is its owner's secret: no live message.
+means(ProxySet, evolve=_proxy_evolve, report=lambda e, r: _proxy_line(r, e, None, None))
+means(ProxyRejected, evolve=_unchanged, report=lambda e, r: _proxy_line(r, e, e.reason, e.rule))
+
+
+def _extended_report(e: DeadlineExtended, report: Report) -> None:
+    report.line(
+        "extensions",
+        {
+            "at": report.time(e.at),
+            "previous": report.time(e.previous),
+            "deadline": report.time(e.deadline),
+            "rule": e.rule,
+            "basis": e.basis,
+            "reading": e.reading,
+        },
+    )
+    report.cite(e.rule)
+
+
+means(
+    DeadlineExtended,
+    evolve=lambda s, e: replace(s, deadline=e.deadline, extensions=s.extensions + 1),
+    report=_extended_report,
+    change="extended",
+    public=lambda e: {"previous": format_instant(e.previous), "deadline": format_instant(e.deadline), "rule": e.rule},
+)
+
+# ---------------------------------------------------------------- the end of bidding and of the auction
+
+means(
+    BiddingClosed,
+    evolve=lambda s, e: replace(s, status=Status.CLOSED, closed_at=e.at),
+    report=_nothing,  # the winner and price are the state's best bid
+    change="closed",
+    public=lambda e: {"at": format_instant(e.at), "winner": e.winner},
+)
+means(
+    BiddingFailed,
+    evolve=lambda s, e: replace(s, status=Status.FAILED, closed_at=e.at),
+    report=_nothing,
+    change="failed",
+    public=lambda e: {"at": format_instant(e.at)},
+)
+means(
+    AuctionEnded,
+    evolve=lambda s, e: replace(s, ended=True, ended_at=e.at, purchaser=e.purchaser, purchase_price=e.price),
+    report=_nothing,
+    change="ended",
+    public=lambda e: {"at": format_instant(e.at), "purchaser": e.purchaser},
+)
+
+
+def _incident_report(e: IncidentRecorded, report: Report) -> None:
+    report.line(
+        "incidents",
+        {
+            "at": report.time(e.at),
+            "started_at": report.time(e.started_at),
+            "ended_at": report.time(e.ended_at),
+            "description": e.description,
+        },
+    )
+
+
+means(
+    IncidentRecorded,
+    evolve=_unchanged,
+    report=_incident_report,
+    change="incident",
+    public=lambda e: {
+        "at": format_instant(e.at),
+        "description": e.description,
+        "started_at": format_instant(e.started_at),
+        "ended_at": instant(e.ended_at),
+    },
+)
+
+_missing = sorted(name for name, cls in EVENT_TYPES.items() if cls not in MEANINGS)
+if _missing:  # pragma: no cover - caught by the first import in any test run
+    raise TypeError(f"event types without a meaning: {', '.join(_missing)}")
