@@ -71,19 +71,25 @@ class Runtime:
     async def execute(self, auction_id: str, command: Command, idempotency_key: str | None = None) -> Outcome:
         outcome = await self.service.execute(auction_id, command, idempotency_key)
         if outcome.stored and not outcome.duplicate:
-            self.appended(outcome.stored[-1].position)
-        if outcome.stored:
+            if not self.appended(outcome):
+                # Another process wrote to this auction in between: the catch-up folds both in
+                # order, and a client reading right after its own write still sees it.
+                await self.projector.wait_for(outcome.stored[-1].position, READ_YOUR_WRITES_TIMEOUT)
+        elif outcome.stored:
             await self.projector.wait_for(outcome.stored[-1].position, READ_YOUR_WRITES_TIMEOUT)
         return outcome
 
-    def appended(self, position: int) -> None:
-        """This process wrote up to ``position``: wake our catch-up task and tell the others."""
-        self.projector.notify()
+    def appended(self, outcome: Outcome) -> bool:
+        """This process wrote ``outcome``: fold it into our read models as decided (no
+        read-back) and tell the other processes. False if it could not be folded directly."""
+        folded = self.projector.apply_own(outcome.stored, outcome.events)
+        position = outcome.stored[-1].position
         if self.wakeups is not None:
             # Fire and forget: a slow or absent Redis must not delay the answer (the others poll too).
             task = asyncio.create_task(self.wakeups.publish(position))
             self._announcing.add(task)
             task.add_done_callback(self._announcing.discard)
+        return folded
 
     async def stop(self) -> None:
         self.hub.close()
@@ -113,7 +119,7 @@ async def start(settings: Settings, clock: Clock | None = None) -> Runtime:
             outcome = await service.execute(auction_id, command)
             if outcome.stored:
                 assert runtime is not None  # built below, before the scheduler's task starts
-                runtime.appended(outcome.stored[-1].position)
+                runtime.appended(outcome)
             return outcome
 
         scheduler = DeadlineScheduler(advance, clock)

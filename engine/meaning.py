@@ -19,9 +19,11 @@ without a meaning. Pure: no I/O, no clock.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
+
+from msgspec.structs import replace
 
 from engine.events import (
     EVENT_TYPES,

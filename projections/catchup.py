@@ -17,6 +17,7 @@ an event that becomes visible later, so following the checkpoint misses nothing)
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -25,16 +26,25 @@ import orjson
 
 from engine.clock import Clock
 from engine.model import format_instant
-from engine.store.base import EventRow, EventStore
+from engine.events import BidderRegistered, Event
+from engine.store.base import EventRow, EventStore, StoredEvent
+from engine.streams import auction_of
 from projections.catalogue import AuctionSummary
 from projections.changes import message
 from projections.hub import Hub
-from projections.readmodel import ReadModel
+from projections.readmodel import Folded, ReadModel
 from projections.waiting import wait_event
 
 log = logging.getLogger(__name__)
 
 Listener = Callable[[AuctionSummary], None]
+
+
+def _as_stored(stored: StoredEvent, event: Event) -> Event:
+    """The event as the store holds it: a registration's identity sealed."""
+    if isinstance(event, BidderRegistered) and event.subject != stored.data.get("subject"):
+        return replace(event, subject=stored.data["subject"])
+    return event
 
 
 def encode_message(body: dict[str, object], now: datetime) -> str:
@@ -97,11 +107,33 @@ class Projector:
         every event ever stored before the server takes requests."""
         return await self.catch_up()
 
+    def apply_own(self, stored: Sequence[StoredEvent], events: Sequence[Event]) -> bool:
+        """Fold what this process just appended (the events as decided, with their stored
+        versions) without reading it back or decoding it again, and tell watchers and
+        listeners. False when the read model is not right behind the first of them
+        (another process wrote to the auction since): the catch-up, woken here, folds
+        them in order instead (see ``ReadModel.apply_own``). Identities stay sealed in the read models, as the
+        catch-up leaves them: a registration takes its sealed subject from the stored data."""
+        if not stored:
+            return True
+        auction_id = auction_of(stored[0].stream)
+        if auction_id is None:
+            return False
+        own = [(s.position, s.version, _as_stored(s, e)) for s, e in zip(stored, events, strict=True)]
+        folded = self.model.apply_own(auction_id, own)
+        if folded is None:
+            self.notify()
+            return False
+        self._publish(folded)
+        return True
+
     def _fold(self, page: Sequence[EventRow]) -> None:
         # No await from here to the end: watchers subscribing meanwhile see
         # either none or all of this page (see ReadModel.resume).
+        self._publish(self.model.apply_page(page))
+
+    def _publish(self, folded: Folded) -> None:
         now = self.clock.now()
-        folded = self.model.apply_page(page)
         if self.hub.watched():  # a rebuild at start-up has no watchers
             for record in folded.records:
                 auction_id = record.auction

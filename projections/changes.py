@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import msgspec
+
 from engine.events import Event
 from engine.meaning import instant, meaning_of, money, public_change
 from engine.model import AuctionState, Status
@@ -38,8 +40,7 @@ class Change:
         return str(self.body["type"])
 
 
-@dataclass(frozen=True, slots=True)
-class LiveState:
+class LiveState(msgspec.Struct, frozen=True, gc=False):
     """The state after a change, as every message shows it."""
 
     status: Status
@@ -64,9 +65,10 @@ class LiveState:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class ChangeRecord:
-    """What one change message is made of."""
+class ChangeRecord(msgspec.Struct, frozen=True, gc=False):
+    """What one change message is made of. A read model keeps one for every public change
+    ever made; it holds values only (never a cycle), so the cyclic collector need not
+    track it (as ``engine.model``'s state types)."""
 
     position: int  # the event's stream version
     auction: str

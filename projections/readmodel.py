@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import logging
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
 
 from engine import codec
+from engine.events import Event
 from engine.meaning import evolve
 from engine.model import AuctionState
 from engine.store.base import EventRow, StoredEvent, event_row
@@ -80,6 +81,51 @@ class ReadModel:
         (summary,) = folded.summaries.values()
         return Applied(summary, message(folded.records[0]) if folded.records else None)
 
+    def apply_own(self, auction_id: str, events: Sequence[tuple[int, int, Event]]) -> Folded | None:
+        """Fold the events this process just appended to one auction (``(position, version,
+        event)``, already decoded), without reading them back. Only when they follow the
+        state held here directly; otherwise (another process wrote in between) ``None``,
+        and the catch-up folds them in global order.
+
+        The checkpoint moves past them only when it is right behind them and they are
+        consecutive positions (nothing of anyone else's can then hide between); else the
+        catch-up still reads those positions and skips these events by version."""
+        before = self._states.get(auction_id)
+        first = events[0][1] if events else 0
+        if not events or (before.version if before is not None else 0) != first - 1:
+            return None
+        if before is None:
+            before = AuctionState(auction_id=auction_id)
+        changed: dict[str, AuctionState] = {}
+        records: list[ChangeRecord] = []
+        for _, version, event in events:
+            before = self._fold(auction_id, before, version, event, changed, records)
+        positions = [position for position, _, _ in events]
+        if positions[0] == self.checkpoint + 1 and positions == list(range(positions[0], positions[-1] + 1)):
+            self.checkpoint = positions[-1]
+        return Folded({key: AuctionSummary(state) for key, state in changed.items()}, records)
+
+    def _fold(
+        self,
+        auction_id: str,
+        before: AuctionState,
+        version: int,
+        event: Event,
+        changed: dict[str, AuctionState],
+        records: list[ChangeRecord],
+    ) -> AuctionState:
+        after = evolve(before, event, version)
+        if after.terms is None:
+            return before
+        self._states[auction_id] = changed[auction_id] = after
+        if after.bid_count > before.bid_count:
+            self._bids.setdefault(auction_id, []).append(best_row(after))
+        record = change_record(after, event)
+        if record is not None:
+            self._changes.setdefault(auction_id, []).append(record)
+            records.append(record)
+        return after
+
     def apply_page(self, rows: Iterable[EventRow]) -> Folded:
         """Fold events (as ``store.read_rows`` gives them) in global order. Synchronous: nobody
         sees the model between two of them."""
@@ -103,22 +149,11 @@ class ReadModel:
             elif version <= before.version:
                 continue
             try:
-                event = codec.decode(type_, data)
-                after = evolve(before, event, version)
+                self._fold(auction_id, before, version, codec.decode(type_, data), changed, records)
             except (ValueError, TypeError):
                 # The store verified and accepted it; a reader that cannot decode it
                 # must not stall every other auction. The audit log still has it.
                 log.exception("cannot fold event at position %s (%s)", position, type_)
-                continue
-            if after.terms is None:
-                continue
-            states[auction_id] = changed[auction_id] = after
-            if after.bid_count > before.bid_count:
-                self._bids.setdefault(auction_id, []).append(best_row(after))
-            record = change_record(after, event)
-            if record is not None:
-                self._changes.setdefault(auction_id, []).append(record)
-                records.append(record)
         return Folded({key: AuctionSummary(state) for key, state in changed.items()}, records)
 
     # ------------------------------------------------------------ queries

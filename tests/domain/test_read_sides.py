@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from hypothesis import given, settings
+from msgspec import structs
 from hypothesis import strategies as st
 
 from engine import codec
@@ -146,7 +147,7 @@ def test_a_mutated_meaning_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
 
     extension = MEANINGS[DeadlineExtended]
     monkeypatch.setitem(
-        MEANINGS, DeadlineExtended, replace(extension, evolve=lambda s, e: replace(s, extensions=s.extensions + 1))
+        MEANINGS, DeadlineExtended, replace(extension, evolve=lambda s, e: structs.replace(s, extensions=s.extensions + 1))
     )
     with pytest.raises(AssertionError):
         check_read_sides(play("HR", plan))
