@@ -10,9 +10,10 @@ late a timer fires.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 from typing import Iterable
+
+from msgspec.structs import replace
 
 from engine.commands import (
     Advance,

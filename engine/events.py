@@ -2,102 +2,97 @@
 
 Refusals are events too: an auditor must see every bid that was received,
 including the ones the rules turned away, with the reason and the rule.
+
+Events are frozen ``msgspec`` structs (a copy with a changed field is
+``msgspec.structs.replace``). An amount of money is annotated ``Money``: an int
+of minor units to Python, written as a two-decimal string by the codec.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
+import msgspec
 
-@dataclass(frozen=True)
-class Event:
+from engine.model import Money
+
+
+class Event(msgspec.Struct, frozen=True):
     at: datetime
 
 
-@dataclass(frozen=True)
-class AuctionScheduled(Event):
+class AuctionScheduled(Event, frozen=True):
     auction_id: str
     country: str
     title: str
     asset: str
-    value: int
+    value: Money
     currency: str
-    starting_price: int
-    increment: int | None
+    starting_price: Money
+    increment: Money | None
     opens_at: datetime
     closes_at: datetime
     round: int
-    deposit_required: int
+    deposit_required: Money
     deposit_due: datetime | None
     rules_version: str
 
 
-@dataclass(frozen=True)
-class BidderRegistered(Event):
+class BidderRegistered(Event, frozen=True):
     bidder_code: str
     subject: str  # identity behind the pseudonym: personal data, never shown publicly
 
 
-@dataclass(frozen=True)
-class DepositRecorded(Event):
+class DepositRecorded(Event, frozen=True):
     bidder_code: str
-    amount: int
-    total: int
+    amount: Money
+    total: Money
 
 
-@dataclass(frozen=True)
-class BidderAdmitted(Event):
+class BidderAdmitted(Event, frozen=True):
     bidder_code: str
     rule: str
 
 
-@dataclass(frozen=True)
-class AdmissionRefused(Event):
+class AdmissionRefused(Event, frozen=True):
     bidder_code: str
     reason: str
     rule: str | None
 
 
-@dataclass(frozen=True)
-class BiddingOpened(Event):
+class BiddingOpened(Event, frozen=True):
     by: str  # "schedule" or "bailiff"
 
 
-@dataclass(frozen=True)
-class BidAccepted(Event):
+class BidAccepted(Event, frozen=True):
     bidder_code: str
-    amount: int
+    amount: Money
     automatic: bool = False
 
 
-@dataclass(frozen=True)
-class BidRejected(Event):
+class BidRejected(Event, frozen=True):
     bidder_code: str | None
-    amount: int
+    amount: Money
     reason: str
     rule: str | None = None
     automatic: bool = False
 
 
-@dataclass(frozen=True)
-class ProxySet(Event):
+class ProxySet(Event, frozen=True):
     bidder_code: str
-    max_amount: int
-    step: int
+    max_amount: Money
+    step: Money
 
 
-@dataclass(frozen=True)
-class ProxyRejected(Event):
+class ProxyRejected(Event, frozen=True):
     bidder_code: str | None
-    max_amount: int
-    step: int
+    max_amount: Money
+    step: Money
     reason: str
     rule: str | None = None
 
 
-@dataclass(frozen=True)
-class DeadlineExtended(Event):
+class DeadlineExtended(Event, frozen=True):
     previous: datetime
     deadline: datetime
     rule: str
@@ -105,27 +100,23 @@ class DeadlineExtended(Event):
     reading: str
 
 
-@dataclass(frozen=True)
-class BiddingClosed(Event):
+class BiddingClosed(Event, frozen=True):
     winner: str
-    price: int
+    price: Money
 
 
-@dataclass(frozen=True)
-class BiddingFailed(Event):
+class BiddingFailed(Event, frozen=True):
     pass
 
 
-@dataclass(frozen=True)
-class AuctionEnded(Event):
+class AuctionEnded(Event, frozen=True):
     """The bailiff's act that ends the auction and declares the purchaser (None if it failed)."""
 
     purchaser: str | None
-    price: int | None
+    price: Money | None
 
 
-@dataclass(frozen=True)
-class IncidentRecorded(Event):
+class IncidentRecorded(Event, frozen=True):
     """The bailiff's record of a technical problem with the sale (the platform unreachable,
     a bid that could not be placed), for the report: BG law has the report list them."""
 

@@ -13,9 +13,11 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, Sequence
+
+from msgspec.structs import replace
 
 from engine import codec
 from engine.clock import Clock

@@ -17,12 +17,12 @@ an event that becomes visible later, so following the checkpoint misses nothing)
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
 import orjson
+from msgspec.structs import replace
 
 from engine.clock import Clock
 from engine.model import format_instant
