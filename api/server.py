@@ -32,6 +32,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from api.app import close_live_feeds, create_app
+from api.routes.live import LiveSocket
 from api.settings import Settings
 
 GRACEFUL_SHUTDOWN = 10
@@ -39,13 +40,38 @@ GRACEFUL_SHUTDOWN = 10
 WEBSOCKET_CLOSE_TIMEOUT = 3.0
 
 
-def _websocket_protocol() -> str:
-    # The sans-I/O implementation avoids the websockets library's deprecated legacy server.
+def _websocket_protocol(app: FastAPI) -> type[LiveSocket] | str:
+    """The live feed is served by its own protocol (``api.routes.live.LiveSocket``), built on
+    the websockets library's sans-I/O protocol, as uvicorn's "websockets-sansio" (which it
+    hands any other WebSocket path to, and which avoids the library's deprecated legacy server)."""
     import importlib.util
 
     if importlib.util.find_spec("websockets") is not None:
-        return "websockets-sansio"
+        return LiveSocket.serving(app)
     return "auto"
+
+
+# permessage-deflate is declined (uvicorn's default accepts it). Measured with benchmark e
+# (2,000 idle sockets, the client offering what browsers offer: "permessage-deflate;
+# client_max_window_bits"; benchmarks/serve_ws_variant.py has the variants, all on the live
+# feed's ASGI route, which costs 34.3 KiB per idle socket with deflate declined):
+#
+# * accepted as uvicorn does (12-bit windows both ways, memLevel 5, context takeover):
+#   72.4 KiB per idle socket, a zlib compressor and decompressor kept per socket; a bid
+#   message of about 320 bytes then takes about 38 on the wire, the window holding the last one;
+# * accepted with the smallest windows (9 bits, memLevel 1): 51.0 KiB, and a 512-byte window
+#   hardly reaches back to the last message (about 158 bytes);
+# * accepted without context takeover either way: 35.4 KiB, but a compressor is made for
+#   every message of every watcher (about 189 bytes);
+# * declined: nothing per socket (7.8 KiB per idle socket in all on api.routes.live.LiveSocket),
+#   and one frame built per message for all its watchers, written as it is to every socket
+#   (about 320 bytes).
+#
+# Every accepted variant compresses each message once per watcher: 10,000 compressions for
+# one bid with 10,000 watchers (benchmark c), where the frame is otherwise built once. The
+# messages are small JSON objects (200 to 400 bytes) and few per watcher (a heated close: 5 a
+# second, under 2 KB/s), so the bytes saved are not worth a compressor per socket.
+WS_PER_MESSAGE_DEFLATE = False
 
 
 class GracefulServer(uvicorn.Server):
@@ -84,7 +110,8 @@ def uvicorn_config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
         port=port,
         loop="auto",
         http="auto",
-        ws=_websocket_protocol(),
+        ws=_websocket_protocol(app),
+        ws_per_message_deflate=WS_PER_MESSAGE_DEFLATE,
         lifespan="on",
         proxy_headers=False,
         server_header=False,

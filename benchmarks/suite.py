@@ -1,6 +1,7 @@
 """The benchmark suite: each figure beside a baseline measured in the same run.
 
-    benchmarks/run.sh [--only a,b,c,d,e] [--seconds S] [--watchers N] [--events N] [--rounds N] [--idle N]
+    benchmarks/run.sh [--only a,a0,b,c,d,e] [--seconds S] [--events N] [--rounds N] [--idle N]
+                      [--watchers N] [--rate R] [--screen-seconds S] [--clients N]
                       [--servers N] [--no-compare]
 
 ``benchmarks/run.sh`` starts a throw-away PostgreSQL and Redis (scripts/servers.sh)
@@ -8,8 +9,9 @@ and runs this file; it can also run on its own with AUCTION_TEST_POSTGRES_URL an
 AUCTION_TEST_PG_BIN (and AUCTION_TEST_REDIS_URL for --servers 2) set. Every server
 under test is a real ``auction serve`` process on a database of its own. The load
 generator (benchmarks/wire.py: raw asyncio HTTP/1.1 keep-alive and WebSocket
-clients on uvloop) runs in this process on the same machine; its CPU use is
-printed, since it competes with the server for the cores.
+clients on uvloop) runs in this process on the same machine (c's watchers in
+processes of their own, benchmarks/screen.py); its CPU use is printed, since it
+competes with the server for the cores.
 
 a. decided bids/s through the whole HTTP stack (JWT, validation, decide, durable
    append, 201/409) across 100 auctions with 32 keep-alive connections, beside
@@ -19,13 +21,26 @@ b. the same on one hot auction;
 a0. the floor under a: the same load on an endpoint with the same route, body model and
    server settings but nothing behind it (benchmarks/serve_empty_endpoint.py);
 a', b'. a and b again on a server with group commit turned off (the "before");
-c. bid-to-screen latency (POST sent to message received) with 1,000 WebSocket
-   watchers of one auction, every delivery counted, beside the same with 1 watcher;
+c. bid-to-screen latency (POST sent to message received) with --watchers (10,000)
+   WebSocket watchers of one auction while bids arrive at --rate (5) a second for
+   --screen-seconds (30), a heated close; the watchers are held by --clients
+   processes (1 per 2,500, at most 4) that count every delivery by position
+   (missed, duplicated, out of order); beside 1 watcher at the same rate. With
+   --servers 2 the watchers are shared by two processes behind Redis and the bids go
+   to the first. c': the same watchers on the ASGI route with uvicorn's own WebSocket
+   protocol (benchmarks/serve_ws_variant.py asgi-deflate), the server before
+   api.routes.live.LiveSocket, for 10 seconds of bids;
 d. projection rebuild from PostgreSQL (a new ReadModel caught up from position 0),
    beside a raw paged SELECT of the same rows, the two taking turns for --rounds rounds
    (medians shown);
-e. memory per idle WebSocket (server RSS before/after), beside memory per idle TCP
-   connection to the same server.
+e. memory per idle WebSocket (server RSS before/after) with a client offering
+   permessage-deflate as browsers do, beside memory per idle TCP connection; each on a
+   server of its own, after a few warm-up connections; then a client offering nothing,
+   and the server variants of benchmarks/serve_ws_variant.py (deflate accepted as
+   uvicorn does, with the smallest windows, without context takeover, and declined,
+   all on the ASGI route).
+
+--no-compare skips the "before" runs (a', b', c' and e's variants).
 """
 
 from __future__ import annotations
@@ -40,7 +55,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -50,7 +65,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import httpx  # noqa: E402
-import orjson  # noqa: E402
 
 from api.auth import issue_token  # noqa: E402
 from processes import (  # noqa: E402
@@ -64,6 +78,7 @@ from processes import (  # noqa: E402
     total_cpu_seconds,
     with_database,
 )
+from screen import Screen, bid_to_screen, raise_fd_limit  # noqa: E402
 from wire import HttpConnection, WebSocketWatcher  # noqa: E402
 
 CONNECTIONS = 32
@@ -330,94 +345,6 @@ def load_notes(load: Load) -> list[str]:
     ]
 
 
-# ---------------------------------------------------------------- c: bid to screen
-
-
-@dataclass
-class Screen:
-    watchers: int
-    bids: int
-    latencies: list[float]
-    acks: list[float]
-    missed: int
-    duplicated: int
-    out_of_order: int
-    connect_seconds: float
-
-
-async def bid_to_screen(server: ServerProcess, watchers: int, bids: int, interval: float) -> Screen:
-    ((auction, token),) = await schedule(server, 1)
-    arrivals: list[dict[int, float]] = [{} for _ in range(watchers)]
-    duplicated = 0
-    out_of_order = 0
-    last = [0] * watchers
-    snapshots = [asyncio.Event() for _ in range(watchers)]
-
-    def listener(i: int) -> Callable[[bytes, float], None]:
-        def on_message(payload: bytes, arrived: float) -> None:
-            nonlocal duplicated, out_of_order
-            message = orjson.loads(payload)
-            if message["type"] == "snapshot":
-                snapshots[i].set()
-                return
-            if message["type"] != "bid":
-                return
-            position = message["position"]
-            if position in arrivals[i]:
-                duplicated += 1
-            if position <= last[i]:
-                out_of_order += 1
-            last[i] = position
-            arrivals[i][position] = arrived
-
-        return on_message
-
-    sockets: list[WebSocketWatcher] = []
-    started = time.perf_counter()
-    for chunk in range(0, watchers, 100):
-        sockets += await asyncio.gather(
-            *(
-                WebSocketWatcher.connect("127.0.0.1", server.port, f"/ws/auctions/{auction}", listener(i))
-                for i in range(chunk, min(chunk + 100, watchers))
-            )
-        )
-    async with asyncio.timeout(60):
-        for event in snapshots:
-            await event.wait()
-    connect_seconds = time.perf_counter() - started
-
-    sent: dict[int, float] = {}
-    acks: list[float] = []
-    connection = await HttpConnection.open("127.0.0.1", server.port)
-    try:
-        for n in range(bids):
-            cents = 200_00 + n * 1_00
-            raw = connection.request_bytes(
-                "POST",
-                f"/auctions/{auction}/bids",
-                {"Authorization": token, "Content-Type": "application/json"},
-                b'{"amount":"%d.%02d"}' % (cents // 100, cents % 100),
-            )
-            before = time.perf_counter()
-            status, body = await connection.send(raw)
-            acks.append(time.perf_counter() - before)
-            if status != 201:
-                raise RuntimeError(f"bid refused: {status} {body[:300]!r}")
-            sent[orjson.loads(body)["position"]] = before
-            await asyncio.sleep(interval)
-    finally:
-        await connection.close()
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 15
-    while loop.time() < deadline and any(len(a) < len(sent) for a in arrivals):
-        await asyncio.sleep(0.05)
-    for socket in sockets:
-        socket.close()
-    latencies = [arrived - sent[p] for a in arrivals for p, arrived in a.items() if p in sent]
-    missed = sum(len(set(sent) - set(a)) for a in arrivals)
-    return Screen(watchers, bids, latencies, acks, missed, duplicated, out_of_order, connect_seconds)
-
-
 # ---------------------------------------------------------------- d: projection rebuild
 
 
@@ -559,53 +486,109 @@ async def projection_rebuild(server_url: str, events: int, rounds: int) -> Rebui
 @dataclass
 class Memory:
     sockets: int
-    per_websocket: float
-    per_tcp: float
+    per_socket: float  # bytes of server RSS per idle socket
     rss_before: int
+    extensions: str = ""  # what the server answered to the client's Sec-WebSocket-Extensions
 
 
-async def idle_memory(server: ServerProcess, count: int) -> Memory:
+async def idle_memory(server: ServerProcess, count: int, websocket: bool, offer_deflate: bool = False) -> Memory:
+    """Server RSS per idle connection: ``count`` WebSockets watching one auction (each got its
+    snapshot), or ``count`` plain TCP connections. Measured on a server of its own, after a few
+    connections of the same kind warmed it up, so that memory freed by other connections is not
+    reused and nothing made once per process is counted per socket."""
     ((auction, _),) = await schedule(server, 1)
-    await asyncio.sleep(0.5)
-    before = rss_bytes(server.pid)
     loop = asyncio.get_running_loop()
-    plain = []
-    for chunk in range(0, count, 200):
-        plain += await asyncio.gather(
-            *(
-                loop.create_connection(asyncio.Protocol, "127.0.0.1", server.port)
-                for _ in range(chunk, min(chunk + 200, count))
-            )
-        )
-    await asyncio.sleep(1.0)
-    with_tcp = rss_bytes(server.pid)
-    for transport, _ in plain:
-        transport.close()
-    await asyncio.sleep(1.0)
-
-    base = rss_bytes(server.pid)
     snapshots = 0
 
     def on_message(payload: bytes, arrived: float) -> None:
         nonlocal snapshots
         snapshots += 1
 
-    sockets: list[WebSocketWatcher] = []
-    for chunk in range(0, count, 100):
-        sockets += await asyncio.gather(
-            *(
-                WebSocketWatcher.connect("127.0.0.1", server.port, f"/ws/auctions/{auction}", on_message)
-                for _ in range(chunk, min(chunk + 100, count))
+    async def open_some(n: int) -> list[Any]:
+        if websocket:
+            return list(
+                await asyncio.gather(
+                    *(
+                        WebSocketWatcher.connect(
+                            "127.0.0.1", server.port, f"/ws/auctions/{auction}", on_message, offer_deflate
+                        )
+                        for _ in range(n)
+                    )
+                )
             )
-        )
-    async with asyncio.timeout(30):
-        while snapshots < count:
-            await asyncio.sleep(0.05)
-    await asyncio.sleep(1.0)
-    with_websockets = rss_bytes(server.pid)
-    for socket in sockets:
-        socket.close()
-    return Memory(count, (with_websockets - base) / count, (with_tcp - before) / count, before)
+        return [
+            t
+            for t, _ in await asyncio.gather(
+                *(loop.create_connection(asyncio.Protocol, "127.0.0.1", server.port) for _ in range(n))
+            )
+        ]
+
+    async def settled(expected: int) -> None:
+        async with asyncio.timeout(60):
+            while websocket and snapshots < expected:
+                await asyncio.sleep(0.05)
+        await asyncio.sleep(1.0)
+
+    warm = await open_some(50)
+    await settled(50)
+    before = rss_bytes(server.pid)
+    held: list[Any] = []
+    for chunk in range(0, count, 100):
+        held += await open_some(min(100, count - chunk))
+    await settled(50 + count)
+    after = rss_bytes(server.pid)
+    extensions = held[0].extensions if websocket else ""
+    for connection in warm + held:
+        connection.close()
+    return Memory(count, (after - before) / count, before, extensions)
+
+
+async def idle_row(postgres: str, directory: Path, count: int, compare: bool) -> Row:
+    """e: the shipped server with a client offering permessage-deflate as browsers do, beside an
+    idle TCP connection; then (unless ``compare`` is off) the same on the server variants."""
+
+    async def measure(websocket: bool, offer: bool, variant: str | None = None) -> Memory:
+        launcher = None
+        if variant is not None:
+            launcher = [sys.executable, str(Path(__file__).resolve().parent / "serve_ws_variant.py"), variant]
+        database = await create_database(postgres)
+        server = ServerProcess(with_database(postgres, database), directory, launcher=launcher).start()
+        try:
+            return await idle_memory(server, count, websocket, offer)
+        finally:
+            server.stop()
+            await drop_database(postgres, database)
+
+    tcp = await measure(False, False)
+    shipped = await measure(True, True)
+    plain = await measure(True, False)
+
+    def kib(memory: Memory) -> str:
+        return f"{memory.per_socket / 1024:.1f} KiB"
+
+    notes = [
+        "the client offers what browsers offer: permessage-deflate; client_max_window_bits;"
+        f" the server answered: {shipped.extensions or 'nothing (declined)'}",
+        f"a client offering no extension: {kib(plain)}",
+        f"server RSS before: {shipped.rss_before / 2**20:.0f} MiB",
+    ]
+    if compare:
+        from serve_ws_variant import VARIANTS
+
+        for variant in VARIANTS[:-1]:
+            memory = await measure(True, True, variant)
+            notes.append(
+                f"variant {variant} (benchmarks/serve_ws_variant.py): {kib(memory)},"
+                f" answered: {memory.extensions or 'nothing (declined)'}"
+            )
+            print(f"  e, {notes[-1]}", flush=True)
+    return Row(
+        f"e. memory per idle WebSocket ({count:,} sockets, client offering permessage-deflate)",
+        kib(shipped),
+        f"{kib(tcp)} per idle TCP connection",
+        f"{shipped.per_socket / tcp.per_socket:.1f}" if tcp.per_socket > 0 else "",
+        notes,
+    )
 
 
 def auctions_like(rows: list[Row]) -> float | None:
@@ -667,6 +650,100 @@ async def without_group_commit(
     return out
 
 
+# ---------------------------------------------------------------- c: bid to screen
+
+
+def screen_notes(screen: Screen, alone: Screen, servers: int) -> list[str]:
+    closed = ", ".join(f"{n} with {code}" for code, n in sorted(screen.closed_by_server.items())) or "none"
+    cpu = ", ".join(f"{c:.2f}" for c in screen.server_cpu)
+    return [
+        f"{screen.bids} bids at {screen.bids / screen.seconds:.1f}/s over {screen.seconds:.1f} s x {screen.watchers:,}"
+        f" watchers = {len(screen.latencies):,} deliveries: missed {screen.missed}, duplicated {screen.duplicated},"
+        f" out of order {screen.out_of_order}; sockets the server closed: {closed}",
+        f"p50/p90/p99/max {ms(screen.latencies, 50)}/{ms(screen.latencies, 90)}/{ms(screen.latencies, 99)}"
+        f"/{ms(screen.latencies, 100)} ms",
+        f"the bidder's POST->201: p50 {ms(screen.acks, 50)} ms, p99 {ms(screen.acks, 99)} ms"
+        f" (1 watcher: p50 {ms(alone.acks, 50)} ms, p99 {ms(alone.acks, 99)} ms)",
+        f"CPU s/s during the bids: server process{'es' if servers > 1 else ''} {cpu},"
+        f" {screen.clients} watcher processes together {screen.client_cpu:.2f}",
+        f"{screen.watchers:,} sockets connected and snapshotted in {screen.connect_seconds:.1f} s",
+    ] + (
+        [
+            "per server process (the bids go to the first): "
+            + "; ".join(f"p50 {ms(part, 50)} ms, p99 {ms(part, 99)} ms" for part in screen.by_server)
+        ]
+        if len(screen.by_server) > 1
+        else []
+    )
+
+
+async def screen_row(postgres: str, redis: str | None, directory: Path, args: argparse.Namespace) -> list[Row]:
+    """c: ``--watchers`` watchers of one auction (spread over ``--servers`` processes behind Redis),
+    ``--rate`` bids a second for ``--screen-seconds``, beside 1 watcher at the same rate on the same
+    server; then (unless ``--no-compare``) the same watchers on the live feed's ASGI route, as the
+    server served them before ``api.routes.live.LiveSocket``, for at most 10 seconds of bids."""
+    if args.servers > 1 and not redis:
+        sys.exit("--servers 2 needs AUCTION_TEST_REDIS_URL (benchmarks/run.sh sets it)")
+    clients = args.clients or max(1, min(4, args.watchers // 2500))
+
+    async def run(
+        servers_wanted: int, variant: str | None, seconds: float, alone_too: bool
+    ) -> tuple[Screen, Screen | None]:
+        launcher = None
+        if variant is not None:
+            launcher = [sys.executable, str(Path(__file__).resolve().parent / "serve_ws_variant.py"), variant]
+        database = await create_database(postgres)
+        url = with_database(postgres, database)
+        servers = [
+            ServerProcess(url, directory, redis if servers_wanted > 1 else None, launcher=launcher).start()
+            for _ in range(servers_wanted)
+        ]
+        ports = [server.port for server in servers]
+
+        def server_cpu() -> list[float]:
+            return [cpu_seconds(server.pid) for server in servers]
+
+        try:
+            alone = None
+            if alone_too:
+                ((auction, token),) = await schedule(servers[0], 1)
+                alone = await bid_to_screen(ports[:1], auction, token, 1, args.rate, min(10.0, seconds), 1, server_cpu)
+            ((auction, token),) = await schedule(servers[0], 1)
+            screen = await bid_to_screen(ports, auction, token, args.watchers, args.rate, seconds, clients, server_cpu)
+        finally:
+            for server in servers:
+                server.stop()
+            await drop_database(postgres, database)
+        return screen, alone
+
+    screen, alone = await run(args.servers, None, args.screen_seconds, True)
+    assert alone is not None
+    where = f"{args.servers} server processes + Redis, watchers shared" if args.servers > 1 else "1 server process"
+    rows = [
+        Row(
+            f"c. bid-to-screen, {screen.watchers:,} watchers of 1 auction, {args.rate:g} bids/s ({where})",
+            f"p50 {ms(screen.latencies, 50)} ms, p99 {ms(screen.latencies, 99)} ms",
+            f"1 watcher: p50 {ms(alone.latencies, 50)} ms, p99 {ms(alone.latencies, 99)} ms",
+            "",
+            screen_notes(screen, alone, args.servers),
+        )
+    ]
+    print_table(rows)
+    if not args.no_compare:
+        before, _ = await run(1, "asgi-deflate", min(10.0, args.screen_seconds), False)
+        rows.append(
+            Row(
+                "c'. the same on the ASGI route (the server before LiveSocket, 1 process)",
+                f"p50 {ms(before.latencies, 50)} ms, p99 {ms(before.latencies, 99)} ms",
+                f"p50 {ms(screen.latencies, 50)} ms, p99 {ms(screen.latencies, 99)} ms with LiveSocket",
+                "",
+                screen_notes(before, alone, 1),
+            )
+        )
+        print_table(rows[-1:])
+    return rows
+
+
 # ---------------------------------------------------------------- the run
 
 
@@ -688,16 +765,30 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", default="a,a0,b,c,d,e", help="which benchmarks to run (default all: a,a0,b,c,d,e)")
     parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds of each load (default 10)")
-    parser.add_argument("--watchers", type=int, default=1000, help="WebSocket watchers in c (default 1000)")
+    parser.add_argument("--watchers", type=positive, default=10_000, help="WebSocket watchers in c (default 10000)")
+    parser.add_argument("--rate", type=float, default=5.0, help="bids a second in c (default 5)")
+    parser.add_argument(
+        "--screen-seconds", type=float, default=30.0, help="seconds of bidding in c (default 30; 1 watcher: 10)"
+    )
+    parser.add_argument(
+        "--clients", type=int, default=0, help="watcher processes in c (default 1 per 2,500 watchers, at most 4)"
+    )
     parser.add_argument("--events", type=int, default=100_000, help="events to rebuild in d (default 100000)")
     parser.add_argument(
         "--rounds", type=positive, default=5, help="rounds of each reader in d, medians shown (default 5)"
     )
     parser.add_argument("--idle", type=int, default=2000, help="idle sockets in e (default 2000)")
-    parser.add_argument("--servers", type=int, default=1, help="server processes for a and b (with Redis when >1)")
-    parser.add_argument("--no-compare", action="store_true", help="skip the a and b runs without group commit")
+    parser.add_argument(
+        "--servers", type=positive, default=1, help="server processes for a, b and c (with Redis when >1)"
+    )
+    parser.add_argument(
+        "--no-compare",
+        action="store_true",
+        help="skip the before runs: a and b without group commit, c on the ASGI route, e's server variants",
+    )
     args = parser.parse_args()
     only = set(args.only.split(","))
+    raise_fd_limit(4 * max(args.watchers, args.idle) + 1024)  # the servers started from here inherit it
     postgres = os.environ.get("AUCTION_TEST_POSTGRES_URL")
     pg_bin = os.environ.get("AUCTION_TEST_PG_BIN")
     redis = os.environ.get("AUCTION_TEST_REDIS_URL")
@@ -772,30 +863,7 @@ async def main() -> None:
             if not args.no_compare:
                 rows += await without_group_commit(postgres, directory, only, args.seconds, pg_port, rows)
         if "c" in only:
-            database = await create_database(postgres)
-            server = ServerProcess(with_database(postgres, database), directory).start()
-            try:
-                alone = await bid_to_screen(server, 1, 100, 0.05)
-                screen = await bid_to_screen(server, args.watchers, 100, 0.05)
-            finally:
-                server.stop()
-                await drop_database(postgres, database)
-            rows.append(
-                Row(
-                    f"c. bid-to-screen, {screen.watchers:,} watchers of 1 auction",
-                    f"p50 {ms(screen.latencies, 50)} ms, p99 {ms(screen.latencies, 99)} ms",
-                    f"1 watcher: p50 {ms(alone.latencies, 50)} ms, p99 {ms(alone.latencies, 99)} ms",
-                    "",
-                    [
-                        f"{screen.bids} bids x {screen.watchers} watchers = {len(screen.latencies):,} deliveries:"
-                        f" missed {screen.missed}, duplicated {screen.duplicated}, out of order {screen.out_of_order}",
-                        f"the bidder's POST->201: p50 {ms(screen.acks, 50)} ms, p99 {ms(screen.acks, 99)} ms"
-                        f" (1 watcher: p50 {ms(alone.acks, 50)} ms, p99 {ms(alone.acks, 99)} ms)",
-                        f"{screen.watchers} sockets connected and snapshotted in {screen.connect_seconds:.1f} s",
-                    ],
-                )
-            )
-            print_table(rows[-1:])
+            rows += await screen_row(postgres, redis, directory, args)
         if "d" in only:
             rebuild = await projection_rebuild(postgres, args.events, args.rounds)
             rate = Rebuild.rate(rebuild.events, rebuild.rebuild_seconds)
@@ -817,22 +885,7 @@ async def main() -> None:
             )
             print_table(rows[-1:])
         if "e" in only:
-            database = await create_database(postgres)
-            server = ServerProcess(with_database(postgres, database), directory).start()
-            try:
-                memory = await idle_memory(server, args.idle)
-            finally:
-                server.stop()
-                await drop_database(postgres, database)
-            rows.append(
-                Row(
-                    f"e. memory per idle WebSocket ({memory.sockets:,} sockets)",
-                    f"{memory.per_websocket / 1024:.1f} KiB",
-                    f"{memory.per_tcp / 1024:.1f} KiB per idle TCP connection",
-                    f"{memory.per_websocket / memory.per_tcp:.1f}" if memory.per_tcp > 0 else "",
-                    [f"server RSS before: {memory.rss_before / 2**20:.0f} MiB"],
-                )
-            )
+            rows.append(await idle_row(postgres, directory, args.idle, not args.no_compare))
             print_table(rows[-1:])
     print("Summary")
     print_table(rows)

@@ -5,6 +5,10 @@ request than the server it measures would like to have on a two-core machine.
 These do only what the benchmarks need: send prepared bytes, read a status
 line, headers and a ``Content-Length`` body; open a WebSocket, answer pings,
 and hand each text frame to a callback with the instant it arrived.
+
+A watcher can offer permessage-deflate as browsers do
+(``permessage-deflate; client_max_window_bits``), to measure what a server
+that accepts it keeps per socket; compressed frames are then inflated.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import base64
 import os
 import struct
 import time
+import zlib
 from collections.abc import Callable
 
 
@@ -58,11 +63,24 @@ class HttpConnection:
             pass
 
 
-class WebSocketWatcher(asyncio.Protocol):
-    """A WebSocket client that only listens: each text message goes to ``on_message(text, arrived)``."""
+# What Chrome and Firefox offer (RFC 7692): the server may pick its own and the client's window.
+BROWSER_DEFLATE_OFFER = "permessage-deflate; client_max_window_bits"
 
-    def __init__(self, on_message: Callable[[bytes, float], None]) -> None:
+
+class WebSocketWatcher(asyncio.Protocol):
+    """A WebSocket client that only listens: each text message goes to ``on_message(text, arrived)``.
+
+    ``clock`` stamps each arrival (``time.perf_counter`` by default; ``time.time`` when
+    another process sent what is measured)."""
+
+    def __init__(
+        self, on_message: Callable[[bytes, float], None], clock: Callable[[], float] = time.perf_counter
+    ) -> None:
         self.on_message = on_message
+        self.clock = clock
+        self.extensions = ""  # the server's Sec-WebSocket-Extensions answer
+        self._inflate: zlib._Decompress | None = None
+        self._inflate_takeover = True
         self.transport: asyncio.Transport | None = None
         self.handshake: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.closed: asyncio.Future[tuple[int, str]] = asyncio.get_running_loop().create_future()
@@ -71,20 +89,37 @@ class WebSocketWatcher(asyncio.Protocol):
 
     @classmethod
     async def connect(
-        cls, host: str, port: int, path: str, on_message: Callable[[bytes, float], None]
+        cls,
+        host: str,
+        port: int,
+        path: str,
+        on_message: Callable[[bytes, float], None],
+        offer_deflate: bool = False,
+        clock: Callable[[], float] = time.perf_counter,
     ) -> WebSocketWatcher:
         loop = asyncio.get_running_loop()
-        _, protocol = await loop.create_connection(lambda: cls(on_message), host, port)
+        _, protocol = await loop.create_connection(lambda: cls(on_message, clock), host, port)
         assert protocol.transport is not None
         key = base64.b64encode(os.urandom(16)).decode()
+        offer = f"Sec-WebSocket-Extensions: {BROWSER_DEFLATE_OFFER}\r\n" if offer_deflate else ""
         protocol.transport.write(
             (
                 f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{offer}\r\n"
             ).encode()
         )
         await protocol.handshake
         return protocol
+
+    def _accept_extensions(self, head: bytes) -> None:
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"sec-websocket-extensions":
+                self.extensions = value.strip().decode("latin-1")
+        if self.extensions.startswith("permessage-deflate"):
+            # A window of at most 2**15 inflates whatever window the server chose.
+            self._inflate = zlib.decompressobj(-15)
+            self._inflate_takeover = "server_no_context_takeover" not in self.extensions
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]  # uvloop's transports are not asyncio.Transport
@@ -96,7 +131,7 @@ class WebSocketWatcher(asyncio.Protocol):
             self.closed.set_result((1006, "connection lost"))
 
     def data_received(self, data: bytes) -> None:
-        arrived = time.perf_counter()
+        arrived = self.clock()
         self._buffer += data
         if not self._open:
             end = self._buffer.find(b"\r\n\r\n")
@@ -105,11 +140,13 @@ class WebSocketWatcher(asyncio.Protocol):
             if not self._buffer.startswith(b"HTTP/1.1 101"):
                 self.handshake.set_exception(ConnectionError(bytes(self._buffer[:end]).decode("latin-1")))
                 return
+            self._accept_extensions(bytes(self._buffer[:end]))
             del self._buffer[: end + 4]
             self._open = True
             self.handshake.set_result(None)
         buffer = self._buffer
         while len(buffer) >= 2:
+            compressed = buffer[0] & 0x40
             opcode = buffer[0] & 0x0F
             length = buffer[1] & 0x7F
             start = 2
@@ -128,6 +165,8 @@ class WebSocketWatcher(asyncio.Protocol):
             payload = bytes(buffer[start : start + length])
             del buffer[: start + length]
             if opcode == 0x1:
+                if compressed:
+                    payload = self._inflated(payload)
                 self.on_message(payload, arrived)
             elif opcode == 0x9:
                 self._send(0xA, payload)
@@ -139,6 +178,13 @@ class WebSocketWatcher(asyncio.Protocol):
                 assert self.transport is not None
                 self.transport.close()
                 return
+
+    def _inflated(self, payload: bytes) -> bytes:
+        # RFC 7692 section 7.2.2: append the empty stored block the sender removed.
+        assert self._inflate is not None
+        if not self._inflate_takeover:
+            self._inflate = zlib.decompressobj(-15)
+        return self._inflate.decompress(payload + b"\x00\x00\xff\xff")
 
     def _send(self, opcode: int, payload: bytes) -> None:
         # Client frames are masked (RFC 6455 section 5.3); a zero mask keeps the payload as it is.

@@ -5,15 +5,34 @@ Each watcher has a bounded backlog; publishing never waits: a watcher whose
 backlog is full has fallen behind, and it is dropped (its ``ended`` future
 says ``DROPPED``) instead of slowing the others down. It reconnects with
 ``?after=`` the last position it received and loses nothing.
+
+A watcher is anything with an ``auction_id``, ``put`` and ``end``
+(:class:`Watcher`): the :class:`Subscriber` below, a backlog that a task
+drains, or an object that writes each message to its socket as it is put
+(``api.routes.live.LiveSocket``, what ``auction serve`` uses); :meth:`Hub.add`
+subscribes one of those.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
+from typing import Protocol
 
 DROPPED = "dropped"  # fell behind: the hub no longer feeds it
 CLOSING = "closing"  # the server is shutting down
+
+
+class Watcher(Protocol):
+    auction_id: str
+
+    def put(self, position: int, text: str) -> bool:
+        """Take a message, without waiting; False when the watcher has fallen behind (it is then dropped)."""
+        ...
+
+    def end(self, reason: str) -> None:
+        """The hub no longer feeds it (``DROPPED`` or ``CLOSING``)."""
+        ...
 
 
 class Subscriber:
@@ -67,18 +86,23 @@ class Hub:
         if queue_size < 1:
             raise ValueError("queue_size must be at least 1")
         self.queue_size = queue_size
-        self._subscribers: dict[str, set[Subscriber]] = {}
+        self._subscribers: dict[str, set[Watcher]] = {}
         self._closed = False
 
     def subscribe(self, auction_id: str) -> Subscriber:
+        """A new backlog of ``queue_size`` messages, subscribed."""
         subscriber = Subscriber(auction_id, self.queue_size)
-        if self._closed:
-            subscriber.end(CLOSING)
-        else:
-            self._subscribers.setdefault(auction_id, set()).add(subscriber)
+        self.add(subscriber)
         return subscriber
 
-    def unsubscribe(self, subscriber: Subscriber) -> None:
+    def add(self, watcher: Watcher) -> None:
+        """Feed ``watcher`` every later message of its auction (a closed hub ends it at once)."""
+        if self._closed:
+            watcher.end(CLOSING)
+        else:
+            self._subscribers.setdefault(watcher.auction_id, set()).add(watcher)
+
+    def unsubscribe(self, subscriber: Watcher) -> None:
         watchers = self._subscribers.get(subscriber.auction_id)
         if watchers is not None:
             watchers.discard(subscriber)
