@@ -1,9 +1,10 @@
 """The ASGI application: :func:`create_app` wires everything in a lifespan.
 
 Nothing is built at import: the store, the service, the read models, the
-live hub, the catch-up task and the deadline scheduler are made when the
-server starts (:func:`api.runtime.start`) and closed when it stops. The
-routes (``api.routes``) and the web pages (``api.web``) are only declared here.
+live hub, the catch-up task, the deadline scheduler and the application's
+handlers are made when the server starts (:func:`api.bootstrap.start`, the
+composition root) and closed when it stops. The routes (``api.routes``) and
+the web pages (``api.web``) are only declared here.
 :func:`close_live_feeds` is the first step of a graceful stop (``api.server``).
 """
 
@@ -18,10 +19,9 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api import errors
-from api.deps import RuntimeDep
-from api.receipts import ReceiptSigner
+from api.bootstrap import start
+from api.deps import QueriesDep
 from api.routes import auctions, bidding, live
-from api.runtime import start
 from api.schemas import HealthOut
 from api.settings import Settings
 from api.web import mount_web
@@ -102,9 +102,6 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = await start(config, clock)
         app.state.runtime = runtime
-        # The receipt key is read (or made and kept) here, once, before any request: made lazily,
-        # concurrent first bids raced each other's half-written key file.
-        app.state.receipt_signer = ReceiptSigner.from_setting(config.receipt_key)
         try:
             yield
         finally:
@@ -127,8 +124,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     mount_web(app)
 
     @app.get("/health", response_model=HealthOut, tags=["service"])
-    async def health(runtime: RuntimeDep) -> dict[str, object]:
+    async def health(queries: QueriesDep) -> dict[str, object]:
         """Ready to serve; ``checkpoint`` is the global event position the read models reached."""
-        return {"status": "ok", "checkpoint": runtime.projector.checkpoint}
+        return {"status": "ok", "checkpoint": queries.checkpoint()}
 
     return app

@@ -54,6 +54,18 @@ def read_token(
     return principal
 
 
+@dataclass(frozen=True)
+class TokenReader:
+    """How this server reads tokens: its secret, and an identity provider's key if configured."""
+
+    secret: str
+    public_key: str | None = None
+    audience: str | None = None
+
+    def read(self, token: str) -> Principal:
+        return read_token(token, self.secret, self.public_key, self.audience)
+
+
 _CACHED_TOKENS = 10_000
 
 

@@ -1,7 +1,9 @@
-"""The ``auction`` command line.
+"""The ``auction`` command line: arguments in, calls to the engine or the audit tool, exit codes out.
 
-Bad input exits 2 with one line on stderr (never a traceback); ``replay`` exits 1
-when the log fails verification.
+``serve`` runs the server (``api.server``); ``simulate`` and ``forget`` are
+``engine.app.offline``'s; ``export``, ``replay`` and ``verify-receipt`` are the
+audit tool's (``projections.audit``). Bad input exits 2 with one line on stderr
+(never a traceback); ``replay`` exits 1 when the log fails verification.
 """
 
 from __future__ import annotations
@@ -78,8 +80,8 @@ def token(role: str, subject: str, secret: str | None, hours: float) -> None:
 @click.argument("scenario", type=click.Path(dir_okay=False, allow_dash=True))
 def simulate(scenario: str) -> None:
     """Dry-run the country rules on SCENARIO.json with a simulated clock."""
-    from engine.simulate import ScenarioError, run_scenario
-    from engine.store.memory import MemoryEventStore
+    from engine.app.offline import ScenarioError
+    from engine.app.offline import simulate as run
     from rules import load_rules
 
     try:
@@ -92,7 +94,7 @@ def simulate(scenario: str) -> None:
     except orjson.JSONDecodeError as exc:
         _fail(f"{scenario}: not valid JSON ({exc})")
     try:
-        result = asyncio.run(run_scenario(raw, MemoryEventStore(), load_rules))
+        result = asyncio.run(run(raw, load_rules))
     except ScenarioError as exc:
         _fail(f"{scenario}: {exc}")
     sys.stdout.write(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode() + "\n")
@@ -103,7 +105,7 @@ def simulate(scenario: str) -> None:
 @click.option("--auction", "auction_id", default=None, help="Only this auction's events.")
 def export(database_url: str | None, auction_id: str | None) -> None:
     """Write the event log as JSON Lines to stdout, in global order."""
-    from api.exporting import export_lines
+    from projections.audit.log import export_lines
 
     settings = _settings(database_url=database_url)
     try:
@@ -135,8 +137,11 @@ def replay(
     but not against the receipt of a bid it lost."""
     from pathlib import Path
 
-    from api.audit import RENDERERS, LogError, check_receipts, read_log, receipts_in, replay_reports, verify_log
     from engine.model import InvalidValue, parse_instant
+    from projections.audit.log import LogError, read_log, verify_log
+    from projections.audit.receipts import check_receipts, receipts_in
+    from projections.audit.render import RENDERERS
+    from projections.audit.replay import replay_reports
     from rules import load_rules
 
     instant = None
@@ -194,19 +199,10 @@ def forget(subject: str, database_url: str | None) -> None:
 
     The log is unchanged and still verifies; the identity can no longer be read
     from it. Restart running servers afterwards (they may hold the key in memory)."""
-    from engine.store import open_store
-    from engine.vault import SubjectVault
+    from engine.app.offline import forget as erase
 
     settings = _settings(database_url=database_url)
-
-    async def erase() -> int:
-        store = await open_store(settings.database_url)
-        try:
-            return await SubjectVault(store).forget(subject)
-        finally:
-            await store.close()
-
-    erased = asyncio.run(erase())
+    erased = asyncio.run(erase(settings.database_url, subject))
     if not erased:
         _fail(f"no identity key is held for {subject!r} (never registered, or already erased)", 1)
     click.echo(f"erased the identity key of {subject!r}: the log still verifies, the identity is unreadable")
@@ -217,7 +213,7 @@ def forget(subject: str, database_url: str | None) -> None:
 @click.option("--public-key", default=None, help="The server's published key (base64url or PEM file path).")
 def verify_receipt_command(receipt: str, public_key: str | None) -> None:
     """Check a signed bid receipt (the JSON answer to an accepted bid) offline."""
-    from api.receipts import ReceiptError, verify_receipt
+    from projections.audit.receipts import ReceiptError, verify_receipt
 
     try:
         with click.open_file(receipt, "rb") as handle:
@@ -252,7 +248,7 @@ def _public_key(option: str | None) -> str | None:
     an Ed25519 public key; a bad one exits 2 rather than passing for a bad signature."""
     from pathlib import Path
 
-    from api.receipts import ReceiptError, load_public_key
+    from projections.audit.receipts import ReceiptError, load_public_key
 
     if option is None:
         return None

@@ -1,7 +1,10 @@
-"""Request dependencies: the runtime built by the lifespan, and who is calling.
+"""Request dependencies: the application built by the lifespan, and who is calling.
 
 No token on an endpoint that needs one, or a token that does not verify:
 401 ``unauthenticated``. A valid token with the wrong role: 403 ``forbidden``.
+The FastAPI dependencies below and the plain bid route (``api.routes.bids``)
+share :func:`principal_from_header`, :func:`require`, :func:`checked_auction_id`
+and :func:`checked_idempotency_key`, so both answer alike.
 """
 
 from __future__ import annotations
@@ -11,12 +14,13 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 
-from api.auth import InvalidToken, Principal, Role, read_token
-from api.receipts import ReceiptSigner
+from api.auth import InvalidToken, Principal, Role, TokenReader
+from api.bootstrap import Runtime
 from api.errors import ApiError
-from api.runtime import Runtime
-from engine.vault import owner_of
+from engine.app.handlers import Handlers
+from engine.app.queries import Queries
 
 _bearer = HTTPBearer(auto_error=False, description="A JWT with claims sub and role (see `auction token`).")
 
@@ -27,76 +31,93 @@ _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 # in its thread pool, a hop that cost about a third of the bid path's throughput.
 
 
-def _runtime(request: Request) -> Runtime:
+def runtime_of(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
 
 async def get_runtime(request: Request) -> Runtime:
-    return _runtime(request)
+    return runtime_of(request)
+
+
+async def get_handlers(request: Request) -> Handlers:
+    return runtime_of(request).handlers
+
+
+async def get_queries(request: Request) -> Queries:
+    return runtime_of(request).queries
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
-
-
-async def get_signer(request: Request) -> ReceiptSigner:
-    """The receipt key, loaded once by the lifespan (never at import)."""
-    signer: ReceiptSigner = request.app.state.receipt_signer
-    return signer
-
-
-SignerDep = Annotated[ReceiptSigner, Depends(get_signer)]
+HandlersDep = Annotated[Handlers, Depends(get_handlers)]
+QueriesDep = Annotated[Queries, Depends(get_queries)]
 
 # Every id the API hands out has this shape; anything else cannot name an auction, and
 # must not reach a database that refuses some characters (PostgreSQL and NUL).
 _AUCTION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
 
-async def get_auction_id(auction_id: Annotated[str, Path(description="the auction's id")]) -> str:
+def checked_auction_id(auction_id: str) -> str:
     if not _AUCTION_ID.match(auction_id):
         raise ApiError(404, "auction_not_found", f"no auction {auction_id!r}")
     return auction_id
 
 
+async def get_auction_id(auction_id: Annotated[str, Path(description="the auction's id")]) -> str:
+    return checked_auction_id(auction_id)
+
+
 AuctionId = Annotated[str, Depends(get_auction_id)]
 
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,200}$"
+_IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
 IdempotencyKey = Annotated[
     str | None,
     Header(
         alias="Idempotency-Key",
-        pattern=r"^[\x21-\x7e]{1,200}$",
+        pattern=IDEMPOTENCY_KEY_PATTERN,
         description="Repeating a key returns the first answer and records nothing new.",
     ),
 ]
-REPLAYED = "Idempotent-Replayed"  # the response header of an answer given again for a repeated key
 
 
-def scoped_key(kind: str, bidder_code: str | None, subject: str, key: str | None) -> str | None:
-    """An Idempotency-Key scoped to the kind of request and the caller, without writing the
-    caller's identity into the key table: the bidder code where there is one, else a digest
-    (identities live only in the vault)."""
-    if key is None:
+def checked_idempotency_key(key: str | None) -> dict[str, object] | None:
+    """The validation error (as FastAPI reports one) of a malformed Idempotency-Key, if it is."""
+    if key is None or _IDEMPOTENCY_KEY.match(key):
         return None
-    who = bidder_code or "anonymous-" + owner_of(subject)[:32]
-    return f"{kind}:{who}:{key}"
+    return {"loc": ("header", "Idempotency-Key"), "msg": f"String should match pattern '{IDEMPOTENCY_KEY_PATTERN}'"}
 
 
-async def get_principal(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal | None:
-    if credentials is None:
-        if request.headers.get("authorization"):
+def principal_from_header(authorization: str | None, tokens: TokenReader) -> Principal | None:
+    """The caller an ``Authorization`` header names (None: no header), read as
+    ``HTTPBearer(auto_error=False)`` reads it; anything but a bearer token is a 401."""
+    scheme, credentials = get_authorization_scheme_param(authorization)
+    if not (authorization and scheme and credentials) or scheme.lower() != "bearer":
+        if authorization:
             raise ApiError(
                 401, "unauthenticated", "the Authorization header must be 'Bearer <token>'", headers=_CHALLENGE
             )
         return None
-    runtime = _runtime(request)
-    settings = runtime.settings
     try:
-        return read_token(credentials.credentials, runtime.secret, settings.jwt_public_key, settings.jwt_audience)
+        return tokens.read(credentials)
     except InvalidToken as error:
         raise ApiError(401, "unauthenticated", f"invalid token: {error}", headers=_CHALLENGE) from None
+
+
+def require(principal: Principal | None, roles: tuple[Role, ...], allowed: str) -> Principal:
+    if principal is None:
+        raise ApiError(401, "unauthenticated", "a bearer token is required", headers=_CHALLENGE)
+    if principal.role not in roles:
+        raise ApiError(403, "forbidden", f"this needs the role {allowed}, not {principal.role.value}")
+    return principal
+
+
+async def get_principal(
+    request: Request,
+    # Declared for the OpenAPI document's security scheme; the header is read below.
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal | None:
+    return principal_from_header(request.headers.get("authorization"), runtime_of(request).tokens)
 
 
 MaybePrincipal = Annotated[Principal | None, Depends(get_principal)]
@@ -106,11 +127,7 @@ def _require(*roles: Role) -> object:
     allowed = ", ".join(role.value for role in roles)
 
     async def dependency(principal: MaybePrincipal) -> Principal:
-        if principal is None:
-            raise ApiError(401, "unauthenticated", "a bearer token is required", headers=_CHALLENGE)
-        if principal.role not in roles:
-            raise ApiError(403, "forbidden", f"this needs the role {allowed}, not {principal.role.value}")
-        return principal
+        return require(principal, roles, allowed)
 
     return Depends(dependency)
 

@@ -2,7 +2,8 @@
 
 ``{"error": {"code": "<snake_case>", "message": "<human text>"}}`` for every
 4xx, whether it comes from our own checks (:class:`ApiError`), from the
-engine (``CommandRejected``, ``RuleViolation``), from request validation
+engine (``CommandRejected``, ``RuleViolation``, raised by the application's handlers
+and translated by :func:`from_engine`), from request validation
 (``invalid_request``) or from routing (``not_found``, ``method_not_allowed``).
 Unexpected failures answer 500 ``internal_error`` without details.
 """
@@ -10,21 +11,25 @@ Unexpected failures answer 500 ``internal_error`` without details.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.responses import JsonResponse
-from engine.errors import AuctionNotFound, CommandRejected
+from api.responses import REPLAYED, JsonResponse
+from engine.errors import AuctionNotFound, DomainError
+from engine.model import format_money
 from engine.policy import RuleViolation
 from engine.store.base import ConcurrencyConflict
 
 log = logging.getLogger(__name__)
 
 # Engine refusals that are about the request's content rather than the auction's state.
-UNPROCESSABLE = frozenset({"closes_at_in_past", "invalid_amount", "invalid_subject", "invalid_incident"})
+UNPROCESSABLE = frozenset(
+    {"closes_at_in_past", "invalid_amount", "invalid_subject", "invalid_incident", "unknown_country", "invalid_request"}
+)
 NOT_FOUND = frozenset({"auction_not_found", "unknown_bidder"})
 
 _HTTP_CODES = {
@@ -61,6 +66,17 @@ def error_response(
     return JsonResponse(error_body(code, message, **extra), status_code=status, headers=headers)
 
 
+def refusal_response(
+    what: str, amount: int, reason: str, rule: str | None, position: int, replayed: bool
+) -> JsonResponse:
+    """409 for a refused bid or proxy: the refusal was recorded at ``position``, the code is its reason."""
+    message = f"{what} of {format_money(amount)} refused: {reason.replace('_', ' ')}"
+    if rule:
+        message += f" ({rule})"
+    headers = {REPLAYED: "true"} if replayed else None
+    return error_response(409, reason, message, headers, rule=rule, position=position)
+
+
 def from_engine(error: Exception) -> ApiError:
     """The HTTP answer to an exception the engine raised for a command."""
     if isinstance(error, AuctionNotFound):
@@ -68,7 +84,7 @@ def from_engine(error: Exception) -> ApiError:
     if isinstance(error, RuleViolation):
         extra: dict[str, Any] = {"rule": error.rule.code} if error.rule is not None else {}
         return ApiError(422, error.code, str(error), **extra)
-    if isinstance(error, CommandRejected):
+    if isinstance(error, DomainError):
         if error.code in NOT_FOUND:
             return ApiError(404, error.code, error.message)
         if error.code in UNPROCESSABLE:
@@ -79,9 +95,10 @@ def from_engine(error: Exception) -> ApiError:
     raise TypeError(f"not an engine refusal: {error!r}")
 
 
-def _validation_message(error: RequestValidationError) -> str:
+def validation_message(errors: Sequence[Any]) -> str:
+    """FastAPI's (or pydantic's) validation errors in one line: ``where: what; ...``."""
     parts = []
-    for item in error.errors()[:5]:
+    for item in errors[:5]:
         where = ".".join(str(part) for part in item.get("loc", ()) if part != "body") or "body"
         message = str(item.get("msg", "invalid"))
         parts.append(f"{where}: {message}")
@@ -95,7 +112,15 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, error: RequestValidationError) -> JsonResponse:
-        return error_response(422, "invalid_request", _validation_message(error))
+        return error_response(422, "invalid_request", validation_message(error.errors()))
+
+    async def _engine(request: Request, error: Exception) -> JsonResponse:
+        answer = from_engine(error)
+        return error_response(answer.status, answer.code, answer.message, answer.headers, **answer.extra)
+
+    # The handlers raise the engine's refusals as they are: each becomes its HTTP answer here.
+    for refusal in (DomainError, RuleViolation, ConcurrencyConflict):
+        app.add_exception_handler(refusal, _engine)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> JsonResponse:

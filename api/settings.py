@@ -1,7 +1,14 @@
-"""Settings from the environment (``AUCTION_*``) and the command line; read at start-up only."""
+"""Settings from the environment (``AUCTION_*``) and the command line; read at start-up only.
+
+Two secrets have a local default so that ``auction serve`` runs with no set-up:
+the token secret (``.auction-secret``) and the receipt key
+(``.auction-receipt-key``), each made once in the working directory by the
+first process that needs it and read by every other one.
+"""
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -9,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE = "sqlite:///auction.sqlite3"
 SECRET_FILE = ".auction-secret"
+RECEIPT_KEY_FILE = ".auction-receipt-key"
 
 
 class Settings(BaseSettings):
@@ -29,12 +37,46 @@ class Settings(BaseSettings):
     def jwt_secret(self) -> str:
         return self.secret or local_secret()
 
+    def receipt_key_text(self) -> str:
+        return self.receipt_key or local_receipt_key()
+
 
 def local_secret(directory: Path | None = None) -> str:
     """Without ``AUCTION_SECRET``, a random secret kept in ``.auction-secret`` in the
     working directory, so that ``auction serve`` and ``auction token`` run from the
     same directory agree without any set-up, and no fixed default secret exists."""
-    from api.receipts import write_once
-
     path = (directory or Path.cwd()) / SECRET_FILE
     return write_once(path, secrets.token_urlsafe(32) + "\n").strip()
+
+
+def local_receipt_key(directory: Path | None = None) -> str:
+    """Without ``AUCTION_RECEIPT_KEY``, a key generated once and kept in
+    ``.auction-receipt-key`` in the working directory (a base64url seed)."""
+    path = (directory or Path.cwd()) / RECEIPT_KEY_FILE
+    if path.exists():
+        return path.read_text()
+    from engine.app.receipts import (
+        new_seed,  # the cryptography package, only when a key is made
+    )
+
+    return write_once(path, new_seed() + "\n")
+
+
+def write_once(path: Path, text: str) -> str:
+    """Create ``path`` (mode 0600) holding ``text`` unless it exists; return the file's content.
+
+    The text goes to a temporary file first and is linked into place, so the file
+    appears whole or not at all, and an existing file is never replaced: the first
+    of several processes started at the same moment in the same directory wins, the
+    others read its content, never a half-written one."""
+    if not path.exists():
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        temporary.write_text(text)
+        temporary.chmod(0o600)
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink()
+    return path.read_text()

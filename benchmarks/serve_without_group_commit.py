@@ -8,9 +8,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import api.runtime  # noqa: E402
+import api.bootstrap  # noqa: E402
 
-api.runtime.GROUP_COMMIT = False
+api.bootstrap.GROUP_COMMIT = False
 
 from api.cli import main  # noqa: E402
 

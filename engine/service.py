@@ -176,13 +176,24 @@ class AuctionService:
         return result if result.duplicate else None
 
     async def _replayed(self, auction_id: str, result: AppendResult) -> Outcome:
-        """The outcome of a repeated idempotency key: the events its first append recorded."""
+        """The outcome of a repeated idempotency key: the events its first append recorded,
+        and the state as they left it (its first answer), not the auction's state now."""
         return Outcome(
-            state=await self.load(auction_id),
+            state=await self._state_at(auction_id, result.events[-1].version if result.events else 0),
             events=tuple(await self.decode(result.events)),
             stored=result.events,
             duplicate=True,
         )
+
+    async def _state_at(self, auction_id: str, version: int) -> AuctionState:
+        """The auction as its first ``version`` events left it: the current state when nothing
+        came after them (a retry right after its first try), else folded from the stream.
+        Identities stay sealed: the state answers a retry, it is not kept."""
+        current = await self.load(auction_id)
+        if current.version == version:
+            return current
+        history = await self.store.read_stream(stream_of(auction_id))
+        return fold(AuctionState(auction_id=auction_id), decode_stored(history[:version]))
 
     async def execute(
         self, auction_id: str, command: Command, idempotency_key: str | None = None, now: datetime | None = None

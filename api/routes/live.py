@@ -49,7 +49,7 @@ from websockets.http11 import Request
 from websockets.protocol import OPEN
 from websockets.server import ServerProtocol
 
-from api.runtime import Runtime
+from api.bootstrap import Runtime
 from projections.catchup import encode_message
 from projections.hub import CLOSING, DROPPED
 

@@ -17,7 +17,7 @@ from fastapi import FastAPI
 
 from api.app import create_app
 from api.auth import issue_token
-from api.runtime import Runtime
+from api.bootstrap import Runtime
 from api.settings import Settings
 from engine.clock import Clock
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from api.exporting import export_lines
+from projections.audit.log import export_lines
 from engine.store import open_store, verify_chain
 from engine.store.base import StoredEvent
 from tests.api.support import running_api, swedish_auction, utc_now

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from websockets.asyncio.client import connect
 
-from api.audit import render_html
+from projections.audit.render import render_html
 from engine.clock import ManualClock
 from tests.api.deadline_support import move_clock, status_becomes
 from tests.api.support import AUDITOR, BAILIFF, Api, bidder, running_api, swedish_auction, utc_now

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.receipts import ReceiptError, verify_receipt
+from projections.audit.receipts import ReceiptError, verify_receipt
 from tests.api.support import running_api, swedish_auction, utc_now
 
 

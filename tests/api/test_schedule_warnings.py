@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from api.audit import render_html
+from projections.audit.render import render_html
 from engine.clock import ManualClock
 from tests.api.support import AUDITOR, BAILIFF, bidder, running_api, swedish_auction, utc_now
 

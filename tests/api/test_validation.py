@@ -280,3 +280,35 @@ def test_no_request_body_ever_yields_a_5xx_and_a_refused_one_records_nothing() -
             fuzz()
         finally:
             runner.run(context.__aexit__(None, None, None))
+
+
+async def test_the_bid_route_checks_a_request_in_the_order_the_other_routes_do() -> None:
+    """A malformed JSON document first, then the auction id, then the token, then the
+    Idempotency-Key and the body's schema together, then the auction itself."""
+    async with running_api() as api:
+        auction = await api.schedule(swedish_auction(utc_now()))
+        await api.register(auction["id"], "alice")
+        bids = f"/auctions/{auction['id']}/bids"
+        json_type = {"Content-Type": "application/json"}
+        before = await snapshot(api)
+
+        message = error_of(await api.client.post(bids, content=b"{", headers=json_type), 422, "invalid_request")
+        assert message == "1: JSON decode error"
+        error_of(await api.client.post("/auctions/%00/bids", json={"amount": 1}), 404, "auction_not_found")
+        error_of(await api.client.post(bids, json={"amount": 1}), 401, "unauthenticated")
+        error_of(await api.client.post(bids, json={"amount": 1}, headers=BAILIFF), 403, "forbidden")
+        both = {**bidder("alice"), "Idempotency-Key": "a b"}
+        message = error_of(await api.client.post(bids, json={"amount": 1}, headers=both), 422, "invalid_request")
+        assert message.startswith("header.Idempotency-Key: ") and "; amount: " in message
+        for raw, headers in [
+            (b"", json_type),  # no body
+            (b"null", json_type),
+            (b'{"amount": "1500.00"}', {}),  # not declared JSON: FastAPI does not read it as JSON
+            (b'{"amount": "1500.00"}', {"Content-Type": "text/plain"}),
+        ]:
+            error_of(await api.client.post(bids, content=raw, headers={**bidder("alice"), **headers}), 422, "invalid_request")
+        assert await snapshot(api) == before
+        unknown = await api.client.post("/auctions/nope/bids", json={"amount": 1}, headers=bidder("alice"))
+        error_of(unknown, 422, "invalid_request")  # the body is checked before the auction is looked up
+        charset = {**bidder("alice"), "Content-Type": "application/json; charset=utf-8"}
+        assert (await api.client.post(bids, content=b'{"amount": "1500.00"}', headers=charset)).status_code == 201

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from api.cli import main
-from api.receipts import ReceiptError, ReceiptSigner, verify_receipt
+from projections.audit.receipts import ReceiptError, verify_receipt
+from tests.audit.support import server_signer
 
 RECEIPT = {
     "auction": "a-1",
@@ -29,7 +30,7 @@ def run_cli(*args: str) -> tuple[int, str, str]:
 
 
 def test_a_signed_receipt_verifies_with_the_published_key(tmp_path: Path) -> None:
-    signer = ReceiptSigner.from_setting(None, tmp_path)
+    signer = server_signer(tmp_path)
     signed = signer.sign(RECEIPT)
     verify_receipt(signed, signer.public_key_b64)
 
@@ -39,7 +40,7 @@ def test_a_signed_receipt_verifies_with_the_published_key(tmp_path: Path) -> Non
     [("amount", "81500.01"), ("position", 14), ("received_at", "2026-05-12T10:59:58.123+00:00"), ("bidder_code", "B-3")],
 )
 def test_changing_any_signed_field_breaks_the_receipt(tmp_path: Path, field: str, value: object) -> None:
-    signer = ReceiptSigner.from_setting(None, tmp_path)
+    signer = server_signer(tmp_path)
     forged = {**signer.sign(RECEIPT), field: value}
     with pytest.raises(ReceiptError):
         verify_receipt(forged, signer.public_key_b64)
@@ -48,20 +49,20 @@ def test_changing_any_signed_field_breaks_the_receipt(tmp_path: Path, field: str
 def test_a_receipt_signed_by_another_key_fails_against_the_servers_key(tmp_path: Path) -> None:
     (tmp_path / "server").mkdir()
     (tmp_path / "other").mkdir()
-    server = ReceiptSigner.from_setting(None, tmp_path / "server")
-    other = ReceiptSigner.from_setting(None, tmp_path / "other")
+    server = server_signer(tmp_path / "server")
+    other = server_signer(tmp_path / "other")
     with pytest.raises(ReceiptError):
         verify_receipt(other.sign(RECEIPT), server.public_key_b64)
 
 
 def test_the_key_is_generated_once_and_kept(tmp_path: Path) -> None:
-    first = ReceiptSigner.from_setting(None, tmp_path)
-    second = ReceiptSigner.from_setting(None, tmp_path)
+    first = server_signer(tmp_path)
+    second = server_signer(tmp_path)
     assert first.public_key_b64 == second.public_key_b64
 
 
 def test_auction_verify_receipt_accepts_a_good_receipt_and_exits_1_on_a_changed_one(tmp_path: Path) -> None:
-    signer = ReceiptSigner.from_setting(None, tmp_path)
+    signer = server_signer(tmp_path)
     good = tmp_path / "good.json"
     good.write_text(json.dumps(signer.sign(RECEIPT)))
     code, out, _ = run_cli("verify-receipt", str(good), "--public-key", signer.public_key_b64)
@@ -76,6 +77,6 @@ def test_processes_starting_together_share_one_key_and_never_read_half_a_file(tm
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(8) as pool:
-        keys = set(pool.map(lambda _: ReceiptSigner.from_setting(None, tmp_path).public_key_b64, range(32)))
+        keys = set(pool.map(lambda _: server_signer(tmp_path).public_key_b64, range(32)))
     assert len(keys) == 1
     assert [p.name for p in tmp_path.iterdir()] == [".auction-receipt-key"]

@@ -12,14 +12,16 @@ from pathlib import Path
 import pytest
 
 from api.cli import main
-from api.receipts import SIGNED_FIELDS, ReceiptSigner
-from api.exporting import write_lines
+from engine.app.receipts import ReceiptSigner
 from engine.clock import ManualClock
 from engine.commands import Advance, EndAuction, PlaceBid, RecordDeposit, RegisterBidder, ScheduleAuction
 from engine.service import AuctionService, stream_of
 from engine.store import open_store
+from projections.audit.log import write_lines
+from projections.audit.receipts import SIGNED_FIELDS
 from projections.report import build_report
 from rules import load_rules
+from tests.audit.support import server_signer
 from tests.domain.support import draft_for
 
 
@@ -156,7 +158,7 @@ async def test_the_bidders_copy_names_no_one(tmp_path: Path) -> None:
 
 
 def _receipts(signer: ReceiptSigner, events: list[dict]) -> list[dict]:
-    """What the server signed for each accepted bid of the log (api.routes.bidding)."""
+    """What the server signed for each accepted bid of the log (engine.app.handlers.place_bid)."""
     return [
         signer.sign(
             {
@@ -179,7 +181,7 @@ def _json_file(path: Path, value: object) -> str:
 
 async def test_receipts_of_every_accepted_bid_match_the_whole_log(tmp_path: Path) -> None:
     log, live = await _auction(tmp_path)
-    signer = ReceiptSigner.from_setting(None, tmp_path)
+    signer = server_signer(tmp_path)
     first, last = _receipts(signer, _lines(log))
     answer = {"amount": last["amount"], "position": last["position"], "receipt": last}  # a bid's 201 answer
     code, out, err = run_cli(
@@ -200,7 +202,7 @@ async def test_receipts_of_every_accepted_bid_match_the_whole_log(tmp_path: Path
 async def test_a_log_cut_after_an_acknowledged_bid_verifies_alone_but_not_against_its_receipt(tmp_path: Path) -> None:
     log, _ = await _auction(tmp_path)
     events = _lines(log)
-    signer = ReceiptSigner.from_setting(None, tmp_path)
+    signer = server_signer(tmp_path)
     receipt = _json_file(tmp_path / "receipt.json", _receipts(signer, events)[-1])
     cut_at = next(i for i, e in enumerate(events) if e["type"] == "BidAccepted" and e["data"]["amount"] == "11000.00")
     cut = _write(log, events[:cut_at])  # the tail from the last accepted bid on is gone
@@ -219,8 +221,8 @@ async def test_a_receipt_naming_another_event_or_altered_or_signed_by_another_ke
     events = _lines(log)
     (tmp_path / "server").mkdir()
     (tmp_path / "other").mkdir()
-    signer = ReceiptSigner.from_setting(None, tmp_path / "server")
-    other = ReceiptSigner.from_setting(None, tmp_path / "other")
+    signer = server_signer(tmp_path / "server")
+    other = server_signer(tmp_path / "other")
     genuine = _receipts(signer, events)[0]
     refused = next(e for e in events if e["type"] == "BidRejected")
     cases = {
@@ -238,8 +240,8 @@ async def test_a_receipt_naming_another_event_or_altered_or_signed_by_another_ke
 
 async def test_a_receipt_file_that_is_not_a_receipt_exits_2_with_one_line(tmp_path: Path) -> None:
     log, _ = await _auction(tmp_path)
-    key = ReceiptSigner.from_setting(None, tmp_path).public_key_b64
-    signer = ReceiptSigner.from_setting(None, tmp_path)
+    key = server_signer(tmp_path).public_key_b64
+    signer = server_signer(tmp_path)
     genuine = _receipts(signer, _lines(log))[0]
     odd = {
         "broken.json": "{",
@@ -263,7 +265,7 @@ async def test_a_receipt_file_that_is_not_a_receipt_exits_2_with_one_line(tmp_pa
 
 async def test_receipts_are_checked_only_against_a_given_readable_key_else_exit_2(tmp_path: Path) -> None:
     log, _ = await _auction(tmp_path)
-    signer = ReceiptSigner.from_setting(None, tmp_path)
+    signer = server_signer(tmp_path)
     receipt = _json_file(tmp_path / "receipt.json", _receipts(signer, _lines(log))[0])
     garbled_pem = tmp_path / "garbled.pem"
     garbled_pem.write_text("-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----\n")

@@ -1,11 +1,18 @@
-"""Everything a running server holds, built in one place (:func:`start`) and torn down in reverse.
+"""The composition root: everything a running server holds, built in one place and torn down in reverse.
 
-The lifespan of :func:`api.app.create_app` calls :func:`start`; nothing is
-built at import. :meth:`Runtime.execute` is how the routes run commands:
-after an append it announces the new head (to other processes through Redis,
-when configured) and waits (briefly) until this process's read models
-include the new events, so that a client reading right after its own write
-sees it. The scheduler's appends are announced the same way.
+:func:`start` (called by the lifespan of :func:`api.app.create_app`, never at
+import) reads the settings, opens the store, builds the service, the read
+models, the live hub, the catch-up task, the deadline scheduler, the receipt
+signer and the application's handlers and queries, and starts the tasks.
+:meth:`Runtime.stop` undoes it.
+
+:meth:`Runtime.execute` is how every command of this process runs (the
+handlers' ``execute``, and the scheduler's through :meth:`Runtime.appended`):
+after an append it folds the new events into this process's read models,
+announces the new head (to other processes through Redis, when configured)
+and, when another process wrote in between, waits (briefly) until the read
+models include the new events, so that a client reading right after its own
+write sees it.
 """
 
 from __future__ import annotations
@@ -16,16 +23,18 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from api.scheduler import DeadlineScheduler
+from api.auth import TokenReader
 from api.settings import Settings
+from engine.app.handlers import Context, Handlers
+from engine.app.queries import Queries
+from engine.app.receipts import ReceiptSigner
+from engine.app.scheduler import DeadlineScheduler
 from engine.clock import Clock, SystemClock
 from engine.commands import Command
-from engine.policy import ScheduleWarning, schedule_warnings
 from engine.service import AuctionService, Outcome
 from engine.store import open_store
 from engine.store.base import EventStore
 from engine.store.batching import GroupCommitStore
-from projections.catalogue import AuctionSummary
 from projections.catchup import Projector
 from projections.hub import Hub
 from projections.readmodel import ReadModel
@@ -46,27 +55,21 @@ GROUP_COMMIT = True
 @dataclass
 class Runtime:
     settings: Settings
-    secret: str
+    tokens: TokenReader
     clock: Clock
     store: EventStore
     service: AuctionService
     model: ReadModel
     hub: Hub
     projector: Projector
-    scheduler: DeadlineScheduler
+    signer: ReceiptSigner
     wakeups: RedisWakeups | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _announcing: set[asyncio.Task[None]] = field(default_factory=set)
-    # auction id -> the rules' warnings about its schedule: terms never change once scheduled,
-    # so the catalogue need not count working days on every read
-    _warnings: dict[str, tuple[ScheduleWarning, ...]] = field(default_factory=dict)
-
-    def schedule_warnings(self, summary: AuctionSummary) -> tuple[ScheduleWarning, ...]:
-        found = self._warnings.get(summary.auction_id)
-        if found is None:
-            rules = self.service.rules_for(summary.country)
-            found = self._warnings[summary.auction_id] = schedule_warnings(rules, summary.terms)
-        return found
+    # Built from the above by start():
+    queries: Queries = field(init=False)
+    handlers: Handlers = field(init=False)
+    scheduler: DeadlineScheduler = field(init=False)
 
     async def execute(self, auction_id: str, command: Command, idempotency_key: str | None = None) -> Outcome:
         outcome = await self.service.execute(auction_id, command, idempotency_key)
@@ -91,6 +94,13 @@ class Runtime:
             task.add_done_callback(self._announcing.discard)
         return folded
 
+    async def advance(self, auction_id: str, command: Command) -> Outcome:
+        """The scheduler's commands: nobody waits to read them, they are only folded and announced."""
+        outcome = await self.service.execute(auction_id, command)
+        if outcome.stored:
+            self.appended(outcome)
+        return outcome
+
     async def stop(self) -> None:
         self.hub.close()
         for task in [*self.tasks, *self._announcing]:
@@ -105,6 +115,10 @@ class Runtime:
 
 async def start(settings: Settings, clock: Clock | None = None) -> Runtime:
     clock = clock or SystemClock()
+    # The keys are read (or made and kept) here, once, before any request: made lazily,
+    # concurrent first bids raced each other's half-written key file.
+    tokens = TokenReader(settings.jwt_secret(), settings.jwt_public_key, settings.jwt_audience)
+    signer = ReceiptSigner.from_text(settings.receipt_key_text())
     store: EventStore = await open_store(settings.database_url)
     if GROUP_COMMIT:
         store = GroupCommitStore(store)
@@ -114,26 +128,20 @@ async def start(settings: Settings, clock: Clock | None = None) -> Runtime:
         model = ReadModel()
         hub = Hub(settings.ws_queue_size)
         projector = Projector(store, model, hub, clock)
-
-        async def advance(auction_id: str, command: Command) -> Outcome:
-            outcome = await service.execute(auction_id, command)
-            if outcome.stored:
-                assert runtime is not None  # built below, before the scheduler's task starts
-                runtime.appended(outcome)
-            return outcome
-
-        scheduler = DeadlineScheduler(advance, clock)
         runtime = Runtime(
             settings=settings,
-            secret=settings.jwt_secret(),
+            tokens=tokens,
             clock=clock,
             store=store,
             service=service,
             model=model,
             hub=hub,
             projector=projector,
-            scheduler=scheduler,
+            signer=signer,
         )
+        runtime.queries = Queries(service, store, model, projector, signer)
+        runtime.handlers = Handlers(Context(service, runtime.execute, runtime.queries, signer))
+        runtime.scheduler = DeadlineScheduler(runtime.advance, clock)
         if settings.redis_url:
             from projections.redis_bridge import RedisWakeups  # only when asked for
 
@@ -141,11 +149,11 @@ async def start(settings: Settings, clock: Clock | None = None) -> Runtime:
             await runtime.wakeups.start()
         # Rebuild the read models before serving, then plan every open or scheduled auction.
         await projector.rebuild()
-        scheduler.plan_all(model.summaries())
-        projector.listeners.append(scheduler.on_summary)
+        runtime.scheduler.plan_all(model.summaries())
+        projector.listeners.append(runtime.scheduler.on_summary)
         runtime.tasks = [
             asyncio.create_task(projector.run(), name="projections-catch-up"),
-            asyncio.create_task(scheduler.run(), name="deadline-scheduler"),
+            asyncio.create_task(runtime.scheduler.run(), name="deadline-scheduler"),
         ]
     except BaseException:
         if runtime is not None and runtime.wakeups is not None:

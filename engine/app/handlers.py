@@ -1,0 +1,356 @@
+"""The use cases: one handler per request, each returning a typed result.
+
+========================  ======================  ==========================================
+request                   handler                 result
+========================  ======================  ==========================================
+``Schedule``              ``schedule_auction``    ``AuctionResult`` (the new auction's view)
+``Register``              ``register_bidder``     ``RegistrationResult``
+``Deposit``               ``record_deposit``      ``DepositResult``
+``Open``                  ``open_bidding``        ``AuctionResult``
+``End``                   ``end_auction``         ``AuctionResult``
+``Bid``                   ``place_bid``           ``BidResult`` (with the signed receipt)
+``Proxy``                 ``set_proxy``           ``ProxyResult``
+``Incident``              ``record_incident``     ``IncidentResult``
+========================  ======================  ==========================================
+
+A handler turns the request into a domain command (``engine.commands``), runs
+it through ``Context.execute`` (the service's decide-and-append, and whatever
+the composition root adds so that this process's reads show the write), and
+reads its answer out of the outcome the service returned: the events the
+command caused, with their stored positions, and the state they left. Nothing
+is read again from the store, nothing replayed. The engine's refusals
+(``engine.errors``, ``engine.policy.RuleViolation``) are raised as they are, for
+the entry point to translate; refused bids and proxies are results.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar, cast
+
+from engine.app.queries import Queries
+from engine.app.receipts import ReceiptSigner
+from engine.app.requests import (
+    Bid,
+    Deposit,
+    End,
+    Incident,
+    Open,
+    Proxy,
+    Register,
+    Request,
+    Schedule,
+)
+from engine.app.results import (
+    AuctionResult,
+    BidResult,
+    DepositResult,
+    IncidentResult,
+    PlacedBid,
+    ProxyResult,
+    RegistrationResult,
+)
+from engine.commands import (
+    Command,
+    EndAuction,
+    OpenBidding,
+    PlaceBid,
+    RecordDeposit,
+    RecordIncident,
+    RegisterBidder,
+    ScheduleAuction,
+    SetProxy,
+)
+from engine.errors import AlreadyRegistered, AuctionNotFound, CommandRejected
+from engine.events import (
+    AdmissionRefused,
+    AuctionScheduled,
+    BidAccepted,
+    BidderAdmitted,
+    BidderRegistered,
+    BidRejected,
+    DepositRecorded,
+    Event,
+    IncidentRecorded,
+    ProxyRejected,
+    ProxySet,
+)
+from engine.model import AuctionState, Status, format_instant, format_money
+from engine.policy import RuleViolation
+from engine.service import AuctionService, Outcome
+from engine.vault import owner_of
+
+# Run a command on an auction, with an optional (scoped) idempotency key.
+Execute = Callable[[str, Command, "str | None"], Awaitable[Outcome]]
+
+ID_ATTEMPTS = 5
+E = TypeVar("E", bound=Event)
+R = TypeVar("R")
+
+
+def new_auction_id() -> str:
+    return secrets.token_hex(6)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the handlers work with, built by the composition root (``api.bootstrap``)."""
+
+    service: AuctionService
+    execute: Execute
+    queries: Queries
+    signer: ReceiptSigner
+    new_auction_id: Callable[[], str] = field(default=new_auction_id)
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def scoped_key(kind: str, bidder_code: str | None, subject: str, key: str | None) -> str | None:
+    """An Idempotency-Key scoped to the kind of request and the caller, without writing the
+    caller's identity into the key table: the bidder code where there is one, else a digest
+    (identities live only in the vault)."""
+    if key is None:
+        return None
+    who = bidder_code or "anonymous-" + owner_of(subject)[:32]
+    return f"{kind}:{who}:{key}"
+
+
+def _first(outcome: Outcome, *types: type[Event], automatic: bool | None = None) -> tuple[Event, int] | None:
+    """The first event of ``types`` the command caused, with its stream position."""
+    for event, stored in zip(outcome.events, outcome.stored, strict=True):
+        if isinstance(event, types) and (automatic is None or getattr(event, "automatic", False) == automatic):
+            return event, stored.version
+    return None
+
+
+def _caused(outcome: Outcome, kind: type[E]) -> tuple[E, int]:
+    found = _first(outcome, kind)
+    assert found is not None, f"the outcome holds no {kind.__name__}"
+    return cast(E, found[0]), found[1]
+
+
+async def _state(context: Context, auction_id: str) -> AuctionState:
+    state = await context.service.load(auction_id)
+    if state.status is Status.NEW or state.terms is None:
+        raise AuctionNotFound(auction_id)
+    return state
+
+
+async def _caller_code(context: Context, auction_id: str, subject: str) -> str | None:
+    """The caller's bidder code (None: not registered) for a command about to be decided.
+
+    A code, once given, never changes, so the cached state answers when it knows the
+    caller; only a caller it does not know (perhaps registered through another process
+    a moment ago) costs a read of the stream. The command itself is decided on the
+    stream's latest version either way (the append checks it)."""
+    cached = context.service.cached(auction_id)
+    if cached is not None and (bidder := cached.bidder_by_subject(subject)) is not None:
+        return bidder.code
+    bidder = (await _state(context, auction_id)).bidder_by_subject(subject)
+    return bidder.code if bidder else None
+
+
+# ------------------------------------------------------------------ handlers
+
+
+async def schedule_auction(context: Context, request: Schedule) -> AuctionResult:
+    draft = request.draft
+    try:
+        context.service.rules_for(draft.country)
+    except LookupError as error:
+        raise CommandRejected("unknown_country", str(error).strip("'\"")) from None
+    draft = dataclasses.replace(draft, country=draft.country.upper(), currency=draft.currency.upper())
+    for _ in range(ID_ATTEMPTS):
+        auction_id = context.new_auction_id()
+        try:
+            outcome = await context.execute(auction_id, ScheduleAuction(auction_id, draft), None)
+        except RuleViolation:
+            raise
+        except CommandRejected as error:
+            if error.code == "auction_exists":
+                continue
+            raise
+        except (ValueError, OverflowError) as error:  # a date the rules cannot compute with
+            raise CommandRejected("invalid_request", str(error)) from None
+        scheduled, position = _caused(outcome, AuctionScheduled)
+        return AuctionResult(auction_id, context.queries.scheduled_view(scheduled, position))
+    raise CommandRejected("auction_exists", "could not find a free auction id; retry")
+
+
+async def register_bidder(context: Context, request: Register) -> RegistrationResult:
+    try:
+        outcome = await context.execute(request.auction_id, RegisterBidder(subject=request.subject), None)
+    except AlreadyRegistered as already:
+        state, code, position = await _state(context, request.auction_id), already.bidder_code, None
+    else:
+        registered, registered_at = _caused(outcome, BidderRegistered)
+        state, code, position = outcome.state, registered.bidder_code, registered_at
+    bidder = state.bidder(code)
+    assert bidder is not None and state.terms is not None
+    return RegistrationResult(
+        auction_id=request.auction_id,
+        bidder_code=code,
+        admitted=bidder.admitted,
+        deposit=bidder.deposit,
+        deposit_required=state.terms.deposit_required,
+        position=position,
+    )
+
+
+async def record_deposit(context: Context, request: Deposit) -> DepositResult:
+    command = RecordDeposit(bidder_code=request.bidder_code, amount=request.amount)
+    outcome = await context.execute(request.auction_id, command, None)
+    deposit, position = _caused(outcome, DepositRecorded)
+    refused = _first(outcome, AdmissionRefused)
+    bidder = outcome.state.bidder(request.bidder_code)
+    assert bidder is not None
+    return DepositResult(
+        auction_id=request.auction_id,
+        bidder_code=request.bidder_code,
+        amount=deposit.amount,
+        total=deposit.total,
+        admitted=bidder.admitted or _first(outcome, BidderAdmitted) is not None,
+        refusal=cast(AdmissionRefused, refused[0]).reason if refused is not None else None,
+        position=position,
+    )
+
+
+async def open_bidding(context: Context, request: Open) -> AuctionResult:
+    await context.execute(request.auction_id, OpenBidding(), None)
+    return AuctionResult(request.auction_id, await context.queries.auction(request.auction_id))
+
+
+async def end_auction(context: Context, request: End) -> AuctionResult:
+    await context.execute(request.auction_id, EndAuction(), None)
+    return AuctionResult(request.auction_id, await context.queries.auction(request.auction_id))
+
+
+async def place_bid(context: Context, request: Bid) -> BidResult:
+    auction_id = request.auction_id
+    code = await _caller_code(context, auction_id, request.subject)
+    key = scoped_key("bid", code, request.subject, request.idempotency_key)
+    outcome = await context.execute(auction_id, PlaceBid(code, request.amount), key)
+    own = _first(outcome, BidAccepted, BidRejected, automatic=False)
+    assert own is not None
+    event, position = own
+    if isinstance(event, BidRejected):
+        return BidResult(
+            auction_id=auction_id,
+            accepted=False,
+            amount=event.amount,
+            position=position,
+            received_at=event.at,
+            replayed=outcome.duplicate,
+            bidder_code=event.bidder_code,
+            reason=event.reason,
+            rule=event.rule,
+        )
+    assert isinstance(event, BidAccepted)
+    after = outcome.state  # as the bid left it (for a repeated key: as first answered)
+    receipt = context.signer.receipt(
+        auction=auction_id,
+        bidder_code=event.bidder_code,
+        amount=format_money(event.amount),
+        position=position,
+        received_at=format_instant(event.at),
+    )
+    return BidResult(
+        auction_id=auction_id,
+        accepted=True,
+        amount=event.amount,
+        position=position,
+        received_at=event.at,
+        replayed=outcome.duplicate,
+        bidder_code=event.bidder_code,
+        closes_at=after.deadline,
+        price=after.price,
+        leader=after.leader,
+        receipt=receipt,
+    )
+
+
+async def set_proxy(context: Context, request: Proxy) -> ProxyResult:
+    auction_id = request.auction_id
+    code = await _caller_code(context, auction_id, request.subject)
+    key = scoped_key("proxy", code, request.subject, request.idempotency_key)
+    command = SetProxy(code, max_amount=request.max_amount, step=request.step)
+    outcome = await context.execute(auction_id, command, key)
+    own = _first(outcome, ProxySet, ProxyRejected)
+    assert own is not None
+    event, position = own
+    if isinstance(event, ProxyRejected):
+        return ProxyResult(
+            auction_id=auction_id,
+            accepted=False,
+            max_amount=event.max_amount,
+            position=position,
+            replayed=outcome.duplicate,
+            bidder_code=event.bidder_code,
+            reason=event.reason,
+            rule=event.rule,
+        )
+    assert isinstance(event, ProxySet)
+    after = outcome.state
+    caused = tuple(
+        PlacedBid(stored.version, bid.bidder_code, bid.amount, bid.at, bid.automatic)
+        for bid, stored in zip(outcome.events, outcome.stored, strict=True)
+        if isinstance(bid, BidAccepted)
+    )
+    return ProxyResult(
+        auction_id=auction_id,
+        accepted=True,
+        max_amount=event.max_amount,
+        position=position,
+        replayed=outcome.duplicate,
+        bidder_code=event.bidder_code,
+        step=event.step,
+        price=after.price,
+        leader=after.leader,
+        closes_at=after.deadline,
+        bids=caused,
+    )
+
+
+async def record_incident(context: Context, request: Incident) -> IncidentResult:
+    key = scoped_key("incident", None, request.subject, request.idempotency_key)
+    command = RecordIncident(request.description, request.started_at, request.ended_at)
+    outcome = await context.execute(request.auction_id, command, key)
+    event, position = _caused(outcome, IncidentRecorded)
+    return IncidentResult(
+        auction_id=request.auction_id,
+        position=position,
+        at=event.at,
+        description=event.description,
+        started_at=event.started_at,
+        ended_at=event.ended_at,
+        replayed=outcome.duplicate,
+    )
+
+
+Handler = Callable[[Context, Any], Awaitable[Any]]
+
+HANDLERS: dict[type[Request[Any]], Handler] = {
+    Schedule: schedule_auction,
+    Register: register_bidder,
+    Deposit: record_deposit,
+    Open: open_bidding,
+    End: end_auction,
+    Bid: place_bid,
+    Proxy: set_proxy,
+    Incident: record_incident,
+}
+
+
+class Handlers:
+    """The application as the entry points see it: ``await handlers.handle(request)``."""
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+
+    async def handle(self, request: Request[R]) -> R:
+        handler = HANDLERS[type(request)]
+        return cast(R, await handler(self.context, request))

@@ -1,0 +1,122 @@
+"""The read side: what the entry points show, as JSON-ready views.
+
+Views come from this process's read models (``projections``), kept current by
+the catch-up task and by this process's own writes; the report and the event
+log are rebuilt from the store, since they must show every event (refused bids,
+identities for those allowed to see them). Like cosmicpython's ``views.py``, a
+query returns plain data for an answer, not domain objects.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.app.receipts import ReceiptSigner
+from engine.errors import AuctionNotFound
+from engine.events import AuctionScheduled
+from engine.policy import ScheduleWarning, schedule_warnings
+from engine.service import AuctionService
+from engine.store.base import EventStore
+from engine.streams import stream_of
+from projections.audit.log import encode_lines
+from projections.audit.receipts import ALGORITHM
+from projections.catalogue import AuctionSummary, fold_event, summary_json
+from projections.catchup import Projector
+from projections.history import bid_json
+from projections.readmodel import ReadModel
+from projections.report import build_report
+
+# How long a read of an auction this process does not know waits for the catch-up
+# (another process may have scheduled it a moment ago).
+REFRESH_TIMEOUT = 1.0
+
+
+class Queries:
+    def __init__(
+        self,
+        service: AuctionService,
+        store: EventStore,
+        model: ReadModel,
+        projector: Projector,
+        signer: ReceiptSigner,
+    ) -> None:
+        self._service = service
+        self._store = store
+        self._model = model
+        self._projector = projector
+        self._signer = signer
+        # auction id -> the rules' warnings about its schedule: terms never change once scheduled,
+        # so the catalogue need not count working days on every read
+        self._warnings: dict[str, tuple[ScheduleWarning, ...]] = {}
+
+    # ------------------------------------------------------------ auctions
+
+    def warnings(self, summary: AuctionSummary) -> tuple[ScheduleWarning, ...]:
+        found = self._warnings.get(summary.auction_id)
+        if found is None:
+            rules = self._service.rules_for(summary.country)
+            found = self._warnings[summary.auction_id] = schedule_warnings(rules, summary.terms)
+        return found
+
+    def view(self, summary: AuctionSummary) -> dict[str, Any]:
+        """The public view plus the rules' warnings about the schedule (computed, never stored)."""
+        return {**summary_json(summary), "warnings": [warning.to_json() for warning in self.warnings(summary)]}
+
+    def scheduled_view(self, event: AuctionScheduled, position: int) -> dict[str, Any]:
+        """The view of an auction just scheduled, from its first event (the read model may not have it yet)."""
+        summary = fold_event(None, event, position)
+        assert summary is not None
+        return self.view(summary)
+
+    async def summary(self, auction_id: str, refresh: bool = False) -> AuctionSummary:
+        summary = self._model.summary(auction_id)
+        if summary is None and refresh:
+            await self._projector.refresh(timeout=REFRESH_TIMEOUT)
+            summary = self._model.summary(auction_id)
+        if summary is None:
+            raise AuctionNotFound(auction_id)
+        return summary
+
+    async def auction(self, auction_id: str, refresh: bool = False) -> dict[str, Any]:
+        return self.view(await self.summary(auction_id, refresh))
+
+    def catalogue(self, country: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
+        """Every auction in the order scheduled, filtered by country and status."""
+        code = country.upper() if country is not None else None
+        return [
+            self.view(s)
+            for s in self._model.summaries()
+            if (code is None or s.country == code) and (status is None or s.status.value == status)
+        ]
+
+    async def bids(self, auction_id: str, after: int, limit: int) -> dict[str, Any]:
+        await self.summary(auction_id, refresh=True)
+        page = self._model.bids(auction_id, after, limit)
+        return {"auction": auction_id, "bids": [bid_json(row) for row in page.rows], "next_after": page.next_after}
+
+    # ------------------------------------------------------------ from the store
+
+    async def report(self, auction_id: str, anonymise: bool) -> dict[str, Any]:
+        """The report rebuilt from the events; identities are opened (vault) only when not ``anonymise``."""
+        events = await self._store.read_stream(stream_of(auction_id))
+        if not events:
+            raise AuctionNotFound(auction_id)
+        country = str(events[0].data.get("country", ""))
+        decoded = None if anonymise else await self._service.decode(events)
+        return build_report(auction_id, events, self._service.rules_for(country), anonymise, decoded)
+
+    async def event_log(self, auction_id: str) -> bytes:
+        """The auction's events as JSON Lines, in order (the format of ``auction export``)."""
+        stored = await self._store.read_stream(stream_of(auction_id))
+        if not stored:
+            raise AuctionNotFound(auction_id)
+        return encode_lines(stored)
+
+    # ------------------------------------------------------------ the service
+
+    def receipt_key(self) -> dict[str, str]:
+        return {"algorithm": ALGORITHM, "public_key": self._signer.public_key_b64}
+
+    def checkpoint(self) -> int:
+        """The global event position the read models reached."""
+        return self._model.checkpoint
