@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api import errors
 from api.bootstrap import start
 from api.deps import QueriesDep
-from api.routes import auctions, bidding, live
+from api.routes import auctions, bidding, bids, live
 from api.schemas import HealthOut
 from api.settings import Settings
 from api.web import mount_web
@@ -120,6 +120,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.add_middleware(CountLiveSockets, sockets=app.state.live_sockets)
     app.include_router(auctions.router)
     app.include_router(bidding.router)
+    bids.install(app)  # the hot path: a plain Starlette endpoint, documented like the others
     app.include_router(live.router)
     mount_web(app)
 

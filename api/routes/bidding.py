@@ -1,4 +1,4 @@
-"""Registrations, deposits, bids and automatic (proxy) bids; the receipt key."""
+"""Registrations, deposits and automatic (proxy) bids; the receipt key. Bids: ``api.routes.bids``."""
 
 from __future__ import annotations
 
@@ -10,14 +10,13 @@ from api.responses import JsonResponse, created
 from api.routes.auctions import ERRORS
 from api.schemas import (
     AmountIn,
-    BidOut,
     DepositOut,
     ProxyIn,
     ProxyOut,
     ReceiptKeyOut,
     RegistrationOut,
 )
-from engine.app.requests import Bid, Deposit, Proxy, Register
+from engine.app.requests import Deposit, Proxy, Register
 from engine.model import format_instant, format_money
 
 router = APIRouter(tags=["bidding"])
@@ -65,39 +64,6 @@ async def record_deposit(
         "refusal": result.refusal,
         "position": result.position,
     }
-
-
-@router.post("/auctions/{auction_id}/bids", status_code=201, response_model=BidOut, responses=ERRORS)
-async def place_bid(
-    auction_id: AuctionId,
-    body: AmountIn,
-    principal: Bidder,
-    handlers: HandlersDep,
-    idempotency_key: IdempotencyKey = None,
-) -> JsonResponse:
-    """Bid ``amount``. 201 when accepted; 409 with the refusal's reason as ``code`` (``bid_too_low``,
-    ``auction_closed``, ``not_admitted``, ...). The refusal is recorded too: auditors see every bid."""
-    result = await handlers.handle(Bid(auction_id, principal.subject, body.amount, idempotency_key))
-    if not result.accepted:
-        assert result.reason is not None
-        return refusal_response("bid", result.amount, result.reason, result.rule, result.position, result.replayed)
-    receipt = result.receipt
-    assert receipt is not None
-    return created(
-        {
-            "auction": auction_id,
-            "bidder_code": receipt.bidder_code,
-            "amount": receipt.amount,
-            "position": result.position,
-            "received_at": receipt.received_at,
-            "closes_at": format_instant(result.closes_at) if result.closes_at else None,
-            "automatic": False,
-            "price": money(result.price),
-            "leader": result.leader,
-            "receipt": receipt.to_json(),
-        },
-        result.replayed,
-    )
 
 
 @router.get("/receipts/public-key", response_model=ReceiptKeyOut)

@@ -79,3 +79,31 @@ async def test_health_reports_the_read_models_checkpoint() -> None:
     async with running_api() as api:
         body: dict[str, Any] = (await api.client.get("/health")).json()
         assert body == {"status": "ok", "checkpoint": 0}
+
+
+async def test_the_openapi_schema_documents_the_plain_bid_route_with_its_body_and_answers() -> None:
+    async with running_api() as api:
+        schema = (await api.client.get("/openapi.json")).json()
+    operation = schema["paths"]["/auctions/{auction_id}/bids"]["post"]
+    body = operation["requestBody"]
+    assert body["required"] is True
+    assert body["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/AmountIn"}
+    answers = operation["responses"]
+    assert answers["201"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/BidOut"}
+    for status in ("401", "403", "404", "409", "422"):
+        assert answers[status]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorOut"}
+    assert {p["name"]: p["in"] for p in operation["parameters"]} == {"auction_id": "path", "Idempotency-Key": "header"}
+    assert operation["security"] == [{"HTTPBearer": []}]
+    components = schema["components"]["schemas"]
+    assert set(components["BidOut"]["properties"]) >= {"amount", "position", "closes_at", "received_at", "receipt"}
+    assert components["AmountIn"]["properties"]["amount"]["type"] == "string"
+
+
+def test_bids_are_answered_by_a_plain_starlette_endpoint_not_by_fastapis_dependency_solving() -> None:
+    from starlette.routing import Route
+
+    from api.routes.bids import PlainRoute, place_bid
+
+    app = create_app(Settings(database_url="memory:", secret=SECRET))
+    (route,) = [r for r in app.routes if isinstance(r, Route) and r.path == "/auctions/{auction_id}/bids" and "POST" in (r.methods or ())]
+    assert isinstance(route, PlainRoute) and route.answer is place_bid

@@ -1,0 +1,180 @@
+"""``POST /auctions/{auction_id}/bids``: the hot path, answered as a plain Starlette endpoint.
+
+A bid is the request the engine answers most, and FastAPI's per-request
+machinery (solving the dependencies, validating and re-encoding the body and
+the answer, two exit stacks) cost more than the rest of the route. So the
+route is a :class:`PlainRoute`: FastAPI documents it in ``/openapi.json`` from
+:func:`documented`'s signature (the path parameter, the ``AmountIn`` body, the
+``Idempotency-Key`` header, the bearer token, the ``BidOut`` answer and the
+errors), while :func:`place_bid` answers it, doing in line what those
+dependencies do, in the same order and with the same answers:
+
+1. the body is read as FastAPI reads a JSON body (``application/json`` or
+   ``*+json``; none or another type is no JSON): a malformed document is
+   refused (422) before anything else;
+2. an id no auction could have is 404 ``auction_not_found``;
+3. no token or a bad one is 401, another role than bidder 403
+   (:func:`api.deps.principal_from_header`, :func:`api.deps.require`);
+4. a malformed ``Idempotency-Key`` and a body that is not an ``AmountIn`` are
+   422 ``invalid_request``, reported together;
+5. the application places the bid (:func:`engine.app.handlers.place_bid`):
+   201 with the signed receipt, or 409 with the recorded refusal.
+"""
+
+from __future__ import annotations
+
+import email.message
+import json
+from collections.abc import Awaitable, Callable
+from functools import lru_cache
+from typing import Any
+
+import orjson
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from pydantic import ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import request_response
+
+from api.auth import Principal, Role
+from api.deps import (
+    AuctionId,
+    Bidder,
+    IdempotencyKey,
+    checked_auction_id,
+    checked_idempotency_key,
+    principal_from_header,
+    require,
+    runtime_of,
+)
+from api.errors import ApiError, error_response, refusal_response, validation_message
+from api.responses import created
+from api.routes.auctions import ERRORS
+from api.schemas import AmountIn, BidOut
+from engine.app.requests import Bid
+from engine.model import format_instant, format_money
+
+PATH = "/auctions/{auction_id}/bids"
+_BIDDER = (Role.BIDDER,)
+_NO_BODY = object()
+
+
+class PlainRoute(APIRoute):
+    """A route documented by FastAPI from ``endpoint``'s signature, but answered by ``answer``,
+    a plain Starlette endpoint (no dependency solving, no validation or serialisation by FastAPI).
+    ``answer`` must keep to what the signature documents."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], *, answer: Callable[[Request], Awaitable[Response]], **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
+        self.answer = answer
+        self.app = request_response(answer)
+
+
+async def documented(
+    auction_id: AuctionId,
+    body: AmountIn,
+    principal: Bidder,
+    idempotency_key: IdempotencyKey = None,
+) -> BidOut:
+    """Bid ``amount``. 201 when accepted; 409 with the refusal's reason as ``code`` (``bid_too_low``,
+    ``auction_closed``, ``not_admitted``, ...). The refusal is recorded too: auditors see every bid."""
+    raise NotImplementedError("answered by api.routes.bids.place_bid")  # pragma: no cover
+
+
+@lru_cache(maxsize=64)
+def _is_json(content_type: str) -> bool:
+    """FastAPI's test of a JSON body's Content-Type (``application/json`` or ``application/*+json``)."""
+    message = email.message.Message()
+    message["content-type"] = content_type
+    if message.get_content_maintype() != "application":
+        return False
+    subtype = message.get_content_subtype()
+    return subtype == "json" or subtype.endswith("+json")
+
+
+def _parsed(body: bytes, content_type: str | None) -> Any:
+    """The request body as FastAPI hands it to validation: the JSON document, the raw bytes
+    when it is not declared JSON (validation then refuses them), or nothing."""
+    if not body:
+        return _NO_BODY
+    if content_type is None or not (content_type == "application/json" or _is_json(content_type)):
+        return body
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        pass
+    # The standard library reads what orjson does not (a BOM, NaN, lone surrogates) and
+    # places decoding errors where FastAPI's messages place them.
+    try:
+        return json.loads(body)
+    except json.JSONDecodeError as error:
+        raise ApiError(422, "invalid_request", validation_message([{"loc": ("body", error.pos), "msg": "JSON decode error"}])) from None
+    except Exception:  # noqa: BLE001 (as FastAPI: any other failure to read the body is a 400)
+        raise ApiError(400, "bad_request", "There was an error parsing the body") from None
+
+
+def _amount(document: Any, errors: list[Any]) -> int | None:
+    if document is _NO_BODY:
+        errors.append({"loc": ("body",), "msg": "Field required"})
+        return None
+    try:
+        return AmountIn.model_validate(document, from_attributes=True).amount
+    except ValidationError as error:
+        errors.extend(error.errors(include_url=False))
+        return None
+
+
+async def place_bid(request: Request) -> Response:
+    headers = request.headers
+    document = _parsed(await request.body(), headers.get("content-type"))
+    auction_id = checked_auction_id(request.path_params["auction_id"])
+    runtime = runtime_of(request)
+    principal: Principal = require(principal_from_header(headers.get("authorization"), runtime.tokens), _BIDDER, "bidder")
+    key = headers.get("idempotency-key")
+    errors: list[Any] = []
+    if (problem := checked_idempotency_key(key)) is not None:
+        errors.append(problem)
+    amount = _amount(document, errors)
+    if errors or amount is None:
+        return error_response(422, "invalid_request", validation_message(errors))
+
+    result = await runtime.handlers.handle(Bid(auction_id, principal.subject, amount, key))
+
+    if not result.accepted:
+        assert result.reason is not None
+        return refusal_response("bid", result.amount, result.reason, result.rule, result.position, result.replayed)
+    receipt = result.receipt
+    assert receipt is not None
+    return created(
+        {
+            "auction": auction_id,
+            "bidder_code": receipt.bidder_code,
+            "amount": receipt.amount,
+            "position": result.position,
+            "received_at": receipt.received_at,
+            "closes_at": format_instant(result.closes_at) if result.closes_at else None,
+            "automatic": False,
+            "price": None if result.price is None else format_money(result.price),
+            "leader": result.leader,
+            "receipt": receipt.to_json(),
+        },
+        result.replayed,
+    )
+
+
+def install(app: FastAPI) -> None:
+    """Add the bid route to ``app``'s own router (an included router would rebuild it as a plain APIRoute)."""
+    app.router.routes.append(
+        PlainRoute(
+            PATH,
+            documented,
+            answer=place_bid,
+            methods=["POST"],
+            name="place_bid",
+            status_code=201,
+            response_model=BidOut,
+            responses=ERRORS,
+            tags=["bidding"],
+        )
+    )
