@@ -4,7 +4,7 @@ Refusals are events too: an auditor must see every bid that was received,
 including the ones the rules turned away, with the reason and the rule.
 
 Events are frozen ``msgspec`` structs (a copy with a changed field is
-``msgspec.structs.replace``). An amount of money is annotated ``Money``: an int
+``msgspec.structs.replace``), untracked by the cyclic garbage collector. An amount of money is annotated ``Money``: an int
 of minor units to Python, written as a two-decimal string by the codec.
 """
 
@@ -17,7 +17,9 @@ import msgspec
 from engine.model import Money
 
 
-class Event(msgspec.Struct, frozen=True):
+class Event(msgspec.Struct, frozen=True, gc=False):
+    # gc=False (inherited): an event holds values only and can never be part of a
+    # reference cycle, and a server's read models keep one per public change ever made.
     at: datetime
 
 

@@ -9,14 +9,19 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime
-from operator import itemgetter
-from typing import Any, NamedTuple, Sequence
+from operator import attrgetter
+from typing import Any, Sequence
+
+import msgspec
 
 from engine.events import BidAccepted, Event
 from engine.model import AuctionState, format_instant, format_money
 
 
-class BidRow(NamedTuple):
+class BidRow(msgspec.Struct, frozen=True, gc=False):
+    """One accepted bid; a read model keeps one for every bid ever made (values only: never
+    in a cycle, so the cyclic collector need not track it)."""
+
     position: int  # the stream version of the BidAccepted event
     bidder_code: str
     amount: int
@@ -46,7 +51,7 @@ class Page:
 
 def page(rows: Sequence[BidRow], after: int, limit: int) -> Page:
     """Rows with position > ``after``, at most ``limit`` of them; ``rows`` is in position order."""
-    start = bisect_right(rows, after, key=itemgetter(0))
+    start = bisect_right(rows, after, key=attrgetter("position"))
     chunk = rows[start : start + limit]
     more = start + limit < len(rows)
     return Page(chunk, chunk[-1].position if more and chunk else None)
