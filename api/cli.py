@@ -50,11 +50,18 @@ def cli() -> None:
     "--database", "database_url", default=None, help="sqlite:///FILE (default ./auction.sqlite3) or postgresql://..."
 )
 @click.option("--redis", "redis_url", default=None, help="redis://... to fan live updates out across processes.")
-def serve(host: str | None, port: int | None, database_url: str | None, redis_url: str | None) -> None:
+@click.option(
+    "--access-log/--no-access-log",
+    default=None,
+    help="One log line per HTTP request (default off, or AUCTION_ACCESS_LOG).",
+)
+def serve(
+    host: str | None, port: int | None, database_url: str | None, redis_url: str | None, access_log: bool | None
+) -> None:
     """Run the engine (HTTP API, WebSocket feed, deadline scheduler)."""
     from api.server import run
 
-    run(_settings(host=host, port=port, database_url=database_url, redis_url=redis_url))
+    run(_settings(host=host, port=port, database_url=database_url, redis_url=redis_url, access_log=access_log))
 
 
 @cli.command()

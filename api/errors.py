@@ -105,30 +105,31 @@ def validation_message(errors: Sequence[Any]) -> str:
     return "; ".join(parts) or "invalid request"
 
 
-def install(app: FastAPI) -> None:
-    @app.exception_handler(ApiError)
-    async def _api_error(request: Request, error: ApiError) -> JsonResponse:
+def answer_to(request: Request, error: Exception) -> JsonResponse:
+    """The answer to ``error`` raised while serving ``request``: every exception handler of
+    :func:`install` is this function, and the bid lane (``api.app``) calls it directly."""
+    if isinstance(error, ApiError):
         return error_response(error.status, error.code, error.message, error.headers, **error.extra)
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, error: RequestValidationError) -> JsonResponse:
+    if isinstance(error, RequestValidationError):
         return error_response(422, "invalid_request", validation_message(error.errors()))
-
-    async def _engine(request: Request, error: Exception) -> JsonResponse:
+    if isinstance(error, ENGINE_REFUSALS):
+        # The handlers raise the engine's refusals as they are: each becomes its HTTP answer here.
         answer = from_engine(error)
         return error_response(answer.status, answer.code, answer.message, answer.headers, **answer.extra)
-
-    # The handlers raise the engine's refusals as they are: each becomes its HTTP answer here.
-    for refusal in (DomainError, RuleViolation, ConcurrencyConflict):
-        app.add_exception_handler(refusal, _engine)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, error: StarletteHTTPException) -> JsonResponse:
+    if isinstance(error, StarletteHTTPException):
         code = _HTTP_CODES.get(error.status_code, f"http_{error.status_code}")
         message = error.detail if isinstance(error.detail, str) else code.replace("_", " ")
         return error_response(error.status_code, code, message, getattr(error, "headers", None))
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
+    return error_response(500, "internal_error", "internal error")
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, error: Exception) -> JsonResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_response(500, "internal_error", "internal error")
+
+ENGINE_REFUSALS = (DomainError, RuleViolation, ConcurrencyConflict)
+
+
+def install(app: FastAPI) -> None:
+    async def handler(request: Request, error: Exception) -> JsonResponse:
+        return answer_to(request, error)
+
+    for kind in (ApiError, RequestValidationError, *ENGINE_REFUSALS, StarletteHTTPException, Exception):
+        app.add_exception_handler(kind, handler)

@@ -102,7 +102,7 @@ class GracefulServer(uvicorn.Server):
                 signal.signal(sig, handler)
 
 
-def uvicorn_config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
+def uvicorn_config(app: FastAPI, host: str, port: int, access_log: bool = False) -> uvicorn.Config:
     """How ``auction serve`` runs an application (the benchmarks run their reference app alike)."""
     return uvicorn.Config(
         app,
@@ -117,9 +117,10 @@ def uvicorn_config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
         server_header=False,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
         log_level="info",
+        access_log=access_log,
     )
 
 
 def run(settings: Settings) -> None:
     app = create_app(settings)
-    GracefulServer(uvicorn_config(app, settings.host, settings.port), app).run()
+    GracefulServer(uvicorn_config(app, settings.host, settings.port, settings.access_log), app).run()

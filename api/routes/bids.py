@@ -19,6 +19,12 @@ dependencies do, in the same order and with the same answers:
    422 ``invalid_request``, reported together;
 5. the application places the bid (:func:`engine.app.handlers.place_bid`):
    201 with the signed receipt, or 409 with the recorded refusal.
+
+The application (``api.app.AuctionApp``) hands a ``POST`` on this path to
+:func:`serve` before its middleware and router, which have nothing to do for it
+(no WebSocket to count, no other route to try, no dependency exit stack): the
+same endpoint, with exceptions answered by :func:`api.errors.answer_to` as the
+exception handlers answer them.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import request_response
+from starlette.types import Receive, Scope, Send
 
 from api.auth import Principal, Role
 from api.deps import (
@@ -48,7 +55,7 @@ from api.deps import (
     require,
     runtime_of,
 )
-from api.errors import ApiError, error_response, refusal_response, validation_message
+from api.errors import ApiError, answer_to, error_response, refusal_response, validation_message
 from api.responses import created
 from api.routes.auctions import ERRORS
 from api.schemas import AmountIn, BidOut
@@ -161,6 +168,34 @@ async def place_bid(request: Request) -> Response:
         },
         result.replayed,
     )
+
+
+_PREFIX = "/auctions/"
+_SUFFIX = "/bids"
+
+
+def auction_in_path(scope: Scope) -> str | None:
+    """The auction id when ``scope`` is a request on this route's path (as the router matches
+    ``{auction_id}``: one non-empty path segment), else None."""
+    path: str = scope["path"]
+    root = scope.get("root_path", "")
+    if root and path.startswith(root):
+        path = path[len(root) :]
+    if not (path.startswith(_PREFIX) and path.endswith(_SUFFIX)):
+        return None
+    auction_id = path[len(_PREFIX) : -len(_SUFFIX)]
+    return auction_id if auction_id and "/" not in auction_id else None
+
+
+async def serve(scope: Scope, receive: Receive, send: Send, auction_id: str) -> None:
+    """Answer a ``POST`` on this route's path, as the router and the exception handlers would."""
+    scope["path_params"] = {"auction_id": auction_id}
+    request = Request(scope, receive)
+    try:
+        response = await place_bid(request)
+    except Exception as error:  # noqa: BLE001 (each answered as api.errors.install answers it)
+        response = answer_to(request, error)
+    await response(scope, receive, send)
 
 
 def install(app: FastAPI) -> None:
