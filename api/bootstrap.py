@@ -65,7 +65,6 @@ class Runtime:
     signer: ReceiptSigner
     wakeups: RedisWakeups | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
-    _announcing: set[asyncio.Task[None]] = field(default_factory=set)
     # Built from the above by start():
     queries: Queries = field(init=False)
     handlers: Handlers = field(init=False)
@@ -88,10 +87,8 @@ class Runtime:
         folded = self.projector.apply_own(outcome.stored, outcome.events)
         position = outcome.stored[-1].position
         if self.wakeups is not None:
-            # Fire and forget: a slow or absent Redis must not delay the answer (the others poll too).
-            task = asyncio.create_task(self.wakeups.publish(position))
-            self._announcing.add(task)
-            task.add_done_callback(self._announcing.discard)
+            # Without waiting: a slow or absent Redis must not delay the answer (the others poll too).
+            self.wakeups.announce(position)
         return folded
 
     async def advance(self, auction_id: str, command: Command) -> Outcome:
@@ -103,9 +100,9 @@ class Runtime:
 
     async def stop(self) -> None:
         self.hub.close()
-        for task in [*self.tasks, *self._announcing]:
+        for task in self.tasks:
             task.cancel()
-        for task in [*self.tasks, *self._announcing]:
+        for task in self.tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         if self.wakeups is not None:

@@ -6,6 +6,12 @@ so the database stays the one source of order. A message Redis drops, a
 subscription that breaks or a Redis restart therefore loses nothing: on every
 (re)subscription the process wakes its catch-up reader, which reads whatever
 it has not seen yet, and a periodic timer in the reader covers the rest.
+
+Wake-ups are coalesced: :meth:`RedisWakeups.announce` only notes the highest
+position written, and one publisher sends it, then whatever is higher by the
+time that publish returns. A busy process thus publishes once per Redis round
+trip, not once per write, and the others wake as often (each wake-up reads
+everything new).
 """
 
 from __future__ import annotations
@@ -32,6 +38,9 @@ class RedisWakeups:
         self._channel = channel
         self._client: aioredis.Redis | None = None
         self._task: asyncio.Task[None] | None = None
+        self._publisher: asyncio.Task[None] | None = None
+        self._announced = 0  # the highest position announced
+        self.published_up_to = 0  # the highest position published (or given up on: Redis was down)
         self.connected = asyncio.Event()
         self.published = 0
         self.received = 0
@@ -44,6 +53,20 @@ class RedisWakeups:
             self._url, socket_connect_timeout=2, socket_timeout=None, health_check_interval=HEALTH_CHECK_SECONDS
         )
         self._task = asyncio.create_task(self._listen(), name="redis-wakeups")
+
+    def announce(self, position: int) -> None:
+        """The log has grown up to ``position``: tell the other processes soon, without waiting."""
+        if position <= self._announced:
+            return
+        self._announced = position
+        if self._publisher is None or self._publisher.done():
+            self._publisher = asyncio.create_task(self._publish_announced(), name="redis-announce")
+
+    async def _publish_announced(self) -> None:
+        while self.published_up_to < self._announced:
+            position = self._announced
+            await self.publish(position)
+            self.published_up_to = position
 
     async def publish(self, position: int) -> None:
         """Tell the other processes the log has grown; never fails the caller."""
@@ -88,10 +111,11 @@ class RedisWakeups:
             delay = min(delay * 2, 5.0)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+        for task in (self._publisher, self._task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
         if self._client is not None:
             with contextlib.suppress(Exception):
                 await self._client.aclose()
