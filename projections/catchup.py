@@ -6,7 +6,10 @@ change messages to the hub and tells listeners (the deadline scheduler)
 which auctions changed. It runs when woken by :meth:`Projector.notify`
 (called right after this process appends, and by any cross-process wake-up
 such as a Redis subscription) and at least every ``interval`` seconds as a
-safety net for writes it was not told about.
+safety net for writes it was not told about. Reads are at least ``pace``
+seconds apart: under a stream of wake-ups (another busy process) each read
+then takes what arrived meanwhile in one page, instead of one read per
+wake-up, each with its round trip and fixed cost.
 
 The checkpoint is the global position of the last event folded. The read
 models live in memory, so a process starts at 0 and rebuilds them before it
@@ -61,6 +64,7 @@ class Projector:
         clock: Clock,
         interval: float = 1.0,
         page_size: int = 1000,
+        pace: float = 0.0,
     ) -> None:
         self.store = store
         self.model = model
@@ -68,6 +72,7 @@ class Projector:
         self.clock = clock
         self.interval = interval
         self.page_size = page_size
+        self.pace = pace
         self.listeners: list[Listener] = []
         self._wake = asyncio.Event()
         self._progress = asyncio.Event()
@@ -169,8 +174,13 @@ class Projector:
 
     async def run(self) -> None:
         """The task body: catch up whenever woken, and every ``interval`` seconds anyway."""
+        loop = asyncio.get_running_loop()
+        last_read = -self.pace
         while True:
             await wait_event(self._wake, self.interval)
+            if (early := last_read + self.pace - loop.time()) > 0:
+                await asyncio.sleep(early)
+            last_read = loop.time()
             self._wake.clear()
             try:
                 await self.catch_up()

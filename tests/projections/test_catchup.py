@@ -76,3 +76,37 @@ async def test_changes_are_published_to_watchers_as_encoded_text() -> None:
     await projector.catch_up()
     position, text = watcher.get_nowait()
     assert '"type":"bid"' in text and f'"position":{position}' in text and '"server_time"' in text
+
+
+async def test_wake_ups_in_quick_succession_are_read_together_when_paced() -> None:
+    world = World()
+    await world.auction_with_bids("a", [1_500_00])
+    reads = 0
+    read_rows = world.store.read_rows
+
+    async def counted(after: int = 0, limit: int = 1000):  # type: ignore[no-untyped-def]
+        nonlocal reads
+        reads += 1
+        return await read_rows(after, limit)
+
+    world.store.read_rows = counted  # type: ignore[method-assign]
+    projector = Projector(world.store, ReadModel(), Hub(), world.clock, interval=60, pace=0.2)
+    task = asyncio.create_task(projector.run())
+    try:
+        projector.notify()
+        async with asyncio.timeout(2):
+            while reads < 1:
+                await asyncio.sleep(0.005)
+        started = asyncio.get_running_loop().time()
+        for amount in (1_600_00, 1_700_00, 1_800_00):
+            await world.run("a", PlaceBid("B-2", amount))
+            projector.notify()  # as three wake-ups from another process would
+            await asyncio.sleep(0.01)
+        head = await world.store.head()
+        assert await projector.wait_for(head, timeout=2.0)
+        assert asyncio.get_running_loop().time() - started >= 0.15  # the second read waited for the pace
+        assert reads == 2  # the three wake-ups were read in one
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
