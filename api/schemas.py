@@ -195,8 +195,10 @@ class BidOut(BaseModel):
     price: str | None = Field(description="the best bid after this bid (and any automatic answers)")
     leader: str | None
     receipt: dict[str, Any] = Field(
-        description="signed receipt: auction, bidder_code, amount, position, received_at, algorithm (Ed25519),"
-        " public_key, signature; check it offline with `auction verify-receipt`"
+        description="signed receipt: auction, bidder_code, amount, position, received_at, algorithm"
+        " (Ed25519-sha256-tree: the bids answered together share one signature over a Merkle tree of their"
+        " receipts), tree (index, size, path to the signed root), public_key, signature;"
+        " check it offline with `auction verify-receipt`"
     )
 
 

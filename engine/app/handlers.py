@@ -251,7 +251,7 @@ async def place_bid(context: Context, request: Bid) -> BidResult:
         )
     assert isinstance(event, BidAccepted)
     after = outcome.state  # as the bid left it (for a repeated key: as first answered)
-    receipt = context.signer.receipt(
+    receipt = await context.signer.issue(
         auction=auction_id,
         bidder_code=event.bidder_code,
         amount=format_money(event.amount),

@@ -2,14 +2,29 @@
 
 The answer to an accepted bid carries a signature over the auction, the
 bidder code, the amount, the event position and the receipt time, so a bidder
-can later prove, offline, that the bid was received and when. The signed bytes
-are the canonical JSON of those five fields (sorted keys, no white space). The
-server signs with ``engine.app.receipts.ReceiptSigner``, on this format.
+can later prove, offline, that the bid was received and when. The receipt's
+bytes are the canonical JSON of those five fields (sorted keys, no white
+space). Two algorithms:
+
+``Ed25519``
+    the signature is over the receipt's bytes.
+``Ed25519-sha256-tree``
+    the receipts issued together (the bids of one turn of the server's event
+    loop) are the leaves of a Merkle tree as in RFC 6962 / RFC 9162 section 2.1
+    (leaf ``SHA-256(0x00 || bytes)``, node ``SHA-256(0x01 || left || right)``),
+    and the signature is over :data:`TREE_LABEL`, the tree's size (8 bytes, big
+    endian) and its root. The receipt carries ``tree``: its ``index`` among the
+    leaves, the ``size``, and the ``path`` of sibling hashes (base64url) from
+    its leaf to the root. One signature thus vouches for every receipt of the
+    batch, and each receipt is checked on its own, without the others.
+
+The server signs with ``engine.app.receipts.ReceiptSigner``, on this format.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,6 +42,8 @@ from projections.audit.log import LogError
 
 SIGNED_FIELDS = ("auction", "bidder_code", "amount", "position", "received_at")
 ALGORITHM = "Ed25519"
+TREE_ALGORITHM = "Ed25519-sha256-tree"
+TREE_LABEL = b"judicial-auction receipt tree v1\x00"
 
 
 class ReceiptError(ValueError):
@@ -67,12 +84,69 @@ def load_public_key(text: str) -> Ed25519PublicKey:
     return Ed25519PublicKey.from_public_bytes(raw)
 
 
+def leaf_hash(receipt: dict[str, Any]) -> bytes:
+    return hashlib.sha256(b"\x00" + signed_bytes(receipt)).digest()
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def tree_message(size: int, root: bytes) -> bytes:
+    """What a tree receipt's signature is over."""
+    return TREE_LABEL + size.to_bytes(8, "big") + root
+
+
+def root_from_path(leaf: bytes, index: int, size: int, path: Sequence[bytes]) -> bytes | None:
+    """The root that ``path`` leads to from ``leaf`` at ``index`` of ``size`` leaves (RFC 9162,
+    section 2.1.3.2), or None when the path cannot belong to such a tree."""
+    if not 0 <= index < size:
+        return None
+    fn, sn, r = index, size - 1, leaf
+    for p in path:
+        if sn == 0:
+            return None
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            while not fn & 1 and fn != 0:
+                fn >>= 1
+                sn >>= 1
+        else:
+            r = node_hash(r, p)
+        fn >>= 1
+        sn >>= 1
+    return r if sn == 0 else None
+
+
+def _signed_message(receipt: dict[str, Any]) -> bytes:
+    """The bytes the receipt's signature must be over, by its algorithm."""
+    algorithm = receipt.get("algorithm")
+    if algorithm == ALGORITHM:
+        return signed_bytes(receipt)
+    if algorithm != TREE_ALGORITHM:
+        raise ReceiptError(f"unknown algorithm {algorithm!r}")
+    tree = receipt.get("tree")
+    if not isinstance(tree, dict):
+        raise ReceiptError("a tree receipt needs its tree")
+    index, size, path = tree.get("index"), tree.get("size"), tree.get("path")
+    if type(index) is not int or type(size) is not int or not isinstance(path, list) or len(path) > 64:
+        raise ReceiptError("a receipt's tree needs index and size as JSON numbers and path as a list")
+    if not all(isinstance(step, str) for step in path):
+        raise ReceiptError("a receipt's tree path is a list of base64url hashes")
+    steps = [unb64(step) for step in path]
+    if any(len(step) != 32 for step in steps):
+        raise ReceiptError("a receipt's tree path is a list of SHA-256 hashes")
+    root = root_from_path(leaf_hash(receipt), index, size, steps)
+    if root is None:
+        raise ReceiptError("the receipt's tree path does not fit its index and size")
+    return tree_message(size, root)
+
+
 def verify_receipt(receipt: dict[str, Any], public_key: str | None = None) -> None:
     """Raise :class:`ReceiptError` unless the signature matches. ``public_key`` is
     the server's key as published (base64url or PEM); without it, the key written
     in the receipt is used, which proves integrity but not who signed."""
-    if receipt.get("algorithm") != ALGORITHM:
-        raise ReceiptError(f"unknown algorithm {receipt.get('algorithm')!r}")
+    message = _signed_message(receipt)
     key_text = public_key or receipt.get("public_key")
     if not isinstance(key_text, str):
         raise ReceiptError("no public key")
@@ -80,7 +154,7 @@ def verify_receipt(receipt: dict[str, Any], public_key: str | None = None) -> No
     if not isinstance(signature, str):
         raise ReceiptError("no signature")
     try:
-        load_public_key(key_text).verify(unb64(signature), signed_bytes(receipt))
+        load_public_key(key_text).verify(unb64(signature), message)
     except InvalidSignature:
         raise ReceiptError("the signature does not match the receipt") from None
 
