@@ -23,8 +23,8 @@ from typing import Any
 import msgspec
 
 from engine.events import Event
-from engine.meaning import instant, meaning_of, money, public_change
-from engine.model import AuctionState, Status
+from engine.meaning import MEANINGS, instant, money, public_change
+from engine.model import AcceptedBid, AuctionState, Status
 
 # The state fields every message carries; a snapshot is made of exactly these.
 STATE_FIELDS = ("status", "price", "leader", "closes_at", "bid_count", "ended")
@@ -40,51 +40,51 @@ class Change:
         return str(self.body["type"])
 
 
-class LiveState(msgspec.Struct, frozen=True, gc=False):
-    """The state after a change, as every message shows it."""
-
-    status: Status
-    price: int | None
-    leader: str | None
-    closes_at: datetime | None
-    bid_count: int
-    ended: bool
-
-    @classmethod
-    def of(cls, state: AuctionState) -> LiveState:
-        return cls(state.status, state.price, state.leader, state.closes_at, state.bid_count, state.ended)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "status": self.status.value,
-            "price": money(self.price),
-            "leader": self.leader,
-            "closes_at": instant(self.closes_at),
-            "bid_count": self.bid_count,
-            "ended": self.ended,
-        }
-
-
 class ChangeRecord(msgspec.Struct, frozen=True, gc=False):
-    """What one change message is made of. A read model keeps one for every public change
-    ever made; it holds values only (never a cycle), so the cyclic collector need not
-    track it (as ``engine.model``'s state types)."""
+    """What one change message is made of: the event and the state values after it. A read
+    model keeps one for every public change ever made, so it is one small object: the
+    best bid is the state's own (shared, not copied), and it holds values only (never a
+    cycle), so the cyclic collector need not track it (as ``engine.model``'s state types)."""
 
     position: int  # the event's stream version
     auction: str
     event: Event
-    after: LiveState
+    status: Status
+    best: AcceptedBid | None
+    closes_at: datetime | None
+    bid_count: int
+    ended: bool
+
+    def state_json(self) -> dict[str, Any]:
+        """The state after the change, as every message shows it (:data:`STATE_FIELDS`)."""
+        return _state_json(self.status, self.best, self.closes_at, self.bid_count, self.ended)
+
+
+def _state_json(
+    status: Status, best: AcceptedBid | None, closes_at: datetime | None, bid_count: int, ended: bool
+) -> dict[str, Any]:
+    return {
+        "status": status.value,
+        "price": None if best is None else money(best.amount),
+        "leader": None if best is None else best.bidder_code,
+        "closes_at": instant(closes_at),
+        "bid_count": bid_count,
+        "ended": ended,
+    }
 
 
 def state_fields(state: AuctionState) -> dict[str, Any]:
-    return LiveState.of(state).to_json()
+    return _state_json(state.status, state.best, state.closes_at, state.bid_count, state.ended)
 
 
 def change_record(state: AuctionState, event: Event) -> ChangeRecord | None:
     """The record for ``event``, given the auction's state after it; ``None`` if watchers are not told."""
-    if meaning_of(event).change is None:
+    found = MEANINGS.get(type(event))
+    if found is None or found.change is None:
         return None
-    return ChangeRecord(state.version, state.auction_id, event, LiveState.of(state))
+    return ChangeRecord(
+        state.version, state.auction_id, event, state.status, state.best, state.closes_at, state.bid_count, state.ended
+    )
 
 
 def message(record: ChangeRecord) -> Change:
@@ -93,7 +93,7 @@ def message(record: ChangeRecord) -> Change:
     assert found is not None  # a record is only taken for a public change
     kind, details = found
     body: dict[str, Any] = {"type": kind, "auction": record.auction, "position": record.position}
-    body.update(record.after.to_json())
+    body.update(record.state_json())
     body.update(details)
     return Change(record.position, body)
 

@@ -31,7 +31,7 @@ from engine.store.base import EventRow, StoredEvent, event_row
 from engine.streams import auction_of
 from projections.catalogue import AuctionSummary
 from projections.changes import Change, ChangeRecord, change_record, message, snapshot_message, state_fields
-from projections.history import BidRow, Page, best_row, page
+from projections.history import Page, is_bid, page
 
 log = logging.getLogger(__name__)
 _UNSEEN = object()
@@ -67,7 +67,7 @@ class ReadModel:
     def __init__(self) -> None:
         self.checkpoint = 0
         self._states: dict[str, AuctionState] = {}
-        self._bids: dict[str, list[BidRow]] = {}
+        self._bids: dict[str, list[ChangeRecord]] = {}  # the accepted bids' change records
         self._changes: dict[str, list[ChangeRecord]] = {}  # messages are made when asked for
         self._auctions: dict[str, str | None] = {}  # stream name -> auction id, None for other streams
 
@@ -118,12 +118,12 @@ class ReadModel:
         if after.terms is None:
             return before
         self._states[auction_id] = changed[auction_id] = after
-        if after.bid_count > before.bid_count:
-            self._bids.setdefault(auction_id, []).append(best_row(after))
         record = change_record(after, event)
         if record is not None:
             self._changes.setdefault(auction_id, []).append(record)
             records.append(record)
+            if is_bid(record):
+                self._bids.setdefault(auction_id, []).append(record)
         return after
 
     def apply_page(self, rows: Iterable[EventRow]) -> Folded:

@@ -27,6 +27,7 @@ from engine.meaning import MEANINGS, instant, money
 from engine.model import AuctionState, parse_instant
 from engine.store.base import StoredEvent
 from projections.catalogue import summary_json
+from projections.history import bid_json
 from projections.readmodel import ReadModel
 from projections.report import build_report
 from tests.domain.support import COUNTRIES, Run
@@ -84,9 +85,9 @@ def check_read_sides(run: Run) -> None:
     assert len(bid_messages) == state.bid_count
     if bid_messages:
         assert (bid_messages[-1]["amount"], bid_messages[-1]["bidder_code"]) == (want["price"], want["leader"])
-    history = model.bids(AUCTION, 0, 10_000).rows
-    assert [(r.bidder_code, r.amount) for r in history] == [
-        (e.bidder_code, e.amount) for e in events if isinstance(e, BidAccepted)
+    history = [bid_json(row) for row in model.bids(AUCTION, 0, 10_000).rows]
+    assert [(r["bidder_code"], r["amount"]) for r in history] == [
+        (e.bidder_code, money(e.amount)) for e in events if isinstance(e, BidAccepted)
     ]
 
     report = build_report(AUCTION, rows, run.rules, decoded=[codec.decode(s.type, s.data) for s in rows])

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from projections.history import BidRow, page
+from engine.events import BidAccepted
+from engine.model import AcceptedBid, Status
+from projections.changes import ChangeRecord
+from projections.history import bid_json, page
 
 AT = datetime(2030, 1, 1, tzinfo=timezone.utc)
-ROWS = [BidRow(position, "B-1", position * 100, AT, False) for position in (3, 5, 6, 9, 12)]
+
+
+def row(position: int) -> ChangeRecord:
+    bid = BidAccepted(at=AT, bidder_code="B-1", amount=position * 100)
+    best = AcceptedBid(bidder_code="B-1", amount=position * 100, at=AT, position_in_auction=position, automatic=False)
+    return ChangeRecord(position, "a", bid, Status.OPEN, best, None, position, False)
+
+
+ROWS = [row(position) for position in (3, 5, 6, 9, 12)]
 
 
 def test_a_page_starts_after_the_given_position() -> None:
@@ -25,3 +36,13 @@ def test_next_after_points_at_the_last_row_only_when_more_remain() -> None:
 def test_a_page_past_the_end_is_empty() -> None:
     assert page(ROWS, 12, 5).rows == [] and page(ROWS, 12, 5).next_after is None
     assert page([], 0, 5).rows == []
+
+
+def test_a_row_reads_as_the_accepted_bid() -> None:
+    assert bid_json(ROWS[0]) == {
+        "bidder_code": "B-1",
+        "amount": "3.00",
+        "position": 3,
+        "received_at": "2030-01-01T00:00:00+00:00",
+        "automatic": False,
+    }

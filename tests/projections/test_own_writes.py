@@ -48,7 +48,7 @@ async def test_an_own_write_is_folded_and_published_without_a_read_of_the_store(
     # The catch-up that follows skips it: one change, one bid row.
     await projector.catch_up()
     assert [c.type for c in projector.model.changes("a")].count("bid") == 2
-    assert [r.amount for r in projector.model.bids("a", 0, 10).rows] == [1_500_00, 1_600_00]
+    assert [r.event.amount for r in projector.model.bids("a", 0, 10).rows] == [1_500_00, 1_600_00]
 
 
 async def test_an_own_write_behind_another_writer_is_left_to_the_catch_up() -> None:
@@ -65,7 +65,7 @@ async def test_an_own_write_behind_another_writer_is_left_to_the_catch_up() -> N
     assert projector.model.summary("a").price == 1_500_00  # type: ignore[union-attr]
 
     await projector.catch_up()
-    assert [r.amount for r in projector.model.bids("a", 0, 10).rows] == [1_500_00, 1_600_00, 1_700_00]
+    assert [r.event.amount for r in projector.model.bids("a", 0, 10).rows] == [1_500_00, 1_600_00, 1_700_00]
 
 
 async def test_an_own_registration_keeps_the_identity_sealed_as_the_catch_up_does() -> None:

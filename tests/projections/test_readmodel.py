@@ -23,7 +23,7 @@ async def test_each_event_is_folded_at_most_once() -> None:
         assert model.apply(stored) is None  # a re-read page changes nothing
     summary = model.summary("a")
     assert summary is not None and summary.bid_count == 2
-    assert [row.amount for row in model.bids("a", 0, 10).rows] == [1_500_00, 1_600_00]
+    assert [row.event.amount for row in model.bids("a", 0, 10).rows] == [1_500_00, 1_600_00]
 
 
 async def test_events_of_other_streams_are_ignored() -> None:
