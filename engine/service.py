@@ -164,17 +164,6 @@ class AuctionService:
 
     # ------------------------------------------------------------ commands
 
-    async def _recorded(self, stream: str, idempotency_key: str) -> AppendResult | None:
-        """The answer an append with ``idempotency_key`` got on ``stream``, if one was written.
-        Asked as an append that cannot be written, since the stream exists (it is not at
-        version 0) and it carries no event: the store answers a known key before it checks
-        the version, and an unknown one with a conflict, writing nothing."""
-        try:
-            result = await self.store.append(stream, 0, (), idempotency_key)
-        except ConcurrencyConflict:
-            return None
-        return result if result.duplicate else None
-
     async def _replayed(self, auction_id: str, result: AppendResult) -> Outcome:
         """The outcome of a repeated idempotency key: the events its first append recorded,
         and the state as they left it (its first answer), not the auction's state now."""
@@ -243,7 +232,7 @@ class AuctionService:
                         raise
                     # A retry may be refused where its first try was not (an incident recorded
                     # before the auction ended): the key's first answer stands.
-                    result = await self._recorded(stream, idempotency_key)
+                    result = await self.store.recorded(stream, idempotency_key)
                     if result is None:
                         raise
                     return await self._replayed(auction_id, result)

@@ -178,6 +178,12 @@ class EventStore(Protocol):
         stream are applied in the given order."""
         ...
 
+    async def recorded(self, stream: str, idempotency_key: str) -> AppendResult | None:
+        """The answer an append with ``idempotency_key`` got on ``stream`` when it wrote its
+        events: those events, with ``duplicate=True``, as a repeat of that append is answered.
+        None when no append on ``stream`` wrote events under that key. Writes nothing."""
+        ...
+
     async def read_stream(self, stream: str, after_version: int = 0) -> list[StoredEvent]: ...
 
     async def read_all(self, after: int = 0, limit: int = 1000) -> list[StoredEvent]:

@@ -191,6 +191,9 @@ class GroupCommitStore:
     async def append_batch(self, requests: Sequence[AppendRequest]) -> list[AppendResult | ConcurrencyConflict]:
         return await self.store.append_batch(requests)
 
+    async def recorded(self, stream: str, idempotency_key: str) -> AppendResult | None:
+        return await self.store.recorded(stream, idempotency_key)
+
     async def read_stream(self, stream: str, after_version: int = 0) -> list[StoredEvent]:
         return await self.store.read_stream(stream, after_version)
 

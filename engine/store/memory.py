@@ -74,6 +74,14 @@ class MemoryEventStore:
         }
         return answers(decided, requests, originals)
 
+    async def recorded(self, stream: str, idempotency_key: str) -> AppendResult | None:
+        self._check_open()
+        record = self._keys.get((stream, idempotency_key))
+        if record is None:
+            return None
+        rows = self._streams[stream][record.first_version - 1 : record.last_version]
+        return AppendResult(stream=stream, events=tuple(self._read(rows)), duplicate=True)
+
     def _tip(self, stream: str) -> Tip:
         rows = self._streams.get(stream)
         if not rows:

@@ -64,6 +64,13 @@ from engine.store.planning import (
 )
 
 _COLUMNS = "position, stream, version, type, data, recorded_at, prev_hash, hash"
+# The events an idempotency key's append wrote (none: the key is unknown on the stream).
+_RECORDED = (
+    "SELECT e.position, e.stream, e.version, e.type, e.data, e.recorded_at, e.prev_hash, e.hash"
+    " FROM idempotency_keys AS k JOIN events AS e ON e.stream = k.stream"
+    " AND e.version BETWEEN k.first_version AND k.first_version + k.count - 1"
+    " WHERE k.stream = $1 AND k.key = $2 ORDER BY e.version"
+)
 # Streams whose tip is remembered (start again from none beyond that).
 _KNOWN_STREAMS = 100_000
 
@@ -192,6 +199,13 @@ class PostgresEventStore:
     def _forget(self, streams: Sequence[str]) -> None:
         for stream in streams:
             self._tips.pop(stream, None)
+
+    async def recorded(self, stream: str, idempotency_key: str) -> AppendResult | None:
+        # One statement, so one snapshot: a key is inserted in the transaction that wrote its events.
+        rows = await self._pool.fetch(_RECORDED, stream, idempotency_key)
+        if not rows:
+            return None
+        return AppendResult(stream=stream, events=tuple(_event(r) for r in rows), duplicate=True)
 
     async def read_stream(self, stream: str, after_version: int = 0) -> list[StoredEvent]:
         rows = await self._pool.fetch(

@@ -54,6 +54,13 @@ from engine.store.planning import (
 T = TypeVar("T")
 
 _COLUMNS = "position, stream, version, type, data, recorded_at, prev_hash, hash"
+# The events an idempotency key's append wrote (none: the key is unknown on the stream).
+_RECORDED = (
+    "SELECT e.position, e.stream, e.version, e.type, e.data, e.recorded_at, e.prev_hash, e.hash"
+    " FROM idempotency_keys AS k JOIN events AS e ON e.stream = k.stream"
+    " AND e.version BETWEEN k.first_version AND k.first_version + k.count - 1"
+    " WHERE k.stream = ? AND k.key = ? ORDER BY e.version"
+)
 
 # How long an append waits for another process's write lock before giving up.
 BUSY_TIMEOUT_SECONDS = 30.0
@@ -148,6 +155,15 @@ class SqliteEventStore:
         if not prepared:
             return []
         return await self._run(lambda c: _write(c, prepared))
+
+    async def recorded(self, stream: str, idempotency_key: str) -> AppendResult | None:
+        def read(c: sqlite3.Connection) -> list[StoredEvent]:
+            # One statement, so one snapshot: a key is inserted in the transaction that wrote its events.
+            rows = c.execute(_RECORDED, (stream, idempotency_key))
+            return [_event(r) for r in rows]
+
+        events = await self._run(read)
+        return AppendResult(stream=stream, events=tuple(events), duplicate=True) if events else None
 
     async def read_stream(self, stream: str, after_version: int = 0) -> list[StoredEvent]:
         def read(c: sqlite3.Connection) -> list[StoredEvent]:

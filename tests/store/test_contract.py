@@ -157,19 +157,22 @@ class StoreContract:
         assert await store.head() == 3
         assert [e.data["n"] for e in await store.read_stream("a")] == [1, 2, 3]
 
-    async def test_an_empty_append_at_version_0_asks_after_a_key_without_writing(self, store: EventStore) -> None:
-        # How the service finds a key's first answer when a retry is refused (AuctionService._recorded).
-        first = await store.append("a", 0, [new(1)], idempotency_key="k")
-        await store.append("a", 1, [new(2)])
+    async def test_recorded_answers_a_key_as_a_repeat_would_without_writing(self, store: EventStore) -> None:
+        # How the service finds a key's first answer when a retry is refused.
+        first = await store.append("a", 0, [new(1), new(2)], idempotency_key="k")
+        await store.append("a", 2, [new(3)])
+        await store.append("b", 0, [new(4)], idempotency_key="other")
 
-        known = await store.append("a", 0, [], idempotency_key="k")
-        with pytest.raises(ConcurrencyConflict):
-            await store.append("a", 0, [], idempotency_key="unknown")
-
-        assert known.duplicate is True and known.events == first.events
-        assert await store.head() == 2
-        fresh = await store.append("a", 2, [new(3)], idempotency_key="unknown")  # the key was not taken
-        assert fresh.duplicate is False and fresh.last_version == 3
+        known = await store.recorded("a", "k")
+        assert known == AppendResult("a", first.events, duplicate=True)
+        assert known == await store.append("a", 0, [new(99)], idempotency_key="k")
+        assert await store.recorded("a", "unknown") is None
+        assert await store.recorded("a", "other") is None, "a key is scoped to its stream"
+        assert await store.recorded("nothing", "k") is None
+        assert await store.head() == 4
+        fresh = await store.append("a", 3, [new(5)], idempotency_key="unknown")  # the lookup took no key
+        assert fresh.duplicate is False and fresh.last_version == 4
+        assert (await store.recorded("a", "unknown")) == AppendResult("a", fresh.events, duplicate=True)
 
     async def test_an_empty_append_leaves_its_key_free(self, store: EventStore) -> None:
         # On a stream that does not exist yet too: it wrote nothing, so it recorded no key.
