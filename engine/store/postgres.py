@@ -244,15 +244,20 @@ class PostgresEventStore:
         return [r["stream"] for r in rows]
 
     async def keep_subject_key(self, owner: str, key_id: str, key: bytes) -> tuple[str, bytes]:
-        row = await self._pool.fetchrow(
-            "WITH added AS (INSERT INTO subject_keys (key_id, owner, key) VALUES ($1, $2, $3)"
-            " ON CONFLICT (owner) DO NOTHING RETURNING key_id, key)"
-            " SELECT key_id, key FROM added UNION ALL SELECT key_id, key FROM subject_keys WHERE owner = $2 LIMIT 1",
-            key_id,
-            owner,
-            key,
-        )
-        return str(row["key_id"]), bytes(row["key"])
+        while True:
+            row = await self._pool.fetchrow(
+                "WITH added AS (INSERT INTO subject_keys (key_id, owner, key) VALUES ($1, $2, $3)"
+                " ON CONFLICT (owner) DO NOTHING RETURNING key_id, key)"
+                " SELECT key_id, key FROM added UNION ALL SELECT key_id, key FROM subject_keys WHERE owner = $2 LIMIT 1",
+                key_id,
+                owner,
+                key,
+            )
+            if row is not None:
+                return str(row["key_id"]), bytes(row["key"])
+            # Another caller's first key for the owner committed while this statement waited on it:
+            # the INSERT did nothing, and the SELECT's snapshot, older than that commit, does not
+            # show it. A new statement does (unless the key was erased meanwhile: then it is kept).
 
     async def subject_keys(self, key_ids: Sequence[str]) -> dict[str, bytes]:
         if not key_ids:
