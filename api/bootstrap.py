@@ -35,6 +35,7 @@ from engine.service import AuctionService, Outcome
 from engine.store import open_store
 from engine.store.base import EventStore
 from engine.store.batching import GroupCommitStore
+from engine.vault import SubjectVault
 from projections.catchup import Projector
 from projections.hub import Hub
 from projections.readmodel import ReadModel
@@ -119,12 +120,11 @@ async def start(settings: Settings, clock: Clock | None = None) -> Runtime:
     # concurrent first bids raced each other's half-written key file.
     tokens = TokenReader(settings.jwt_secret(), settings.jwt_public_key, settings.jwt_audience)
     signer = ReceiptSigner.from_text(settings.receipt_key_text())
-    store: EventStore = await open_store(settings.database_url)
-    if GROUP_COMMIT:
-        store = GroupCommitStore(store)
+    adapter = await open_store(settings.database_url)  # the log (an EventStore) and the identity keys (a KeyStore)
+    store: EventStore = GroupCommitStore(adapter) if GROUP_COMMIT else adapter
     runtime: Runtime | None = None
     try:
-        service = AuctionService(store, load_rules, clock)
+        service = AuctionService(store, load_rules, clock, vault=SubjectVault(adapter))
         model = ReadModel()
         hub = Hub(settings.ws_queue_size)
         projector = Projector(store, model, hub, clock, pace=CATCH_UP_PACE)

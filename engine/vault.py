@@ -1,9 +1,9 @@
 """Bidders' identities are personal data: they are stored encrypted (crypto-shredding).
 
 A ``BidderRegistered`` event keeps the identity sealed with AES-256-GCM under a
-key that belongs to that person and is kept outside the append-only log
-(``subject_keys``). Erasing the key after the retention period
-(``auction forget``) makes the identity unreadable in every event that holds
+key that belongs to that person and is kept outside the append-only log, in a
+:class:`engine.store.base.KeyStore` (the adapters keep it beside the log).
+Erasing the key after the retention period (``auction forget``) makes the identity unreadable in every event that holds
 it, while the log, its hash chain and every report built from it still verify:
 the bidder then appears only by their per-auction code.
 """
@@ -14,20 +14,16 @@ import base64
 import hashlib
 import os
 import uuid
-from typing import Any, Protocol, Sequence
+from typing import Any, Sequence
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from engine.store.base import KeyStore
+
+__all__ = ["SEALED", "KeyStore", "SubjectVault", "is_sealed", "owner_of"]
+
 SEALED = "aes-256-gcm/v1"
-
-
-class KeyStore(Protocol):
-    async def keep_subject_key(self, owner: str, key_id: str, key: bytes) -> tuple[str, bytes]: ...
-
-    async def subject_keys(self, key_ids: Sequence[str]) -> dict[str, bytes]: ...
-
-    async def erase_subject_key(self, owner: str) -> int: ...
 
 
 def owner_of(subject: str) -> str:

@@ -21,8 +21,9 @@ from engine.store.base import (
     AppendResult,
     ConcurrencyConflict,
     EventStore,
-    IdempotencyMismatch,
+    KeyStore,
     NewEvent,
+    StoreAdapter,
     StoredEvent,
     StoreError,
     chain_hash,
@@ -36,8 +37,9 @@ __all__ = [
     "ChainBroken",
     "ConcurrencyConflict",
     "EventStore",
-    "IdempotencyMismatch",
+    "KeyStore",
     "NewEvent",
+    "StoreAdapter",
     "StoreError",
     "StoredEvent",
     "chain_hash",
@@ -59,8 +61,9 @@ def sqlite_path(url: str) -> str | None:
     return None
 
 
-async def open_store(url: str) -> EventStore:
-    """Open (and migrate) the event store ``url`` names. The caller closes it."""
+async def open_store(url: str) -> StoreAdapter:
+    """Open (and migrate) the store ``url`` names: the event log and the identity keys
+    (:class:`EventStore` and :class:`KeyStore` over one database). The caller closes it."""
     if url == "memory:":
         from engine.store.memory import MemoryEventStore
 

@@ -1,4 +1,5 @@
-"""The event store contract shared by every adapter.
+"""The store's ports and their data types: :class:`EventStore` (the log) and :class:`KeyStore`
+(identity keys), both implemented by every adapter (:class:`StoreAdapter`).
 
 Events are appended to a stream (one auction = one stream) with an expected
 version; every stored event also gets a global position. Each stored event
@@ -35,10 +36,6 @@ class ConcurrencyConflict(StoreError):
         self.stream = stream
         self.expected = expected
         self.actual = actual
-
-
-class IdempotencyMismatch(StoreError):
-    """An idempotency key was reused for a different stream."""
 
 
 @dataclass(frozen=True)
@@ -159,6 +156,22 @@ def chain_hash(prev_hash: str, stream: str, version: int, type_: str, recorded_a
 
 
 class EventStore(Protocol):
+    """The event log port: appends, their idempotency keys, and reads. Nothing else.
+
+    Every adapter (``engine.store.memory``, ``.sqlite``, ``.postgres``) and
+    :class:`engine.store.batching.GroupCommitStore` in front of any of them keep
+    these guarantees; ``tests/store/test_contract.py`` holds them to it.
+
+    - An append writes all of its events or none, each at the next version of its
+      stream and the next global position, chained to the stream's previous event.
+    - An acknowledged append is durable (committed) before its answer is returned.
+    - Positions become readable in order: a reader never sees position n+1 before n.
+    - An idempotency key belongs to its stream. An append under a key some earlier
+      append on the stream wrote events with is answered with that append's events and
+      ``duplicate=True``, whatever its expected version or events, writing nothing; a
+      key whose append was refused (a conflict) stays free.
+    """
+
     async def append(
         self,
         stream: str,
@@ -166,16 +179,23 @@ class EventStore(Protocol):
         events: Sequence[NewEvent],
         idempotency_key: str | None = None,
     ) -> AppendResult:
-        """All-or-nothing append. Raises :class:`ConcurrencyConflict` when the
-        stream is not at ``expected_version``. A repeated ``idempotency_key``
-        on the same stream returns the original result with ``duplicate=True``."""
+        """Append ``events`` (at least one) to ``stream``, all or nothing.
+
+        ``expected_version``: the version the caller decided on (0: the stream must not
+        exist yet; None: no check). Raises :class:`ConcurrencyConflict`, writing nothing,
+        when the stream is elsewhere; ``ValueError``/``TypeError`` for malformed input
+        (no events, a naive ``recorded_at``, data JSON cannot hold), before any write.
+        A repeated ``idempotency_key`` is answered as the class docstring says."""
         ...
 
     async def append_batch(self, requests: Sequence[AppendRequest]) -> list[AppendResult | ConcurrencyConflict]:
-        """Group commit: several independent appends in one durable transaction.
-        Each request succeeds or fails on its own (a conflicting one writes nothing
-        and is answered with its :class:`ConcurrencyConflict`); requests on the same
-        stream are applied in the given order."""
+        """Group commit: several appends in one durable transaction, one answer per request
+        in request order. Each succeeds or fails on its own, as :meth:`append` would in
+        that order: a conflicting one writes nothing and is answered with its
+        :class:`ConcurrencyConflict`; later requests see the versions and keys earlier ones
+        of the batch wrote; one that names the earlier request it follows (``after``) is
+        refused unless that one wrote its events. Malformed input raises before anything
+        of the batch is written."""
         ...
 
     async def recorded(self, stream: str, idempotency_key: str) -> AppendResult | None:
@@ -184,11 +204,14 @@ class EventStore(Protocol):
         None when no append on ``stream`` wrote events under that key. Writes nothing."""
         ...
 
-    async def read_stream(self, stream: str, after_version: int = 0) -> list[StoredEvent]: ...
+    async def read_stream(self, stream: str, after_version: int = 0) -> list[StoredEvent]:
+        """The stream's events with version > ``after_version``, in version order ([] for an
+        unknown stream). Every event an acknowledged append wrote is included."""
+        ...
 
     async def read_all(self, after: int = 0, limit: int = 1000) -> list[StoredEvent]:
-        """Events with position > ``after`` in position order. Never skips an event
-        that becomes visible later (positions below the returned ones are final)."""
+        """At most ``limit`` events with position > ``after`` in position order. Never skips an
+        event that becomes visible later (positions below the returned ones are final)."""
         ...
 
     async def read_rows(self, after: int = 0, limit: int = 1000) -> list[EventRow]:
@@ -197,25 +220,40 @@ class EventStore(Protocol):
         ...
 
     async def head(self) -> int:
-        """The highest position readable by :meth:`read_all` without a gap."""
+        """The highest position readable by :meth:`read_all` without a gap (0: an empty log)."""
         ...
 
-    async def stream_version(self, stream: str) -> int: ...
+    async def stream_version(self, stream: str) -> int:
+        """The version of the stream's last event (0: the stream does not exist)."""
+        ...
 
-    async def streams(self) -> list[str]: ...
+    async def close(self) -> None:
+        """Finish what was acknowledged and release the store; later calls raise :class:`StoreError`
+        (or the driver's error). Closing twice is harmless."""
+        ...
 
-    async def close(self) -> None: ...
 
-    # Keys for identities kept outside the log (crypto-shredding, engine.vault).
+class KeyStore(Protocol):
+    """The identity key port (crypto-shredding, ``engine.vault``): one key per owner, kept
+    outside the append-only log so that erasing it is possible. The adapters keep the keys in
+    the log's database, beside the events; the port is a separate one all the same, since
+    what uses keys never needs the log and the other way round."""
 
     async def keep_subject_key(self, owner: str, key_id: str, key: bytes) -> tuple[str, bytes]:
-        """Store ``key`` for ``owner`` unless the owner has one; return the owner's (key_id, key)."""
+        """Store ``key`` as ``key_id`` for ``owner`` unless the owner has a key already (or
+        two callers race: one wins); return the owner's (key_id, key), durable."""
         ...
 
     async def subject_keys(self, key_ids: Sequence[str]) -> dict[str, bytes]:
-        """The keys still held for ``key_ids`` (erased ones are absent)."""
+        """The keys still held for ``key_ids`` (unknown and erased ones are absent)."""
         ...
 
     async def erase_subject_key(self, owner: str) -> int:
         """Delete the owner's key for good; returns how many keys were erased (0 or 1)."""
         ...
+
+
+class StoreAdapter(EventStore, KeyStore, Protocol):
+    """What :func:`engine.store.open_store` opens: both ports over one database, closed together.
+    The composition root hands it on as an :class:`EventStore` to what writes and reads the log
+    and as a :class:`KeyStore` to the vault."""

@@ -12,9 +12,13 @@ only after that transaction committed, with its own ``AppendResult`` or its
 own :class:`ConcurrencyConflict` (the batch's other appends are unaffected),
 so an acknowledged write is a durable one.
 
-Only appends are grouped; reads and the subject-key methods go straight to
-the store. Requests are validated before they are queued, so a malformed one
-fails its own caller and never the batch it would have joined.
+Only appends are grouped; ``append_batch`` (a batch already), the reads and
+the idempotency lookup go straight to the store. Requests are validated before
+they are queued, so a malformed one fails its own caller and never the batch it
+would have joined. It is an :class:`EventStore` and keeps that port's contract
+(``tests/store/test_contract.py`` runs it over every adapter). So that it can
+stand wherever its adapter stood, it also passes the :class:`KeyStore` methods
+on to the adapter, ungrouped.
 
 :meth:`GroupCommitStore.submit` queues an append without waiting for it, so
 that a caller can decide its next command while the first is being written.
@@ -34,8 +38,8 @@ from engine.store.base import (
     AppendResult,
     ConcurrencyConflict,
     EventRow,
-    EventStore,
     NewEvent,
+    StoreAdapter,
     StoredEvent,
     StoreError,
 )
@@ -55,7 +59,7 @@ def _wrote(answer: asyncio.Future[AppendResult]) -> bool:
 
 
 class GroupCommitStore:
-    def __init__(self, store: EventStore, max_batch: int = MAX_BATCH) -> None:
+    def __init__(self, store: StoreAdapter, max_batch: int = MAX_BATCH) -> None:
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
         self.store = store
@@ -189,6 +193,8 @@ class GroupCommitStore:
                 waiting.set_result(result)
 
     async def append_batch(self, requests: Sequence[AppendRequest]) -> list[AppendResult | ConcurrencyConflict]:
+        if self._closed:
+            raise StoreError("the store is closed")
         return await self.store.append_batch(requests)
 
     async def recorded(self, stream: str, idempotency_key: str) -> AppendResult | None:
@@ -208,9 +214,6 @@ class GroupCommitStore:
 
     async def stream_version(self, stream: str) -> int:
         return await self.store.stream_version(stream)
-
-    async def streams(self) -> list[str]:
-        return await self.store.streams()
 
     async def keep_subject_key(self, owner: str, key_id: str, key: bytes) -> tuple[str, bytes]:
         return await self.store.keep_subject_key(owner, key_id, key)

@@ -121,10 +121,6 @@ class MemoryEventStore:
         self._check_open()
         return self._tip(stream).version
 
-    async def streams(self) -> list[str]:
-        self._check_open()
-        return list(self._streams)
-
     async def close(self) -> None:
         self._closed = True
 

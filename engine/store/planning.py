@@ -133,6 +133,8 @@ def prepare(request: AppendRequest) -> PreparedRequest:
     after = request.after
     if after is not None and (isinstance(after, bool) or not isinstance(after, int) or after < 0):
         raise ValueError(f"after must be None or an int >= 0, not {after!r}")
+    if not request.events:
+        raise ValueError("an append needs at least one event")
     if type(request) is PreparedRequest and all(type(e) is PreparedEvent for e in request.events):
         return request
     return PreparedRequest(
@@ -209,7 +211,7 @@ def plan(
             written.append(stored)
             rows.append(Row(stored, new.data_json))
             tip = Tip(version, digest)
-        if key is not None and written:  # an append that wrote nothing leaves its key free
+        if key is not None:
             record = KeyRecord(request.stream, key[1], tip.version - len(written) + 1, len(written))
             known[key] = record
             new_keys.append(record)

@@ -45,6 +45,7 @@ from engine.store.base import (
     EventRow,
     NewEvent,
     StoredEvent,
+    StoreError,
     stored_event,
 )
 from engine.store.migrate import migrate_postgres
@@ -90,6 +91,7 @@ class PostgresEventStore:
         # a plan, which append_events checks under the lock (another process may have written since).
         self._tips: dict[str, Tip] = {}
         self._head = 0
+        self._closed = False
 
     @classmethod
     async def open(
@@ -112,10 +114,12 @@ class PostgresEventStore:
         events: Sequence[NewEvent],
         idempotency_key: str | None = None,
     ) -> AppendResult:
+        self._check_open()
         requests = prepare_all([AppendRequest(stream, expected_version, events, idempotency_key)])
         return single((await self._write(requests))[0])
 
     async def append_batch(self, requests: Sequence[AppendRequest]) -> list[AppendResult | ConcurrencyConflict]:
+        self._check_open()
         prepared = prepare_all(requests)
         if not prepared:
             return []
@@ -201,6 +205,7 @@ class PostgresEventStore:
             self._tips.pop(stream, None)
 
     async def recorded(self, stream: str, idempotency_key: str) -> AppendResult | None:
+        self._check_open()
         # One statement, so one snapshot: a key is inserted in the transaction that wrote its events.
         rows = await self._pool.fetch(_RECORDED, stream, idempotency_key)
         if not rows:
@@ -208,12 +213,14 @@ class PostgresEventStore:
         return AppendResult(stream=stream, events=tuple(_event(r) for r in rows), duplicate=True)
 
     async def read_stream(self, stream: str, after_version: int = 0) -> list[StoredEvent]:
+        self._check_open()
         rows = await self._pool.fetch(
             f"SELECT {_COLUMNS} FROM events WHERE stream = $1 AND version > $2 ORDER BY version", stream, after_version
         )
         return [_event(r) for r in rows]
 
     async def read_all(self, after: int = 0, limit: int = 1000) -> list[StoredEvent]:
+        self._check_open()
         if limit < 0:
             raise ValueError("limit must be >= 0")
         # No visibility horizon is needed: positions are assigned under the append lock (module docstring).
@@ -223,6 +230,7 @@ class PostgresEventStore:
         return [_event(r) for r in rows]
 
     async def read_rows(self, after: int = 0, limit: int = 1000) -> list[EventRow]:
+        self._check_open()
         if limit < 0:
             raise ValueError("limit must be >= 0")
         rows = await self._pool.fetch(
@@ -234,16 +242,15 @@ class PostgresEventStore:
         return [(r[0], r[1], r[2], r[3], loads(r[4])) for r in rows]
 
     async def head(self) -> int:
+        self._check_open()
         return int(await self._pool.fetchval("SELECT COALESCE(MAX(position), 0) FROM events"))
 
     async def stream_version(self, stream: str) -> int:
+        self._check_open()
         return int(await self._pool.fetchval("SELECT COALESCE(MAX(version), 0) FROM events WHERE stream = $1", stream))
 
-    async def streams(self) -> list[str]:
-        rows = await self._pool.fetch("SELECT stream FROM events WHERE version = 1 ORDER BY position")
-        return [r["stream"] for r in rows]
-
     async def keep_subject_key(self, owner: str, key_id: str, key: bytes) -> tuple[str, bytes]:
+        self._check_open()
         while True:
             row = await self._pool.fetchrow(
                 "WITH added AS (INSERT INTO subject_keys (key_id, owner, key) VALUES ($1, $2, $3)"
@@ -260,17 +267,26 @@ class PostgresEventStore:
             # show it. A new statement does (unless the key was erased meanwhile: then it is kept).
 
     async def subject_keys(self, key_ids: Sequence[str]) -> dict[str, bytes]:
+        self._check_open()
         if not key_ids:
             return {}
         rows = await self._pool.fetch("SELECT key_id, key FROM subject_keys WHERE key_id = ANY($1::text[])", list(key_ids))
         return {str(r["key_id"]): bytes(r["key"]) for r in rows}
 
     async def erase_subject_key(self, owner: str) -> int:
+        self._check_open()
         status = await self._pool.execute("DELETE FROM subject_keys WHERE owner = $1", owner)
         return int(status.split()[-1])
 
     async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         await self._pool.close()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError("the store is closed")
 
 
 async def _keep_session(connection: asyncpg.Connection) -> None:

@@ -207,12 +207,6 @@ class SqliteEventStore:
     async def stream_version(self, stream: str) -> int:
         return await self._run(lambda c: _tip(c, stream).version)
 
-    async def streams(self) -> list[str]:
-        def read(c: sqlite3.Connection) -> list[str]:
-            return [r[0] for r in c.execute("SELECT stream FROM events WHERE version = 1 ORDER BY position")]
-
-        return await self._run(read)
-
     async def keep_subject_key(self, owner: str, key_id: str, key: bytes) -> tuple[str, bytes]:
         def keep(c: sqlite3.Connection) -> tuple[str, bytes]:
             c.execute(

@@ -1,10 +1,12 @@
-"""One contract, every adapter: the same tests run against memory, SQLite and PostgreSQL.
+"""One contract, every store: the same tests run against six configurations, memory, SQLite
+and PostgreSQL, each on its own and behind a :class:`GroupCommitStore` (as the server runs it).
 
-``StoreContract`` holds what every store must do; ``DatabaseStoreContract`` adds
-what only a database can (triggers, persistence, migrations). Each adapter's
-class provides ``opener``: a factory of stores that all share one location, so
-that concurrency tests can race several instances (several connections, threads
-or processes' worth of state) on the same log.
+``StoreContract`` holds what every :class:`EventStore` must do; ``DatabaseStoreContract`` adds
+what only a database can (triggers, persistence, migrations). Each adapter's class provides
+``opener``: a factory of stores that all share one location, so that concurrency tests can
+race several instances (several connections, threads or processes' worth of state) on the same
+log; the ``grouped`` parameter puts each instance behind a GroupCommitStore of its own.
+``KeyStoreContract`` holds what every adapter's :class:`KeyStore` must do.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ from engine.store import (
     ChainBroken,
     ConcurrencyConflict,
     EventStore,
+    KeyStore,
     NewEvent,
+    StoreAdapter,
     StoredEvent,
     StoreError,
     chain_hash,
@@ -33,6 +37,8 @@ from engine.store import (
     verify_chain,
 )
 from engine.store.base import GENESIS_HASH, event_row, format_recorded_at
+from engine.store.batching import GroupCommitStore
+from engine.store.memory import MemoryEventStore
 from engine.store.migrate import load
 from tests.store.support import fresh_postgres_database
 
@@ -50,6 +56,21 @@ def positions(events: Sequence[StoredEvent]) -> list[int]:
     return [e.position for e in events]
 
 
+@pytest.fixture(params=[False, True], ids=["direct", "group-commit"])
+def grouped(request: pytest.FixtureRequest) -> bool:
+    """Whether each store a test opens is put behind a GroupCommitStore of its own."""
+    return bool(request.param)
+
+
+def in_front(adapter: StoreAdapter, grouped: bool) -> EventStore:
+    return GroupCommitStore(adapter) if grouped else adapter
+
+
+def adapter_of(store: EventStore) -> Any:
+    """The adapter itself, for the tests of one adapter's particulars."""
+    return store.store if isinstance(store, GroupCommitStore) else store
+
+
 class StoreContract:
     @pytest.fixture
     async def opener(self) -> AsyncIterator[Opener]:
@@ -59,17 +80,6 @@ class StoreContract:
     @pytest.fixture
     async def store(self, opener: Opener) -> EventStore:
         return await opener()
-
-    async def test_a_subject_key_is_kept_once_per_owner_and_erased_for_good(self, store: EventStore) -> None:
-        first = await store.keep_subject_key("owner-1", "key-a", b"\x01" * 32)
-        again = await store.keep_subject_key("owner-1", "key-b", b"\x02" * 32)
-        other = await store.keep_subject_key("owner-2", "key-c", b"\x03" * 32)
-        assert first == ("key-a", b"\x01" * 32)
-        assert again == first, "an owner keeps the key it was given first"
-        assert await store.subject_keys(["key-a", "key-b", "key-c"]) == {"key-a": b"\x01" * 32, "key-c": b"\x03" * 32}
-        assert await store.erase_subject_key("owner-1") == 1
-        assert await store.erase_subject_key("owner-1") == 0
-        assert await store.subject_keys(["key-a", "key-c"]) == {"key-c": b"\x03" * 32}
 
     async def test_appended_events_read_back_exactly_as_written(self, store: EventStore) -> None:
         at = datetime(2026, 4, 2, 10, 0, 0, 654321, tzinfo=timezone(timedelta(hours=2)))
@@ -174,22 +184,25 @@ class StoreContract:
         assert fresh.duplicate is False and fresh.last_version == 4
         assert (await store.recorded("a", "unknown")) == AppendResult("a", fresh.events, duplicate=True)
 
-    async def test_an_empty_append_leaves_its_key_free(self, store: EventStore) -> None:
-        # On a stream that does not exist yet too: it wrote nothing, so it recorded no key.
-        empty = await store.append("new", 0, [], idempotency_key="k")
-        assert empty.duplicate is False and empty.events == ()
+    async def test_an_append_without_events_is_refused_before_anything_is_written(self, store: EventStore) -> None:
+        await store.append("a", 0, [new(1)], idempotency_key="k")
 
-        real = await store.append("new", 0, [new(1)], idempotency_key="k")
+        with pytest.raises(ValueError):
+            await store.append("a", 1, [])
+        with pytest.raises(ValueError):
+            await store.append("a", 0, (), idempotency_key="k")
+        with pytest.raises(ValueError):
+            await store.append_batch([AppendRequest("b", 0, [new(2)]), AppendRequest("a", 1, [])])
 
-        assert real.duplicate is False and [e.data["n"] for e in real.events] == [1]
-        assert (await store.append("new", 0, [], idempotency_key="k")).events == real.events
+        assert await store.head() == 1
 
     async def test_an_idempotency_key_is_scoped_to_its_stream(self, store: EventStore) -> None:
         await store.append("a", 0, [new(1)], idempotency_key="k")
         other = await store.append("b", 0, [new(2)], idempotency_key="k")
 
         assert other.duplicate is False
-        assert await store.streams() == ["a", "b"]
+        assert [e.stream for e in await store.read_all()] == ["a", "b"]
+        assert (await store.recorded("b", "k")) == AppendResult("b", other.events, duplicate=True)
 
     async def test_a_key_whose_append_conflicted_can_be_used_again(self, store: EventStore) -> None:
         await store.append("a", 0, [new(1)])
@@ -264,6 +277,63 @@ class StoreContract:
         answered = {e.data["n"]: e.position for r in results for e in r.events}
         assert answered == {n: stored[n] for n in answered} and len(answered) == 60
 
+    async def test_concurrent_appends_at_one_version_of_a_stream_have_one_winner(self, store: EventStore) -> None:
+        await store.append("other", 0, [new(0)])
+
+        # Started together: behind a GroupCommitStore the first is written alone and the rest in one batch.
+        answers = await asyncio.gather(
+            *(store.append("a", 0, [new(n)]) for n in range(10)), return_exceptions=True
+        )
+
+        won = [a for a in answers if isinstance(a, AppendResult)]
+        lost = [a for a in answers if not isinstance(a, AppendResult)]
+        assert len(won) == 1 and won[0].last_version == 1
+        assert all(isinstance(a, ConcurrencyConflict) and (a.expected, a.actual) == (0, 1) for a in lost), lost
+        assert await store.read_stream("a") == list(won[0].events)
+        assert await store.head() == 2
+
+    async def test_concurrent_appends_under_one_key_write_once_and_answer_alike(self, store: EventStore) -> None:
+        # The first keeps the store busy so that, behind a GroupCommitStore, the five repeats share one batch.
+        busy = store.append("other", 0, [new(0)])
+        keyed = [store.append("a", 0, [new(n)], idempotency_key="k") for n in range(5)]
+        free = [store.append("b", None, [new(10 + n)], idempotency_key=f"b-{n}") for n in range(3)]
+
+        answers = await asyncio.gather(busy, *keyed, *free)
+
+        repeats = answers[1:6]
+        (first,) = [a for a in repeats if not a.duplicate]
+        assert all(a.duplicate and a.events == first.events for a in repeats if a is not first)
+        assert [e.data["n"] for e in first.events] in ([0], [1], [2], [3], [4])
+        assert all(not a.duplicate and len(a.events) == 1 for a in answers[6:])
+        assert await store.stream_version("a") == 1 and await store.stream_version("b") == 3
+        assert await store.recorded("a", "k") == AppendResult("a", first.events, duplicate=True)
+        verify_chain(await store.read_all())
+
+    async def test_closing_keeps_what_was_acknowledged_and_then_refuses_to_work(self, store: EventStore) -> None:
+        written = await store.append("a", 0, [new(1)])
+        in_flight = [asyncio.create_task(store.append(f"s{k}", 0, [new(k)])) for k in range(8)]
+        await asyncio.sleep(0)
+
+        await store.close()
+        answers = await asyncio.gather(*in_flight, return_exceptions=True)
+
+        # In flight when the store was closed: written or not (GroupCommitStore writes what it queued).
+        assert all(isinstance(a, (AppendResult, Exception)) for a in answers)
+        if isinstance(store, GroupCommitStore):
+            assert all(isinstance(a, AppendResult) for a in answers), answers
+        for call in (
+            lambda: store.append("a", 1, [new(2)]),
+            lambda: store.append_batch([AppendRequest("a", 1, [new(2)])]),
+            lambda: store.read_all(),
+            lambda: store.read_stream("a"),
+            lambda: store.recorded("a", "k"),
+            lambda: store.head(),
+        ):
+            with pytest.raises(StoreError):
+                await call()
+        await store.close()  # a second time: nothing happens
+        assert written.last_version == 1
+
     async def test_append_batch_with_no_requests_writes_nothing(self, store: EventStore) -> None:
         assert await store.append_batch([]) == []
         assert await store.head() == 0
@@ -302,8 +372,8 @@ class StoreContract:
         (await store.read_rows())[0][4]["nested"]["list"].append(3)  # fresh data, as read_all's
         assert (await store.read_rows())[0][4] == {"n": 1, "nested": {"list": [1, "two"]}}
 
-    async def test_head_versions_and_streams_describe_the_log(self, store: EventStore) -> None:
-        assert (await store.head(), await store.stream_version("b"), await store.streams()) == (0, 0, [])
+    async def test_head_and_versions_describe_the_log(self, store: EventStore) -> None:
+        assert (await store.head(), await store.stream_version("b"), await store.read_stream("b")) == (0, 0, [])
 
         await store.append("b", 0, [new(1), new(2)])
         await store.append("a", 0, [new(3)])
@@ -311,15 +381,6 @@ class StoreContract:
         assert await store.head() == 3
         assert await store.stream_version("b") == 2
         assert await store.stream_version("nothing") == 0
-        assert await store.streams() == ["b", "a"]
-
-    async def test_an_empty_append_checks_the_version_and_writes_nothing(self, store: EventStore) -> None:
-        result = await store.append("a", 0, [])
-
-        assert result.events == () and result.last_version == 0
-        assert await store.head() == 0
-        with pytest.raises(ConcurrencyConflict):
-            await store.append("a", 3, [])
 
     async def test_each_stream_carries_its_own_hash_chain(self, store: EventStore) -> None:
         await store.append("a", 0, [new(1), new(2)])
@@ -525,6 +586,21 @@ class DatabaseStoreContract(StoreContract):
         assert (await reopened.append("a", 0, [new(3)], idempotency_key="k")).duplicate
         assert (await reopened.append("a", 2, [new(4)])).last_version == 3
 
+    async def test_appends_answered_while_the_store_closes_are_in_the_log(self, opener: Opener) -> None:
+        first = await opener()
+        await first.append("a", 0, [new(0)])
+        in_flight = [asyncio.create_task(first.append(f"s{k}", 0, [new(k)])) for k in range(8)]
+        await asyncio.sleep(0)
+        await first.close()
+        answers = await asyncio.gather(*in_flight, return_exceptions=True)
+
+        reopened = await opener()
+
+        log = await reopened.read_all()
+        written = [e for a in answers if isinstance(a, AppendResult) for e in a.events]
+        assert all(e in log for e in written)
+        verify_chain(log)
+
     async def test_opening_a_store_twice_applies_each_migration_once(self, opener: Opener, query: Query) -> None:
         first = await opener()
         await first.append("a", 0, [new(1)])
@@ -568,21 +644,19 @@ class DatabaseStoreContract(StoreContract):
 
 class TestMemoryStore(StoreContract):
     @pytest.fixture
-    async def opener(self) -> AsyncIterator[Opener]:
-        # One process, one log: every "instance" is the same store.
-        store = await open_store("memory:")
+    async def opener(self, grouped: bool) -> AsyncIterator[Opener]:
+        # One process, one log: every "instance" is the same store (behind a group commit of its own).
+        shared = MemoryEventStore()
+        opened: list[EventStore] = []
 
         async def same() -> EventStore:
+            store = in_front(shared, grouped)
+            opened.append(store)
             return store
 
         yield same
-        await store.close()
-
-    async def test_a_closed_store_refuses_to_work(self, store: EventStore) -> None:
-        await store.close()
-
-        with pytest.raises(StoreError):
-            await store.append("a", 0, [new(1)])
+        for store in opened:
+            await store.close()
 
     async def test_changing_what_was_read_does_not_change_the_log(self, store: EventStore) -> None:
         await store.append("a", 0, [NewEvent("X", {"list": [1]}, T0)])
@@ -593,12 +667,13 @@ class TestMemoryStore(StoreContract):
 
 
 class _ClosingOpener:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, grouped: bool = False) -> None:
         self.url = url
+        self.grouped = grouped
         self.opened: list[EventStore] = []
 
     async def __call__(self) -> EventStore:
-        store = await open_store(self.url)
+        store = in_front(await open_store(self.url), self.grouped)
         self.opened.append(store)
         return store
 
@@ -627,8 +702,8 @@ class TestSqliteStore(DatabaseStoreContract):
         return tmp_path / "events.db"
 
     @pytest.fixture
-    async def opener(self, path: Path) -> AsyncIterator[Opener]:
-        opener = _ClosingOpener(f"sqlite:///{path}")
+    async def opener(self, path: Path, grouped: bool) -> AsyncIterator[Opener]:
+        opener = _ClosingOpener(f"sqlite:///{path}", grouped)
         yield opener
         await opener.close_all()
 
@@ -652,7 +727,7 @@ class TestSqliteStore(DatabaseStoreContract):
     async def test_the_file_is_in_wal_mode_with_full_synchronous_commits(self, store: EventStore, query: Query) -> None:
         assert await query("PRAGMA journal_mode") == [("wal",)]
         # synchronous is a per-connection setting: ask the store's own connection.
-        assert await store._run(lambda c: c.execute("PRAGMA synchronous").fetchone()) == (2,)  # type: ignore[attr-defined]
+        assert await adapter_of(store)._run(lambda c: c.execute("PRAGMA synchronous").fetchone()) == (2,)
 
     async def test_an_append_waiting_for_the_write_lock_does_not_block_the_event_loop(
         self, store: EventStore, path: Path
@@ -706,8 +781,8 @@ class TestPostgresStore(DatabaseStoreContract):
     disable_update_guard = "ALTER TABLE events DISABLE TRIGGER events_no_update_or_delete"
 
     @pytest.fixture
-    async def opener(self, postgres_url: str) -> AsyncIterator[Opener]:
-        opener = _ClosingOpener(postgres_url)
+    async def opener(self, postgres_url: str, grouped: bool) -> AsyncIterator[Opener]:
+        opener = _ClosingOpener(postgres_url, grouped)
         yield opener
         await opener.close_all()
 
@@ -756,7 +831,7 @@ class TestPostgresStore(DatabaseStoreContract):
         result = await store.append("a", 2, [new(4)])  # planned on version 1: refused, read again, written
         stale = await store.append_batch([AppendRequest("a", 2, [new(5)]), AppendRequest("b", 1, [new(6)])])
         with pytest.raises(ConcurrencyConflict):
-            await other.append("a", 2, [])  # ``other`` still believes "a" ends at 2: an empty append is checked too
+            await other.append("a", 2, [new(7)])  # ``other`` still believes "a" ends at 2: checked under the lock
 
         assert [e.version for e in result.events] == [3]
         assert isinstance(stale[0], ConcurrencyConflict) and stale[0].actual == 3
@@ -822,3 +897,103 @@ class TestPostgresStore(DatabaseStoreContract):
                 assert await asyncio.wait_for(store.stream_version("a"), timeout=5) == 1
         finally:
             await other.close()
+
+
+class KeyStoreContract:
+    """What every adapter's :class:`KeyStore` must do. ``opener`` opens the adapter at one location."""
+
+    @pytest.fixture
+    async def opener(self) -> AsyncIterator[Callable[[], Awaitable[StoreAdapter]]]:
+        raise NotImplementedError("each adapter's test class provides opener")
+        yield  # pragma: no cover
+
+    @pytest.fixture
+    async def keys(self, opener: Callable[[], Awaitable[KeyStore]]) -> KeyStore:
+        return await opener()
+
+    async def test_a_subject_key_is_kept_once_per_owner_and_erased_for_good(self, keys: KeyStore) -> None:
+        first = await keys.keep_subject_key("owner-1", "key-a", b"\x01" * 32)
+        again = await keys.keep_subject_key("owner-1", "key-b", b"\x02" * 32)
+        other = await keys.keep_subject_key("owner-2", "key-c", b"\x03" * 32)
+
+        assert first == ("key-a", b"\x01" * 32)
+        assert again == first, "an owner keeps the key it was given first"
+        assert other == ("key-c", b"\x03" * 32)
+        assert await keys.subject_keys(["key-a", "key-b", "key-c"]) == {"key-a": b"\x01" * 32, "key-c": b"\x03" * 32}
+        assert await keys.erase_subject_key("owner-1") == 1
+        assert await keys.erase_subject_key("owner-1") == 0
+        assert await keys.erase_subject_key("nobody") == 0
+        assert await keys.subject_keys(["key-a", "key-c"]) == {"key-c": b"\x03" * 32}
+
+    async def test_an_erased_owner_can_be_given_a_new_key(self, keys: KeyStore) -> None:
+        await keys.keep_subject_key("owner", "old", b"\x01" * 32)
+        await keys.erase_subject_key("owner")
+
+        assert await keys.keep_subject_key("owner", "new", b"\x02" * 32) == ("new", b"\x02" * 32)
+        assert await keys.subject_keys(["old", "new"]) == {"new": b"\x02" * 32}
+
+    async def test_owners_racing_for_their_first_key_all_get_the_same_one(
+        self, opener: Callable[[], Awaitable[KeyStore]]
+    ) -> None:
+        stores = [await opener() for _ in range(3)]
+
+        kept = await asyncio.gather(
+            *(stores[n % 3].keep_subject_key("owner", f"key-{n}", bytes([n]) * 32) for n in range(12))
+        )
+
+        assert len(set(kept)) == 1
+        (key_id, key) = kept[0]
+        assert await stores[0].subject_keys([key_id]) == {key_id: key}
+
+    async def test_many_keys_are_read_in_one_call(self, keys: KeyStore) -> None:
+        for n in range(1200):
+            await keys.keep_subject_key(f"owner-{n}", f"key-{n}", n.to_bytes(32, "big"))
+
+        wanted = [f"key-{n}" for n in range(0, 1200, 1)] + ["key-7", "missing"]
+        found = await keys.subject_keys(wanted)
+
+        assert len(found) == 1200 and found["key-1199"] == (1199).to_bytes(32, "big")
+        assert await keys.subject_keys([]) == {}
+
+
+class TestMemoryKeys(KeyStoreContract):
+    @pytest.fixture
+    async def opener(self) -> AsyncIterator[Callable[[], Awaitable[StoreAdapter]]]:
+        shared = MemoryEventStore()
+
+        async def same() -> StoreAdapter:
+            return shared
+
+        yield same
+        await shared.close()
+
+
+class _DatabaseKeys(KeyStoreContract):
+    async def test_keys_survive_closing_and_reopening_the_store(
+        self, opener: Callable[[], Awaitable[StoreAdapter]]
+    ) -> None:
+        first = await opener()
+        await first.keep_subject_key("owner", "key", b"\x05" * 32)
+        await first.close()
+
+        reopened = await opener()
+
+        assert await reopened.subject_keys(["key"]) == {"key": b"\x05" * 32}
+        assert await reopened.keep_subject_key("owner", "other", b"\x06" * 32) == ("key", b"\x05" * 32)
+
+
+class TestSqliteKeys(_DatabaseKeys):
+    @pytest.fixture
+    async def opener(self, tmp_path: Path) -> AsyncIterator[Callable[[], Awaitable[StoreAdapter]]]:
+        opener = _ClosingOpener(f"sqlite:///{tmp_path / 'keys.db'}")
+        yield opener  # type: ignore[misc]
+        await opener.close_all()
+
+
+@pytest.mark.postgres
+class TestPostgresKeys(_DatabaseKeys):
+    @pytest.fixture
+    async def opener(self, postgres_url: str) -> AsyncIterator[Callable[[], Awaitable[StoreAdapter]]]:
+        opener = _ClosingOpener(postgres_url)
+        yield opener  # type: ignore[misc]
+        await opener.close_all()
