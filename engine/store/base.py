@@ -228,8 +228,9 @@ class EventStore(Protocol):
         ...
 
     async def close(self) -> None:
-        """Finish what was acknowledged and release the store; later calls raise :class:`StoreError`
-        (or the driver's error). Closing twice is harmless."""
+        """Release the store; later calls raise :class:`StoreError`, and closing again does nothing.
+        What was acknowledged stays written; an append still in flight is written whole or not
+        at all (a GroupCommitStore writes every append it took before it closes)."""
         ...
 
 
