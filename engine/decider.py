@@ -283,7 +283,7 @@ def _bid_and_answer(
 
 
 def _proxies_answer(state: AuctionState, rules: AuctionRules, now: datetime) -> list[Event]:
-    """Automatic bidding (rule book Part A): after a bid takes the lead, each proxy
+    """Automatic bidding (docs/rules.md, Lithuania): after a bid takes the lead, each proxy
     whose owner is not leading answers at the same instant with
     min(max, best + own step) if that beats the best, in the order the proxies
     were set, until none can. Amounts strictly increase, so this terminates."""

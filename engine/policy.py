@@ -21,7 +21,7 @@ class LegalRule:
 
     ``code`` is stable and goes into events (``BG-extension``); ``basis`` cites
     the law; ``reading`` says which interpretation was chosen where the text is
-    ambiguous (the rule book's AMBIG tags).
+    ambiguous (the AMBIG labels of docs/rules.md).
     """
 
     code: str

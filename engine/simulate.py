@@ -1,4 +1,4 @@
-"""Dry-run a scenario (contract.md, ``auction simulate``) on a simulated clock.
+"""Dry-run a scenario (docs/scenarios.md, ``auction simulate``) on a simulated clock.
 
 The scenario goes through the same service, decider and rule books as the live
 engine, on an in-memory store; only the clock is manual.

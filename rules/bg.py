@@ -1,5 +1,5 @@
 """Bulgaria: electronic judicial auction run by a bailiff on the Ministry of
-Justice platform (Europe/Sofia). Rule book Part A column BG, Part B §1."""
+Justice platform (Europe/Sofia). Rules, legal basis and readings: docs/rules.md, Bulgaria."""
 
 from __future__ import annotations
 
@@ -69,7 +69,7 @@ DURATION = LegalRule(
         "opens_at's local date + 6 days at 17:00 Europe/Sofia. The close in the notice is kept as given; the "
         "engine only warns (close_date_not_period_end) when its local date is not that day, and "
         "(close_date_not_working_day) when the last day of bidding is a weekend day or a Bulgarian public "
-        "holiday, which the text does not forbid (E6)"
+        "holiday, which the text does not forbid"
     ),
 )
 CLOSE_TIME = LegalRule(
@@ -81,7 +81,7 @@ INCREMENT = LegalRule(
     code="BG-increment",
     basis=f"{SOURCE}, §6: bids are made in single increments",
     reading=(
-        "AMBIG-BG-7 (a): the notice must give the step; the first bid equals the starting price and "
+        "AMBIG-BG-7: the notice must give the step; the first bid equals the starting price and "
         "every later bid is exactly the best bid plus one step (no jump bids)"
     ),
 )
@@ -92,7 +92,7 @@ EXTENSION_RULE = LegalRule(
         "extended by a further 10 minutes; it ends when no bid has been placed in the last 10 minutes"
     ),
     reading=(
-        "AMBIG-BG-1 (a) bid-anchored: new deadline = max(deadline, bid time + 10 min); AMBIG-BG-2: an "
+        "AMBIG-BG-1: bid-anchored: new deadline = max(deadline, bid time + 10 min); AMBIG-BG-2: an "
         "accepted bid with deadline - t <= 10 min is in the window"
     ),
 )
@@ -149,7 +149,7 @@ class BulgarianRules(CountryRules):
     max_round = 2
 
     def report_due(self, closed_at: datetime) -> date:
-        """The bailiff's report is due on the first working day after bidding ends (E1, E6, E7)."""
+        """The bailiff's report is due on the first working day after bidding ends (docs/rules.md, Bulgaria)."""
         return calendar_for("BG").next_working_day(self.local(closed_at).date())
 
     def floor(self, draft: Draft) -> tuple[int, LegalRule]:

@@ -1,6 +1,6 @@
 """Working-day calendars per country.
 
-Rule book Part A: a working day is Monday to Friday minus the country's public
+docs/rules.md, Working days: a working day is Monday to Friday minus the country's public
 holidays as the ``holidays`` package lists them. Only the package's *public*
 category is used: Slovenia's "workday" holidays (days of remembrance that are
 not work-free) and Sweden's "de facto" days (Midsummer Eve, Christmas Eve,
@@ -8,9 +8,9 @@ New Year's Eve) are working days under that reading. Weekend substitution is
 whatever the package applies with ``observed=True``: Bulgaria moves a holiday
 that falls at the weekend to the next working day (Mon 25 May 2026); Croatia,
 Slovenia and Lithuania have no substitution rule in the package, which matches
-the rule book.
+docs/rules.md.
 
-The holiday lists are outside knowledge ([X] in the rule book): anything the
+The holiday lists are outside knowledge, not part of the law: anything the
 package gets wrong is corrected in :data:`CORRECTIONS` below, as data.
 """
 
@@ -46,12 +46,12 @@ class Correction:
     note: str = ""
 
 
-# Corrections to the package's public holidays. Checked against rule book
-# Part B for 2026 (holidays 0.109): HR, LT and SI agree day for day. BG agrees
-# and additionally lists Fri 2 Jan 2026, the non-working day declared by
-# Council of Ministers Resolution 808 of 19 Nov 2025; Part B notes it and
-# Part A makes the package binding, so it stays. SE's public list agrees;
-# Part B's de facto days are not public holidays (see module docstring).
+# Corrections to the package's public holidays. Checked against the 2026
+# lists in tests/rules/test_calendar.py (holidays 0.109): HR, LT and SI agree
+# day for day. BG agrees and additionally lists Fri 2 Jan 2026, the non-working
+# day declared by Council of Ministers Resolution 808 of 19 Nov 2025; the
+# package is binding (docs/rules.md, Working days), so it stays. SE's public
+# list agrees; its de facto days are not public holidays (see module docstring).
 # To add a government bridge day or undo a wrong entry, add it here.
 CORRECTIONS: Mapping[str, Correction] = MappingProxyType({})
 

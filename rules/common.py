@@ -4,7 +4,7 @@ Three things live here so that the five country modules only state their law:
 
 * wall-clock time: converting instants to a country's zone and building an
   instant from a local date and time, refusing local times that a DST change
-  makes non-existent or ambiguous (rule book Part A, E24);
+  makes non-existent or ambiguous (docs/rules.md, Rules every country shares: Time);
 * soft close: the trigger window (``<=`` or ``<``) and the two anchors
   (bid-anchored ``max(deadline, t + L)``, deadline-anchored ``deadline + L``);
 * :class:`CountryRules`, a template satisfying :class:`engine.policy.AuctionRules`
@@ -64,7 +64,7 @@ def local_instant(zone: ZoneInfo, day: date, wall: time) -> datetime:
     """The UTC instant at which the zone's clocks show ``day`` ``wall``.
 
     Raises :class:`LocalTimeError` when the clocks skip that time or show it
-    twice: the rule book refuses to guess (Part A, E24).
+    twice: the rules refuse to guess (docs/rules.md, Rules every country shares: Time).
     """
     naive = datetime.combine(day, wall.replace(tzinfo=None, fold=0))
     earlier = naive.replace(tzinfo=zone, fold=0)
@@ -93,7 +93,8 @@ class TriggerWindow:
 
     ``inclusive`` decides the edge: ``deadline - t <= length`` (Bulgaria,
     Croatia, Slovenia) or ``deadline - t < length`` (Sweden's "less than").
-    A bid at or after the deadline is never inside: it is late (Part A).
+    A bid at or after the deadline is never inside: it is late (docs/rules.md,
+    Rules every country shares: Bidding).
     """
 
     length: timedelta
@@ -160,8 +161,8 @@ def higher_bid_rule(country: str) -> LegalRule:
             "and the award goes to whoever offers the highest price when the auction ends"
         ),
         reading=(
-            "Rule book Part A: a bid must exceed the current best bid; an equal or lower bid "
-            "is refused as bid_too_low (there is no 'valid but not leading' bid)"
+            "Rule every country shares (docs/rules.md): a bid must exceed the current best bid; an equal or "
+            "lower bid is refused as bid_too_low (there is no 'valid but not leading' bid)"
         ),
     )
 
@@ -170,7 +171,7 @@ def no_proxy_rule(country: str, source: str) -> LegalRule:
     return LegalRule(
         code=f"{country}-proxy",
         basis=f"{source} describes no automatic (proxy) bidding",
-        reading="Rule book Part A: automatic bidding is refused with proxy_not_allowed",
+        reading="Rule every country shares (docs/rules.md): automatic bidding is refused with proxy_not_allowed",
     )
 
 
@@ -186,7 +187,7 @@ class CountryRules:
     """A country's rule book; satisfies :class:`engine.policy.AuctionRules`.
 
     The template runs the steps every country shares (validation of the
-    draft, the general bid rules of Part A, admission, soft close, capping);
+    draft, the bid rules every country shares (docs/rules.md), admission, soft close, capping);
     a country module sets the class attributes and overrides the hooks
     ``floor``, ``default_close``, ``check_close``, ``deposit_required``,
     ``deposit_due`` and ``check_step`` where its law says something.

@@ -1,5 +1,5 @@
 """Croatia: online judicial auction run by FINA for the court (Europe/Zagreb).
-Rule book Part A column HR, Part B §2."""
+Rules, legal basis and readings: docs/rules.md, Croatia."""
 
 from __future__ import annotations
 
@@ -57,9 +57,9 @@ DURATION = LegalRule(
         f"non-working days; the auction closes at the time set in the call ({ACT} Art. 97(1), Art. 103(1))"
     ),
     reading=(
-        "AMBIG-HR-1 (a): opens_at's local day is day 1 when it is a working day; a close that is not given "
+        "AMBIG-HR-1: opens_at's local day is day 1 when it is a working day; a close that is not given "
         "falls on working day 10 at opens_at's Europe/Zagreb wall-clock time (and must then meet HR-close-window). "
-        "A close given on another working day is kept, with the warning close_date_not_period_end (E12)"
+        "A close given on another working day is kept, with the warning close_date_not_period_end"
     ),
 )
 CLOSE_WINDOW = LegalRule(
@@ -87,8 +87,8 @@ EXTENSION_RULE = LegalRule(
     ),
     reading=(
         "Bid-anchored (explicit in the text), no cap: new deadline = max(deadline, bid time + 10 min) for an "
-        "accepted bid with deadline - t <= 10 min (AMBIG-HR-4); under Part A every accepted bid is a new best "
-        "(AMBIG-HR-3 overridden)"
+        "accepted bid with deadline - t <= 10 min (AMBIG-HR-4); as every bid must exceed the best, every "
+        "accepted bid is a new best (AMBIG-HR-3 overridden)"
     ),
 )
 HIGHER_BID = higher_bid_rule("HR")
@@ -151,7 +151,8 @@ class CroatianRules(CountryRules):
         return percent_of(draft.value, 10)
 
     def warnings(self, terms: Terms) -> tuple[ScheduleWarning, ...]:
-        """E12: a close that is not on working day 10 of the chosen count is warned about, not refused."""
+        """A close that is not on working day 10 of the chosen count is warned about, not refused
+        (docs/rules.md, Schedule warnings)."""
         calendar = calendar_for(self.country)
         first_day = self.local(terms.opens_at).date()
         close_day = self.local(terms.closes_at).date()

@@ -1,5 +1,5 @@
 """Lithuania: judicial auctions held online by a judicial officer on the
-Registrų Centras site (Europe/Vilnius). Rule book Part A column LT, Part B §3."""
+Registrų Centras site (Europe/Vilnius). Rules, legal basis and readings: docs/rules.md, Lithuania."""
 
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ EXTENSION_RULE = LegalRule(
         "additional 5 minutes; it ends when no new bid is received within the additional 5-minute period"
     ),
     reading=(
-        "AMBIG-LT-1 (B) bid-anchored: an accepted bid at or after the scheduled close sets the deadline to "
+        "AMBIG-LT-1: bid-anchored: an accepted bid at or after the scheduled close sets the deadline to "
         "max(deadline, bid time + 5 min), no cap; AMBIG-LT-2: automatic (proxy) bids count like any other bid"
     ),
 )
@@ -83,7 +83,7 @@ PROXY = LegalRule(
     code="LT-proxy",
     basis=f"{SOURCE}, §6: bids may be increased automatically by entering the starting bid, the maximum bid and the bidding increment",
     reading=(
-        "Rule book Part A: a proxy bids min(its max, best + its own step) whenever its owner is not leading; "
+        "A proxy bids min(its max, best + its own step) whenever its owner is not leading; "
         "proxies answer in the order they were set, an earlier proxy winning ties (AMBIG-LT-2)"
     ),
 )

@@ -1,6 +1,6 @@
 """Sweden: online auctions of movable property by the Enforcement Authority
-(Kronofogdemyndigheten) or an external auctioneer (Europe/Stockholm). Rule
-book Part A column SE, Part B §5."""
+(Kronofogdemyndigheten) or an external auctioneer (Europe/Stockholm). Rules,
+legal basis and readings: docs/rules.md, Sweden."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ EXTENSION_RULE = LegalRule(
     ),
     reading=(
         "Strict boundary (settled by 'less than'): an accepted bid with deadline - t < 2 min triggers, exactly "
-        "2:00 left does not; AMBIG-SE-1 (a) deadline-anchored: new deadline = deadline + 2 min; no cap"
+        "2:00 left does not; AMBIG-SE-1: deadline-anchored: new deadline = deadline + 2 min; no cap"
     ),
 )
 HIGHER_BID = higher_bid_rule("SE")

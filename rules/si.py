@@ -1,6 +1,6 @@
 """Slovenia: online public auction of immovables (and rights) on e-dražbe,
-conducted automatically for the court (Europe/Ljubljana). Rule book Part A
-column SI, Part B §4."""
+conducted automatically for the court (Europe/Ljubljana). Rules, legal basis
+and readings: docs/rules.md, Slovenia."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ DEPOSIT_DEADLINE = LegalRule(
         "auction an exemption must be proposed three working days prior to its start"
     ),
     reading=(
-        "AMBIG-SI-5 (a): the deposit must be credited by the end of the 3rd working day before opens_at's "
+        "AMBIG-SI-5: the deposit must be credited by the end of the 3rd working day before opens_at's "
         "local date (Europe/Ljubljana), i.e. before the local midnight that follows it; a deposit recorded at "
         "or after that instant is deposit_late"
     ),

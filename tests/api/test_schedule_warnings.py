@@ -1,5 +1,5 @@
-"""Scheduling answers with the rules' non-blocking warnings (rules.md Part B: E6
-for Bulgaria, E8 and E12 for Croatia); the stored events stay as they were."""
+"""Scheduling answers with the rules' non-blocking warnings (docs/rules.md, Schedule
+warnings: Bulgaria and Croatia); the stored events stay as they were."""
 
 from __future__ import annotations
 

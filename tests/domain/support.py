@@ -20,7 +20,7 @@ OPENS = {
     "BG": datetime(2026, 5, 12, 7, 0, tzinfo=timezone.utc),
     "HR": datetime(2026, 5, 12, 7, 0, tzinfo=timezone.utc),  # 09:00 CEST
     "LT": datetime(2026, 5, 12, 7, 0, tzinfo=timezone.utc),
-    "SI": datetime(2026, 6, 10, 8, 0, tzinfo=timezone.utc),  # 10:00 CEST (E18)
+    "SI": datetime(2026, 6, 10, 8, 0, tzinfo=timezone.utc),  # 10:00 CEST
     "SE": datetime(2026, 5, 15, 15, 0, tzinfo=timezone.utc),
 }
 

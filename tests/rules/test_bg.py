@@ -1,4 +1,4 @@
-"""Bulgaria (Part A column BG; worked examples E1-E7)."""
+"""Bulgaria (docs/rules.md, Bulgaria)."""
 
 from __future__ import annotations
 
@@ -276,10 +276,10 @@ def test_local_shows_the_sofia_wall_clock() -> None:
 @pytest.mark.parametrize(
     ("closed_at", "due"),
     [
-        ("2026-03-13T17:00:00+02:00", "2026-03-16"),  # E1: Friday close, Monday report
-        ("2026-03-15T17:00:00+02:00", "2026-03-16"),  # E4: the cap on a Sunday
-        ("2026-04-09T17:00:00+03:00", "2026-04-14"),  # E6: Orthodox Good Friday and Easter Monday
-        ("2026-05-22T17:00:00+03:00", "2026-05-26"),  # E7: 24 May on a Sunday, substitute Monday off
+        ("2026-03-13T17:00:00+02:00", "2026-03-16"),  # Friday close, Monday report
+        ("2026-03-15T17:00:00+02:00", "2026-03-16"),  # the cap on a Sunday
+        ("2026-04-09T17:00:00+03:00", "2026-04-14"),  # Orthodox Good Friday and Easter Monday
+        ("2026-05-22T17:00:00+03:00", "2026-05-26"),  # 24 May on a Sunday, substitute Monday off
     ],
 )
 def test_the_report_is_due_on_the_first_working_day_after_bidding_ends(closed_at: str, due: str) -> None:

@@ -1,4 +1,4 @@
-"""Working-day calendars (rule book Part A "Working days"; Part B 2026 lists; E1, E6-E9, E13, E20)."""
+"""Working-day calendars (docs/rules.md, Working days; the 2026 public-holiday lists)."""
 
 from __future__ import annotations
 
@@ -30,9 +30,9 @@ def weekday_holidays_2026(country: str) -> set[date]:
     return found
 
 
-# Part B's 2026 lists, reduced to the days that fall Monday-Friday (weekend
+# The 2026 public-holiday lists, reduced to the days that fall Monday-Friday (weekend
 # holidays cost no working day). BG additionally has Fri 2 Jan 2026, a
-# government non-working day the `holidays` package lists (Part B notes it).
+# government non-working day the `holidays` package lists (docs/rules.md, Working days).
 RULE_BOOK_2026 = {
     "BG": "01-01 01-02 03-03 04-10 04-13 05-01 05-06 05-25 09-07 09-22 12-24 12-25 12-28",
     "HR": "01-01 01-06 04-06 05-01 06-04 06-22 08-05 11-18 12-25",
@@ -106,10 +106,10 @@ def test_e8_ten_croatian_working_days_from_28_april_end_on_12_may() -> None:
 @pytest.mark.parametrize(
     ("start", "tenth"),
     [
-        ("2026-04-01", "2026-04-15"),  # E9 (a): Easter Monday; Good Friday counts
-        ("2026-06-01", "2026-06-15"),  # E9 (b): Corpus Christi
-        ("2026-06-15", "2026-06-29"),  # E9 (c): Anti-Fascist Struggle Day; 25 June counts
-        ("2026-08-12", "2026-08-25"),  # E13: Assumption on a Saturday costs nothing
+        ("2026-04-01", "2026-04-15"),  # Easter Monday; Good Friday counts
+        ("2026-06-01", "2026-06-15"),  # Corpus Christi
+        ("2026-06-15", "2026-06-29"),  # Anti-Fascist Struggle Day; 25 June counts
+        ("2026-08-12", "2026-08-25"),  # Assumption on a Saturday costs nothing
     ],
 )
 def test_e9_and_e13_tenth_croatian_working_day(start: str, tenth: str) -> None:
@@ -133,9 +133,9 @@ def test_e20_three_slovenian_working_days_before_tuesday_28_april_is_wednesday_2
 @pytest.mark.parametrize(
     ("after", "report"),
     [
-        ("2026-03-13", "2026-03-16"),  # E1: Friday close, Monday report
-        ("2026-04-09", "2026-04-14"),  # E6: Orthodox Good Friday to Easter Monday
-        ("2026-05-22", "2026-05-26"),  # E7: Monday 25 May is the substitute day off
+        ("2026-03-13", "2026-03-16"),  # Friday close, Monday report
+        ("2026-04-09", "2026-04-14"),  # Orthodox Good Friday to Easter Monday
+        ("2026-05-22", "2026-05-26"),  # Monday 25 May is the substitute day off
     ],
 )
 def test_next_bulgarian_working_day(after: str, report: str) -> None:

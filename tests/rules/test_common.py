@@ -1,4 +1,4 @@
-"""Shared helpers: wall-clock conversion, DST refusals (E24), soft-close arithmetic."""
+"""Shared helpers: wall-clock conversion, DST refusals (docs/rules.md, Time), soft-close arithmetic."""
 
 from __future__ import annotations
 

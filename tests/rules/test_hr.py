@@ -1,4 +1,4 @@
-"""Croatia (Part A column HR; worked examples E8-E13)."""
+"""Croatia (docs/rules.md, Croatia)."""
 
 from __future__ import annotations
 
@@ -33,10 +33,10 @@ def test_e8_the_calls_close_at_13_00_on_the_tenth_working_day_is_accepted() -> N
 @pytest.mark.parametrize(
     ("opens", "closes"),
     [
-        ("2026-04-01 10:00", "2026-04-15 10:00:00+02:00"),  # E9 (a)
-        ("2026-06-01 11:30", "2026-06-15 11:30:00+02:00"),  # E9 (b)
-        ("2026-06-15 14:00", "2026-06-29 14:00:00+02:00"),  # E9 (c)
-        ("2026-08-12 10:00", "2026-08-25 10:00:00+02:00"),  # E13 second auction
+        ("2026-04-01 10:00", "2026-04-15 10:00:00+02:00"),  # Easter Monday
+        ("2026-06-01 11:30", "2026-06-15 11:30:00+02:00"),  # Corpus Christi
+        ("2026-06-15 14:00", "2026-06-29 14:00:00+02:00"),  # Anti-Fascist Struggle Day
+        ("2026-08-12 10:00", "2026-08-25 10:00:00+02:00"),  # Assumption on a Saturday
     ],
 )
 def test_e9_and_e13_derived_closes(opens: str, closes: str) -> None:
@@ -84,8 +84,8 @@ def test_the_window_is_judged_on_the_zagreb_wall_clock() -> None:
 @pytest.mark.parametrize(
     ("asset", "round", "price"),
     [
-        (AssetKind.IMMOVABLE, 1, eur(80_000)),  # E13 first auction minimum
-        (AssetKind.IMMOVABLE, 2, eur(60_000)),  # E13 second auction minimum
+        (AssetKind.IMMOVABLE, 1, eur(80_000)),  # first auction minimum
+        (AssetKind.IMMOVABLE, 2, eur(60_000)),  # second auction minimum
         (AssetKind.RIGHTS, 2, eur(60_000)),
         (AssetKind.MOVABLE, 1, eur(50_000)),
         (AssetKind.REGISTERED_MOVABLE, 2, eur(50_000)),

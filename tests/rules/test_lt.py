@@ -1,4 +1,4 @@
-"""Lithuania (Part A column LT; worked examples E14-E17, E24)."""
+"""Lithuania (docs/rules.md, Lithuania)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Non-blocking warnings about a schedule the rules accept (rules.md Part B:
-AMBIG-BG-4 and E6 for Bulgaria, E8, E9 and E12 for Croatia), on the real 2026
+"""Non-blocking warnings about a schedule the rules accept (docs/rules.md,
+Schedule warnings: AMBIG-BG-4 for Bulgaria, working day 10 for Croatia), on the real 2026
 calendars of the ``holidays`` package and across the DST change."""
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ def test_a_derived_close_on_a_holiday_warns_only_about_the_holiday() -> None:
 @pytest.mark.parametrize(
     ("opens", "why"),
     [
-        # Sun 24 May falls at the weekend, so Mon 25 May is the substitute day off (E7).
+        # Sun 24 May falls at the weekend, so Mon 25 May is the substitute day off.
         ("2026-05-19 10:00", "a public holiday (Day of Slavonic Alphabet, Bulgarian Enlightenment and Culture (observed))"),
         # Fri 2 Jan 2026: the non-working day the package lists (Council of Ministers decision).
         ("2025-12-27 10:00", "a public holiday (Non-working day)"),
@@ -129,17 +129,17 @@ def test_a_close_not_at_17_00_is_still_refused_rather_than_warned_about() -> Non
     assert caught.value.code == "closes_at_not_allowed"
 
 
-# -- Croatia: E12 --------------------------------------------------------------
+# -- Croatia: working day 10 ---------------------------------------------------
 
 
 @pytest.mark.parametrize(
     ("opens", "closes"),
     [
-        ("2026-04-28 09:00", "2026-05-12 13:00"),  # E8: across Labour Day and a weekend
-        ("2026-04-01 10:00", "2026-04-15 10:00"),  # E9 (a): Good Friday works, Easter Monday does not
-        ("2026-06-01 11:30", "2026-06-15 11:30"),  # E9 (b): Corpus Christi
-        ("2026-06-15 14:00", "2026-06-29 14:00"),  # E9 (c): Anti-Fascist Struggle Day
-        ("2026-08-12 10:00", "2026-08-25 10:00"),  # E13: Assumption on a Saturday costs no working day
+        ("2026-04-28 09:00", "2026-05-12 13:00"),  # across Labour Day and a weekend
+        ("2026-04-01 10:00", "2026-04-15 10:00"),  # Good Friday works, Easter Monday does not
+        ("2026-06-01 11:30", "2026-06-15 11:30"),  # Corpus Christi
+        ("2026-06-15 14:00", "2026-06-29 14:00"),  # Anti-Fascist Struggle Day
+        ("2026-08-12 10:00", "2026-08-25 10:00"),  # Assumption on a Saturday costs no working day
     ],
 )
 def test_a_close_on_working_day_10_gives_no_warning(opens: str, closes: str) -> None:
@@ -150,9 +150,9 @@ def test_a_close_on_working_day_10_gives_no_warning(opens: str, closes: str) -> 
 @pytest.mark.parametrize(
     ("opens", "closes", "position", "day_10"),
     [
-        ("2026-04-28 09:00", "2026-05-13 13:00", "Wed 2026-05-13 (working day 11)", "Tue 2026-05-12"),  # E8 alt.
-        ("2026-04-01 10:00", "2026-04-16 10:00", "Thu 2026-04-16 (working day 11)", "Wed 2026-04-15"),  # E9 (a) alt.
-        ("2026-06-01 11:30", "2026-06-16 11:30", "Tue 2026-06-16 (working day 11)", "Mon 2026-06-15"),  # E9 (b) alt.
+        ("2026-04-28 09:00", "2026-05-13 13:00", "Wed 2026-05-13 (working day 11)", "Tue 2026-05-12"),  # a day late
+        ("2026-04-01 10:00", "2026-04-16 10:00", "Thu 2026-04-16 (working day 11)", "Wed 2026-04-15"),  # a day late
+        ("2026-06-01 11:30", "2026-06-16 11:30", "Tue 2026-06-16 (working day 11)", "Mon 2026-06-15"),  # a day late
         ("2026-04-28 09:00", "2026-05-08 13:00", "Fri 2026-05-08 (working day 8)", "Tue 2026-05-12"),
     ],
 )

@@ -1,4 +1,4 @@
-"""Sweden (Part A column SE; worked examples E22-E24)."""
+"""Sweden (docs/rules.md, Sweden)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Slovenia (Part A column SI; worked examples E18-E21)."""
+"""Slovenia (docs/rules.md, Slovenia)."""
 
 from __future__ import annotations
 

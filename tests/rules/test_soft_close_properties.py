@@ -3,7 +3,7 @@
 For any deadline in force and any bid time near it: the deadline returned by
 ``extension_on_bid`` is never earlier than (indeed strictly after) the current
 one, never beyond Bulgaria's hard stop, only given for a bid inside the
-country's trigger window, and equal to the Part A formula.
+country's trigger window, and equal to the formula in docs/rules.md.
 """
 
 from __future__ import annotations

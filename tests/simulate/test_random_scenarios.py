@@ -1,5 +1,5 @@
 """Random scenarios around the deadline, checked against a small reference model
-written straight from the rule book's Part A table (not from the engine's code).
+written straight from the table in docs/rules.md (not from the engine's code).
 
 Every bid is the next valid amount, so only time decides whether it counts and
 where the deadline goes.
@@ -36,7 +36,7 @@ SETUP: dict[str, tuple[dict[str, Any], str, int, int]] = {
 
 
 def expected(country: str, times: list[datetime]) -> tuple[list[bool], datetime]:
-    """Part A, read literally: which bids count, and the deadline at the end."""
+    """The table in docs/rules.md, read literally: which bids count, and the deadline at the end."""
     close = CLOSE[country]
     deadline = close
     accepted: list[bool] = []

@@ -1,5 +1,5 @@
 """``auction simulate`` lists the rules' non-blocking warnings about the schedule
-(rules.md Part B: E6 for Bulgaria, E8 and E12 for Croatia) and still runs the scenario."""
+(docs/rules.md, Schedule warnings: Bulgaria and Croatia) and still runs the scenario."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def test_bg_e6_the_seven_day_close_runs_without_warnings() -> None:
     assert code == 0
     assert result is not None
     assert result["scheduled_close"] == "2026-04-09T17:00:00+03:00"
-    assert result["closes_at"] == "2026-04-09T17:07:00+03:00"  # the bid at 16:57 extended it (E6)
+    assert result["closes_at"] == "2026-04-09T17:07:00+03:00"  # the bid at 16:57 extended it
     assert result["warnings"] == []
 
 

@@ -1,4 +1,4 @@
-"""The rule book's worked examples (rules.md Part B, with Part A's readings), run
+"""Worked examples of each country's rules and readings (docs/rules.md), run
 as scenarios through ``auction simulate`` exactly as a user would."""
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ function roundStep(cents) {
 
 /**
  * The amount the bid form proposes, and the least the server accepts, from the auction's
- * terms (GET /auctions/{id}) and the best bid. Part A of the rule book: a bid must exceed
+ * terms (GET /auctions/{id}) and the best bid. As docs/rules.md has it: a bid must exceed
  * the best bid; the first must reach the starting price (SI with an increment: starting
  * price + increment); where an increment is set every bid adds at least one step (BG: exactly one).
  */

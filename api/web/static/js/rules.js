@@ -1,5 +1,5 @@
 // Hints for the bailiff while scheduling: each country's defaults and requirements from
-// the rule book (shared/rules.md, Part A). They only guide; the server's rules decide and
+// the rule book (docs/rules.md). They only guide; the server's rules decide and
 // name the rule when they refuse.
 
 import { formatCents, percentOf } from "./money.js";

@@ -173,7 +173,7 @@ function offsetText(minutes) {
  * A wall-clock time typed in a datetime-local field ("2026-04-02T10:00") read on the
  * country's clock -> {iso: "2026-04-02T10:00:00+02:00", ms} or {error}. A time that does
  * not exist on that clock (the hour skipped when summer time starts) is an error, as the
- * rule book asks; an ambiguous one (the hour repeated in autumn) takes the first reading.
+ * rules ask (docs/rules.md, Time); an ambiguous one (the hour repeated in autumn) takes the first reading.
  */
 export function fromLocalInput(value, country) {
   const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(value || "");
