@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 from functools import lru_cache
 
@@ -35,7 +35,7 @@ ASYMMETRIC = ["RS256", "ES256", "EdDSA"]
 
 
 def issue_token(secret: str, role: Role | str, subject: str, ttl: timedelta = timedelta(hours=12)) -> str:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     claims = {"sub": subject, "role": Role(role).value, "iat": now, "exp": now + ttl}
     return jwt.encode(claims, secret, algorithm="HS256")
 

@@ -10,8 +10,8 @@ late a timer fires.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Iterable
 
 from msgspec.structs import replace
 

@@ -15,7 +15,8 @@ strings only at the edges.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC as UTC  # re-exported: every instant is kept in UTC
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import Annotated, NewType
 
@@ -38,8 +39,6 @@ CENTS = _Cents()
 # An amount of money in minor units: an int to Python code, a two-decimal string
 # ("80000.00") in the stored log and at the API.
 Money = Annotated[int, CENTS]
-
-UTC = timezone.utc
 
 _MONEY = re.compile(r"^(0|[1-9][0-9]{0,14})(?:\.([0-9]{1,2}))?$")
 

@@ -28,8 +28,8 @@ import orjson
 from msgspec.structs import replace
 
 from engine.clock import Clock
-from engine.model import format_instant
 from engine.events import BidderRegistered, Event
+from engine.model import format_instant
 from engine.store.base import EventRow, EventStore, StoredEvent
 from engine.streams import auction_of
 from projections.catalogue import AuctionSummary

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -17,7 +17,7 @@ from api.routes.bids import auction_in_path
 from engine.clock import ManualClock
 from tests.api.support import BAILIFF, Api, bidder, running_api, swedish_auction
 
-NOW = datetime(2026, 5, 4, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
 
 
 @asynccontextmanager

@@ -7,7 +7,7 @@ wake the scheduler instead of sleeping through real deadlines.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from engine.clock import ManualClock
@@ -15,7 +15,7 @@ from engine.model import parse_instant
 from tests.api.deadline_support import eventually, move_clock, status_becomes
 from tests.api.support import BAILIFF, bidder, running_api, swedish_auction
 
-START = datetime(2030, 5, 15, 8, 0, tzinfo=timezone.utc)
+START = datetime(2030, 5, 15, 8, 0, tzinfo=UTC)
 
 
 async def test_bidding_opens_by_itself_at_the_opening_time() -> None:

@@ -11,9 +11,9 @@ from pathlib import Path
 import orjson
 import pytest
 
-from projections.audit.log import export_lines
 from engine.store import open_store, verify_chain
 from engine.store.base import StoredEvent
+from projections.audit.log import export_lines
 from tests.api.support import running_api, swedish_auction, utc_now
 
 

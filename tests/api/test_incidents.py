@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from websockets.asyncio.client import connect
 
-from projections.audit.render import render_html
 from engine.clock import ManualClock
+from projections.audit.render import render_html
 from tests.api.deadline_support import move_clock, status_becomes
 from tests.api.support import AUDITOR, BAILIFF, Api, bidder, running_api, swedish_auction, utc_now
 from tests.api.test_live import live_api, receive, receive_until
@@ -123,7 +123,7 @@ async def test_watchers_get_an_incident_message_with_the_state_after_it() -> Non
 
 
 async def test_a_retry_after_the_auction_ended_gets_the_first_answer_and_a_new_incident_is_refused() -> None:
-    start = datetime(2030, 3, 4, 9, 0, tzinfo=timezone.utc)
+    start = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)
     clock = ManualClock(start)
     async with running_api(clock=clock) as api:
         auction = await api.schedule(swedish_auction(start))

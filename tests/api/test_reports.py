@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -12,7 +12,7 @@ from engine.model import parse_instant
 from tests.api.deadline_support import move_clock, status_becomes
 from tests.api.support import AUDITOR, BAILIFF, Api, bidder, running_api
 
-START = datetime(2030, 3, 4, 9, 0, tzinfo=timezone.utc)
+START = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)
 SUBJECTS = ("alice@example.test", "bob@example.test", "carol@example.test")
 
 

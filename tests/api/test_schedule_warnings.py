@@ -3,14 +3,14 @@ warnings: Bulgaria and Croatia); the stored events stay as they were."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
-from projections.audit.render import render_html
 from engine.clock import ManualClock
+from projections.audit.render import render_html
 from tests.api.support import AUDITOR, BAILIFF, bidder, running_api, swedish_auction, utc_now
 
-NOW = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)  # before every auction below
+NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # before every auction below
 
 BG_COUNT = {
     "code": "close_date_not_period_end",

@@ -14,7 +14,7 @@ import pytest
 from api.cli import main
 from engine.app.receipts import ReceiptSigner
 from engine.clock import ManualClock
-from engine.commands import Advance, EndAuction, PlaceBid, RecordDeposit, RegisterBidder, ScheduleAuction
+from engine.commands import Advance, EndAuction, PlaceBid, RegisterBidder, ScheduleAuction
 from engine.service import AuctionService, stream_of
 from engine.store import open_store
 from projections.audit.log import write_lines

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from engine.commands import Command, RecordDeposit, RegisterBidder, ScheduleAuction
 from engine.decider import decide, fold
@@ -17,11 +17,11 @@ COUNTRIES = ("BG", "HR", "LT", "SI", "SE")
 # Opening instants chosen so that every country's derived or given close is legal:
 # a Tuesday morning in spring 2026 (no holiday in the next two weeks in any of the five).
 OPENS = {
-    "BG": datetime(2026, 5, 12, 7, 0, tzinfo=timezone.utc),
-    "HR": datetime(2026, 5, 12, 7, 0, tzinfo=timezone.utc),  # 09:00 CEST
-    "LT": datetime(2026, 5, 12, 7, 0, tzinfo=timezone.utc),
-    "SI": datetime(2026, 6, 10, 8, 0, tzinfo=timezone.utc),  # 10:00 CEST
-    "SE": datetime(2026, 5, 15, 15, 0, tzinfo=timezone.utc),
+    "BG": datetime(2026, 5, 12, 7, 0, tzinfo=UTC),
+    "HR": datetime(2026, 5, 12, 7, 0, tzinfo=UTC),  # 09:00 CEST
+    "LT": datetime(2026, 5, 12, 7, 0, tzinfo=UTC),
+    "SI": datetime(2026, 6, 10, 8, 0, tzinfo=UTC),  # 10:00 CEST
+    "SE": datetime(2026, 5, 15, 15, 0, tzinfo=UTC),
 }
 
 

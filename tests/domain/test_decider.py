@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from msgspec.structs import replace
 from datetime import timedelta
 
 import pytest
+from msgspec.structs import replace
 
 from engine.commands import (
     Advance,

@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 from hypothesis import given, settings
-from msgspec import structs
 from hypothesis import strategies as st
+from msgspec import structs
 
 from engine import codec
-from engine.commands import Advance, EndAuction
+from engine.commands import EndAuction
 from engine.errors import CommandRejected
 from engine.events import BidAccepted, DeadlineExtended, Event
 from engine.meaning import MEANINGS, instant, money

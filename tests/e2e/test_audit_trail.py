@@ -7,7 +7,7 @@ import csv
 import io
 import json
 import subprocess
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -26,7 +26,7 @@ def replay(path: Path, *args: str) -> subprocess.CompletedProcess[str]:
 async def test_an_exported_log_replays_to_the_live_report_and_edited_copies_are_refused(
     server: Server, tmp_path: Path
 ) -> None:
-    start = datetime.now(timezone.utc)
+    start = datetime.now(UTC)
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
         body = {
             "country": "SE", "title": "Tractor", "asset": "movable", "value": "90000.00", "currency": "SEK",

@@ -8,12 +8,12 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import pytest
 import orjson
+import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
 from engine.model import parse_instant
@@ -27,7 +27,7 @@ CLIENTS = 10
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def subject(n: int) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -19,7 +19,7 @@ BAILIFF = auth("bailiff", "bailiff-e2e")
 
 
 def swedish_for_an_hour() -> dict[str, Any]:
-    start = datetime.now(timezone.utc)
+    start = datetime.now(UTC)
     return {
         "country": "SE",
         "title": "Snowmobile",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from engine.clock import ManualClock
 from engine.commands import Command, PlaceBid, RegisterBidder, ScheduleAuction
@@ -12,7 +12,7 @@ from engine.service import AuctionService
 from engine.store.memory import MemoryEventStore
 from rules import load_rules
 
-START = datetime(2030, 5, 15, 8, 0, tzinfo=timezone.utc)
+START = datetime(2030, 5, 15, 8, 0, tzinfo=UTC)
 
 
 def swedish_draft(opens: datetime = START, hours: int = 1) -> Draft:

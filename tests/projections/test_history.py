@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from engine.events import BidAccepted
 from engine.model import AcceptedBid, Status
 from projections.changes import ChangeRecord
 from projections.history import bid_json, page
 
-AT = datetime(2030, 1, 1, tzinfo=timezone.utc)
+AT = datetime(2030, 1, 1, tzinfo=UTC)
 
 
 def row(position: int) -> ChangeRecord:

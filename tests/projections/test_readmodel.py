@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from engine.commands import PlaceBid
 from engine.store.memory import MemoryEventStore
 from projections.readmodel import ReadModel
@@ -28,11 +30,11 @@ async def test_each_event_is_folded_at_most_once() -> None:
 
 async def test_events_of_other_streams_are_ignored() -> None:
     store = MemoryEventStore()
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from engine.store.base import NewEvent
 
-    await store.append("not-an-auction", 0, [NewEvent("Something", {}, datetime.now(timezone.utc))])
+    await store.append("not-an-auction", 0, [NewEvent("Something", {}, datetime.now(UTC))])
     model = ReadModel()
     (stored,) = await store.read_all()
     assert model.apply(stored) is None

@@ -10,7 +10,7 @@ import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ AUDITOR = auth("auditor", "auditor-scale")
 REDIS_SERVER_ENV = "AUCTION_TEST_REDIS_SERVER"
 
 # For the tests that run services in-process: a Swedish auction opening at DRAFT_OPENS for two hours.
-DRAFT_OPENS = datetime(2026, 5, 15, 15, 0, tzinfo=timezone.utc)
+DRAFT_OPENS = datetime(2026, 5, 15, 15, 0, tzinfo=UTC)
 
 
 def swedish_draft(title: str = "Boat") -> Draft:
@@ -48,7 +48,7 @@ def swedish_draft(title: str = "Boat") -> Draft:
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def bidder(n: int) -> dict[str, str]:

@@ -7,7 +7,7 @@ where the deadline goes.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -20,11 +20,11 @@ MIN = timedelta(minutes=1)
 
 # country -> (auction object, deposit, first amount, step), all with a scheduled close C
 CLOSE = {
-    "BG": datetime(2026, 3, 13, 15, 0, tzinfo=timezone.utc),  # 17:00 EET
-    "HR": datetime(2026, 5, 12, 11, 0, tzinfo=timezone.utc),  # 13:00 CEST
-    "LT": datetime(2026, 5, 1, 7, 0, tzinfo=timezone.utc),  # 10:00 EEST
-    "SI": datetime(2026, 6, 10, 8, 30, tzinfo=timezone.utc),
-    "SE": datetime(2026, 5, 15, 17, 0, tzinfo=timezone.utc),
+    "BG": datetime(2026, 3, 13, 15, 0, tzinfo=UTC),  # 17:00 EET
+    "HR": datetime(2026, 5, 12, 11, 0, tzinfo=UTC),  # 13:00 CEST
+    "LT": datetime(2026, 5, 1, 7, 0, tzinfo=UTC),  # 10:00 EEST
+    "SI": datetime(2026, 6, 10, 8, 30, tzinfo=UTC),
+    "SE": datetime(2026, 5, 15, 17, 0, tzinfo=UTC),
 }
 SETUP: dict[str, tuple[dict[str, Any], str, int, int]] = {
     "BG": ({"value": "100000.00", "increment": "500.00", "opens_at": "2026-03-07T10:00:00+02:00"}, "8000.00", 80_000_00, 500_00),
