@@ -11,8 +11,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import jwt
+
+if TYPE_CHECKING:
+    from jwt.types import Options
 
 
 class Role(str, Enum):
@@ -72,7 +76,7 @@ _CACHED_TOKENS = 10_000
 @lru_cache(maxsize=_CACHED_TOKENS)
 def _verified(token: str, secret: str, public_key: str | None, audience: str | None) -> tuple[Principal, float]:
     """Verify ``token`` (only successes are cached: an exception is never remembered)."""
-    options = {"require": ["sub", "role", "exp"]}
+    options: Options = {"require": ["sub", "role", "exp"]}
     try:
         header = jwt.get_unverified_header(token)
         if public_key and header.get("alg") in ASYMMETRIC:

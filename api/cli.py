@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from typing import Any, NoReturn
+from typing import Any, Literal, NoReturn
 
 import click
 import orjson
@@ -19,15 +19,19 @@ from api.settings import Settings
 
 
 class Failure(click.ClickException):
-    """An error reported as one line, with the given exit code."""
+    """An error reported as one line: bad input, exit code 2."""
 
-    def __init__(self, message: str, exit_code: int = 2) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
+    exit_code = 2
 
 
-def _fail(message: str, code: int = 2) -> NoReturn:
-    raise Failure(message, code)
+class _Failed(Failure):
+    """The command ran and the answer is no (a log or receipt that fails verification, no key held): exit code 1."""
+
+    exit_code = 1
+
+
+def _fail(message: str, code: Literal[1, 2] = 2) -> NoReturn:
+    raise (_Failed if code == 1 else Failure)(message)
 
 
 def _settings(**overrides: Any) -> Settings:

@@ -118,7 +118,8 @@ async def watch(websocket: WebSocket) -> None:
     # Two tasks per watcher, and the subscriber's own future for the hub's end of it.
     tasks = {asyncio.create_task(pump()), asyncio.create_task(listen())}
     try:
-        await asyncio.wait({*tasks, subscriber.ended}, return_when=asyncio.FIRST_COMPLETED)
+        waiting: set[asyncio.Future[Any]] = {*tasks, subscriber.ended}
+        await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
     finally:
         runtime.hub.unsubscribe(subscriber)
         for task in tasks:
