@@ -186,18 +186,9 @@ class _Recorder:
                 if isinstance(event, BidRejected):
                     entry.update(reason=event.reason, rule=event.rule)
             if isinstance(event, ProxyRejected):
+                # A refused instruction places no bid: it shows here only, never in ``bids``.
                 bidder = self.names.get(event.bidder_code or "", caller)
-                entry.update(bidder=bidder, reason=event.reason)
-                self.bids.append(
-                    {
-                        "bidder": bidder,
-                        "amount": format_money(event.max_amount),
-                        "at": format_instant(event.at, tz),
-                        "accepted": False,
-                        "reason": event.reason,
-                        "automatic": True,
-                    }
-                )
+                entry.update(bidder=bidder, reason=event.reason, rule=event.rule)
             self.events.append(entry)
 
 

@@ -213,11 +213,25 @@ def test_si_deposit_refuses_the_late_payer_and_bids_short_of_one_increment() -> 
 
 def test_se_soft_close_is_strict_at_two_minutes_and_adds_to_the_deadline() -> None:
     result = run_example("se-soft-close.json")
-    assert reasons(result) == ["proxy_not_allowed", None, None, None, None, "auction_closed"]
+    assert reasons(result) == [None, None, None, None, "auction_closed"]
     assert extensions(result) == [
         ("2026-05-15T18:58:01+02:00", "2026-05-15T19:02:00+02:00", "SE-extension"),
         ("2026-05-15T19:01:30+02:00", "2026-05-15T19:04:00+02:00", "SE-extension"),
     ]
+
+
+def test_a_refused_proxy_places_no_bid_and_shows_only_among_the_events() -> None:
+    result = run_example("se-soft-close.json")
+    assert [(b["bidder"], b["amount"]) for b in result["bids"]][0] == ("ana", "1000.00")
+    assert all(not b["automatic"] for b in result["bids"]), "no bidder bid the proxy's maximum"
+    (refused,) = [e for e in result["events"] if e["type"] == "ProxyRejected"]
+    assert refused == {
+        "type": "ProxyRejected",
+        "at": "2026-05-10T10:00:00+02:00",
+        "bidder": "ana",
+        "reason": "proxy_not_allowed",
+        "rule": "SE-proxy",
+    }
 
 
 # ------------------------------------------------------------------ docs/
