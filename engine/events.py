@@ -4,8 +4,8 @@ Refusals are events too: an auditor must see every bid that was received,
 including the ones the rules turned away, with the reason and the rule.
 
 Events are frozen ``msgspec`` structs (a copy with a changed field is
-``msgspec.structs.replace``), untracked by the cyclic garbage collector. An amount of money is annotated ``Money``: an int
-of minor units to Python, written as a two-decimal string by the codec.
+``msgspec.structs.replace``), untracked by the cyclic garbage collector. An amount of money is
+annotated ``Money``: an int of minor units to Python, written as a two-decimal string by the codec.
 """
 
 from __future__ import annotations

@@ -218,7 +218,9 @@ def _admitted_report(e: BidderAdmitted, report: Report) -> None:
 
 
 def _admission_refused_report(e: AdmissionRefused, report: Report) -> None:
-    report.bidder(e.bidder_code).refusals.append({"position": report.position, "reason": e.reason, "rule": e.rule, "at": report.time(e.at)})
+    report.bidder(e.bidder_code).refusals.append(
+        {"position": report.position, "reason": e.reason, "rule": e.rule, "at": report.time(e.at)}
+    )
     report.cite(e.rule)
 
 

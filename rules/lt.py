@@ -54,7 +54,10 @@ INCREMENT = LegalRule(
         f"{SOURCE}, §6: bids are raised manually by entering a bid, or automatically by entering the starting "
         "bid, the maximum bid and the bidding increment"
     ),
-    reading="Manual bids are free (any amount above the best, the first at least the starting price); proxies step by their own step",
+    reading=(
+        "Manual bids are free (any amount above the best, the first at least the starting price); "
+        "proxies step by their own step"
+    ),
 )
 OVERTIME_RULE = LegalRule(
     code="LT-overtime",
@@ -81,7 +84,10 @@ EXTENSION_RULE = LegalRule(
 HIGHER_BID = higher_bid_rule("LT")
 PROXY = LegalRule(
     code="LT-proxy",
-    basis=f"{SOURCE}, §6: bids may be increased automatically by entering the starting bid, the maximum bid and the bidding increment",
+    basis=(
+        f"{SOURCE}, §6: bids may be increased automatically by entering the starting bid, the maximum bid "
+        "and the bidding increment"
+    ),
     reading=(
         "A proxy bids min(its max, best + its own step) whenever its owner is not leading; "
         "proxies answer in the order they were set, an earlier proxy winning ties (AMBIG-LT-2)"

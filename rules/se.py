@@ -33,7 +33,10 @@ STARTING_PRICE = LegalRule(
 )
 DEPOSIT = LegalRule(
     code="SE-deposit",
-    basis=f"{SOURCE}, §6: registration asks for identity number, contact details and an alias; no deposit to bid is mentioned",
+    basis=(
+        f"{SOURCE}, §6: registration asks for identity number, contact details and an alias; "
+        "no deposit to bid is mentioned"
+    ),
     reading="No deposit is required to be admitted",
 )
 DURATION = LegalRule(

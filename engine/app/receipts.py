@@ -187,7 +187,8 @@ class ReceiptSigner:
 def new_seed() -> str:
     """A new private key, as the base64url seed :meth:`ReceiptSigner.from_text` reads."""
     key = Ed25519PrivateKey.generate()
-    return b64(key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()))
+    raw = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption())
+    return b64(raw)
 
 
 def load_private_key(text: str) -> Ed25519PrivateKey:

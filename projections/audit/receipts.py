@@ -196,7 +196,9 @@ def _receipt_shape(item: dict[str, Any]) -> str | None:
     return None
 
 
-def check_receipts(events: Sequence[StoredEvent], receipts: Sequence[tuple[str, dict[str, Any]]], public_key: str) -> None:
+def check_receipts(
+    events: Sequence[StoredEvent], receipts: Sequence[tuple[str, dict[str, Any]]], public_key: str
+) -> None:
     """Raise :class:`LogError` (naming the receipt) unless every receipt is signed by
     ``public_key`` and the log holds the accepted bid it names.
 
@@ -222,7 +224,9 @@ def check_receipts(events: Sequence[StoredEvent], receipts: Sequence[tuple[str, 
             event = codec.decode(found.type, found.data)
             signed = (receipt["bidder_code"], parse_money(receipt["amount"]), parse_instant(receipt["received_at"]))
         except (ValueError, TypeError) as exc:
-            raise LogError(f"{name}: the receipt for position {position} of auction {auction!r} cannot be read: {exc}") from None
+            raise LogError(
+                f"{name}: the receipt for position {position} of auction {auction!r} cannot be read: {exc}"
+            ) from None
         if not isinstance(event, BidAccepted) or (event.bidder_code, event.amount, event.at) != signed:
             raise LogError(
                 f"{name}: event at position {found.position} (auction {auction!r}, position {position}) is not"

@@ -59,6 +59,9 @@ def _table(rows: list[dict[str, Any]], columns: Sequence[str]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+BIDDER_COLUMNS = ("bidder_code", "subject", "registered_at", "deposit_total", "admitted", "admission_rule")
+
+
 def render_html(reports: list[dict[str, Any]]) -> bytes:
     sections = []
     for r in reports:
@@ -87,7 +90,7 @@ def render_html(reports: list[dict[str, Any]]) -> bytes:
         sections.append(
             f"<section><h2>Auction {html.escape(r['auction'])}</h2><table>{rows}</table>"
             f"<h3>Warnings about the schedule</h3>{_table(r['warnings'], ('code', 'message', 'rule'))}"
-            f"<h3>Bidders</h3>{_table(r['bidders'], ('bidder_code', 'subject', 'registered_at', 'deposit_total', 'admitted', 'admission_rule'))}"
+            f"<h3>Bidders</h3>{_table(r['bidders'], BIDDER_COLUMNS)}"
             f"<h3>Bids received</h3>{_table(r['bids'], CSV_COLUMNS[1:])}"
             f"<h3>Extensions</h3>{_table(r['extensions'], ('at', 'previous', 'deadline', 'rule', 'basis'))}"
             f"<h3>Technical incidents</h3>{_table(r['incidents'], ('started_at', 'ended_at', 'description', 'at'))}"
