@@ -34,7 +34,15 @@ def test_every_layer_boundary_has_a_contract() -> None:
         "engine.store",
     ]
     sources = {module for c in contracts if c["type"] == "forbidden" for module in c["source_modules"]}
-    assert {"engine.model", "engine.decider", "rules", "engine.app", "projections", "projections.audit", "api.cli"} <= sources
+    assert {
+        "engine.model",
+        "engine.decider",
+        "rules",
+        "engine.app",
+        "projections",
+        "projections.audit",
+        "api.cli",
+    } <= sources
     assert {"api.routes.auctions", "api.routes.bidding", "api.routes.bids"} <= sources
     (root,) = [c for c in contracts if c["type"] == "protected"]
     assert root["protected_modules"] == ["api.bootstrap"]

@@ -105,5 +105,9 @@ def test_bids_are_answered_by_a_plain_starlette_endpoint_not_by_fastapis_depende
     from api.routes.bids import PlainRoute, place_bid
 
     app = create_app(Settings(database_url="memory:", secret=SECRET))
-    (route,) = [r for r in app.routes if isinstance(r, Route) and r.path == "/auctions/{auction_id}/bids" and "POST" in (r.methods or ())]
+    (route,) = [
+        r
+        for r in app.routes
+        if isinstance(r, Route) and r.path == "/auctions/{auction_id}/bids" and "POST" in (r.methods or ())
+    ]
     assert isinstance(route, PlainRoute) and route.answer is place_bid

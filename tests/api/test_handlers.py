@@ -111,7 +111,9 @@ async def test_commands_the_state_does_not_allow_raise_the_engines_refusals() ->
             await runtime.handlers.handle(Schedule(swedish(country="XX")))
         assert unknown.value.code == "unknown_country"
         with pytest.raises(RuleViolation):
-            await runtime.handlers.handle(Schedule(swedish(country="BG", asset=AssetKind("immovable"), increment=50_000)))
+            await runtime.handlers.handle(
+                Schedule(swedish(country="BG", asset=AssetKind("immovable"), increment=50_000))
+            )
         auction = (await runtime.handlers.handle(Schedule(swedish()))).auction_id
         incident = await runtime.handlers.handle(Incident(auction, "bailiff-1", "down", utc_now(), None, "i"))
         assert not incident.replayed and incident.description == "down"

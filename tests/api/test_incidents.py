@@ -43,7 +43,9 @@ async def test_a_recorded_incident_is_answered_and_listed_in_every_copy_of_the_r
         assert answer["started_at"].endswith("Z") or answer["started_at"].endswith("+00:00")
 
         full = (await api.client.get(f"/auctions/{auction['id']}/report", headers=AUDITOR)).json()
-        anonymised = (await api.client.get(f"/auctions/{auction['id']}/report", headers=bidder("alice@example.test"))).json()
+        anonymised = (
+            await api.client.get(f"/auctions/{auction['id']}/report", headers=bidder("alice@example.test"))
+        ).json()
         summary = (await api.client.get(f"/auctions/{auction['id']}")).json()
     for report in (full, anonymised):
         (listed,) = report["incidents"]

@@ -306,7 +306,8 @@ async def test_the_bid_route_checks_a_request_in_the_order_the_other_routes_do()
             (b'{"amount": "1500.00"}', {}),  # not declared JSON: FastAPI does not read it as JSON
             (b'{"amount": "1500.00"}', {"Content-Type": "text/plain"}),
         ]:
-            error_of(await api.client.post(bids, content=raw, headers={**bidder("alice"), **headers}), 422, "invalid_request")
+            answer = await api.client.post(bids, content=raw, headers={**bidder("alice"), **headers})
+            error_of(answer, 422, "invalid_request")
         assert await snapshot(api) == before
         unknown = await api.client.post("/auctions/nope/bids", json={"amount": 1}, headers=bidder("alice"))
         error_of(unknown, 422, "invalid_request")  # the body is checked before the auction is looked up

@@ -37,7 +37,12 @@ def test_a_signed_receipt_verifies_with_the_published_key(tmp_path: Path) -> Non
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("amount", "81500.01"), ("position", 14), ("received_at", "2026-05-12T10:59:58.123+00:00"), ("bidder_code", "B-3")],
+    [
+        ("amount", "81500.01"),
+        ("position", 14),
+        ("received_at", "2026-05-12T10:59:58.123+00:00"),
+        ("bidder_code", "B-3"),
+    ],
 )
 def test_changing_any_signed_field_breaks_the_receipt(tmp_path: Path, field: str, value: object) -> None:
     signer = server_signer(tmp_path)

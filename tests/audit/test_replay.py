@@ -226,8 +226,14 @@ async def test_a_receipt_naming_another_event_or_altered_or_signed_by_another_ke
     genuine = _receipts(signer, events)[0]
     refused = next(e for e in events if e["type"] == "BidRejected")
     cases = {
-        "elsewhere": (signer.sign({**{k: genuine[k] for k in SIGNED_FIELDS}, "position": refused["version"]}), "not the accepted bid"),
-        "higher": (signer.sign({**{k: genuine[k] for k in SIGNED_FIELDS}, "amount": "10000.01"}), "not the accepted bid"),
+        "elsewhere": (
+            signer.sign({**{k: genuine[k] for k in SIGNED_FIELDS}, "position": refused["version"]}),
+            "not the accepted bid",
+        ),
+        "higher": (
+            signer.sign({**{k: genuine[k] for k in SIGNED_FIELDS}, "amount": "10000.01"}),
+            "not the accepted bid",
+        ),
         "altered": ({**genuine, "amount": "10000.01"}, "receipt NOT valid"),
         "foreign": (other.sign({k: genuine[k] for k in SIGNED_FIELDS}), "receipt NOT valid"),
     }

@@ -74,7 +74,10 @@ def test_every_event_type_survives_encode_and_decode(cls: type[ev.Event], data: 
     event = data.draw(events_of(cls, OFFSETS))
     type_name, payload = codec.encode(event)
     assert type_name == cls.__name__
-    assert list(payload) == list(cls.__struct_fields__)
+    optional = codec.PLANS[cls].optional
+    assert list(payload) == [
+        name for name in cls.__struct_fields__ if name not in optional or getattr(event, name) is not None
+    ], "every field in order; a notice-set term only where it is set"
     stored = orjson.loads(orjson.dumps(payload))  # what a store gives back
     decoded = codec.decode(type_name, stored)
     assert decoded == event and hash(decoded) == hash(event)
@@ -94,7 +97,17 @@ def test_money_is_found_by_its_type() -> None:
     assert codec.kind_of(datetime | None) is Kind.INSTANT
     money = {(cls.__name__, name) for cls, plan in codec.PLANS.items() for name in plan.named(Kind.MONEY)}
     names = {name for _, name in money}
-    assert names == {"value", "starting_price", "increment", "deposit_required", "amount", "total", "max_amount", "step", "price"}
+    assert names == {
+        "value",
+        "starting_price",
+        "increment",
+        "deposit_required",
+        "amount",
+        "total",
+        "max_amount",
+        "step",
+        "price",
+    }
     assert ("AuctionScheduled", "round") not in money
 
 
@@ -155,7 +168,9 @@ GOLDEN: list[tuple[ev.Event, dict[str, Any]]] = [
         {"at": "2026-04-02T09:00:02.250000+00:00", "bidder_code": "B-1", "amount": "80500.00", "automatic": True},
     ),
     (
-        ev.BidRejected(at=AT, bidder_code=None, amount=7, reason="below the minimum", rule="BG-increment", automatic=False),
+        ev.BidRejected(
+            at=AT, bidder_code=None, amount=7, reason="below the minimum", rule="BG-increment", automatic=False
+        ),
         {
             "at": "2026-04-02T09:00:02.250000+00:00", "bidder_code": None, "amount": "0.07",
             "reason": "below the minimum", "rule": "BG-increment", "automatic": False,
@@ -217,6 +232,15 @@ def test_the_stored_payload_is_the_one_earlier_versions_wrote(event: ev.Event, g
     assert_same(codec.decode(type_name, golden), event)
 
 
+def test_a_notice_set_term_is_written_only_where_it_is_set_and_read_back() -> None:
+    scheduled = msgspec.structs.replace(GOLDEN[0][0], extension_minutes=5, zone="Atlantic/Azores")
+    type_name, payload = codec.encode(scheduled)
+    assert payload == {**GOLDEN[0][1], "extension_minutes": 5, "zone": "Atlantic/Azores"}
+    assert payload == codec.write(scheduled)
+    assert_same(codec.decode(type_name, payload), scheduled)
+    assert "extension_minutes" not in codec.encode(GOLDEN[0][0])[1]
+
+
 def test_the_hash_chain_over_a_payload_is_the_one_earlier_versions_computed() -> None:
     # Digests computed with the codec before events were structs: stored hashes stay valid.
     scheduled, bid = GOLDEN[0][0], GOLDEN[6][0]
@@ -250,7 +274,10 @@ def test_the_fast_path_writes_and_reads_what_the_plain_path_does(cls: type[ev.Ev
     event = data.draw(events_of(cls, OFFSETS))
     plain = codec.write(event)
     fast = codec._FAST_WRITERS[cls](event)
-    in_utc = all(getattr(event, name) is None or getattr(event, name).tzinfo is UTC for name in codec.PLANS[cls].named(Kind.INSTANT))
+    in_utc = all(
+        getattr(event, name) is None or getattr(event, name).tzinfo is UTC
+        for name in codec.PLANS[cls].named(Kind.INSTANT)
+    )
     assert (fast is not None) == in_utc  # events as the decider makes them take the fast path
     if fast is not None:
         assert fast == plain and list(fast) == list(plain)
@@ -262,7 +289,9 @@ def test_the_fast_path_writes_and_reads_what_the_plain_path_does(cls: type[ev.Ev
 
 def _instant_like(draw: st.DrawFn) -> str:
     """An instant in one of the shapes written, with a few characters changed or not."""
-    text = draw(_instants(IN_UTC)).isoformat(timespec=draw(st.sampled_from(["seconds", "milliseconds", "microseconds"])))
+    text = draw(_instants(IN_UTC)).isoformat(
+        timespec=draw(st.sampled_from(["seconds", "milliseconds", "microseconds"]))
+    )
     chars = list(text)
     for _ in range(draw(st.integers(0, 3))):
         chars[draw(st.integers(0, len(chars) - 1))] = draw(st.sampled_from("0123456789-:.,+TtZz _\u0661"))
@@ -283,7 +312,9 @@ VALUES = st.one_of(
 
 @pytest.mark.parametrize("cls", TYPES, ids=lambda cls: cls.__name__)
 @given(data=st.data())
-def test_the_fast_reader_reads_any_payload_as_the_plain_path_does_or_gives_way(cls: type[ev.Event], data: st.DataObject) -> None:
+def test_the_fast_reader_reads_any_payload_as_the_plain_path_does_or_gives_way(
+    cls: type[ev.Event], data: st.DataObject
+) -> None:
     _, payload = codec.encode(data.draw(events_of(cls)))
     for name in data.draw(st.lists(st.sampled_from([*cls.__struct_fields__, "extra"]), max_size=4)):
         if data.draw(st.booleans()):

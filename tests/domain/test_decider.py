@@ -212,7 +212,9 @@ def test_an_incident_is_recorded_as_told_and_changes_nothing_else() -> None:
     now = OPENS["HR"] + timedelta(hours=3)
     started, ended = OPENS["HR"] + timedelta(hours=2), OPENS["HR"] + timedelta(hours=2, minutes=7)
     events = run.do(RecordIncident("  Bidding page unreachable (HTTP 502).\n", started, ended), now)
-    assert events == [IncidentRecorded(at=now, description="Bidding page unreachable (HTTP 502).", started_at=started, ended_at=ended)]
+    assert events == [
+        IncidentRecorded(at=now, description="Bidding page unreachable (HTTP 502).", started_at=started, ended_at=ended)
+    ]
     assert run.state == replace(before, version=before.version + 1)
     still_going = run.do(RecordIncident("Receipts not sent", now, None), now)
     assert still_going[-1].ended_at is None

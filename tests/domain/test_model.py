@@ -17,7 +17,9 @@ instants = st.datetimes(
 
 
 @given(instants, st.sampled_from([None, ZoneInfo("Europe/Sofia"), ZoneInfo("Europe/Stockholm")]))
-def test_an_instant_formatted_for_any_zone_reads_back_as_the_same_instant(value: datetime, zone: ZoneInfo | None) -> None:
+def test_an_instant_formatted_for_any_zone_reads_back_as_the_same_instant(
+    value: datetime, zone: ZoneInfo | None
+) -> None:
     assert parse_instant(format_instant(value, zone)) == value
 
 

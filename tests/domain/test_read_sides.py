@@ -148,7 +148,9 @@ def test_a_mutated_meaning_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
 
     extension = MEANINGS[DeadlineExtended]
     monkeypatch.setitem(
-        MEANINGS, DeadlineExtended, replace(extension, evolve=lambda s, e: structs.replace(s, extensions=s.extensions + 1))
+        MEANINGS,
+        DeadlineExtended,
+        replace(extension, evolve=lambda s, e: structs.replace(s, extensions=s.extensions + 1)),
     )
     with pytest.raises(AssertionError):
         check_read_sides(play("HR", plan))

@@ -29,8 +29,14 @@ async def test_an_exported_log_replays_to_the_live_report_and_edited_copies_are_
     start = datetime.now(UTC)
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
         body = {
-            "country": "SE", "title": "Tractor", "asset": "movable", "value": "90000.00", "currency": "SEK",
-            "starting_price": "5000.00", "opens_at": start.isoformat(), "closes_at": (start + timedelta(hours=2)).isoformat(),
+            "country": "SE",
+            "title": "Tractor",
+            "asset": "movable",
+            "value": "90000.00",
+            "currency": "SEK",
+            "starting_price": "5000.00",
+            "opens_at": start.isoformat(),
+            "closes_at": (start + timedelta(hours=2)).isoformat(),
         }
         auction = (await client.post("/auctions", json=body, headers=BAILIFF)).json()
         aid = auction["id"]

@@ -179,7 +179,8 @@ async def test_hundreds_of_concurrent_bids_are_decided_in_order_and_every_watche
 
         # The late watcher saw every bid accepted after it joined, and the live one, each once.
         live_bid = (live.json()["position"], live.json()["amount"])
-        late = [(m["position"], m["amount"]) for m in await frames_until(late_watcher, live_bid[0]) if m["type"] == "bid"]
+        frames = await frames_until(late_watcher, live_bid[0])
+        late = [(m["position"], m["amount"]) for m in frames if m["type"] == "bid"]
         assert late == [bid for bid in expected if bid[0] > late_snapshot["position"]] + [live_bid]
 
         state = (await client.get(f"/auctions/{auction_id}")).json()

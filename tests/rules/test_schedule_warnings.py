@@ -77,7 +77,10 @@ def test_a_derived_close_on_a_holiday_warns_only_about_the_holiday() -> None:
     ("opens", "why"),
     [
         # Sun 24 May falls at the weekend, so Mon 25 May is the substitute day off.
-        ("2026-05-19 10:00", "a public holiday (Day of Slavonic Alphabet, Bulgarian Enlightenment and Culture (observed))"),
+        (
+            "2026-05-19 10:00",
+            "a public holiday (Day of Slavonic Alphabet, Bulgarian Enlightenment and Culture (observed))",
+        ),
         # Fri 2 Jan 2026: the non-working day the package lists (Council of Ministers decision).
         ("2025-12-27 10:00", "a public holiday (Non-working day)"),
         ("2026-03-01 10:00", "a Saturday"),

@@ -27,11 +27,41 @@ CLOSE = {
     "SE": datetime(2026, 5, 15, 17, 0, tzinfo=UTC),
 }
 SETUP: dict[str, tuple[dict[str, Any], str, int, int]] = {
-    "BG": ({"value": "100000.00", "increment": "500.00", "opens_at": "2026-03-07T10:00:00+02:00"}, "8000.00", 80_000_00, 500_00),
-    "HR": ({"value": "100000.00", "opens_at": "2026-04-28T13:00:00+02:00", "closes_at": "2026-05-12T13:00:00+02:00"}, "10000.00", 80_000_00, 100_00),
+    "BG": (
+        {"value": "100000.00", "increment": "500.00", "opens_at": "2026-03-07T10:00:00+02:00"},
+        "8000.00",
+        80_000_00,
+        500_00,
+    ),
+    "HR": (
+        {"value": "100000.00", "opens_at": "2026-04-28T13:00:00+02:00", "closes_at": "2026-05-12T13:00:00+02:00"},
+        "10000.00",
+        80_000_00,
+        100_00,
+    ),
     "LT": ({"value": "150000.00", "opens_at": "2026-04-01T10:00:00+03:00"}, "12000.00", 120_000_00, 100_00),
-    "SI": ({"value": "200000.00", "increment": "1000.00", "opens_at": "2026-06-10T10:00:00+02:00", "closes_at": "2026-06-10T10:30:00+02:00"}, "20000.00", 141_000_00, 1_000_00),
-    "SE": ({"value": "9000.00", "starting_price": "1000.00", "opens_at": "2026-05-08T19:00:00+02:00", "closes_at": "2026-05-15T19:00:00+02:00"}, "0.00", 1_000_00, 100_00),
+    "SI": (
+        {
+            "value": "200000.00",
+            "increment": "1000.00",
+            "opens_at": "2026-06-10T10:00:00+02:00",
+            "closes_at": "2026-06-10T10:30:00+02:00",
+        },
+        "20000.00",
+        141_000_00,
+        1_000_00,
+    ),
+    "SE": (
+        {
+            "value": "9000.00",
+            "starting_price": "1000.00",
+            "opens_at": "2026-05-08T19:00:00+02:00",
+            "closes_at": "2026-05-15T19:00:00+02:00",
+        },
+        "0.00",
+        1_000_00,
+        100_00,
+    ),
 }
 
 
@@ -87,7 +117,8 @@ def test_random_bids_around_the_deadline_agree_with_the_rule_book(
     close = CLOSE[country]
     times = sorted(close + o + timedelta(milliseconds=millis if o else 0) for o in offsets)
     people = [
-        {"at": "2026-03-01T00:00:00+00:00", "register": {"bidder": name, "deposit": deposit}} for name in ("ana", "boris")
+        {"at": "2026-03-01T00:00:00+00:00", "register": {"bidder": name, "deposit": deposit}}
+        for name in ("ana", "boris")
     ]
     steps = []
     amount = first
@@ -96,7 +127,12 @@ def test_random_bids_around_the_deadline_agree_with_the_rule_book(
         amount += step
     until = close + timedelta(hours=49)
     code, result, err = simulate(
-        {"country": country, "auction": {"asset": "immovable", **auction}, "steps": people + steps, "until": until.isoformat()}
+        {
+            "country": country,
+            "auction": {"asset": "immovable", **auction},
+            "steps": people + steps,
+            "until": until.isoformat(),
+        }
     )
     assert code == 0, err
     want_accepted, want_deadline = expected(country, times)

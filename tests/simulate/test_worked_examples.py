@@ -45,7 +45,12 @@ BG_PEOPLE = [reg("2026-03-06T10:00:00+02:00", "ana", "8000.00"), reg("2026-03-06
 
 def test_bg_e1_bidding_ends_at_17_00_local_on_the_seventh_day_when_no_late_bid_comes() -> None:
     code, result, _ = simulate(
-        scenario("BG", BG_AUCTION, BG_PEOPLE + [bid("2026-03-13T16:41:00+02:00", "ana", "80000.00")], "2026-03-20T00:00:00+02:00")
+        scenario(
+            "BG",
+            BG_AUCTION,
+            BG_PEOPLE + [bid("2026-03-13T16:41:00+02:00", "ana", "80000.00")],
+            "2026-03-20T00:00:00+02:00",
+        )
     )
     assert code == 0
     assert result["status"] == "closed"
@@ -77,7 +82,9 @@ def test_bg_e2_each_late_bid_moves_the_close_to_ten_minutes_after_it() -> None:
     ],
 )
 def test_bg_e3_a_bid_exactly_ten_minutes_before_the_close_leaves_the_close_where_it_is(at: str, closes: str) -> None:
-    code, result, _ = simulate(scenario("BG", BG_AUCTION, BG_PEOPLE + [bid(at, "ana", "80000.00")], "2026-03-14T00:00:00+02:00"))
+    code, result, _ = simulate(
+        scenario("BG", BG_AUCTION, BG_PEOPLE + [bid(at, "ana", "80000.00")], "2026-03-14T00:00:00+02:00")
+    )
     assert code == 0
     assert result["closes_at"] == closes
 
@@ -119,7 +126,8 @@ def test_bg_e5_the_cap_is_48_elapsed_hours_across_the_spring_clock_change() -> N
     tz = datetime.fromisoformat("2026-03-27T16:55:00+02:00").tzinfo
     storm = _bid_every_nine_minutes(datetime(2026, 3, 27, 16, 55, tzinfo=tz), datetime(2026, 3, 29, 16, 55, tzinfo=tz))
     last_amount = int(storm[-1]["bid"]["amount"].replace(".", ""))
-    steps = people + storm + [bid("2026-03-29T17:58:00+03:00", "boris" if len(storm) % 2 else "ana", money(last_amount + 500_00))]
+    late = bid("2026-03-29T17:58:00+03:00", "boris" if len(storm) % 2 else "ana", money(last_amount + 500_00))
+    steps = people + storm + [late]
     code, result, _ = simulate(scenario("BG", auction, steps, "2026-03-30T00:00:00+03:00"))
     assert code == 0
     assert result["closes_at"] == "2026-03-29T18:00:00+03:00", "15:00 UTC, shown in summer time"
@@ -143,7 +151,9 @@ def test_bg_a_bid_off_the_single_step_is_refused_with_bad_increment() -> None:
 
 
 def test_bg_a_close_not_at_17_00_is_refused_naming_the_rule() -> None:
-    code, _, err = simulate(scenario("BG", {**BG_AUCTION, "closes_at": "2026-03-13T16:00:00+02:00"}, [], "2026-03-20T00:00:00+02:00"))
+    code, _, err = simulate(
+        scenario("BG", {**BG_AUCTION, "closes_at": "2026-03-13T16:00:00+02:00"}, [], "2026-03-20T00:00:00+02:00")
+    )
     assert code == 2
     assert "BG-close-time" in err and len(err.strip().splitlines()) == 1
 
@@ -219,7 +229,12 @@ def test_hr_e11_extensions_may_run_past_15_00() -> None:
 
 @pytest.mark.parametrize(
     "closes",
-    ["2026-05-12T16:00:00+02:00", "2026-05-12T08:45:00+02:00", "2026-06-04T11:00:00+02:00", "2026-05-30T11:00:00+02:00"],
+    [
+        "2026-05-12T16:00:00+02:00",
+        "2026-05-12T08:45:00+02:00",
+        "2026-06-04T11:00:00+02:00",
+        "2026-05-30T11:00:00+02:00",
+    ],
 )
 def test_hr_e12_a_close_outside_9_to_15_on_a_working_day_is_refused(closes: str) -> None:
     code, result, err = simulate(scenario("HR", {**HR_AUCTION, "closes_at": closes}, [], "2026-07-01T00:00:00+02:00"))
@@ -228,7 +243,9 @@ def test_hr_e12_a_close_outside_9_to_15_on_a_working_day_is_refused(closes: str)
 
 
 def test_hr_a_starting_price_below_four_fifths_of_the_value_is_refused() -> None:
-    code, _, err = simulate(scenario("HR", {**HR_AUCTION, "starting_price": "99999.99"}, [], "2026-05-01T00:00:00+02:00"))
+    code, _, err = simulate(
+        scenario("HR", {**HR_AUCTION, "starting_price": "99999.99"}, [], "2026-05-01T00:00:00+02:00")
+    )
     assert code == 2 and "starting" in err.lower()
 
 
@@ -268,7 +285,10 @@ def test_lt_e14b_one_early_bid_starts_five_minutes_of_overtime_and_the_sole_bidd
 )
 def test_lt_e15_overtime_ends_five_quiet_minutes_after_the_last_bid(times: list[str], closes: str) -> None:
     steps = LT_PEOPLE + [bid("2026-04-20T14:00:00+03:00", "ana", "120000.00")]
-    steps += [bid(f"2026-05-01T{t}+03:00", who, amount) for t, who, amount in zip(times, ["boris", "ana"], ["121000.00", "122000.00"])]
+    steps += [
+        bid(f"2026-05-01T{t}+03:00", who, amount)
+        for t, who, amount in zip(times, ["boris", "ana"], ["121000.00", "122000.00"], strict=True)
+    ]
     code, result, _ = simulate(scenario("LT", LT_AUCTION, steps, "2026-05-02T00:00:00+03:00"))
     assert code == 0
     assert all(b["accepted"] for b in result["bids"])
@@ -283,7 +303,9 @@ def test_lt_e15_overtime_ends_five_quiet_minutes_after_the_last_bid(times: list[
         ("registered_movable", "1500.00", "2026-04-19T10:00:00+03:00"),
     ],
 )
-def test_lt_e16_twenty_or_thirty_days_land_on_the_same_wall_clock_time_across_dst(asset: str, value: str, closes: str) -> None:
+def test_lt_e16_twenty_or_thirty_days_land_on_the_same_wall_clock_time_across_dst(
+    asset: str, value: str, closes: str
+) -> None:
     auction = {"asset": asset, "value": value, "opens_at": "2026-03-20T10:00:00+02:00"}
     code, result, _ = simulate(scenario("LT", auction, [], "2026-03-21T00:00:00+02:00"))
     assert code == 0
@@ -320,10 +342,15 @@ SI_PEOPLE = [reg("2026-06-01T10:00:00+02:00", "ana", "20000.00"), reg("2026-06-0
 
 @pytest.mark.parametrize(
     ("at", "closes"),
-    [("2026-06-10T10:28:00.000+02:00", "2026-06-10T10:32:00+02:00"), ("2026-06-10T10:28:01+02:00", "2026-06-10T10:32:00+02:00")],
+    [
+        ("2026-06-10T10:28:00.000+02:00", "2026-06-10T10:32:00+02:00"),
+        ("2026-06-10T10:28:01+02:00", "2026-06-10T10:32:00+02:00"),
+    ],
 )
 def test_si_e18_a_bid_with_two_minutes_or_less_left_adds_two_minutes_to_the_close(at: str, closes: str) -> None:
-    code, result, _ = simulate(scenario("SI", SI_AUCTION, SI_PEOPLE + [bid(at, "ana", "141000.00")], "2026-06-11T00:00:00+02:00"))
+    code, result, _ = simulate(
+        scenario("SI", SI_AUCTION, SI_PEOPLE + [bid(at, "ana", "141000.00")], "2026-06-11T00:00:00+02:00")
+    )
     assert code == 0
     assert result["closes_at"] == closes
     assert result["starting_price"] == "140000.00" and result["deposit_required"] == "20000.00"
@@ -340,7 +367,9 @@ def test_si_e19_the_chain_closes_at_10_34() -> None:
     assert (result["winner"], result["price"]) == ("ana", "143000.00")
 
 
-@pytest.mark.parametrize(("paid", "admitted"), [("2026-04-22T23:59:00+02:00", True), ("2026-04-23T08:00:00+02:00", False)])
+@pytest.mark.parametrize(
+    ("paid", "admitted"), [("2026-04-22T23:59:00+02:00", True), ("2026-04-23T08:00:00+02:00", False)]
+)
 def test_si_e20_the_deposit_counts_only_by_the_third_working_day_before_the_auction(paid: str, admitted: bool) -> None:
     auction = {**SI_AUCTION, "opens_at": "2026-04-28T10:00:00+02:00", "closes_at": "2026-04-28T10:30:00+02:00"}
     steps = [reg(paid, "ana", "20000.00"), bid("2026-04-28T10:10:00+02:00", "ana", "141000.00")]
@@ -395,10 +424,15 @@ SE_PEOPLE = [reg("2026-05-08T19:00:00+02:00", "ana"), reg("2026-05-08T19:00:00+0
 
 @pytest.mark.parametrize(
     ("at", "closes"),
-    [("2026-05-15T18:58:00.000+02:00", "2026-05-15T19:00:00+02:00"), ("2026-05-15T18:58:01+02:00", "2026-05-15T19:02:00+02:00")],
+    [
+        ("2026-05-15T18:58:00.000+02:00", "2026-05-15T19:00:00+02:00"),
+        ("2026-05-15T18:58:01+02:00", "2026-05-15T19:02:00+02:00"),
+    ],
 )
 def test_se_e22_exactly_two_minutes_left_is_not_less_than_two_minutes(at: str, closes: str) -> None:
-    code, result, _ = simulate(scenario("SE", SE_AUCTION, SE_PEOPLE + [bid(at, "ana", "1000.00")], "2026-05-16T00:00:00+02:00"))
+    code, result, _ = simulate(
+        scenario("SE", SE_AUCTION, SE_PEOPLE + [bid(at, "ana", "1000.00")], "2026-05-16T00:00:00+02:00")
+    )
     assert code == 0
     assert result["closes_at"] == closes
     assert result["deposit_required"] == "0.00"
@@ -416,7 +450,9 @@ def test_se_e23_the_chain_adds_two_minutes_to_the_end_each_time() -> None:
 
 
 def test_se_e24_a_local_time_without_an_offset_is_refused() -> None:
-    code, _, err = simulate(scenario("SE", {**SE_AUCTION, "closes_at": "2026-10-25T02:30:00"}, [], "2026-10-26T00:00:00+01:00"))
+    code, _, err = simulate(
+        scenario("SE", {**SE_AUCTION, "closes_at": "2026-10-25T02:30:00"}, [], "2026-10-26T00:00:00+01:00")
+    )
     assert code == 2 and "offset" in err
 
 

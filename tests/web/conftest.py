@@ -166,7 +166,10 @@ def open_page(browser: Any, web_server: Server) -> Iterator[PageOpener]:
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     mode = config.stash.get(SERVER_MODE, None)
     if mode is not None:
-        how = "`auction serve` in a subprocess" if mode == "process" else "the app with mount_web() under uvicorn in a thread"
+        if mode == "process":
+            how = "`auction serve` in a subprocess"
+        else:
+            how = "the app with mount_web() under uvicorn in a thread"
         terminalreporter.write_line(f"web pages were tested against {how}")
     saved = config.stash.get(SCREENSHOTS, [])
     if saved:

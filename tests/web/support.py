@@ -220,7 +220,8 @@ class Server:
         return str(response.json()["bidder_code"])
 
     def bid(self, auction_id: str, subject: str, amount: str) -> httpx.Response:
-        return self.client.post(f"/auctions/{auction_id}/bids", json={"amount": amount}, headers=auth("bidder", subject))
+        headers = auth("bidder", subject)
+        return self.client.post(f"/auctions/{auction_id}/bids", json={"amount": amount}, headers=headers)
 
     def record_incident(
         self, auction_id: str, description: str, started_at: datetime, ended_at: datetime | None = None

@@ -197,12 +197,15 @@ def test_the_browser_hashes_the_same_canonical_bytes_as_the_server(
     recorded_at = parse_instant(event["recorded_at"])
     expected = canonical_bytes(event["stream"], event["version"], event["type"], recorded_at, event["data"]).decode()
     canonical = page.evaluate(
-        "async line => { const m = await import('/app/static/js/chain.js'); return m.canonicalEventText(m.parseRaw(line)); }",
+        "async line => { const m = await import('/app/static/js/chain.js');"
+        " return m.canonicalEventText(m.parseRaw(line)); }",
         first,
     )
     assert canonical == expected
     assert json.dumps(AWKWARD_TITLE, ensure_ascii=False) in canonical
-    digest = chain_hash(event["prev_hash"], event["stream"], event["version"], event["type"], recorded_at, event["data"])
+    digest = chain_hash(
+        event["prev_hash"], event["stream"], event["version"], event["type"], recorded_at, event["data"]
+    )
     assert digest == event["hash"]
     assert page.evaluate(
         "async text => (await import('/app/static/js/chain.js')).sha256Hex(text, {useSubtle: false})",

@@ -173,7 +173,8 @@ def test_a_close_on_good_friday_is_scheduled_and_the_console_shows_both_warnings
     assert auction_id
     auction = web_server.auction(auction_id)
     assert auction["status"] == "scheduled" and auction["title"] == "Flat in Plovdiv, closing on Good Friday"
-    assert parse_instant(auction["closes_at"]) == datetime(case.closes.year, case.closes.month, case.closes.day, 17, tzinfo=SOFIA)
+    five_pm = datetime(case.closes.year, case.closes.month, case.closes.day, 17, tzinfo=SOFIA)
+    assert parse_instant(auction["closes_at"]) == five_pm
     assert auction["warnings"] == case.warnings
     row = page.locator(f'#auctions-table tr[data-id="{auction_id}"]')
     expect(row.locator(".warnings-badge")).to_have_text("2 warnings")
@@ -190,7 +191,9 @@ def test_a_close_on_good_friday_is_scheduled_and_the_console_shows_both_warnings
 
 
 def test_a_schedule_without_warnings_shows_no_warning_block(web_server: Server, open_page: Any) -> None:
-    opens_local = (utc_now() + timedelta(days=1)).astimezone(STOCKHOLM).replace(hour=10, minute=0, second=0, microsecond=0)
+    opens_local = (
+        (utc_now() + timedelta(days=1)).astimezone(STOCKHOLM).replace(hour=10, minute=0, second=0, microsecond=0)
+    )
     closes_local = opens_local + timedelta(days=8)
     page = open_page("/app/bailiff", "bailiff", "bailiff-unwarned")
     page.select_option("#country", "SE")

@@ -196,7 +196,10 @@ def test_refused_bids_are_explained_in_plain_words(web_server: Server, open_page
     shot(page, "bidder-refused")
 
     later = web_server.schedule_swedish(
-        timedelta(days=3), open_now=False, title="Canoe, Sundsvall", opens_at=(utc_now() + timedelta(days=1)).isoformat()
+        timedelta(days=3),
+        open_now=False,
+        title="Canoe, Sundsvall",
+        opens_at=(utc_now() + timedelta(days=1)).isoformat(),
     )
     waiting = open_page(_page_path(later), "bidder", "frank-refused")
     _register(waiting)

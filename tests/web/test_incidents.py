@@ -118,7 +118,9 @@ def test_a_bailiff_records_an_incident_through_the_console_and_a_retried_submit_
     assert [incident["description"] for incident in incidents] == [OUTAGE, "Receipts for bids were not sent by e-mail."]
     assert incidents[1]["ended_at"] is None
     expect(page.locator("#incidents-table tbody tr")).to_have_count(2)
-    expect(page.locator(f'#incidents-table tr[data-position="{incidents[1]["position"]}"]')).to_contain_text("not given")
+    expect(page.locator(f'#incidents-table tr[data-position="{incidents[1]["position"]}"]')).to_contain_text(
+        "not given"
+    )
 
 
 def test_a_bad_incident_shows_the_error_and_records_nothing(web_server: Server, open_page: Any, shot: Any) -> None:
@@ -192,7 +194,9 @@ def test_bidders_watching_the_auction_are_told_of_an_incident_at_once(
     shot(page, "bidder-incident-notice")
 
     # A second one, still going: it takes the notice; the first stays readable below.
-    second = web_server.record_incident(auction["id"], "Bids could not be placed from 10:00.", now - timedelta(minutes=1))
+    second = web_server.record_incident(
+        auction["id"], "Bids could not be placed from 10:00.", now - timedelta(minutes=1)
+    )
     expect(notice).to_have_attribute("data-position", str(second["position"]))
     expect(notice).to_contain_text("Bids could not be placed from 10:00.")
     expect(notice).to_contain_text("not over yet, or its end is not known")

@@ -49,7 +49,9 @@ def _call(page: Any, module: str, expression: str, *args: Any) -> Any:
 def test_amounts_typed_with_either_decimal_separator_become_exact_cents(
     page: Any, typed: str, cents: str | None
 ) -> None:
-    result = _call(page, "money.js", "(() => { const c = m.parseAmount(a[0]); return c === null ? null : String(c); })()", typed)
+    result = _call(
+        page, "money.js", "(() => { const c = m.parseAmount(a[0]); return c === null ? null : String(c); })()", typed
+    )
     assert result == cents
 
 
@@ -85,7 +87,12 @@ def test_the_bid_form_proposes_the_next_valid_amount_for_each_country(
 
 
 def test_the_typo_guard_asks_only_above_one_and_a_half_times_the_proposed_amount(page: Any) -> None:
-    asks = _call(page, "bidding.js", "a[0].map(([x, y]) => m.isLargeJump(BigInt(x), BigInt(y)))", [[150000, 100000], [150001, 100000], [1000000, 100000]])
+    asks = _call(
+        page,
+        "bidding.js",
+        "a[0].map(([x, y]) => m.isLargeJump(BigInt(x), BigInt(y)))",
+        [[150000, 100000], [150001, 100000], [1000000, 100000]],
+    )
     assert asks == [False, True, True]
 
 
@@ -109,9 +116,20 @@ def test_wall_clock_input_is_read_on_the_auction_country_clock(page: Any) -> Non
 
 def test_the_rule_hints_follow_the_rule_book(page: Any) -> None:
     def hints(draft: dict[str, Any]) -> list[dict[str, Any]]:
-        base = {"currency": "EUR", "value": None, "starting": None, "increment": None, "round": 1, "opensAt": "", "closesAt": ""}
+        base = {
+            "currency": "EUR",
+            "value": None,
+            "starting": None,
+            "increment": None,
+            "round": 1,
+            "opensAt": "",
+            "closesAt": "",
+        }
         # Amounts are BigInt cents in the page, as parseAmount gives them.
-        as_cents = "Object.fromEntries(Object.entries(a[0]).map(([k, v]) => [k, ['value', 'starting', 'increment'].includes(k) && v !== null ? BigInt(v) : v]))"
+        as_cents = (
+            "Object.fromEntries(Object.entries(a[0]).map(([k, v]) =>"
+            " [k, ['value', 'starting', 'increment'].includes(k) && v !== null ? BigInt(v) : v]))"
+        )
         return list(_call(page, "rules.js", f"m.scheduleHints({as_cents})", {**base, **draft}))
 
     def texts(found: list[dict[str, Any]]) -> str:
@@ -126,7 +144,9 @@ def test_the_rule_hints_follow_the_rule_book(page: Any) -> None:
     si = hints({"country": "SI", "asset": "immovable", "value": 10_000_000})
     assert "at least 70% of the value = 70,000.00 EUR" in texts(si)
     assert any(hint["level"] == "warn" and hint["rule"] == "SI-duration" for hint in si)
-    bg_close = hints({"country": "BG", "asset": "immovable", "value": 10_000_000, "increment": 50000, "closesAt": "2026-06-10T16:00"})
+    bg_close = hints(
+        {"country": "BG", "asset": "immovable", "value": 10_000_000, "increment": 50000, "closesAt": "2026-06-10T16:00"}
+    )
     assert any(hint["level"] == "warn" and hint["rule"] == "BG-close-time" for hint in bg_close)
     hr_close = hints({"country": "HR", "asset": "immovable", "value": 10_000_000, "closesAt": "2026-06-13T10:00"})
     assert any(hint["rule"] == "HR-close-window" and "working day" in hint["text"] for hint in hr_close)
