@@ -18,8 +18,11 @@ a. decided bids/s through the whole HTTP stack (JWT, validation, decide, durable
    pgbench's rate of single-row INSERT transactions on the same PostgreSQL (32
    clients, a row of the event log's shape, default synchronous_commit);
 b. the same on one hot auction;
-a0. the floor under a: the same load on an endpoint with the same route, body model and
-   server settings but nothing behind it (benchmarks/serve_empty_endpoint.py);
+a0. the floors under a: the same load on an endpoint with the same path, body model and
+   server settings but nothing behind it (benchmarks/serve_empty_endpoint.py), as an
+   empty FastAPI route (beside pgbench) and as an empty plain Starlette route in the
+   FastAPI app, the route bids run on (beside the FastAPI-route floor); with a, a's rate
+   as a fraction of the plain-route floor;
 a', b'. a and b again on a server with group commit turned off (the "before");
 c. bid-to-screen latency (POST sent to message received) with --watchers (10,000)
    WebSocket watchers of one auction while bids arrive at --rate (5) a second for
@@ -599,25 +602,49 @@ def auctions_like(rows: list[Row]) -> float | None:
     return None
 
 
-async def empty_endpoint(directory: Path, a_rate: float | None, tps: float, pg_port: int, seconds: float) -> Row:
-    """a's load on the HTTP stack alone (benchmarks/serve_empty_endpoint.py)."""
-    launcher = [sys.executable, str(Path(__file__).resolve().parent / "serve_empty_endpoint.py")]
-    server = ServerProcess("unused", directory, launcher=launcher).start()
+async def floor_load(route: str, directory: Path, pg_port: int, seconds: float) -> Load:
+    """a's load on an empty endpoint (benchmarks/serve_empty_endpoint.py --route ``route``)."""
+    script = Path(__file__).resolve().parent / "serve_empty_endpoint.py"
+    server = ServerProcess("unused", directory, launcher=[sys.executable, str(script), "--route", route]).start()
     try:
         auctions = [(f"lot-{n}", bearer("bidder", f"bench-bidder-{n}@example.test")) for n in range(AUCTIONS)]
-        load = await bid_storm([server], auctions, CONNECTIONS, seconds, 2.0, pg_port)
+        return await bid_storm([server], auctions, CONNECTIONS, seconds, 2.0, pg_port)
     finally:
         server.stop()
-    notes = load_notes(load)
+
+
+async def floor_rows(directory: Path, a_rate: float | None, tps: float, pg_port: int, seconds: float) -> list[Row]:
+    """a0: the two floors under a (an empty FastAPI route, and an empty plain route in the same
+    FastAPI app as bids run on), then a as a fraction of the floor it runs on (the plain route)."""
+    fastapi = await floor_load("fastapi", directory, pg_port, seconds)
+    plain = await floor_load("plain", directory, pg_port, seconds)
+    rows = [
+        Row(
+            "a0. FastAPI-route floor: a's load on an empty FastAPI route (@app.post, body model)",
+            f"{fastapi.rate:,.0f} answers/s",
+            f"{tps:,.0f} INSERT tx/s (pgbench)",
+            f"{fastapi.rate / tps:.2f}",
+            load_notes(fastapi),
+        ),
+        Row(
+            "a0. plain-route floor: the same on an empty plain Starlette route in the FastAPI app",
+            f"{plain.rate:,.0f} answers/s",
+            f"{fastapi.rate:,.0f} answers/s (FastAPI-route floor)",
+            f"{plain.rate / fastapi.rate:.2f}",
+            load_notes(plain) + ["the route bids run on: api.app.AuctionApp's shortcut to a plain endpoint"],
+        ),
+    ]
     if a_rate is not None:
-        notes.append(f"a's full bid path reaches {a_rate / load.rate:.2f} of this floor")
-    return Row(
-        "a0. the same load, empty endpoint (FastAPI + uvicorn alone)",
-        f"{load.rate:,.0f} answers/s",
-        f"{tps:,.0f} INSERT tx/s (pgbench)",
-        f"{load.rate / tps:.2f}",
-        notes,
-    )
+        rows.append(
+            Row(
+                "a/a0. a's full bid path on the floor it runs on (plain route)",
+                f"{a_rate:,.0f} decided bids/s",
+                f"{plain.rate:,.0f} answers/s (plain-route floor)",
+                f"{a_rate / plain.rate:.2f}",
+                [f"of the FastAPI-route floor: {a_rate / fastapi.rate:.2f}"],
+            )
+        )
+    return rows
 
 
 async def without_group_commit(
@@ -841,8 +868,9 @@ async def main() -> None:
                     )
                     print_table(rows[-1:])
                 if "a0" in only:
-                    rows.append(await empty_endpoint(directory, auctions_like(rows), bench.tps, pg_port, args.seconds))
-                    print_table(rows[-1:])
+                    floors = await floor_rows(directory, auctions_like(rows), bench.tps, pg_port, args.seconds)
+                    rows += floors
+                    print_table(floors)
                 if "b" in only:
                     hot = await schedule(servers[0], 1)
                     load = await bid_storm(servers, hot, CONNECTIONS, args.seconds, 2.0, pg_port)
