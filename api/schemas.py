@@ -70,6 +70,14 @@ class AuctionIn(Strict):
     opens_at: Instant
     closes_at: Instant | None = None
     round: Annotated[int, Field(strict=True, ge=1, le=99)] = 1
+    extension_minutes: Annotated[
+        int | None,
+        Field(strict=True, description="the soft-close interval, where the country leaves it to the notice"),
+    ] = None
+    deposit: Money | None = Field(default=None, description="the deposit, where the country leaves it to the bailiff")
+    zone: str | None = Field(
+        default=None, description="the auction's IANA zone, where the country has several", examples=["Atlantic/Azores"]
+    )
 
 
 class AmountIn(Strict):
@@ -133,6 +141,8 @@ class AuctionOut(BaseModel):
     increment: str | None
     deposit_required: str
     deposit_due: str | None
+    extension_minutes: int | None = Field(description="the notice's soft-close interval in minutes, if any")
+    zone: str | None = Field(description="the auction's own IANA zone where its country has several, else null")
     round: int
     rules_version: str
     scheduled_at: str

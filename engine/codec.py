@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import msgspec
+
 from engine import codec_fast
 from engine import events as ev
 from engine.model import CENTS, UTC, format_money, parse_instant, parse_money
@@ -49,6 +51,7 @@ class Plan:
     """How an event type's fields are written and read, worked out once from its annotations."""
 
     fields: tuple[tuple[str, Kind], ...]  # every field, in the event's order
+    optional: frozenset[str] = frozenset()  # written only when not None (a struct with omit_defaults)
 
     def named(self, kind: Kind) -> tuple[str, ...]:
         return tuple(name for name, k in self.fields if k is kind)
@@ -67,7 +70,9 @@ def kind_of(hint: Any) -> Kind:
 
 def plan_of(cls: type[ev.Event]) -> Plan:
     hints = typing.get_type_hints(cls, include_extras=True)
-    return Plan(tuple((name, kind_of(hints[name])) for name in cls.__struct_fields__))
+    omits = cls.__struct_config__.omit_defaults
+    optional = frozenset(field.name for field in msgspec.structs.fields(cls) if omits and field.default is None)
+    return Plan(tuple((name, kind_of(hints[name])) for name in cls.__struct_fields__), optional)
 
 
 PLANS: dict[type[ev.Event], Plan] = {cls: plan_of(cls) for cls in ev.EVENT_TYPES.values()}
@@ -90,8 +95,11 @@ def write(event: ev.Event) -> dict[str, Any]:
     microseconds (lossless: the stored event must replay to exactly the state that was
     decided on), every other value as it is."""
     payload: dict[str, Any] = {}
-    for name, kind in PLANS[type(event)].fields:
+    plan = PLANS[type(event)]
+    for name, kind in plan.fields:
         value = getattr(event, name)
+        if value is None and name in plan.optional:
+            continue
         if value is not None:
             if kind is Kind.MONEY:
                 value = format_money(value)

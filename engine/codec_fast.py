@@ -79,14 +79,14 @@ def writer(cls: type[Event], money: tuple[str, ...], instants: tuple[str, ...]) 
         except TypeError:
             return None
         for name in money:
-            value = data[name]
+            value = data.get(name)  # absent: a default that omit_defaults left out
             if value is not None:
                 if type(value) is not int or value < 0:
                     return None
                 whole, cents = divmod(value, 100)
                 data[name] = f"{whole}.{cents:02d}"
         for name in instants:
-            value = data[name]
+            value = data.get(name)
             if value is not None:
                 if type(getattr(event, name)) is not datetime or value[-1] != "Z" or len(value) not in (20, 27):
                     return None

@@ -48,7 +48,7 @@ from engine.events import (
 )
 from engine.meaning import evolve
 from engine.model import AuctionState, Status
-from engine.policy import AuctionRules, Extension
+from engine.policy import AuctionRules, Extension, registration_refusal
 
 # Reasons the engine itself gives (the rule books add their own, e.g. bid_too_low).
 AUCTION_NOT_OPEN = "auction_not_open"
@@ -150,6 +150,8 @@ def _schedule(state: AuctionState, command: ScheduleAuction, rules: AuctionRules
             deposit_required=terms.deposit_required,
             deposit_due=terms.deposit_due,
             rules_version=rules.version,
+            extension_minutes=terms.extension_minutes,
+            zone=terms.zone,
         )
     ]
 
@@ -166,9 +168,13 @@ def _register(state: AuctionState, command: RegisterBidder, rules: AuctionRules,
         raise AlreadyRegistered(existing.code)
     if _bidding_over(state):
         raise CommandRejected("registration_closed", "bidding has ended")
+    assert state.terms is not None
+    refusal = registration_refusal(rules, state.terms, now)
+    if refusal is not None:
+        rule = f" ({refusal.rule.code})" if refusal.rule is not None else ""
+        raise CommandRejected(refusal.reason, f"{refusal.message}{rule}")
     code = f"B-{len(state.bidders) + 1}"
     events: list[Event] = [BidderRegistered(at=now, bidder_code=code, subject=command.subject)]
-    assert state.terms is not None
     if rules.admission(state.terms, 0, now) is None:
         events.append(BidderAdmitted(at=now, bidder_code=code, rule=f"{rules.country}-deposit"))
     return events

@@ -23,7 +23,9 @@ class Event(msgspec.Struct, frozen=True, gc=False):
     at: datetime
 
 
-class AuctionScheduled(Event, frozen=True):
+class AuctionScheduled(Event, frozen=True, omit_defaults=True):
+    # omit_defaults: the notice-set terms at the end are written only where a country uses
+    # them, so that a payload without them (every one stored before they existed) is unchanged.
     auction_id: str
     country: str
     title: str
@@ -38,6 +40,8 @@ class AuctionScheduled(Event, frozen=True):
     deposit_required: Money
     deposit_due: datetime | None
     rules_version: str
+    extension_minutes: int | None = None
+    zone: str | None = None
 
 
 class BidderRegistered(Event, frozen=True):

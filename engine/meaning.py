@@ -180,6 +180,8 @@ def scheduled_terms(event: AuctionScheduled) -> Terms:
         round=event.round,
         deposit_required=event.deposit_required,
         deposit_due=event.deposit_due,
+        extension_minutes=event.extension_minutes,
+        zone=event.zone,
     )
 
 

@@ -118,6 +118,8 @@ class Terms(msgspec.Struct, frozen=True, gc=False):
     round: int
     deposit_required: int
     deposit_due: datetime | None = None  # exclusive: a deposit recorded at or after it is late (SI)
+    extension_minutes: int | None = None  # the notice's soft-close interval, where the country uses one
+    zone: str | None = None  # the auction's IANA zone where the country has several (PT), else None
 
 
 class Bidder(msgspec.Struct, frozen=True, gc=False):

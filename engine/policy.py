@@ -43,6 +43,11 @@ class Draft:
     increment: int | None = None
     closes_at: datetime | None = None
     round: int = 1
+    # Terms of the notice where the law leaves a figure to the bailiff; a country
+    # whose rules do not use one refuses it (docs/rules.md, Terms set by the notice).
+    extension_minutes: int | None = None
+    deposit: int | None = None
+    zone: str | None = None
 
 
 class RuleViolation(ValueError):
@@ -154,6 +159,22 @@ class WarnsOnSchedule(Protocol):
     def warnings(self, terms: Terms) -> tuple[ScheduleWarning, ...]:
         """Non-blocking remarks on ``terms`` (which ``schedule`` returned), in a stable order."""
         ...
+
+
+@runtime_checkable
+class LimitsRegistration(Protocol):
+    """The optional part of a rule book whose law closes registration before bidding ends."""
+
+    def registration(self, terms: Terms, at: datetime) -> Refusal | None:
+        """``None`` when a bidder may still register at ``at``, else why not (``registration_closed``)."""
+        ...
+
+
+def registration_refusal(rules: AuctionRules, terms: Terms, at: datetime) -> Refusal | None:
+    """Why the rule book refuses a registration at ``at``; ``None`` for one without a window."""
+    if isinstance(rules, LimitsRegistration):
+        return rules.registration(terms, at)
+    return None
 
 
 def schedule_warnings(rules: AuctionRules, terms: Terms) -> tuple[ScheduleWarning, ...]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from engine.clock import ManualClock
 from engine.commands import Advance, Command, PlaceBid, RecordDeposit, RegisterBidder, ScheduleAuction, SetProxy
@@ -35,8 +36,17 @@ from engine.service import AuctionService, RulesLookup
 from engine.store.base import EventStore
 
 AUCTION_ID = "simulation"
-AUCTION_KEYS = {"asset", "value", "currency", "starting_price", "increment", "opens_at", "closes_at", "round", "title"}
+AUCTION_KEYS = {
+    "asset", "value", "currency", "starting_price", "increment", "opens_at", "closes_at", "round", "title",
+    "extension_minutes", "deposit", "zone",
+}
 ACTIONS = ("register", "bid", "proxy")
+
+
+def rules_zones(rules: Any) -> tuple[str, ...]:
+    """The zone names a rule book allows an auction to name (its ``zones``), if any."""
+    zones = getattr(rules, "zones", ())
+    return tuple(zones) if isinstance(zones, (tuple, frozenset, list)) else ()
 
 
 class ScenarioError(ValueError):
@@ -105,6 +115,13 @@ def _parse(raw: Any, rules_for: RulesLookup) -> tuple[Draft, list[Step], datetim
     def optional_money(key: str) -> int | None:
         return parse_money(auction[key], f"auction.{key}") if auction.get(key) is not None else None
 
+    minutes = auction.get("extension_minutes")
+    if minutes is not None and (not isinstance(minutes, int) or isinstance(minutes, bool)):
+        raise ScenarioError("auction.extension_minutes must be a whole number of minutes")
+    zone = auction.get("zone")
+    if zone is not None and not isinstance(zone, str):
+        raise ScenarioError("auction.zone must be an IANA zone name such as \"Atlantic/Azores\"")
+
     draft = Draft(
         country=country,
         title=str(auction.get("title") or "Simulated auction"),
@@ -118,6 +135,9 @@ def _parse(raw: Any, rules_for: RulesLookup) -> tuple[Draft, list[Step], datetim
             parse_instant(auction["closes_at"], "auction.closes_at") if auction.get("closes_at") is not None else None
         ),
         round=round_,
+        extension_minutes=minutes,
+        deposit=optional_money("deposit"),
+        zone=zone,
     )
     raw_steps = scenario.get("steps", [])
     if not isinstance(raw_steps, list):
@@ -195,7 +215,8 @@ class _Recorder:
 async def run_scenario(raw: Any, store: EventStore, rules_for: RulesLookup) -> dict[str, Any]:
     draft, steps, until = parse_scenario(raw, rules_for)
     rules = rules_for(draft.country)
-    tz = rules.zone
+    # Times are shown on the auction's own zone where it names one (PT), else the country's.
+    tz = ZoneInfo(draft.zone) if draft.zone in rules_zones(rules) else rules.zone
     start = min([draft.opens_at] + [s.at for s in steps])
     clock = ManualClock(start)
     service = AuctionService(store, rules_for, clock)

@@ -206,6 +206,8 @@ def summary_json(summary: AuctionSummary) -> dict[str, Any]:
         "increment": money(summary.increment),
         "deposit_required": money(summary.deposit_required),
         "deposit_due": instant(summary.deposit_due),
+        "extension_minutes": summary.terms.extension_minutes,
+        "zone": summary.terms.zone,
         "round": summary.round,
         "rules_version": summary.rules_version,
         "scheduled_at": instant(summary.scheduled_at),

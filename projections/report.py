@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from engine import codec
 from engine.events import Event
@@ -59,8 +60,14 @@ class _Builder:
         self.events: list[dict[str, Any]] = []
         self.rules_cited: set[str] = set()
 
+    @property
+    def zone(self) -> ZoneInfo:
+        """The auction's own zone where its terms name one (PT), else the country's."""
+        terms = self.state.terms
+        return ZoneInfo(terms.zone) if terms is not None and terms.zone is not None else self.rules.zone
+
     def time(self, value: datetime | None) -> str | None:
-        return None if value is None else format_instant(value, self.rules.zone)
+        return None if value is None else format_instant(value, self.zone)
 
     def who(self, code: str | None) -> dict[str, Any]:
         """The bidder fields of a line: always the code, the identity only in the full report."""
@@ -170,7 +177,7 @@ def build_report(
         "auction": auction_id,
         "anonymised": anonymise,
         "country": terms.country,
-        "time_zone": rules.zone.key,
+        "time_zone": builder.zone.key,
         "rules_version": state.rules_version,
         "terms": {
             "title": terms.title,

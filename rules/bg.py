@@ -147,6 +147,7 @@ class BulgarianRules(CountryRules):
     soft_close = SoftClose(TriggerWindow(WINDOW, inclusive=True), EXTENSION, Anchor.BID, EXTENSION_RULE)
     cap_rule = CAP_RULE
     max_round = 2
+    notice_terms = frozenset({"increment"})
 
     def report_due(self, closed_at: datetime) -> date:
         """The bailiff's report is due on the first working day after bidding ends (docs/rules.md, Bulgaria)."""

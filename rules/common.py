@@ -6,7 +6,9 @@ Three things live here so that the five country modules only state their law:
   instant from a local date and time, refusing local times that a DST change
   makes non-existent or ambiguous (docs/rules.md, Rules every country shares: Time);
 * soft close: the trigger window (``<=`` or ``<``) and the two anchors
-  (bid-anchored ``max(deadline, t + L)``, deadline-anchored ``deadline + L``);
+  (bid-anchored ``max(deadline, t + L)``, deadline-anchored ``deadline + L``),
+  and :class:`NoticeSoftClose` for a country whose law leaves the interval to
+  the notice (docs/rules.md, Terms set by the notice);
 * :class:`CountryRules`, a template satisfying :class:`engine.policy.AuctionRules`
   whose hooks each country overrides, with the warnings a country may give
   about a schedule it accepts (:meth:`CountryRules.warnings`).
@@ -149,6 +151,42 @@ class SoftClose:
         return deadline_anchored(deadline, self.length)
 
 
+@dataclass(frozen=True)
+class NoticeSoftClose:
+    """The soft close of a country whose law gives no figure of its own: the notice
+    sets ``extension_minutes`` (``minimum`` to ``maximum``, both allowed), and an
+    accepted bid with deadline - t <= that interval moves the deadline to
+    deadline + the interval (deadline-anchored, no cap). Without the term there is
+    no extension, unless ``required`` makes the term compulsory."""
+
+    rule: LegalRule
+    required: bool = False
+    minimum: int = 1
+    maximum: int = 60
+
+    def check(self, minutes: int | None) -> None:
+        if minutes is None:
+            if self.required:
+                raise RuleViolation(
+                    "extension_minutes_required",
+                    f"the notice must set the extension interval (extension_minutes, {self.minimum} to {self.maximum})",
+                    self.rule,
+                )
+            return
+        if not self.minimum <= minutes <= self.maximum:
+            raise RuleViolation(
+                "extension_minutes_out_of_range",
+                f"extension_minutes {minutes} is outside {self.minimum} to {self.maximum} minutes",
+                self.rule,
+            )
+
+    def for_minutes(self, minutes: int | None) -> SoftClose | None:
+        if minutes is None:
+            return None
+        interval = timedelta(minutes=minutes)
+        return SoftClose(TriggerWindow(interval, inclusive=True), interval, Anchor.DEADLINE, self.rule)
+
+
 # --------------------------------------------------------------------------
 # Shared legal rules
 
@@ -183,6 +221,10 @@ def _money(cents: int, currency: str) -> str:
     return f"{format_money(cents)} {currency}".rstrip()
 
 
+# The terms of a notice that carry a figure the law leaves to the bailiff (Draft fields).
+NOTICE_TERMS = ("increment", "extension_minutes", "deposit", "zone")
+
+
 class CountryRules:
     """A country's rule book; satisfies :class:`engine.policy.AuctionRules`.
 
@@ -206,7 +248,13 @@ class CountryRules:
     higher_bid_rule: ClassVar[LegalRule]
     deposit_deadline_rule: ClassVar[LegalRule | None] = None
     soft_close: ClassVar[SoftClose | None] = None
+    notice_soft_close: ClassVar[NoticeSoftClose | None] = None  # the interval is a term of the notice
     cap_rule: ClassVar[LegalRule | None] = None
+    registration_rule: ClassVar[LegalRule | None] = None  # set where registration closes at opens_at
+
+    # Which of NOTICE_TERMS this country's rules use (``extension_minutes`` also where
+    # ``notice_soft_close`` is set); any other one given is refused, never ignored.
+    notice_terms: ClassVar[frozenset[str]] = frozenset()
 
     max_round: ClassVar[int | None] = None  # rounds the law describes (None: any)
     value_based: ClassVar[bool] = True  # prices derive from the value, which must be positive
@@ -233,6 +281,7 @@ class CountryRules:
                 f"closes_at {closes_at.isoformat()} is not after opens_at {opens_at.isoformat()}",
                 self.duration_rule,
             )
+        self.check_open(draft, opens_at)
         self.check_close(draft, closes_at)
         return Terms(
             country=self.country,
@@ -247,6 +296,8 @@ class CountryRules:
             round=draft.round,
             deposit_required=self.deposit_required(draft, starting),
             deposit_due=self.deposit_due(draft),
+            extension_minutes=draft.extension_minutes,
+            zone=self.auction_zone(draft),
         )
 
     def admission(self, terms: Terms, deposit: int, at: datetime) -> Refusal | None:
@@ -287,10 +338,31 @@ class CountryRules:
             )
         return self.check_step(terms, best, amount)
 
+    def registration(self, terms: Terms, at: datetime) -> Refusal | None:
+        """``registration_closed`` at or after opens_at where ``registration_rule`` is set
+        (:class:`engine.policy.LimitsRegistration`); registration stays open otherwise."""
+        if self.registration_rule is None or at < terms.opens_at:
+            return None
+        return Refusal(
+            "registration_closed",
+            self.registration_rule,
+            f"registration closed when bidding opened at {self.local(terms.opens_at).isoformat()}",
+        )
+
+    def soft_close_for(self, terms: Terms) -> SoftClose | None:
+        """The country's own soft close, else the one the notice's ``extension_minutes`` sets."""
+        if self.soft_close is not None:
+            return self.soft_close
+        if self.notice_soft_close is not None:
+            return self.notice_soft_close.for_minutes(terms.extension_minutes)
+        return None
+
     def extension_on_bid(self, state: AuctionState, at: datetime) -> Extension | None:
-        soft_close = self.soft_close
         deadline, terms = state.deadline, state.terms
-        if soft_close is None or deadline is None or terms is None:
+        if deadline is None or terms is None:
+            return None
+        soft_close = self.soft_close_for(terms)
+        if soft_close is None:
             return None
         if not soft_close.triggers(deadline, at):
             return None
@@ -336,8 +408,19 @@ class CountryRules:
             self.duration_rule,
         )
 
+    def check_open(self, draft: Draft, opens_at: datetime) -> None:
+        return None
+
     def check_close(self, draft: Draft, closes_at: datetime) -> None:
         return None
+
+    def auction_zone(self, draft: Draft) -> str | None:
+        """The auction's own zone, where the country has several (the ``zone`` term); None: ``zone``."""
+        return None
+
+    def zone_for(self, terms: Terms) -> ZoneInfo:
+        """The wall clock an auction's times are shown on: its own zone, else the country's."""
+        return ZoneInfo(terms.zone) if terms.zone is not None else self.zone
 
     def deposit_required(self, draft: Draft, starting_price: int) -> int:
         return 0
@@ -423,3 +506,33 @@ class CountryRules:
             raise RuleViolation("starting_price_invalid", "the starting price cannot be negative", self.starting_rule)
         if draft.increment is not None and draft.increment <= 0:
             raise RuleViolation("increment_invalid", "an increment must be a positive amount", self.increment_rule)
+        self._check_notice_terms(draft)
+
+    def term_rule(self, term: str) -> LegalRule:
+        """The rule that says what this country does with a notice term (named when it is refused)."""
+        if term == "increment":
+            return self.increment_rule
+        if term == "deposit":
+            return self.deposit_rule
+        if term == "extension_minutes":
+            if self.notice_soft_close is not None:
+                return self.notice_soft_close.rule
+            return self.soft_close.rule if self.soft_close is not None else self.duration_rule
+        return self.duration_rule
+
+    def _check_notice_terms(self, draft: Draft) -> None:
+        used = self.notice_terms | ({"extension_minutes"} if self.notice_soft_close is not None else set())
+        for term in NOTICE_TERMS:
+            if getattr(draft, term) is not None and term not in used:
+                rule = self.term_rule(term)
+                raise RuleViolation(
+                    "term_not_used",
+                    f"{self.country} rules have no use for a notice-set {term}: {rule.reading}",
+                    rule,
+                )
+        if self.notice_soft_close is not None:
+            self.notice_soft_close.check(draft.extension_minutes)
+        if draft.deposit is not None and draft.deposit <= 0:
+            raise RuleViolation(
+                "deposit_invalid", "a deposit set by the notice must be a positive amount", self.deposit_rule
+            )

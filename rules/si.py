@@ -124,6 +124,7 @@ class SlovenianRules(CountryRules):
     higher_bid_rule = HIGHER_BID
     soft_close = SoftClose(TriggerWindow(WINDOW, inclusive=True), EXTENSION, Anchor.DEADLINE, EXTENSION_RULE)
     max_round = 2
+    notice_terms = frozenset({"increment"})
 
     def floor(self, draft: Draft) -> tuple[int, LegalRule]:
         return percent_of(draft.value, 70 if draft.round == 1 else 50), STARTING_PRICE

@@ -61,6 +61,9 @@ async def schedule_auction(body: AuctionIn, principal: Bailiff, handlers: Handle
         increment=body.increment,
         closes_at=body.closes_at,
         round=body.round,
+        extension_minutes=body.extension_minutes,
+        deposit=body.deposit,
+        zone=body.zone,
     )
     return (await handlers.handle(Schedule(draft))).view
 

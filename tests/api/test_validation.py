@@ -108,6 +108,25 @@ async def test_a_schedule_the_law_forbids_is_refused_with_the_rules_code() -> No
         assert await api.all_events() == 0
 
 
+@pytest.mark.parametrize(
+    ("term", "value", "rule"),
+    [
+        ("increment", "100.00", "SE-increment"),
+        ("extension_minutes", 5, "SE-extension"),
+        ("deposit", "500.00", "SE-deposit"),
+    ],
+)
+async def test_a_notice_term_the_country_does_not_use_is_refused_naming_the_rule(
+    term: str, value: Any, rule: str
+) -> None:
+    async with running_api() as api:
+        body = swedish_auction(utc_now() + timedelta(hours=1), **{term: value})
+        response = await api.client.post("/auctions", json=body, headers=BAILIFF)
+        assert term in error_of(response, 422, "term_not_used")
+        assert response.json()["error"]["rule"] == rule
+        assert await api.all_events() == 0
+
+
 async def test_a_closing_time_in_the_past_is_refused_and_records_nothing() -> None:
     async with running_api() as api:
         now = utc_now()

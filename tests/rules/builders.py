@@ -36,18 +36,25 @@ def draft(
     increment: int | None = None,
     closes_at: datetime | None = None,
     round: int = 1,
+    currency: str = "EUR",
+    extension_minutes: int | None = None,
+    deposit: int | None = None,
+    zone: str | None = None,
 ) -> Draft:
     return Draft(
         country=rules.country,
         title="flat",
         asset=asset,
         value=value,
-        currency="EUR",
+        currency=currency,
         opens_at=opens_at,
         starting_price=starting_price,
         increment=increment,
         closes_at=closes_at,
         round=round,
+        extension_minutes=extension_minutes,
+        deposit=deposit,
+        zone=zone,
     )
 
 
@@ -63,6 +70,8 @@ def terms(
     round: int = 1,
     deposit_required: int = 0,
     deposit_due: datetime | None = None,
+    extension_minutes: int | None = None,
+    zone: str | None = None,
 ) -> Terms:
     return Terms(
         country=rules.country,
@@ -77,6 +86,8 @@ def terms(
         round=round,
         deposit_required=deposit_required,
         deposit_due=deposit_due,
+        extension_minutes=extension_minutes,
+        zone=zone,
     )
 
 

@@ -66,6 +66,9 @@ const INCREMENT = {
   SE: { text: "Increment: free. Any amount above the best bid.", rule: "SE-increment" },
 };
 
+// Countries whose rules do not use an increment: one given is refused, not ignored.
+const FREE_STEPS = new Set(["HR", "LT", "SE"]);
+
 const EXTENSION = {
   BG: { text: "Soft close: a bid in the last 10 minutes moves the deadline to 10 minutes after the bid, at most 48 hours past the scheduled close.", rule: "BG-extension" },
   HR: { text: "Soft close: a bid in the last 10 minutes moves the deadline to 10 minutes after the bid.", rule: "HR-extension" },
@@ -160,6 +163,9 @@ export function scheduleHints(draft) {
   if (deposit) hints.push(deposit);
   hints.push(INCREMENT[country]);
   if (country === "BG" && draft.increment === null) hints.push({ text: "Bulgaria needs an increment.", level: "warn", rule: "BG-increment" });
+  if (FREE_STEPS.has(country) && draft.increment !== null && draft.increment !== undefined) {
+    hints.push({ text: "Leave the increment empty: steps are free here, so the server refuses one (term_not_used).", level: "warn", rule: `${country}-increment` });
+  }
   const opens = draft.opensAt ? fromLocalInput(draft.opensAt, country) : null;
   const closes = draft.closesAt ? fromLocalInput(draft.closesAt, country) : null;
   hints.push(...closeHints(country, asset, draft.value, opens, closes));
