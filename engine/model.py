@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC as UTC  # re-exported: every instant is kept in UTC
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from enum import Enum
 from typing import Annotated, NewType
 
@@ -77,9 +77,9 @@ def parse_instant(text: object, what: str = "time") -> datetime:
     return value.astimezone(UTC)
 
 
-def format_instant(value: datetime, tz: object | None = None) -> str:
+def format_instant(value: datetime, tz: tzinfo | None = None) -> str:
     """RFC 3339 with the fraction of a second only where there is one; ``tz`` gives the local offset shown."""
-    local = value.astimezone(tz) if tz is not None else value.astimezone(UTC)  # type: ignore[arg-type]
+    local = value.astimezone(tz) if tz is not None else value.astimezone(UTC)
     # As short as possible, never lossy: an instant read back must be the instant written.
     if local.microsecond % 1000:
         return local.isoformat(timespec="microseconds")
