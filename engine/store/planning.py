@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import orjson
 
@@ -25,7 +24,6 @@ from engine.store.base import (
     StoredEvent,
     chain_hash,
 )
-
 
 # What prepare makes of a request: checked, and normalised as it will be stored. Both are
 # the base types' subclasses, so a request prepared once (GroupCommitStore prepares each
