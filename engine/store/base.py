@@ -11,9 +11,10 @@ the chain.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Protocol, Sequence
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
 import orjson
 
@@ -131,7 +132,7 @@ class AppendRequest:
 
 
 def format_recorded_at(value: datetime) -> str:
-    return value.astimezone(timezone.utc).isoformat(timespec="microseconds")
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def canonical_bytes(stream: str, version: int, type_: str, recorded_at: datetime, data: dict[str, Any]) -> bytes:
@@ -148,7 +149,9 @@ def canonical_bytes(stream: str, version: int, type_: str, recorded_at: datetime
     )
 
 
-def chain_hash(prev_hash: str, stream: str, version: int, type_: str, recorded_at: datetime, data: dict[str, Any]) -> str:
+def chain_hash(
+    prev_hash: str, stream: str, version: int, type_: str, recorded_at: datetime, data: dict[str, Any]
+) -> str:
     digest = hashlib.sha256()
     digest.update(prev_hash.encode("ascii"))
     digest.update(canonical_bytes(stream, version, type_, recorded_at, data))
