@@ -111,7 +111,9 @@ class MemoryEventStore:
         start = max(after, 0)
         rows = self._rows[start : start + limit]
         # Fresh data, as read_all's.
-        return [(r.event.position, r.event.stream, r.event.version, r.event.type, orjson.loads(r.data_json)) for r in rows]
+        return [
+            (r.event.position, r.event.stream, r.event.version, r.event.type, orjson.loads(r.data_json)) for r in rows
+        ]
 
     async def head(self) -> int:
         self._check_open()
