@@ -255,7 +255,8 @@ class PostgresEventStore:
             row = await self._pool.fetchrow(
                 "WITH added AS (INSERT INTO subject_keys (key_id, owner, key) VALUES ($1, $2, $3)"
                 " ON CONFLICT (owner) DO NOTHING RETURNING key_id, key)"
-                " SELECT key_id, key FROM added UNION ALL SELECT key_id, key FROM subject_keys WHERE owner = $2 LIMIT 1",
+                " SELECT key_id, key FROM added"
+                " UNION ALL SELECT key_id, key FROM subject_keys WHERE owner = $2 LIMIT 1",
                 key_id,
                 owner,
                 key,
@@ -270,7 +271,9 @@ class PostgresEventStore:
         self._check_open()
         if not key_ids:
             return {}
-        rows = await self._pool.fetch("SELECT key_id, key FROM subject_keys WHERE key_id = ANY($1::text[])", list(key_ids))
+        rows = await self._pool.fetch(
+            "SELECT key_id, key FROM subject_keys WHERE key_id = ANY($1::text[])", list(key_ids)
+        )
         return {str(r["key_id"]): bytes(r["key"]) for r in rows}
 
     async def erase_subject_key(self, owner: str) -> int:
@@ -352,7 +355,7 @@ async def _insert(c: asyncpg.Connection, decided: Plan) -> None:
 async def _append_events(c: asyncpg.Connection, decided: Plan, tips: dict[str, Tip]) -> int | None:
     """Write ``decided`` in one statement (its own transaction); None if a stream it was planned on moved."""
     planned_on = list(tips)
-    return await c.fetchval(
+    written = await c.fetchval(
         "SELECT append_events($1::text[], $2::integer[], $3::text[], $4::text[], $5::integer[], $6::text[],"
         " $7::text[], $8::timestamptz[], $9::text[], $10::text[], $11::text[], $12::text[], $13::integer[],"
         " $14::integer[])",
@@ -362,6 +365,7 @@ async def _append_events(c: asyncpg.Connection, decided: Plan, tips: dict[str, T
         *_event_arrays(decided),
         *_key_arrays(decided),
     )
+    return None if written is None else int(written)
 
 
 async def _state(c: asyncpg.Connection, streams: list[str]) -> tuple[int, dict[str, Tip]]:
