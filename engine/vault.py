@@ -14,7 +14,8 @@ import base64
 import hashlib
 import os
 import uuid
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -63,9 +64,8 @@ class SubjectVault:
                 out.append(None)
                 continue
             try:
-                plain = AESGCM(key).decrypt(
-                    base64.b64decode(item["nonce"]), base64.b64decode(item["ciphertext"]), item["key_id"].encode("ascii")
-                )
+                nonce, ciphertext = base64.b64decode(item["nonce"]), base64.b64decode(item["ciphertext"])
+                plain = AESGCM(key).decrypt(nonce, ciphertext, item["key_id"].encode("ascii"))
             except (InvalidTag, KeyError, ValueError):
                 out.append(None)
                 continue
