@@ -13,9 +13,10 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Sequence
+from typing import cast
 
 from msgspec.structs import replace
 
@@ -27,8 +28,8 @@ from engine.errors import AuctionNotFound, DomainError
 from engine.events import BidderRegistered, Event
 from engine.model import AuctionState, Status
 from engine.policy import AuctionRules, RuleViolation
-from engine.streams import STREAM_PREFIX, auction_of, stream_of
-from engine.store.base import AppendResult, ConcurrencyConflict, EventStore, NewEvent, StoredEvent
+from engine.store.base import AppendResult, ConcurrencyConflict, EventStore, KeyStore, NewEvent, StoredEvent
+from engine.streams import auction_of, stream_of
 from engine.vault import SubjectVault, is_sealed
 
 RulesLookup = Callable[[str], AuctionRules]
@@ -91,9 +92,10 @@ async def open_events(stored: Sequence[StoredEvent], vault: SubjectVault) -> lis
     events = decode_stored(stored)
     sealed = [(i, e) for i, e in enumerate(events) if isinstance(e, BidderRegistered) and is_sealed(e.subject)]
     if sealed:
+        # A sealed subject is the vault's dict, held where the event's type says str.
         opened = await vault.open_many([e.subject for _, e in sealed])  # type: ignore[misc]
-        for (index, event), subject in zip(sealed, opened):
-            events[index] = replace(event, subject=subject)  # type: ignore[arg-type]
+        for (index, event), subject in zip(sealed, opened, strict=True):
+            events[index] = replace(event, subject=subject)
     return events
 
 
@@ -107,7 +109,9 @@ class AuctionService:
         vault: SubjectVault | None = None,
     ) -> None:
         self.store = store
-        self.vault = vault if vault is not None else SubjectVault(store)
+        # Without a vault of its own, the service keeps identity keys in the store: every adapter
+        # (and a GroupCommitStore over one) is a KeyStore as well as an EventStore.
+        self.vault = vault if vault is not None else SubjectVault(cast(KeyStore, store))
         self.rules_for = rules_for
         self.clock = clock
         self._cache: OrderedDict[str, AuctionState] = OrderedDict()
@@ -232,10 +236,10 @@ class AuctionService:
                         raise
                     # A retry may be refused where its first try was not (an incident recorded
                     # before the auction ended): the key's first answer stands.
-                    result = await self.store.recorded(stream, idempotency_key)
-                    if result is None:
+                    first = await self.store.recorded(stream, idempotency_key)
+                    if first is None:
                         raise
-                    return await self._replayed(auction_id, result)
+                    return await self._replayed(auction_id, first)
                 if not events:
                     # Nothing to append, so no version check catches a stale cache: only on a fresh read.
                     if not fresh:
