@@ -72,7 +72,14 @@ class PlainRoute(APIRoute):
     a plain Starlette endpoint (no dependency solving, no validation or serialisation by FastAPI).
     ``answer`` must keep to what the signature documents."""
 
-    def __init__(self, path: str, endpoint: Callable[..., Any], *, answer: Callable[[Request], Awaitable[Response]], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        *,
+        answer: Callable[[Request], Awaitable[Response]],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(path, endpoint, **kwargs)
         self.answer = answer
         self.app = request_response(answer)
@@ -116,7 +123,8 @@ def _parsed(body: bytes, content_type: str | None) -> Any:
     try:
         return json.loads(body)
     except json.JSONDecodeError as error:
-        raise ApiError(422, "invalid_request", validation_message([{"loc": ("body", error.pos), "msg": "JSON decode error"}])) from None
+        message = validation_message([{"loc": ("body", error.pos), "msg": "JSON decode error"}])
+        raise ApiError(422, "invalid_request", message) from None
     except Exception:  # noqa: BLE001 (as FastAPI: any other failure to read the body is a 400)
         raise ApiError(400, "bad_request", "There was an error parsing the body") from None
 
@@ -137,7 +145,8 @@ async def place_bid(request: Request) -> Response:
     document = _parsed(await request.body(), headers.get("content-type"))
     auction_id = checked_auction_id(request.path_params["auction_id"])
     runtime = runtime_of(request)
-    principal: Principal = require(principal_from_header(headers.get("authorization"), runtime.tokens), _BIDDER, "bidder")
+    claimed = principal_from_header(headers.get("authorization"), runtime.tokens)
+    principal: Principal = require(claimed, _BIDDER, "bidder")
     key = headers.get("idempotency-key")
     errors: list[Any] = []
     if (problem := checked_idempotency_key(key)) is not None:
