@@ -32,7 +32,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import orjson  # noqa: E402
-
 from wire import HttpConnection, WebSocketWatcher  # noqa: E402
 
 CONNECT_AT_ONCE = 100  # handshakes in flight per client process

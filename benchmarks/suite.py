@@ -68,8 +68,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import httpx  # noqa: E402
-
-from api.auth import issue_token  # noqa: E402
 from processes import (  # noqa: E402
     SECRET,
     ServerProcess,
@@ -83,6 +81,8 @@ from processes import (  # noqa: E402
 )
 from screen import Screen, bid_to_screen, raise_fd_limit  # noqa: E402
 from wire import HttpConnection, WebSocketWatcher  # noqa: E402
+
+from api.auth import issue_token  # noqa: E402
 
 CONNECTIONS = 32
 AUCTIONS = 100
@@ -379,7 +379,7 @@ async def template_auction(bids: int) -> list[tuple[str, dict[str, Any], datetim
     codes = []
     for n in range(10):
         outcome = await service.execute("template", RegisterBidder(subject=f"person-{n}@example.test"))
-        codes.append(getattr(outcome.events[0], "bidder_code"))
+        codes.append(outcome.events[0].bidder_code)
     clock.set(start + timedelta(hours=1, seconds=1))
     for n in range(bids):
         clock.set(clock.now() + timedelta(seconds=1))
@@ -403,7 +403,7 @@ class Rebuild:
 
     def ratio(self) -> float:
         """The median of the rounds' own ratios: rebuild rate over raw scan rate in the same round."""
-        return statistics.median(s / r for s, r in zip(self.select_seconds, self.rebuild_seconds))
+        return statistics.median(s / r for s, r in zip(self.select_seconds, self.rebuild_seconds, strict=True))
 
 
 async def raw_scan(pool: Any) -> int:
@@ -896,6 +896,7 @@ async def main() -> None:
             rebuild = await projection_rebuild(postgres, args.events, args.rounds)
             rate = Rebuild.rate(rebuild.events, rebuild.rebuild_seconds)
             raw = Rebuild.rate(rebuild.events, rebuild.select_seconds)
+            per_round = list(zip(rebuild.select_seconds, rebuild.rebuild_seconds, strict=True))
             rows.append(
                 Row(
                     f"d. projection rebuild from PostgreSQL, {rebuild.events:,} events",
@@ -904,7 +905,7 @@ async def main() -> None:
                     f"{rebuild.ratio():.2f}",
                     [
                         f"median of {args.rounds} rounds; the ratio is the median of each round's own ratio:"
-                        f" {', '.join(f'{s / r:.2f}' for s, r in zip(rebuild.select_seconds, rebuild.rebuild_seconds))}",
+                        f" {', '.join(f'{s / r:.2f}' for s, r in per_round)}",
                         "store.read_rows alone (SELECT + JSON decode), what the rebuild reads:"
                         f" {Rebuild.rate(rebuild.events, rebuild.read_rows_seconds):,.0f} events/s",
                         f"loading the events (append_batch): {rebuild.events / rebuild.load_seconds:,.0f} events/s",
