@@ -276,9 +276,8 @@ def table(backend: str, scenarios: list[Scenario]) -> str:
     for s in scenarios:
         store_rate = s.events / s.store_seconds
         baseline_rate = s.events / s.baseline_seconds
-        lines.append(
-            f"{'':<10} {s.name:<36} {s.events:>7} {store_rate:>11,.0f} {baseline_rate:>11,.0f} {store_rate / baseline_rate:>6.2f}"
-        )
+        ratio = store_rate / baseline_rate
+        lines.append(f"{'':<10} {s.name:<36} {s.events:>7} {store_rate:>11,.0f} {baseline_rate:>11,.0f} {ratio:>6.2f}")
     return "\n".join(lines)
 
 

@@ -57,7 +57,8 @@ def load_before(rev: str, folder: Path) -> tuple[ModuleType, ModuleType]:
     source = git("show", f"{rev}:engine/codec.py")
     if "from engine import events as ev" not in source:
         raise SystemExit(f"{rev}: engine/codec.py does not import the events as this script expects")
-    (folder / "before_codec.py").write_text(source.replace("from engine import events as ev", "import before_events as ev"))
+    before = source.replace("from engine import events as ev", "import before_events as ev")
+    (folder / "before_codec.py").write_text(before)
     sys.path.insert(0, str(folder))
     return importlib.import_module("before_events"), importlib.import_module("before_codec")
 
@@ -68,7 +69,9 @@ def per_call(call: Callable[[], object], number: int, repeat: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--before", default=None, help="the earlier commit (default: before the last change to engine/codec.py)")
+    parser.add_argument(
+        "--before", default=None, help="the earlier commit (default: before the last change to engine/codec.py)"
+    )
     parser.add_argument("--number", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
@@ -77,7 +80,8 @@ def main() -> None:
     rev = args.before or default_before()
     with tempfile.TemporaryDirectory() as folder:
         before_events, before_codec = load_before(rev, Path(folder))
-        print(f"codec at {git('rev-parse', '--short', rev).strip()} (before) and in the working tree (after), ns per call")
+        short = git("rev-parse", "--short", rev).strip()
+        print(f"codec at {short} (before) and in the working tree (after), ns per call")
         print(f"{'event':<18} {'call':<7} {'before':>8} {'after':>8} {'after/before':>13}")
         for type_name, fields in FIELDS.items():
             old_event = before_events.EVENT_TYPES[type_name](**fields)
