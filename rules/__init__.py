@@ -24,6 +24,11 @@ _IN_TREE = {
     "LT": "rules.lt:RULES",
     "SI": "rules.si:RULES",
     "SE": "rules.se:RULES",
+    "EE": "rules.ee:RULES",
+    "LV": "rules.lv:RULES",
+    "CZ": "rules.cz:RULES",
+    "PT": "rules.pt:RULES",
+    "GR": "rules.gr:RULES",
 }
 
 

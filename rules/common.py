@@ -205,6 +205,17 @@ def higher_bid_rule(country: str) -> LegalRule:
     )
 
 
+def at_least_one_step(terms: Terms, best: int | None, amount: int, rule: LegalRule) -> Refusal | None:
+    """A notice's increment as a minimum raise: every bid after the first at least best +
+    increment (the first only has to reach the starting price); free without an increment."""
+    if terms.increment is None or best is None:
+        return None
+    minimum = best + terms.increment
+    if amount < minimum:
+        return Refusal("bad_increment", rule, f"the bid must be at least {_money(minimum, terms.currency)}")
+    return None
+
+
 def no_proxy_rule(country: str, source: str) -> LegalRule:
     return LegalRule(
         code=f"{country}-proxy",
@@ -251,6 +262,8 @@ class CountryRules:
     notice_soft_close: ClassVar[NoticeSoftClose | None] = None  # the interval is a term of the notice
     cap_rule: ClassVar[LegalRule | None] = None
     registration_rule: ClassVar[LegalRule | None] = None  # set where registration closes at opens_at
+
+    zones: ClassVar[tuple[str, ...]] = ()  # the zones an auction may name (the ``zone`` term), if several
 
     # Which of NOTICE_TERMS this country's rules use (``extension_minutes`` also where
     # ``notice_soft_close`` is set); any other one given is refused, never ignored.
@@ -439,6 +452,45 @@ class CountryRules:
         return ()
 
     # -- helpers for country modules --------------------------------------
+
+    def required_increment(self, draft: Draft) -> int:
+        """The notice's increment where the law wants one (``increment_required`` without it)."""
+        if draft.increment is None:
+            raise RuleViolation(
+                "increment_required", f"{self.country} rules need the notice's increment", self.increment_rule
+            )
+        return draft.increment
+
+    def given_starting_price(self, draft: Draft) -> int:
+        """The notice's starting price where the law fixes no figure (``starting_price_required``)."""
+        if draft.starting_price is None:
+            raise RuleViolation(
+                "starting_price_required",
+                f"{self.country} law derives no starting price: the notice must give it",
+                self.starting_rule,
+            )
+        return draft.starting_price
+
+    def value_as_starting_price(self, draft: Draft) -> int:
+        """A starting price the law sets equal to the value: derived as it, a different one refused."""
+        if draft.starting_price is not None and draft.starting_price != draft.value:
+            raise RuleViolation(
+                "starting_price_not_value",
+                f"starting price {_money(draft.starting_price, draft.currency)} is not the value "
+                f"{_money(draft.value, draft.currency)}, which the law makes the starting price",
+                self.starting_rule,
+            )
+        return draft.value
+
+    def registered_deposit(self, draft: Draft) -> int:
+        """The bailiff-set deposit where the law requires one but names no amount (``deposit_required``)."""
+        if draft.deposit is None:
+            raise RuleViolation(
+                "deposit_required",
+                f"{self.country} bidders must lodge a deposit the bailiff sets: the notice must give it",
+                self.deposit_rule,
+            )
+        return draft.deposit
 
     def wall_clock(self, day: date, wall: time, rule: LegalRule) -> datetime:
         """``local_instant`` in this country's zone, as a :class:`RuleViolation` when it fails."""

@@ -12,7 +12,7 @@ from engine.model import AssetKind, AuctionState
 from engine.policy import AuctionRules, Draft
 from rules import load_rules
 
-COUNTRIES = ("BG", "HR", "LT", "SI", "SE")
+COUNTRIES = ("BG", "HR", "LT", "SI", "SE", "EE", "LV", "CZ", "PT", "GR")
 
 # Opening instants chosen so that every country's derived or given close is legal:
 # a Tuesday morning in spring 2026 (no holiday in the next two weeks in any of the five).
@@ -22,6 +22,19 @@ OPENS = {
     "LT": datetime(2026, 5, 12, 7, 0, tzinfo=UTC),
     "SI": datetime(2026, 6, 10, 8, 0, tzinfo=UTC),  # 10:00 CEST
     "SE": datetime(2026, 5, 15, 15, 0, tzinfo=UTC),
+    "EE": datetime(2026, 5, 12, 7, 0, tzinfo=UTC),
+    "LV": datetime(2026, 5, 12, 7, 0, tzinfo=UTC),
+    "CZ": datetime(2026, 5, 12, 7, 0, tzinfo=UTC),
+    "PT": datetime(2026, 5, 12, 9, 0, tzinfo=UTC),
+    "GR": datetime(2026, 5, 13, 7, 0, tzinfo=UTC),  # a Wednesday
+}
+# The notice terms each newer country needs or uses (docs/rules.md, Terms set by the notice).
+NOTICE: dict[str, dict[str, object]] = {
+    "EE": {"starting_price": 80_000_00, "increment": 500_00, "extension_minutes": 5, "deposit": 8_000_00},
+    "LV": {"increment": 1_000_00, "extension_minutes": 3},
+    "CZ": {"currency": "CZK", "increment": 10_000_00, "deposit": 50_000_00},
+    "PT": {"increment": 500_00, "extension_minutes": 1},
+    "GR": {"deposit": 10_000_00, "extension_minutes": 10},
 }
 
 
@@ -42,6 +55,8 @@ def draft_for(country: str, **overrides: object) -> Draft:
     if country == "SE":
         base["starting_price"] = 10_000_00
         base["closes_at"] = OPENS["SE"] + timedelta(hours=2)
+    if country in NOTICE:
+        base.update(NOTICE[country], closes_at=OPENS[country] + timedelta(hours=2))
     base.update(overrides)
     return Draft(**base)  # type: ignore[arg-type]
 

@@ -115,3 +115,19 @@ def state(
 def one_bid(t: Terms, *, deadline: datetime | None = None, amount: int | None = None) -> AuctionState:
     """An open auction with a single accepted bid at the starting price, placed at opening."""
     return state(t, deadline=deadline, bids=[(amount if amount is not None else max(t.starting_price, 1), t.opens_at)])
+
+
+def deadlines_after_bids(rules: AuctionRules, t: Terms, times: Iterable[datetime]) -> list[datetime]:
+    """The deadline in force after each accepted bid at ``times`` in turn, as the engine
+    applies ``extension_on_bid`` (each bid above the one before)."""
+    deadline = t.closes_at
+    bids: list[tuple[int, datetime]] = []
+    found = []
+    for when in times:
+        before = state(t, deadline=deadline, bids=bids)
+        extension = rules.extension_on_bid(before, when)
+        if extension is not None:
+            deadline = extension.deadline
+        bids.append((t.starting_price + (len(bids) + 1) * 100, when))
+        found.append(deadline)
+    return found

@@ -10,18 +10,32 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.model import UTC, AuctionState, Terms
 from engine.policy import AuctionRules
-from rules import bg, hr, lt, se, si
+from rules import bg, cz, ee, gr, hr, lt, lv, pt, se, si
 from tests.rules.builders import state, terms
 
 MS = timedelta(milliseconds=1)
 MIN = timedelta(minutes=1)
-BOOKS: dict[str, AuctionRules] = {"BG": bg.RULES, "HR": hr.RULES, "LT": lt.RULES, "SI": si.RULES, "SE": se.RULES}
+BOOKS: dict[str, AuctionRules] = {
+    "BG": bg.RULES,
+    "HR": hr.RULES,
+    "LT": lt.RULES,
+    "SI": si.RULES,
+    "SE": se.RULES,
+    "EE": ee.RULES,
+    "LV": lv.RULES,
+    "CZ": cz.RULES,
+    "PT": pt.RULES,
+    "GR": gr.RULES,
+}
+# The notice-set interval (extension_minutes) of the countries whose notice sets it, at its bounds and between.
+NOTICE_MINUTES = {"EE": 5, "LV": 1, "PT": 60, "GR": 3}
 # Scheduled closes chosen so that extensions and the BG cap cross both DST changes.
 CLOSES = [
     datetime(2026, 3, 27, 15, 0, tzinfo=UTC),
@@ -29,7 +43,8 @@ CLOSES = [
     datetime(2026, 6, 10, 8, 30, tzinfo=UTC),
     datetime(2026, 3, 29, 0, 55, tzinfo=UTC),
 ]
-EDGES = [0, 2 * 60_000, 5 * 60_000, 10 * 60_000]  # remaining time exactly at a window edge, in ms
+# Remaining time exactly at a window edge, in ms.
+EDGES = [0, 60_000, 2 * 60_000, 3 * 60_000, 5 * 60_000, 10 * 60_000, 60 * 60_000]
 
 PROPERTY = settings(max_examples=300, deadline=None, database=None)
 
@@ -43,12 +58,12 @@ def situations(draw: st.DrawFn, country: str) -> tuple[AuctionState, datetime]:
     """An open auction with at least one accepted bid, its deadline in force, and a bid time near it."""
     book = BOOKS[country]
     close = draw(st.sampled_from(CLOSES))
-    t = terms(book, close, starting_price=100, increment=100)
+    t = terms(book, close, starting_price=100, increment=100, extension_minutes=NOTICE_MINUTES.get(country))
     stop = book.hard_stop(t)
     longest = int(((stop - close) if stop is not None else timedelta(hours=60)) / MS)
     extended = draw(st.one_of(st.just(0), st.integers(0, longest)))
     deadline = close + extended * MS
-    remaining = draw(milliseconds(-60_000, 30 * 60_000))
+    remaining = draw(milliseconds(-60_000, 70 * 60_000))
     bid_at = deadline - remaining * MS
     return state(t, deadline=deadline, bids=[(100, t.opens_at)]), bid_at
 
@@ -62,6 +77,10 @@ def in_trigger_window(country: str, s: AuctionState, at: datetime) -> bool:
         return timedelta(0) < remaining <= 2 * MIN
     if country == "SE":
         return timedelta(0) < remaining < 2 * MIN
+    if country == "CZ":
+        return timedelta(0) < remaining < 5 * MIN
+    if country in NOTICE_MINUTES:
+        return timedelta(0) < remaining <= NOTICE_MINUTES[country] * MIN
     return s.terms.closes_at <= at < s.deadline  # LT: overtime only
 
 
@@ -71,8 +90,10 @@ def part_a_deadline(country: str, s: AuctionState, at: datetime) -> datetime:
         return min(max(s.deadline, at + 10 * MIN), s.terms.closes_at + timedelta(hours=48))
     if country == "HR":
         return max(s.deadline, at + 10 * MIN)
-    if country == "LT":
+    if country in ("LT", "CZ"):
         return max(s.deadline, at + 5 * MIN)
+    if country in NOTICE_MINUTES:
+        return s.deadline + NOTICE_MINUTES[country] * MIN  # the notice-set soft close: deadline-anchored
     return s.deadline + 2 * MIN  # SI, SE: deadline-anchored
 
 
@@ -144,10 +165,21 @@ def test_lithuanian_overtime_starts_only_at_the_scheduled_close_and_only_with_a_
         assert extension is None
 
 
-@pytest.mark.parametrize("country", ["BG", "HR", "SI", "SE"])
+@pytest.mark.parametrize("country", sorted(set(BOOKS) - {"LT"}))
 @PROPERTY
 @given(close=st.sampled_from(CLOSES), bids=st.integers(0, 2))
 def test_only_lithuania_extends_at_the_deadline(country: str, close: datetime, bids: int) -> None:
-    t = terms(BOOKS[country], close, starting_price=100, increment=100)
+    minutes = NOTICE_MINUTES.get(country)
+    t = terms(BOOKS[country], close, starting_price=100, increment=100, extension_minutes=minutes)
     s = state(t, bids=[(100 * (n + 1), t.opens_at) for n in range(bids)])
     assert BOOKS[country].extension_at_deadline(s) is None
+
+
+@pytest.mark.parametrize("country", ["LV", "PT", "GR"])
+@PROPERTY
+@given(data=st.data())
+def test_without_a_notice_set_interval_no_bid_extends(country: str, data: st.DataObject) -> None:
+    s, bid_at = data.draw(situations(country))
+    assert s.terms is not None
+    plain = msgspec.structs.replace(s, terms=msgspec.structs.replace(s.terms, extension_minutes=None))
+    assert BOOKS[country].extension_on_bid(plain, bid_at) is None

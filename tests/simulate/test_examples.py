@@ -122,6 +122,59 @@ OUTCOMES: dict[str, dict[str, Any]] = {
         "starting_price": "1000.00",
         "deposit_required": "0.00",
     },
+    "ee-interval.json": {
+        "country": "EE",
+        "status": "closed",
+        "winner": "ana",
+        "price": "81000.00",
+        "closes_at": "2026-03-20T12:10:00+02:00",
+        "scheduled_close": "2026-03-20T12:00:00+02:00",
+        "starting_price": "80000.00",
+        "deposit_required": "8000.00",
+    },
+    "lv-increment.json": {
+        "country": "LV",
+        "status": "closed",
+        "winner": "ana",
+        "price": "102000.00",
+        "closes_at": "2026-05-15T12:06:00+03:00",
+        "scheduled_close": "2026-05-15T12:00:00+03:00",
+        "starting_price": "100000.00",
+        "increment": "1000.00",
+        "deposit_required": "10000.00",
+    },
+    "cz-five-minutes.json": {
+        "country": "CZ",
+        "status": "closed",
+        "winner": "boris",
+        "price": "2030000.00",
+        "closes_at": "2026-05-14T12:06:30+02:00",
+        "scheduled_close": "2026-05-14T12:00:00+02:00",
+        "starting_price": "2000000.00",
+        "deposit_required": "200000.00",
+        "currency": "CZK",
+    },
+    "pt-azores.json": {
+        "country": "PT",
+        "status": "closed",
+        "winner": "carl",
+        "price": "86500.00",
+        "opens_at": "2026-03-21T10:00:00-01:00",
+        "closes_at": "2026-03-29T01:13:00+00:00",
+        "scheduled_close": "2026-03-28T23:58:00-01:00",
+        "starting_price": "85000.00",
+        "deposit_required": "0.00",
+    },
+    "gr-wednesday.json": {
+        "country": "GR",
+        "status": "closed",
+        "winner": "boris",
+        "price": "206000.00",
+        "closes_at": "2026-05-13T14:20:00+03:00",
+        "scheduled_close": "2026-05-13T14:00:00+03:00",
+        "starting_price": "200000.00",
+        "deposit_required": "20000.00",
+    },
 }
 
 
@@ -232,6 +285,53 @@ def test_a_refused_proxy_places_no_bid_and_shows_only_among_the_events() -> None
         "reason": "proxy_not_allowed",
         "rule": "SE-proxy",
     }
+
+
+def test_ee_interval_extends_by_the_notices_five_minutes_from_the_deadline_and_refuses_a_deposit_at_opening() -> None:
+    result = run_example("ee-interval.json")
+    assert reasons(result) == [None, "not_admitted", "bad_increment", None, None, "auction_closed"]
+    assert [e["at"] for e in result["events"] if e["type"] == "AdmissionRefused"] == ["2026-03-13T12:00:00+02:00"]
+    assert extensions(result) == [
+        ("2026-03-20T11:57:00+02:00", "2026-03-20T12:05:00+02:00", "EE-extension"),
+        ("2026-03-20T12:03:00+02:00", "2026-03-20T12:10:00+02:00", "EE-extension"),
+    ]
+
+
+def test_lv_increment_is_a_minimum_raise_and_deposits_count_only_before_opening() -> None:
+    result = run_example("lv-increment.json")
+    assert reasons(result) == ["not_admitted", None, "bad_increment", None, None]
+    assert extensions(result) == [
+        ("2026-05-15T11:57:00+03:00", "2026-05-15T12:03:00+03:00", "LV-extension"),
+        ("2026-05-15T12:01:00+03:00", "2026-05-15T12:06:00+03:00", "LV-extension"),
+    ]
+
+
+def test_cz_five_minutes_is_strict_and_anchored_on_the_bid() -> None:
+    result = run_example("cz-five-minutes.json")
+    assert reasons(result) == ["bid_too_low", None, None, None, None, "bad_increment", "auction_closed"]
+    assert extensions(result) == [
+        ("2026-05-14T11:57:00+02:00", "2026-05-14T12:02:00+02:00", "CZ-extension"),
+        ("2026-05-14T12:01:30+02:00", "2026-05-14T12:06:30+02:00", "CZ-extension"),
+    ], "exactly 5:00 left at 11:55 does not extend"
+
+
+def test_pt_azores_shows_azores_times_and_extends_by_elapsed_minutes_over_the_dst_change() -> None:
+    result = run_example("pt-azores.json")
+    assert reasons(result) == ["bid_too_low", None, None, None, None]
+    assert extensions(result) == [
+        ("2026-03-28T23:55:00-01:00", "2026-03-29T01:03:00+00:00", "PT-extension"),
+        ("2026-03-29T01:00:00+00:00", "2026-03-29T01:08:00+00:00", "PT-extension"),
+        ("2026-03-29T01:07:59+00:00", "2026-03-29T01:13:00+00:00", "PT-extension"),
+    ]
+
+
+def test_gr_wednesday_extends_within_the_notices_ten_minutes_only() -> None:
+    result = run_example("gr-wednesday.json")
+    assert reasons(result) == [None, "bid_too_low", None, None, None]
+    assert extensions(result) == [
+        ("2026-05-13T13:52:00+03:00", "2026-05-13T14:10:00+03:00", "GR-extension"),
+        ("2026-05-13T14:05:00+03:00", "2026-05-13T14:20:00+03:00", "GR-extension"),
+    ], "a bid with 10:01 left does not extend"
 
 
 # ------------------------------------------------------------------ docs/
