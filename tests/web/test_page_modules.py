@@ -114,6 +114,27 @@ def test_wall_clock_input_is_read_on_the_auction_country_clock(page: Any) -> Non
     assert twice["iso"] == "2026-10-25T03:30:00+03:00" and twice["ambiguous"] is True
 
 
+def test_the_rule_hints_cover_the_newer_countries_and_the_notice_terms(page: Any) -> None:
+    def hints(draft: dict[str, Any]) -> list[dict[str, Any]]:
+        base = {"currency": "EUR", "starting": None, "increment": None, "round": 1, "opensAt": "", "closesAt": ""}
+        as_cents = "Object.fromEntries(Object.entries(a[0]).map(([k, v]) => [k, k === 'value' ? BigInt(v) : v]))"
+        return list(_call(page, "rules.js", f"m.scheduleHints({as_cents})", {**base, **draft}))
+
+    def warned(found: list[dict[str, Any]], rule: str | None = None, text: str = "") -> bool:
+        return any(h["level"] == "warn" and (rule is None or h["rule"] == rule) and text in h["text"] for h in found)
+
+    cz = hints({"country": "CZ", "asset": "immovable", "value": 300_000_000, "currency": "CZK"})
+    assert "two thirds of the value = 2,000,000.00 CZK" in str(cz)
+    assert warned(cz, "CZ-deposit")
+    assert warned(hints({"country": "EE", "asset": "immovable", "value": 100, "extensionMinutes": 61}), "EE-extension")
+    tuesday = hints({"country": "GR", "asset": "immovable", "value": 100, "opensAt": "2026-05-12T10:00"})
+    assert warned(tuesday, "GR-auction-day")
+    azores = hints({"country": "PT", "asset": "immovable", "value": 100, "zone": "Atlantic/Azores"})
+    assert "Atlantic/Azores clock" in azores[0]["text"]
+    swedish = hints({"country": "SE", "asset": "movable", "value": 100, "increment": 100, "deposit": 100})
+    assert warned(swedish, "SE-increment", "term_not_used") and warned(swedish, None, "Leave the deposit empty")
+
+
 def test_the_rule_hints_follow_the_rule_book(page: Any) -> None:
     def hints(draft: dict[str, Any]) -> list[dict[str, Any]]:
         base = {

@@ -43,6 +43,16 @@ function amountField(id) {
   return cents === null ? { error: `${byId(id).labels[0].textContent.replace("(optional)", "").trim()}: not an amount` } : { cents };
 }
 
+function minutesField() {
+  const text = byId("extension_minutes").value.trim();
+  return text === "" ? null : Number(text);
+}
+
+/** The clock the form's times are read on: the auction's own zone where one is chosen, else the country's. */
+function clockOf(country) {
+  return byId("zone").value || country;
+}
+
 function draft() {
   const round = Number.parseInt(byId("round").value, 10);
   return {
@@ -52,6 +62,9 @@ function draft() {
     value: amountField("value").cents ?? null,
     starting: amountField("starting_price").cents ?? null,
     increment: amountField("increment").cents ?? null,
+    deposit: amountField("deposit").cents ?? null,
+    extensionMinutes: minutesField(),
+    zone: byId("zone").value || null,
     round: Number.isFinite(round) ? round : 1,
     opensAt: byId("opens_at").value,
     closesAt: byId("closes_at").value,
@@ -60,7 +73,7 @@ function draft() {
 
 function renderHints() {
   const country = byId("country").value;
-  for (const label of document.querySelectorAll(".zone-label")) label.textContent = `(${zoneOf(country)} time)`;
+  for (const label of document.querySelectorAll(".zone-label")) label.textContent = `(${zoneOf(clockOf(country))} time)`;
   byId("hints-country").textContent = `${COUNTRY_NAMES[country] || country} (${country})`;
   byId("hints").replaceChildren(
     ...scheduleHints(draft()).map((hint) =>
@@ -92,17 +105,24 @@ function requestBody() {
   if (!body.title) problems.push(["title", "Enter a title."]);
   if (!/^[A-Z]{3}$/.test(body.currency)) problems.push(["currency", "The currency is a three-letter code such as EUR."]);
   if (!Number.isInteger(body.round) || body.round < 1) problems.push(["round", "The round is a whole number from 1."]);
-  for (const name of ["value", "starting_price", "increment"]) {
+  for (const name of ["value", "starting_price", "increment", "deposit"]) {
     const field = amountField(name);
     if (field.error) problems.push([name, field.error]);
     else if (field.cents !== null) body[name] = fromCents(field.cents);
     else if (name === "value") problems.push([name, "Enter the value."]);
   }
-  const opens = fromLocalInput(byId("opens_at").value, body.country);
+  const minutes = minutesField();
+  if (minutes !== null) {
+    if (!Number.isInteger(minutes)) problems.push(["extension_minutes", "The extension interval is a whole number of minutes."]);
+    else body.extension_minutes = minutes;
+  }
+  if (byId("zone").value) body.zone = byId("zone").value;
+  const clock = clockOf(body.country);
+  const opens = fromLocalInput(byId("opens_at").value, clock);
   if (opens.error) problems.push(["opens_at", `Opens at: ${opens.error}`]);
   else body.opens_at = opens.iso;
   if (byId("closes_at").value) {
-    const closes = fromLocalInput(byId("closes_at").value, body.country);
+    const closes = fromLocalInput(byId("closes_at").value, clock);
     if (closes.error) problems.push(["closes_at", `Closes at: ${closes.error}`]);
     else body.closes_at = closes.iso;
   }

@@ -6,6 +6,11 @@ export const COUNTRY_ZONES = {
   LT: "Europe/Vilnius",
   SI: "Europe/Ljubljana",
   SE: "Europe/Stockholm",
+  EE: "Europe/Tallinn",
+  LV: "Europe/Riga",
+  CZ: "Europe/Prague",
+  PT: "Europe/Lisbon",
+  GR: "Europe/Athens",
 };
 
 export const COUNTRY_NAMES = {
@@ -14,9 +19,16 @@ export const COUNTRY_NAMES = {
   LT: "Lithuania",
   SI: "Slovenia",
   SE: "Sweden",
+  EE: "Estonia",
+  LV: "Latvia",
+  CZ: "Czechia",
+  PT: "Portugal",
+  GR: "Greece",
 };
 
+/** The zone of a country code, or the zone itself when given an IANA name (an auction's own `zone`). */
 export function zoneOf(country) {
+  if (String(country || "").includes("/")) return String(country);
   return COUNTRY_ZONES[String(country || "").toUpperCase()] || "UTC";
 }
 
