@@ -177,8 +177,23 @@ def registration_refusal(rules: AuctionRules, terms: Terms, at: datetime) -> Ref
     return None
 
 
-def schedule_warnings(rules: AuctionRules, terms: Terms) -> tuple[ScheduleWarning, ...]:
-    """The rule book's warnings about ``terms``; ``()`` for one that has none."""
+@runtime_checkable
+class WarnsOnLeadTime(Protocol):
+    """The optional part of a rule book whose law wants the notice out some time before opening."""
+
+    def lead_time_warnings(self, terms: Terms, scheduled_at: datetime) -> tuple[ScheduleWarning, ...]:
+        """Non-blocking remarks on the time between scheduling at ``scheduled_at`` and the opening."""
+        ...
+
+
+def schedule_warnings(
+    rules: AuctionRules, terms: Terms, scheduled_at: datetime | None = None
+) -> tuple[ScheduleWarning, ...]:
+    """The rule book's warnings about ``terms`` (and, given when the auction was scheduled,
+    about its lead time); ``()`` for one that has none."""
+    found: tuple[ScheduleWarning, ...] = ()
     if isinstance(rules, WarnsOnSchedule):
-        return tuple(rules.warnings(terms))
-    return ()
+        found = tuple(rules.warnings(terms))
+    if scheduled_at is not None and isinstance(rules, WarnsOnLeadTime):
+        found += tuple(rules.lead_time_warnings(terms, scheduled_at))
+    return found

@@ -274,7 +274,7 @@ async def run_scenario(raw: Any, store: EventStore, rules_for: RulesLookup) -> d
         "deposit_required": format_money(state.terms.deposit_required),
         "currency": state.terms.currency,
         # Computed from the terms, as the API does: warnings never block and are not events.
-        "warnings": [warning.to_json() for warning in schedule_warnings(rules, state.terms)],
+        "warnings": [warning.to_json() for warning in schedule_warnings(rules, state.terms, state.scheduled_at)],
         "bids": recorder.bids,
         "events": recorder.events,
     }

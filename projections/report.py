@@ -162,7 +162,7 @@ def build_report(
     state, terms = builder.state, builder.state.terms
     if terms is None or state.scheduled_at is None:
         raise ValueError(f"the events of auction {auction_id!r} do not start with AuctionScheduled")
-    warnings = schedule_warnings(rules, terms)
+    warnings = schedule_warnings(rules, terms, state.scheduled_at)
     for warning in warnings:
         builder.cite(warning.rule.code)
     t = builder.time

@@ -31,6 +31,7 @@ ZERO = timedelta(0)
 # Warning codes (engine.policy.ScheduleWarning): the schedule stands, the bailiff is told.
 CLOSE_NOT_PERIOD_END = "close_date_not_period_end"
 CLOSE_NOT_WORKING_DAY = "close_date_not_working_day"
+LEAD_TIME_SHORT = "lead_time_short"
 
 
 # --------------------------------------------------------------------------
@@ -444,6 +445,32 @@ class CountryRules:
     def check_step(self, terms: Terms, best: int | None, amount: int) -> Refusal | None:
         """Step rules beyond "higher than the best"; free by default."""
         return None
+
+    def minimum_lead(self, terms: Terms, scheduled_on: date) -> tuple[date, str, LegalRule] | None:
+        """The earliest local opening date the law allows for a notice out on ``scheduled_on``,
+        the lead in words and its rule; ``None`` where the law sets no lead time."""
+        return None
+
+    def lead_time_warnings(self, terms: Terms, scheduled_at: datetime) -> tuple[ScheduleWarning, ...]:
+        """``lead_time_short`` when bidding opens sooner after scheduling than the law's lead time
+        (:class:`engine.policy.WarnsOnLeadTime`). Only a warning: the engine cannot know when the
+        notice was published elsewhere."""
+        scheduled_on = self.local(scheduled_at).date()
+        found = self.minimum_lead(terms, scheduled_on)
+        if found is None:
+            return ()
+        earliest, lead, rule = found
+        opens_on = self.local(terms.opens_at).date()
+        if opens_on >= earliest:
+            return ()
+        return (
+            ScheduleWarning(
+                LEAD_TIME_SHORT,
+                f"bidding opens on {day_label(opens_on)}, sooner than {lead} after the schedule of "
+                f"{day_label(scheduled_on)} (not before {day_label(earliest)}); the schedule stands",
+                rule,
+            ),
+        )
 
     def warnings(self, terms: Terms) -> tuple[ScheduleWarning, ...]:
         """What the bailiff should look at in terms :meth:`schedule` accepted

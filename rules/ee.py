@@ -4,10 +4,10 @@ basis and readings: docs/rules.md, Estonia."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from engine.model import UTC, Terms, format_money, percent_of
+from engine.model import UTC, AssetKind, Terms, format_money, percent_of
 from engine.policy import Draft, LegalRule, Refusal, RuleViolation
 from rules.calendar import calendar_for
 from rules.common import CountryRules, NoticeSoftClose, at_least_one_step, higher_bid_rule, no_proxy_rule
@@ -17,6 +17,8 @@ ATLAS = "EU Enforcement Atlas, update of national information 2021, §3.2"
 CODE = "Code of Enforcement Procedure (täitemenetluse seadustik)"
 
 DEPOSIT_CAP_PERCENT = 10
+LEAD_DAYS = 10
+IMMOVABLE_LEAD_DAYS = 20
 EXTENSION_MINUTES = (1, 60)
 
 STARTING_PRICE = LegalRule(
@@ -65,6 +67,18 @@ EXTENSION_RULE = LegalRule(
         "bid with deadline - t <= the interval moves the deadline to deadline + the interval; no cap"
     ),
 )
+LEAD_TIME = LegalRule(
+    code="EE-lead-time",
+    basis=(
+        f"{SOURCE}, §1 and §6: the auction is announced at least 10 days before it takes place, at least 20 days "
+        "for immovables (the page's two passages differ; §6 adds the 20 days)"
+    ),
+    reading=(
+        "A warning, never a refusal (the announcement may have been published before the schedule): "
+        "lead_time_short when opens_at's local date is sooner than 10 days (immovable: 20) after the local date "
+        "the auction was scheduled"
+    ),
+)
 REPORT = LegalRule(
     code="EE-report",
     basis=f"{SOURCE}, §6: the highest bid at the end is the best bid, announced on the working day after the auction",
@@ -90,6 +104,7 @@ class EstonianRules(CountryRules):
         EXTENSION_RULE,
         PROXY,
         REPORT,
+        LEAD_TIME,
     )
     starting_rule = STARTING_PRICE
     deposit_rule = DEPOSIT
@@ -108,6 +123,10 @@ class EstonianRules(CountryRules):
 
     def starting_price(self, draft: Draft) -> int:
         return self.given_starting_price(draft)
+
+    def minimum_lead(self, terms: Terms, scheduled_on: date) -> tuple[date, str, LegalRule]:
+        days = IMMOVABLE_LEAD_DAYS if terms.asset is AssetKind.IMMOVABLE else LEAD_DAYS
+        return scheduled_on + timedelta(days=days), f"{days} days", LEAD_TIME
 
     def increment(self, draft: Draft) -> int:
         return self.required_increment(draft)

@@ -4,10 +4,11 @@ docs/rules.md, Latvia."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import calendar
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from engine.model import UTC, Terms, format_money, percent_of
+from engine.model import UTC, AssetKind, Terms, format_money, percent_of
 from engine.policy import Draft, LegalRule, Refusal, RuleViolation
 from rules.common import CountryRules, NoticeSoftClose, at_least_one_step, higher_bid_rule, no_proxy_rule
 
@@ -54,6 +55,18 @@ INCREMENT = LegalRule(
         "cent); the first bid reaches the starting price, every later bid is at least best + increment"
     ),
 )
+LEAD_TIME = LegalRule(
+    code="LV-lead-time",
+    basis=(
+        f"{SOURCE}: the notice of an immovable's auction is published at least one month before the auction "
+        f"({LAW} Art. 606(3)); the page's wording for a longer period at the enforcing party's request is unclear"
+    ),
+    reading=(
+        "A warning for immovables, never a refusal: lead_time_short when opens_at's local date is before the same "
+        "day of the next month after the local date the auction was scheduled (or that month's last day if it has "
+        "no such day)"
+    ),
+)
 EXTENSION_RULE = LegalRule(
     code="LV-extension",
     basis=f"{SOURCE} gives no soft-close rule for the e-auction site",
@@ -64,6 +77,12 @@ EXTENSION_RULE = LegalRule(
 )
 HIGHER_BID = higher_bid_rule("LV")
 PROXY = no_proxy_rule("LV", SOURCE)
+
+
+def one_month_after(day: date) -> date:
+    """The same day of the next month, or that month's last day when it has no such day (31 Jan -> 28 Feb)."""
+    year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 class LatvianRules(CountryRules):
@@ -80,6 +99,7 @@ class LatvianRules(CountryRules):
         HIGHER_BID,
         EXTENSION_RULE,
         PROXY,
+        LEAD_TIME,
     )
     starting_rule = STARTING_PRICE
     deposit_rule = DEPOSIT
@@ -104,6 +124,11 @@ class LatvianRules(CountryRules):
                 INCREMENT,
             )
         return increment
+
+    def minimum_lead(self, terms: Terms, scheduled_on: date) -> tuple[date, str, LegalRule] | None:
+        if terms.asset is not AssetKind.IMMOVABLE:
+            return None
+        return one_month_after(scheduled_on), "one month", LEAD_TIME
 
     def deposit_required(self, draft: Draft, starting_price: int) -> int:
         return percent_of(starting_price, DEPOSIT_PERCENT)

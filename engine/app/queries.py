@@ -55,7 +55,8 @@ class Queries:
         found = self._warnings.get(summary.auction_id)
         if found is None:
             rules = self._service.rules_for(summary.country)
-            found = self._warnings[summary.auction_id] = schedule_warnings(rules, summary.terms)
+            found = schedule_warnings(rules, summary.terms, summary.state.scheduled_at)
+            self._warnings[summary.auction_id] = found
         return found
 
     def view(self, summary: AuctionSummary) -> dict[str, Any]:

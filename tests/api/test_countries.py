@@ -63,6 +63,7 @@ async def test_an_estonian_auction_with_the_bailiffs_interval_deposit_and_regist
         assert too_long.json()["error"]["rule"] == "EE-extension"
         auction = await api.schedule(body)
         assert (auction["extension_minutes"], auction["deposit_required"]) == (5, "8000.00")
+        assert [(w["code"], w["rule"]) for w in auction["warnings"]] == [("lead_time_short", "EE-lead-time")]
         ana = await admitted(api, auction["id"], "ana", "8000.00")
         await admitted(api, auction["id"], "boris", "8000.00")
         await move_clock(api, clock, opens)

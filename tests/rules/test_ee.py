@@ -131,3 +131,20 @@ def test_the_closes_at_must_be_given_and_a_zone_is_refused() -> None:
 def test_proxies_are_not_allowed_and_any_asset_is_sold_the_same_way() -> None:
     assert not RULES.proxy_allowed
     assert RULES.schedule(flat(asset=AssetKind.MOVABLE)).starting_price == eur(80_000)
+
+
+@pytest.mark.parametrize(
+    ("asset", "scheduled", "warned"),
+    [
+        (AssetKind.IMMOVABLE, "2026-02-21 23:59", False),  # 20 days before Fri 13 March
+        (AssetKind.IMMOVABLE, "2026-02-22 00:00", True),
+        (AssetKind.MOVABLE, "2026-03-03 09:00", False),  # 10 days
+        (AssetKind.MOVABLE, "2026-03-04 09:00", True),
+    ],
+)
+def test_an_opening_sooner_than_10_days_or_20_for_immovables_after_scheduling_is_a_warning(
+    asset: AssetKind, scheduled: str, warned: bool
+) -> None:
+    scheduled_terms = RULES.schedule(flat(asset=asset))
+    found = RULES.lead_time_warnings(scheduled_terms, tallinn(scheduled))
+    assert [(w.code, w.rule.code) for w in found] == ([("lead_time_short", "EE-lead-time")] if warned else [])

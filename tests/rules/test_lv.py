@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from engine.model import AssetKind
 from engine.policy import Draft, RuleViolation
 from rules.lv import RULES
 from tests.rules.builders import at, deadlines_after_bids, draft, eur, state
@@ -119,3 +120,25 @@ def test_the_close_must_be_given() -> None:
     with pytest.raises(RuleViolation) as caught:
         RULES.schedule(flat(closes_at=None))
     assert caught.value.code == "closes_at_required"
+
+
+@pytest.mark.parametrize(
+    ("scheduled", "opens", "warned"),
+    [
+        ("2026-04-08 09:00", "2026-05-08 10:00", False),  # one calendar month
+        ("2026-04-09 09:00", "2026-05-08 10:00", True),
+        ("2026-01-31 09:00", "2026-02-28 10:00", False),  # no 31 February: the month's last day
+        ("2026-01-31 09:00", "2026-02-27 10:00", True),
+    ],
+)
+def test_an_immovable_opening_sooner_than_one_month_after_scheduling_is_a_warning(
+    scheduled: str, opens: str, warned: bool
+) -> None:
+    terms = RULES.schedule(draft(RULES, riga(opens), increment=eur(1_000), closes_at=riga(opens) + timedelta(days=7)))
+    found = RULES.lead_time_warnings(terms, riga(scheduled))
+    assert [(w.code, w.rule.code) for w in found] == ([("lead_time_short", "LV-lead-time")] if warned else [])
+
+
+def test_movables_have_no_lead_time() -> None:
+    terms = RULES.schedule(flat(asset=AssetKind.MOVABLE))
+    assert RULES.lead_time_warnings(terms, OPENS - timedelta(hours=1)) == ()

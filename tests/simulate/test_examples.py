@@ -291,6 +291,7 @@ def test_ee_interval_extends_by_the_notices_five_minutes_from_the_deadline_and_r
     result = run_example("ee-interval.json")
     assert reasons(result) == [None, "not_admitted", "bad_increment", None, None, "auction_closed"]
     assert [e["at"] for e in result["events"] if e["type"] == "AdmissionRefused"] == ["2026-03-13T12:00:00+02:00"]
+    assert [(w["code"], w["rule"]) for w in result["warnings"]] == [("lead_time_short", "EE-lead-time")]
     assert extensions(result) == [
         ("2026-03-20T11:57:00+02:00", "2026-03-20T12:05:00+02:00", "EE-extension"),
         ("2026-03-20T12:03:00+02:00", "2026-03-20T12:10:00+02:00", "EE-extension"),
@@ -300,6 +301,7 @@ def test_ee_interval_extends_by_the_notices_five_minutes_from_the_deadline_and_r
 def test_lv_increment_is_a_minimum_raise_and_deposits_count_only_before_opening() -> None:
     result = run_example("lv-increment.json")
     assert reasons(result) == ["not_admitted", None, "bad_increment", None, None]
+    assert [(w["code"], w["rule"]) for w in result["warnings"]] == [("lead_time_short", "LV-lead-time")]
     assert extensions(result) == [
         ("2026-05-15T11:57:00+03:00", "2026-05-15T12:03:00+03:00", "LV-extension"),
         ("2026-05-15T12:01:00+03:00", "2026-05-15T12:06:00+03:00", "LV-extension"),
