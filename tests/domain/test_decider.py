@@ -169,7 +169,7 @@ def test_a_lithuanian_proxy_answers_at_once_until_its_maximum_and_an_earlier_pro
     assert [type(e) for e in manual] == [BidAccepted], "proxies at their maximum cannot answer"
 
 
-def test_the_lithuanian_proxy_example_e17_answers_a_manual_bid_in_the_overtime() -> None:
+def test_the_lithuanian_proxy_example_answers_a_manual_bid_in_the_overtime() -> None:
     run = scheduled("LT", starting_price=120_000_00, value=150_000_00)
     terms = run.state.terms
     opens = terms.opens_at

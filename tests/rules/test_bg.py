@@ -21,13 +21,13 @@ def sofia(text: str) -> datetime:
 # -- schedule ---------------------------------------------------------------
 
 
-def test_e1_seven_days_from_saturday_7_march_close_friday_13_march_at_17_00_eet() -> None:
+def test_seven_days_from_saturday_7_march_close_friday_13_march_at_17_00_eet() -> None:
     scheduled = RULES.schedule(draft(RULES, sofia("2026-03-07 09:00"), increment=eur(500)))
     assert scheduled.closes_at == sofia("2026-03-13 17:00")
     assert scheduled.closes_at.isoformat() == "2026-03-13T15:00:00+00:00"
 
 
-def test_e6_seven_days_from_friday_3_april_close_thursday_9_april_at_17_00_eest() -> None:
+def test_seven_days_from_friday_3_april_close_thursday_9_april_at_17_00_eest() -> None:
     scheduled = RULES.schedule(draft(RULES, sofia("2026-04-03 10:00"), increment=eur(500)))
     assert wall(RULES, scheduled.closes_at) == "2026-04-09 17:00:00+03:00"
 
@@ -38,14 +38,14 @@ def test_the_derived_close_uses_the_local_date_of_opening_not_the_utc_date() -> 
     assert scheduled.closes_at == sofia("2026-03-13 17:00")
 
 
-def test_e7_first_sale_opening_bid_and_deposit() -> None:
+def test_first_sale_opening_bid_and_deposit() -> None:
     scheduled = RULES.schedule(draft(RULES, sofia("2026-05-16 10:00"), value=eur(100_000), increment=eur(500)))
     assert scheduled.starting_price == eur(80_000)
     assert scheduled.deposit_required == eur(8_000)
     assert scheduled.deposit_due is None
 
 
-def test_e7_second_sale_opening_bid_is_90_percent_of_the_first_and_its_deposit_follows() -> None:
+def test_second_sale_opening_bid_is_90_percent_of_the_first_and_its_deposit_follows() -> None:
     scheduled = RULES.schedule(draft(RULES, sofia("2026-06-26 10:00"), value=eur(100_000), increment=eur(500), round=2))
     assert scheduled.starting_price == eur(72_000)
     assert scheduled.deposit_required == eur(7_200)
@@ -196,11 +196,11 @@ def test_an_equal_bid_is_too_low_naming_the_higher_bid_rule() -> None:
 # -- soft close -------------------------------------------------------------
 
 
-def test_e1_a_bid_at_16_41_does_not_extend() -> None:
+def test_a_bid_at_16_41_does_not_extend() -> None:
     assert RULES.extension_on_bid(one_bid(bg_terms()), sofia("2026-03-13 16:41")) is None
 
 
-def test_e2_the_extension_chain_is_bid_anchored_and_closes_at_17_21() -> None:
+def test_the_extension_chain_is_bid_anchored_and_closes_at_17_21() -> None:
     t = bg_terms()
     deadline = t.closes_at
     for bid_at, expected in [("16:55", "17:05"), ("17:03", "17:13"), ("17:11", "17:21")]:
@@ -211,22 +211,22 @@ def test_e2_the_extension_chain_is_bid_anchored_and_closes_at_17_21() -> None:
         deadline = extension.deadline
 
 
-def test_e3_a_bid_exactly_ten_minutes_before_the_close_changes_nothing() -> None:
+def test_a_bid_exactly_ten_minutes_before_the_close_changes_nothing() -> None:
     assert RULES.extension_on_bid(one_bid(bg_terms()), sofia("2026-03-13 16:50:00.000")) is None
 
 
-def test_e3_a_bid_a_millisecond_earlier_changes_nothing_and_a_millisecond_later_extends_by_a_millisecond() -> None:
+def test_a_bid_a_millisecond_earlier_changes_nothing_and_a_millisecond_later_extends_by_a_millisecond() -> None:
     t = bg_terms()
     assert RULES.extension_on_bid(one_bid(t), sofia("2026-03-13 16:49:59.999")) is None
     extension = RULES.extension_on_bid(one_bid(t), sofia("2026-03-13 16:50:00.001"))
     assert extension is not None and extension.deadline == sofia("2026-03-13 17:00:00.001")
 
 
-def test_e4_the_hard_stop_is_48_hours_after_the_scheduled_close() -> None:
+def test_the_hard_stop_is_48_hours_after_the_scheduled_close() -> None:
     assert RULES.hard_stop(bg_terms()) == sofia("2026-03-15 17:00")
 
 
-def test_e4_an_extension_past_the_cap_is_truncated_to_the_cap_naming_the_cap_rule() -> None:
+def test_an_extension_past_the_cap_is_truncated_to_the_cap_naming_the_cap_rule() -> None:
     t = bg_terms()
     extension = RULES.extension_on_bid(one_bid(t, deadline=sofia("2026-03-15 16:58")), sofia("2026-03-15 16:55"))
     assert extension is not None
@@ -234,18 +234,18 @@ def test_e4_an_extension_past_the_cap_is_truncated_to_the_cap_naming_the_cap_rul
     assert extension.rule.code == "BG-cap"
 
 
-def test_e4_a_bid_when_the_deadline_already_is_the_cap_does_not_extend() -> None:
+def test_a_bid_when_the_deadline_already_is_the_cap_does_not_extend() -> None:
     t = bg_terms()
     assert RULES.extension_on_bid(one_bid(t, deadline=sofia("2026-03-15 17:00")), sofia("2026-03-15 16:58")) is None
 
 
-def test_e4_a_bid_at_the_cap_gets_no_extension() -> None:
+def test_a_bid_at_the_cap_gets_no_extension() -> None:
     t = bg_terms()
     cap = sofia("2026-03-15 17:00")
     assert RULES.extension_on_bid(one_bid(t, deadline=cap), cap) is None
 
 
-def test_e5_the_cap_across_the_dst_change_is_48_elapsed_hours() -> None:
+def test_the_cap_across_the_dst_change_is_48_elapsed_hours() -> None:
     t = terms(RULES, sofia("2026-03-27 17:00"), increment=eur(500))
     cap = RULES.hard_stop(t)
     assert cap is not None
@@ -253,13 +253,13 @@ def test_e5_the_cap_across_the_dst_change_is_48_elapsed_hours() -> None:
     assert wall(RULES, cap) == "2026-03-29 18:00:00+03:00"
 
 
-def test_e5_the_cap_holds_for_a_scheduled_close_given_in_local_time() -> None:
+def test_the_cap_holds_for_a_scheduled_close_given_in_local_time() -> None:
     local_close = sofia("2026-03-27 17:00").astimezone(RULES.zone)
     t = terms(RULES, local_close, increment=eur(500))
     assert RULES.hard_stop(t) == at("UTC", "2026-03-29 15:00")
 
 
-def test_e6_a_bid_at_16_57_moves_the_close_to_17_07_eest() -> None:
+def test_a_bid_at_16_57_moves_the_close_to_17_07_eest() -> None:
     t = terms(RULES, sofia("2026-04-09 17:00"), increment=eur(500))
     extension = RULES.extension_on_bid(one_bid(t), sofia("2026-04-09 16:57"))
     assert extension is not None and wall(RULES, extension.deadline) == "2026-04-09 17:07:00+03:00"

@@ -19,12 +19,12 @@ def zagreb(text: str) -> datetime:
 # -- schedule ---------------------------------------------------------------
 
 
-def test_e8_a_close_not_given_falls_on_the_tenth_working_day_at_the_opening_time() -> None:
+def test_a_close_not_given_falls_on_the_tenth_working_day_at_the_opening_time() -> None:
     scheduled = RULES.schedule(draft(RULES, zagreb("2026-04-28 09:00")))
     assert wall(RULES, scheduled.closes_at) == "2026-05-12 09:00:00+02:00"
 
 
-def test_e8_the_calls_close_at_13_00_on_the_tenth_working_day_is_accepted() -> None:
+def test_the_calls_close_at_13_00_on_the_tenth_working_day_is_accepted() -> None:
     close = zagreb("2026-05-12 13:00")
     scheduled = RULES.schedule(draft(RULES, zagreb("2026-04-28 09:00"), closes_at=close))
     assert scheduled.closes_at == close
@@ -39,7 +39,7 @@ def test_e8_the_calls_close_at_13_00_on_the_tenth_working_day_is_accepted() -> N
         ("2026-08-12 10:00", "2026-08-25 10:00:00+02:00"),  # Assumption on a Saturday
     ],
 )
-def test_e9_and_e13_derived_closes(opens: str, closes: str) -> None:
+def test_e9_and_derived_closes(opens: str, closes: str) -> None:
     assert wall(RULES, RULES.schedule(draft(RULES, zagreb(opens))).closes_at) == closes
 
 
@@ -62,7 +62,7 @@ def test_a_derived_close_outside_09_to_15_is_refused_asking_for_an_explicit_clos
         "2026-05-12 08:59:59.999",
     ],
 )
-def test_e12_closing_times_outside_the_allowed_range_are_refused(close: str) -> None:
+def test_closing_times_outside_the_allowed_range_are_refused(close: str) -> None:
     with pytest.raises(RuleViolation) as caught:
         RULES.schedule(draft(RULES, zagreb("2026-04-28 09:00"), closes_at=zagreb(close)))
     assert caught.value.code == "closes_at_not_allowed"
@@ -70,7 +70,7 @@ def test_e12_closing_times_outside_the_allowed_range_are_refused(close: str) -> 
 
 
 @pytest.mark.parametrize("close", ["2026-05-12 09:00", "2026-05-12 15:00:00", "2026-04-03 12:00"])
-def test_e11_closes_at_the_edges_and_on_good_friday_are_accepted(close: str) -> None:
+def test_closes_at_the_edges_and_on_good_friday_are_accepted(close: str) -> None:
     scheduled = RULES.schedule(draft(RULES, zagreb("2026-04-01 09:00"), closes_at=zagreb(close)))
     assert scheduled.closes_at == zagreb(close)
 
@@ -138,7 +138,7 @@ def test_the_first_bid_must_reach_the_guide_price() -> None:
     assert RULES.check_bid(state(hr_terms()), eur(80_000), zagreb("2026-05-01 10:00")) is None
 
 
-def test_e10_a_bid_below_the_best_is_too_low_rather_than_valid_not_leading() -> None:
+def test_a_bid_below_the_best_is_too_low_rather_than_valid_not_leading() -> None:
     s = state(hr_terms(), bids=[(eur(102_000), zagreb("2026-05-12 12:55"))])
     refusal = RULES.check_bid(s, eur(101_500), zagreb("2026-05-12 13:01"))
     assert refusal is not None and refusal.reason == "bid_too_low"
@@ -147,7 +147,7 @@ def test_e10_a_bid_below_the_best_is_too_low_rather_than_valid_not_leading() -> 
 # -- soft close -------------------------------------------------------------
 
 
-def test_e10_only_leading_bids_in_the_last_ten_minutes_extend_from_the_bid_time() -> None:
+def test_only_leading_bids_in_the_last_ten_minutes_extend_from_the_bid_time() -> None:
     t = hr_terms()
     assert RULES.extension_on_bid(one_bid(t), zagreb("2026-05-12 12:49:30")) is None
     first = RULES.extension_on_bid(one_bid(t), zagreb("2026-05-12 12:55:00"))
@@ -157,7 +157,7 @@ def test_e10_only_leading_bids_in_the_last_ten_minutes_extend_from_the_bid_time(
     assert second is not None and second.deadline == zagreb("2026-05-12 13:14")
 
 
-def test_e11_extensions_run_past_15_00() -> None:
+def test_extensions_run_past_15_00() -> None:
     t = terms(RULES, zagreb("2026-05-12 15:00"))
     first = RULES.extension_on_bid(one_bid(t), zagreb("2026-05-12 14:58"))
     assert first is not None and first.deadline == zagreb("2026-05-12 15:08")

@@ -19,14 +19,14 @@ def vilnius(text: str) -> datetime:
 # -- schedule ---------------------------------------------------------------
 
 
-def test_e14_starting_price_deposit_and_30_day_close_of_an_immovable() -> None:
+def test_starting_price_deposit_and_30_day_close_of_an_immovable() -> None:
     scheduled = RULES.schedule(draft(RULES, vilnius("2026-04-01 10:00"), value=eur(150_000)))
     assert scheduled.starting_price == eur(120_000)
     assert scheduled.deposit_required == eur(12_000)
     assert wall(RULES, scheduled.closes_at) == "2026-05-01 10:00:00+03:00"
 
 
-def test_e16_a_movable_worth_exactly_30_000_gets_20_days_at_the_same_wall_clock_time_across_dst() -> None:
+def test_a_movable_worth_exactly_30_000_gets_20_days_at_the_same_wall_clock_time_across_dst() -> None:
     scheduled = RULES.schedule(
         draft(RULES, vilnius("2026-03-20 10:00"), asset=AssetKind.MOVABLE, value=eur("30000.00"))
     )
@@ -34,14 +34,14 @@ def test_e16_a_movable_worth_exactly_30_000_gets_20_days_at_the_same_wall_clock_
     assert wall(RULES, scheduled.closes_at) == "2026-04-09 10:00:00+03:00"
 
 
-def test_e16_a_movable_worth_30_000_01_gets_30_days() -> None:
+def test_a_movable_worth_30_000_01_gets_30_days() -> None:
     scheduled = RULES.schedule(
         draft(RULES, vilnius("2026-03-20 10:00"), asset=AssetKind.MOVABLE, value=eur("30000.01"))
     )
     assert wall(RULES, scheduled.closes_at) == "2026-04-19 10:00:00+03:00"
 
 
-def test_e16_a_registered_car_worth_1_500_gets_30_days() -> None:
+def test_a_registered_car_worth_1_500_gets_30_days() -> None:
     scheduled = RULES.schedule(
         draft(RULES, vilnius("2026-03-20 10:00"), asset=AssetKind.REGISTERED_MOVABLE, value=eur(1_500))
     )
@@ -53,7 +53,7 @@ def test_rights_worth_little_get_20_days() -> None:
     assert wall(RULES, scheduled.closes_at) == "2026-04-09 10:00:00+03:00"
 
 
-def test_e24_a_derived_close_in_the_spring_gap_is_refused() -> None:
+def test_a_derived_close_in_the_spring_gap_is_refused() -> None:
     # 03:30 on 29 March 2026 does not exist in Vilnius.
     with pytest.raises(RuleViolation) as caught:
         RULES.schedule(draft(RULES, vilnius("2026-02-27 03:30")))
@@ -61,7 +61,7 @@ def test_e24_a_derived_close_in_the_spring_gap_is_refused() -> None:
     assert caught.value.rule is not None and caught.value.rule.code == "LT-duration"
 
 
-def test_e24_a_derived_close_in_the_autumn_fold_is_refused() -> None:
+def test_a_derived_close_in_the_autumn_fold_is_refused() -> None:
     # 03:30 on 25 October 2026 happens twice in Vilnius.
     with pytest.raises(RuleViolation) as caught:
         RULES.schedule(draft(RULES, vilnius("2026-09-25 03:30")))
@@ -127,11 +127,11 @@ def test_lithuania_allows_proxies() -> None:
 # -- overtime ---------------------------------------------------------------
 
 
-def test_e14_without_bids_the_auction_ends_at_the_scheduled_close() -> None:
+def test_without_bids_the_auction_ends_at_the_scheduled_close() -> None:
     assert RULES.extension_at_deadline(state(lt_terms())) is None
 
 
-def test_e14_with_one_bid_the_scheduled_close_moves_five_minutes() -> None:
+def test_with_one_bid_the_scheduled_close_moves_five_minutes() -> None:
     s = state(lt_terms(), bids=[(eur(120_000), vilnius("2026-04-20 14:00"))])
     extension = RULES.extension_at_deadline(s)
     assert extension is not None
@@ -149,7 +149,7 @@ def test_bids_before_the_scheduled_close_never_extend_even_in_its_last_minutes()
     assert RULES.extension_on_bid(s, vilnius("2026-05-01 09:59:59")) is None
 
 
-def test_e15_overtime_bids_extend_from_the_bid_time() -> None:
+def test_overtime_bids_extend_from_the_bid_time() -> None:
     t = lt_terms()
     deadline = vilnius("2026-05-01 10:05")
     for bid_at, expected in [("10:03:00", "10:08:00"), ("10:07:30", "10:12:30")]:
@@ -159,7 +159,7 @@ def test_e15_overtime_bids_extend_from_the_bid_time() -> None:
         deadline = extension.deadline
 
 
-def test_e15_two_early_overtime_bids_close_at_10_07() -> None:
+def test_two_early_overtime_bids_close_at_10_07() -> None:
     t = lt_terms()
     first = RULES.extension_on_bid(one_bid(t, deadline=vilnius("2026-05-01 10:05")), vilnius("2026-05-01 10:01"))
     assert first is not None and first.deadline == vilnius("2026-05-01 10:06")
@@ -167,7 +167,7 @@ def test_e15_two_early_overtime_bids_close_at_10_07() -> None:
     assert second is not None and second.deadline == vilnius("2026-05-01 10:07")
 
 
-def test_e17_a_manual_bid_and_the_proxy_answer_at_the_same_instant_extend_once_to_10_09() -> None:
+def test_a_manual_bid_and_the_proxy_answer_at_the_same_instant_extend_once_to_10_09() -> None:
     t = lt_terms()
     manual = RULES.extension_on_bid(
         state(t, deadline=vilnius("2026-05-01 10:05"), bids=[(eur(121_000), vilnius("2026-04-20 14:00"))]),

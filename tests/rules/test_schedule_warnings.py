@@ -44,12 +44,12 @@ def codes(warnings: tuple[ScheduleWarning, ...]) -> list[tuple[str, str]]:
 # -- Bulgaria: AMBIG-BG-4 ------------------------------------------------------
 
 
-def test_e6_the_close_on_day_7_thursday_9_april_gives_no_warning() -> None:
+def test_the_close_on_day_7_thursday_9_april_gives_no_warning() -> None:
     assert bg_warnings("2026-04-03 10:00") == ()
     assert bg_warnings("2026-04-03 10:00", "2026-04-09 17:00") == ()
 
 
-def test_e6_a_close_counted_as_start_plus_7_is_accepted_with_two_warnings() -> None:
+def test_a_close_counted_as_start_plus_7_is_accepted_with_two_warnings() -> None:
     close = sofia("2026-04-10 17:00")  # Fri 10 April: day 8, and Orthodox Good Friday
     scheduled = BG.schedule(draft(BG, sofia("2026-04-03 10:00"), increment=eur(500), closes_at=close))
     assert scheduled.closes_at == close  # not blocked: the close stands as given
@@ -94,7 +94,7 @@ def test_a_last_day_that_is_not_a_bulgarian_working_day_is_warned_about(opens: s
     assert f"is not a working day: it is {why};" in warning.message
 
 
-def test_e1_a_saturday_opening_and_a_friday_close_gives_no_warning() -> None:
+def test_a_saturday_opening_and_a_friday_close_gives_no_warning() -> None:
     assert bg_warnings("2026-03-07 09:00") == ()
     assert bg_warnings("2026-03-07 09:00", "2026-03-13 17:00") == ()
 
@@ -159,7 +159,7 @@ def test_a_close_on_working_day_10_gives_no_warning(opens: str, closes: str) -> 
         ("2026-04-28 09:00", "2026-05-08 13:00", "Fri 2026-05-08 (working day 8)", "Tue 2026-05-12"),
     ],
 )
-def test_e12_a_close_on_another_working_day_is_accepted_with_a_warning(
+def test_a_close_on_another_working_day_is_accepted_with_a_warning(
     opens: str, closes: str, position: str, day_10: str
 ) -> None:
     scheduled = HR.schedule(draft(HR, zagreb(opens), closes_at=zagreb(closes)))
@@ -183,7 +183,7 @@ def test_a_croatian_close_far_out_is_named_without_counting_every_working_day(cl
     assert warning.message.startswith(f"the close is on {position}, but the bidding period")
 
 
-def test_e12_closes_outside_09_to_15_or_on_a_non_working_day_are_still_refused() -> None:
+def test_closes_outside_09_to_15_or_on_a_non_working_day_are_still_refused() -> None:
     for close in ("2026-05-12 16:00", "2026-06-04 11:00", "2026-05-30 11:00"):
         with pytest.raises(RuleViolation):
             HR.schedule(draft(HR, zagreb("2026-04-28 09:00"), closes_at=zagreb(close)))

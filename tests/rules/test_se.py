@@ -89,17 +89,17 @@ def test_increments_are_free() -> None:
     assert RULES.check_bid(s, eur("8000.01"), stockholm("2026-05-15 18:01")) is None
 
 
-def test_e22_a_bid_with_exactly_two_minutes_left_does_not_extend() -> None:
+def test_a_bid_with_exactly_two_minutes_left_does_not_extend() -> None:
     assert RULES.extension_on_bid(one_bid(se_terms()), stockholm("2026-05-15 18:58:00.000")) is None
 
 
-def test_e22_a_bid_with_1_59_left_adds_two_minutes_to_the_end() -> None:
+def test_a_bid_with_1_59_left_adds_two_minutes_to_the_end() -> None:
     extension = RULES.extension_on_bid(one_bid(se_terms()), stockholm("2026-05-15 18:58:01"))
     assert extension is not None and extension.deadline == stockholm("2026-05-15 19:02")
     assert extension.rule.code == "SE-extension"
 
 
-def test_e23_the_chain_closes_at_19_04() -> None:
+def test_the_chain_closes_at_19_04() -> None:
     t = se_terms()
     deadline = t.closes_at
     for bid_at, expected in [("18:59:30", "19:02:00"), ("19:00:30", "19:04:00"), ("19:01:50", None)]:

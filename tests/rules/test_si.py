@@ -19,7 +19,7 @@ def ljubljana(text: str) -> datetime:
 # -- schedule ---------------------------------------------------------------
 
 
-def test_e18_starting_price_and_deposit_for_a_200_000_property() -> None:
+def test_starting_price_and_deposit_for_a_200_000_property() -> None:
     scheduled = RULES.schedule(
         draft(
             RULES,
@@ -35,7 +35,7 @@ def test_e18_starting_price_and_deposit_for_a_200_000_property() -> None:
     assert scheduled.closes_at == ljubljana("2026-06-10 10:30")
 
 
-def test_e20_second_round_minimum_is_half_the_value_and_the_deposit_stays_10_percent_of_the_value() -> None:
+def test_second_round_minimum_is_half_the_value_and_the_deposit_stays_10_percent_of_the_value() -> None:
     scheduled = RULES.schedule(
         draft(
             RULES, ljubljana("2026-05-28 10:00"), value=eur(200_000), round=2, closes_at=ljubljana("2026-05-28 10:30")
@@ -67,7 +67,7 @@ def test_the_close_must_be_given() -> None:
     assert caught.value.rule is not None and caught.value.rule.code == "SI-duration"
 
 
-def test_e20_the_deposit_is_due_before_midnight_ending_wednesday_22_april() -> None:
+def test_the_deposit_is_due_before_midnight_ending_wednesday_22_april() -> None:
     scheduled = RULES.schedule(
         draft(RULES, ljubljana("2026-04-28 10:00"), value=eur(200_000), closes_at=ljubljana("2026-04-28 10:30"))
     )
@@ -91,11 +91,11 @@ def si_terms(increment: int | None = eur(1_000)) -> Terms:
     )
 
 
-def test_e20_a_full_deposit_credited_on_wednesday_22_april_admits() -> None:
+def test_a_full_deposit_credited_on_wednesday_22_april_admits() -> None:
     assert RULES.admission(si_terms(), eur(20_000), ljubljana("2026-04-22 23:59:59.999999")) is None
 
 
-def test_e20_a_deposit_recorded_at_the_due_instant_is_late() -> None:
+def test_a_deposit_recorded_at_the_due_instant_is_late() -> None:
     refusal = RULES.admission(si_terms(), eur(20_000), ljubljana("2026-04-23 00:00"))
     assert refusal is not None and refusal.reason == "deposit_late"
     assert refusal.rule is not None and refusal.rule.code == "SI-deposit-deadline"
@@ -115,7 +115,7 @@ def test_a_short_deposit_after_the_deadline_is_late() -> None:
 # -- bids -------------------------------------------------------------------
 
 
-def test_e21_the_first_bid_must_be_the_starting_price_plus_the_increment() -> None:
+def test_the_first_bid_must_be_the_starting_price_plus_the_increment() -> None:
     s = state(si_terms())
     at_start = RULES.check_bid(s, eur(140_000), ljubljana("2026-04-28 10:01"))
     assert at_start is not None and at_start.reason == "bad_increment"
@@ -125,7 +125,7 @@ def test_e21_the_first_bid_must_be_the_starting_price_plus_the_increment() -> No
     assert RULES.check_bid(s, eur(141_000), ljubljana("2026-04-28 10:01")) is None
 
 
-def test_e21_with_the_best_at_150_000_150_900_is_refused_and_151_000_accepted() -> None:
+def test_with_the_best_at_150_000_150_900_is_refused_and_151_000_accepted() -> None:
     s = state(si_terms(), bids=[(eur(150_000), ljubljana("2026-04-28 10:05"))])
     refusal = RULES.check_bid(s, eur(150_900), ljubljana("2026-04-28 10:06"))
     assert refusal is not None and refusal.reason == "bad_increment"
@@ -135,7 +135,7 @@ def test_e21_with_the_best_at_150_000_150_900_is_refused_and_151_000_accepted() 
     assert equal is not None and equal.reason == "bid_too_low"
 
 
-def test_e21_without_an_increment_any_higher_amount_is_accepted() -> None:
+def test_without_an_increment_any_higher_amount_is_accepted() -> None:
     s = state(si_terms(increment=None), bids=[(eur(150_000), ljubljana("2026-04-28 10:05"))])
     assert RULES.check_bid(s, eur("150000.01"), ljubljana("2026-04-28 10:06")) is None
     assert RULES.check_bid(state(si_terms(increment=None)), eur(140_000), ljubljana("2026-04-28 10:01")) is None
@@ -148,13 +148,13 @@ def auction_terms() -> Terms:
     return terms(RULES, ljubljana("2026-06-10 10:30"), opens_at=ljubljana("2026-06-10 10:00"))
 
 
-def test_e18_a_bid_with_exactly_two_minutes_left_adds_two_minutes_to_the_end() -> None:
+def test_a_bid_with_exactly_two_minutes_left_adds_two_minutes_to_the_end() -> None:
     extension = RULES.extension_on_bid(one_bid(auction_terms()), ljubljana("2026-06-10 10:28:00.000"))
     assert extension is not None and extension.deadline == ljubljana("2026-06-10 10:32")
     assert extension.rule.code == "SI-extension"
 
 
-def test_e18_a_bid_with_1_59_left_moves_the_end_to_10_32() -> None:
+def test_a_bid_with_1_59_left_moves_the_end_to_10_32() -> None:
     extension = RULES.extension_on_bid(one_bid(auction_terms()), ljubljana("2026-06-10 10:28:01"))
     assert extension is not None and extension.deadline == ljubljana("2026-06-10 10:32")
 
@@ -163,7 +163,7 @@ def test_a_bid_with_more_than_two_minutes_left_does_not_extend() -> None:
     assert RULES.extension_on_bid(one_bid(auction_terms()), ljubljana("2026-06-10 10:27:59.999")) is None
 
 
-def test_e19_the_chain_closes_at_10_34() -> None:
+def test_the_chain_closes_at_10_34() -> None:
     t = auction_terms()
     deadline = t.closes_at
     for bid_at, expected in [("10:29:30", "10:32:00"), ("10:31:00", "10:34:00"), ("10:31:30", None)]:

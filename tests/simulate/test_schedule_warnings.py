@@ -28,7 +28,7 @@ def bg_e6(closes_at: str | None) -> dict[str, Any]:
     return scenario("BG", auction, steps, "2026-04-20T00:00:00+03:00")
 
 
-def test_bg_e6_the_seven_day_close_runs_without_warnings() -> None:
+def test_bg_the_seven_day_close_runs_without_warnings() -> None:
     code, result, _ = simulate(bg_e6(None))
     assert code == 0
     assert result is not None
@@ -37,7 +37,7 @@ def test_bg_e6_the_seven_day_close_runs_without_warnings() -> None:
     assert result["warnings"] == []
 
 
-def test_bg_e6_a_close_on_good_friday_runs_with_both_warnings() -> None:
+def test_bg_a_close_on_good_friday_runs_with_both_warnings() -> None:
     code, result, err = simulate(bg_e6("2026-04-10T17:00:00+03:00"))
     assert (code, err) == (0, "")
     assert result is not None
@@ -69,14 +69,14 @@ def hr(opens_at: str, closes_at: str) -> dict[str, Any]:
     return scenario("HR", {"opens_at": opens_at, "closes_at": closes_at}, [], "2026-06-01T00:00:00+02:00")
 
 
-def test_hr_e8_a_close_on_working_day_10_runs_without_warnings() -> None:
+def test_hr_a_close_on_working_day_10_runs_without_warnings() -> None:
     code, result, _ = simulate(hr("2026-04-28T09:00:00+02:00", "2026-05-12T13:00:00+02:00"))
     assert code == 0
     assert result is not None
     assert result["warnings"] == []
 
 
-def test_hr_e12_a_close_on_working_day_11_runs_with_a_warning() -> None:
+def test_hr_a_close_on_working_day_11_runs_with_a_warning() -> None:
     # The contract's own example: opens Thu 2 April; Good Friday works, Easter Monday does not,
     # so working day 10 is Thu 16 April and a close on Fri 17 April is day 11.
     code, result, _ = simulate(hr("2026-04-02T10:00:00+02:00", "2026-04-17T10:00:00+02:00"))

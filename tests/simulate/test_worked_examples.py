@@ -43,7 +43,7 @@ BG_AUCTION = {
 BG_PEOPLE = [reg("2026-03-06T10:00:00+02:00", "ana", "8000.00"), reg("2026-03-06T10:00:00+02:00", "boris", "8000.00")]
 
 
-def test_bg_e1_bidding_ends_at_17_00_local_on_the_seventh_day_when_no_late_bid_comes() -> None:
+def test_bg_bidding_ends_at_17_00_local_on_the_seventh_day_when_no_late_bid_comes() -> None:
     code, result, _ = simulate(
         scenario(
             "BG",
@@ -59,7 +59,7 @@ def test_bg_e1_bidding_ends_at_17_00_local_on_the_seventh_day_when_no_late_bid_c
     assert result["deposit_required"] == "8000.00"
 
 
-def test_bg_e2_each_late_bid_moves_the_close_to_ten_minutes_after_it() -> None:
+def test_bg_each_late_bid_moves_the_close_to_ten_minutes_after_it() -> None:
     steps = BG_PEOPLE + [
         bid("2026-03-13T16:55:00+02:00", "ana", "80000.00"),
         bid("2026-03-13T17:03:00+02:00", "boris", "80500.00"),
@@ -81,7 +81,7 @@ def test_bg_e2_each_late_bid_moves_the_close_to_ten_minutes_after_it() -> None:
         ("2026-03-13T16:50:00.001+02:00", "2026-03-13T17:00:00.001+02:00"),
     ],
 )
-def test_bg_e3_a_bid_exactly_ten_minutes_before_the_close_leaves_the_close_where_it_is(at: str, closes: str) -> None:
+def test_bg_a_bid_exactly_ten_minutes_before_the_close_leaves_the_close_where_it_is(at: str, closes: str) -> None:
     code, result, _ = simulate(
         scenario("BG", BG_AUCTION, BG_PEOPLE + [bid(at, "ana", "80000.00")], "2026-03-14T00:00:00+02:00")
     )
@@ -99,7 +99,7 @@ def _bid_every_nine_minutes(start: datetime, until: datetime) -> list[dict[str, 
     return steps
 
 
-def test_bg_e4_the_48_hour_cap_truncates_extensions_and_refuses_bids_at_the_cap() -> None:
+def test_bg_the_48_hour_cap_truncates_extensions_and_refuses_bids_at_the_cap() -> None:
     tz = datetime.fromisoformat("2026-03-13T16:55:00+02:00").tzinfo
     storm = _bid_every_nine_minutes(
         datetime(2026, 3, 13, 16, 55, tzinfo=tz), datetime(2026, 3, 15, 16, 55, tzinfo=tz)
@@ -120,7 +120,7 @@ def test_bg_e4_the_48_hour_cap_truncates_extensions_and_refuses_bids_at_the_cap(
     assert (last_two[1]["accepted"], last_two[1]["reason"]) == (False, "auction_closed")
 
 
-def test_bg_e5_the_cap_is_48_elapsed_hours_across_the_spring_clock_change() -> None:
+def test_bg_the_cap_is_48_elapsed_hours_across_the_spring_clock_change() -> None:
     auction = {**BG_AUCTION, "opens_at": "2026-03-21T10:00:00+02:00", "closes_at": "2026-03-27T17:00:00+02:00"}
     people = [reg("2026-03-20T10:00:00+02:00", "ana", "8000.00"), reg("2026-03-20T10:00:00+02:00", "boris", "8000.00")]
     tz = datetime.fromisoformat("2026-03-27T16:55:00+02:00").tzinfo
@@ -172,7 +172,7 @@ HR_AUCTION = {"value": "125000.00", "opens_at": "2026-04-28T09:00:00+02:00"}
 HR_PEOPLE = [reg("2026-04-27T10:00:00+02:00", "ana", "12500.00"), reg("2026-04-27T10:00:00+02:00", "boris", "12500.00")]
 
 
-def test_hr_e8_ten_working_days_skip_labour_day_and_the_weekend() -> None:
+def test_hr_ten_working_days_skip_labour_day_and_the_weekend() -> None:
     code, result, _ = simulate(scenario("HR", HR_AUCTION, [], "2026-04-29T00:00:00+02:00"))
     assert code == 0
     assert result["closes_at"] == "2026-05-12T09:00:00+02:00"
@@ -188,13 +188,13 @@ def test_hr_e8_ten_working_days_skip_labour_day_and_the_weekend() -> None:
         ("2026-06-15T10:00:00+02:00", "2026-06-29T10:00:00+02:00"),  # E9c: Anti-Fascist Struggle Day
     ],
 )
-def test_hr_e9_the_tenth_working_day_counts_the_opening_day_as_the_first(opens: str, closes: str) -> None:
+def test_hr_the_tenth_working_day_counts_the_opening_day_as_the_first(opens: str, closes: str) -> None:
     code, result, _ = simulate(scenario("HR", {**HR_AUCTION, "opens_at": opens}, [], opens))
     assert code == 0
     assert result["closes_at"] == closes
 
 
-def test_hr_e10_only_a_new_best_bid_in_the_last_ten_minutes_extends_from_its_own_time() -> None:
+def test_hr_only_a_new_best_bid_in_the_last_ten_minutes_extends_from_its_own_time() -> None:
     auction = {**HR_AUCTION, "closes_at": "2026-05-12T13:00:00+02:00"}
     steps = HR_PEOPLE + [
         bid("2026-05-04T10:00:00+02:00", "ana", "100000.00"),
@@ -216,7 +216,7 @@ def test_hr_e10_only_a_new_best_bid_in_the_last_ten_minutes_extends_from_its_own
     assert (result["winner"], result["price"]) == ("boris", "103000.00")
 
 
-def test_hr_e11_extensions_may_run_past_15_00() -> None:
+def test_hr_extensions_may_run_past_15_00() -> None:
     auction = {**HR_AUCTION, "closes_at": "2026-05-12T15:00:00+02:00"}
     steps = HR_PEOPLE + [
         bid("2026-05-12T14:58:00+02:00", "ana", "100000.00"),
@@ -236,7 +236,7 @@ def test_hr_e11_extensions_may_run_past_15_00() -> None:
         "2026-05-30T11:00:00+02:00",
     ],
 )
-def test_hr_e12_a_close_outside_9_to_15_on_a_working_day_is_refused(closes: str) -> None:
+def test_hr_a_close_outside_9_to_15_on_a_working_day_is_refused(closes: str) -> None:
     code, result, err = simulate(scenario("HR", {**HR_AUCTION, "closes_at": closes}, [], "2026-07-01T00:00:00+02:00"))
     assert code == 2 and result is None
     assert "HR-" in err and len(err.strip().splitlines()) == 1
@@ -283,7 +283,7 @@ def test_lt_e14b_one_early_bid_starts_five_minutes_of_overtime_and_the_sole_bidd
         (["10:01:00", "10:02:00"], "2026-05-01T10:07:00+03:00"),
     ],
 )
-def test_lt_e15_overtime_ends_five_quiet_minutes_after_the_last_bid(times: list[str], closes: str) -> None:
+def test_lt_overtime_ends_five_quiet_minutes_after_the_last_bid(times: list[str], closes: str) -> None:
     steps = LT_PEOPLE + [bid("2026-04-20T14:00:00+03:00", "ana", "120000.00")]
     steps += [
         bid(f"2026-05-01T{t}+03:00", who, amount)
@@ -303,7 +303,7 @@ def test_lt_e15_overtime_ends_five_quiet_minutes_after_the_last_bid(times: list[
         ("registered_movable", "1500.00", "2026-04-19T10:00:00+03:00"),
     ],
 )
-def test_lt_e16_twenty_or_thirty_days_land_on_the_same_wall_clock_time_across_dst(
+def test_lt_twenty_or_thirty_days_land_on_the_same_wall_clock_time_across_dst(
     asset: str, value: str, closes: str
 ) -> None:
     auction = {"asset": asset, "value": value, "opens_at": "2026-03-20T10:00:00+02:00"}
@@ -312,7 +312,7 @@ def test_lt_e16_twenty_or_thirty_days_land_on_the_same_wall_clock_time_across_ds
     assert result["closes_at"] == closes
 
 
-def test_lt_e17_a_proxy_answers_a_manual_bid_in_the_overtime_at_the_same_instant() -> None:
+def test_lt_a_proxy_answers_a_manual_bid_in_the_overtime_at_the_same_instant() -> None:
     steps = LT_PEOPLE + [
         {"at": "2026-04-20T14:00:00+03:00", "proxy": {"bidder": "ana", "max": "130000.00", "step": "1000.00"}},
         bid("2026-04-20T14:01:00+03:00", "ana", "121000.00"),
@@ -347,7 +347,7 @@ SI_PEOPLE = [reg("2026-06-01T10:00:00+02:00", "ana", "20000.00"), reg("2026-06-0
         ("2026-06-10T10:28:01+02:00", "2026-06-10T10:32:00+02:00"),
     ],
 )
-def test_si_e18_a_bid_with_two_minutes_or_less_left_adds_two_minutes_to_the_close(at: str, closes: str) -> None:
+def test_si_a_bid_with_two_minutes_or_less_left_adds_two_minutes_to_the_close(at: str, closes: str) -> None:
     code, result, _ = simulate(
         scenario("SI", SI_AUCTION, SI_PEOPLE + [bid(at, "ana", "141000.00")], "2026-06-11T00:00:00+02:00")
     )
@@ -356,7 +356,7 @@ def test_si_e18_a_bid_with_two_minutes_or_less_left_adds_two_minutes_to_the_clos
     assert result["starting_price"] == "140000.00" and result["deposit_required"] == "20000.00"
 
 
-def test_si_e19_the_chain_closes_at_10_34() -> None:
+def test_si_the_chain_closes_at_10_34() -> None:
     steps = SI_PEOPLE + [
         bid("2026-06-10T10:29:30+02:00", "ana", "141000.00"),
         bid("2026-06-10T10:31:00+02:00", "boris", "142000.00"),
@@ -370,7 +370,7 @@ def test_si_e19_the_chain_closes_at_10_34() -> None:
 @pytest.mark.parametrize(
     ("paid", "admitted"), [("2026-04-22T23:59:00+02:00", True), ("2026-04-23T08:00:00+02:00", False)]
 )
-def test_si_e20_the_deposit_counts_only_by_the_third_working_day_before_the_auction(paid: str, admitted: bool) -> None:
+def test_si_the_deposit_counts_only_by_the_third_working_day_before_the_auction(paid: str, admitted: bool) -> None:
     auction = {**SI_AUCTION, "opens_at": "2026-04-28T10:00:00+02:00", "closes_at": "2026-04-28T10:30:00+02:00"}
     steps = [reg(paid, "ana", "20000.00"), bid("2026-04-28T10:10:00+02:00", "ana", "141000.00")]
     code, result, _ = simulate(scenario("SI", auction, steps, "2026-04-29T00:00:00+02:00"))
@@ -380,7 +380,7 @@ def test_si_e20_the_deposit_counts_only_by_the_third_working_day_before_the_auct
         assert result["bids"][0]["reason"] == "not_admitted"
 
 
-def test_si_e21_the_first_bid_must_be_one_step_above_the_starting_price_and_each_bid_a_step_above() -> None:
+def test_si_the_first_bid_must_be_one_step_above_the_starting_price_and_each_bid_a_step_above() -> None:
     steps = SI_PEOPLE + [
         bid("2026-06-10T10:01:00+02:00", "ana", "140000.00"),
         bid("2026-06-10T10:02:00+02:00", "ana", "150000.00"),
@@ -429,7 +429,7 @@ SE_PEOPLE = [reg("2026-05-08T19:00:00+02:00", "ana"), reg("2026-05-08T19:00:00+0
         ("2026-05-15T18:58:01+02:00", "2026-05-15T19:02:00+02:00"),
     ],
 )
-def test_se_e22_exactly_two_minutes_left_is_not_less_than_two_minutes(at: str, closes: str) -> None:
+def test_se_exactly_two_minutes_left_is_not_less_than_two_minutes(at: str, closes: str) -> None:
     code, result, _ = simulate(
         scenario("SE", SE_AUCTION, SE_PEOPLE + [bid(at, "ana", "1000.00")], "2026-05-16T00:00:00+02:00")
     )
@@ -438,7 +438,7 @@ def test_se_e22_exactly_two_minutes_left_is_not_less_than_two_minutes(at: str, c
     assert result["deposit_required"] == "0.00"
 
 
-def test_se_e23_the_chain_adds_two_minutes_to_the_end_each_time() -> None:
+def test_se_the_chain_adds_two_minutes_to_the_end_each_time() -> None:
     steps = SE_PEOPLE + [
         bid("2026-05-15T18:59:30+02:00", "ana", "1000.00"),
         bid("2026-05-15T19:00:30+02:00", "boris", "1100.00"),
@@ -449,7 +449,7 @@ def test_se_e23_the_chain_adds_two_minutes_to_the_end_each_time() -> None:
     assert (result["winner"], result["price"]) == ("ana", "1200.00")
 
 
-def test_se_e24_a_local_time_without_an_offset_is_refused() -> None:
+def test_se_a_local_time_without_an_offset_is_refused() -> None:
     code, _, err = simulate(
         scenario("SE", {**SE_AUCTION, "closes_at": "2026-10-25T02:30:00"}, [], "2026-10-26T00:00:00+01:00")
     )
