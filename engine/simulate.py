@@ -43,12 +43,6 @@ AUCTION_KEYS = {
 ACTIONS = ("register", "bid", "proxy")
 
 
-def rules_zones(rules: Any) -> tuple[str, ...]:
-    """The zone names a rule book allows an auction to name (its ``zones``), if any."""
-    zones = getattr(rules, "zones", ())
-    return tuple(zones) if isinstance(zones, (tuple, frozenset, list)) else ()
-
-
 class ScenarioError(ValueError):
     """The scenario cannot be run; the message is one line naming the problem."""
 
@@ -215,8 +209,7 @@ class _Recorder:
 async def run_scenario(raw: Any, store: EventStore, rules_for: RulesLookup) -> dict[str, Any]:
     draft, steps, until = parse_scenario(raw, rules_for)
     rules = rules_for(draft.country)
-    # Times are shown on the auction's own zone where it names one (PT), else the country's.
-    tz = ZoneInfo(draft.zone) if draft.zone in rules_zones(rules) else rules.zone
+    tz: ZoneInfo = rules.zone
     start = min([draft.opens_at] + [s.at for s in steps])
     clock = ManualClock(start)
     service = AuctionService(store, rules_for, clock)
@@ -228,11 +221,15 @@ async def run_scenario(raw: Any, store: EventStore, rules_for: RulesLookup) -> d
         recorder.record(outcome.events, tz, caller)
 
     try:
-        await run(ScheduleAuction(AUCTION_ID, draft))
+        scheduled = await service.execute(AUCTION_ID, ScheduleAuction(AUCTION_ID, draft))
     except RuleViolation as exc:
         raise ScenarioError(str(exc)) from None
     except DomainError as exc:
         raise ScenarioError(exc.message) from None
+    terms = (await service.load(AUCTION_ID)).terms
+    if terms is not None and terms.zone is not None:
+        tz = ZoneInfo(terms.zone)  # the auction's own zone, which the rules accepted (PT), shows every time
+    recorder.record(scheduled.events, tz, None)
 
     for step in steps:
         clock.set(step.at)

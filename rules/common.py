@@ -264,8 +264,6 @@ class CountryRules:
     cap_rule: ClassVar[LegalRule | None] = None
     registration_rule: ClassVar[LegalRule | None] = None  # set where registration closes at opens_at
 
-    zones: ClassVar[tuple[str, ...]] = ()  # the zones an auction may name (the ``zone`` term), if several
-
     # Which of NOTICE_TERMS this country's rules use (``extension_minutes`` also where
     # ``notice_soft_close`` is set); any other one given is refused, never ignored.
     notice_terms: ClassVar[frozenset[str]] = frozenset()

@@ -69,7 +69,6 @@ PROXY = no_proxy_rule("PT", SOURCE)
 class PortugueseRules(CountryRules):
     country = "PT"
     zone = ZoneInfo("Europe/Lisbon")
-    zones = ZONES
     proxy_allowed = False
     version = "2023-12-18"
 
