@@ -63,7 +63,7 @@ INCREMENT = LegalRule(
     code="CZ-increment",
     basis=(
         f"Not stated in {SOURCE}; outside the sources: the auction notice sets the minimum bid increment "
-        "(Code of Civil Procedure §336e)"
+        "(a requirement of these rules, to be corrected in rules/cz.py if the law says otherwise)"
     ),
     reading=(
         "The notice must give the increment (increment_required); the first bid reaches the starting price, every "

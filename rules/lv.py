@@ -58,8 +58,9 @@ INCREMENT = LegalRule(
 LEAD_TIME = LegalRule(
     code="LV-lead-time",
     basis=(
-        f"{SOURCE}: the notice of an immovable's auction is published at least one month before the auction "
-        f"({LAW} Art. 606(3)); the page's wording for a longer period at the enforcing party's request is unclear"
+        f"{SOURCE}: the notice of an immovable's auction is published at least one month before the auction, in "
+        "Latvijas Vēstnesis and on the e-auction site; the page's wording for a longer period at the enforcing "
+        "party's request is unclear"
     ),
     reading=(
         "A warning for immovables, never a refusal: lead_time_short when opens_at's local date is before the same "
