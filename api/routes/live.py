@@ -38,6 +38,7 @@ import contextlib
 import logging
 import os
 import re
+import socket
 import struct
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, unquote
@@ -149,6 +150,11 @@ LIVE_PATH = re.compile(r"/ws/auctions/([^/]+)")
 MAX_CLIENT_MESSAGE = 4096
 # Unsent bytes a watcher may hold per message of the hub's ``queue_size`` before it counts as too slow.
 MESSAGE_BYTES = 512
+# The kernel's send buffer of a watcher's socket (Linux grows it to 4 MiB on its own). A
+# watcher that stops reading then holds at most this much kernel memory before its unsent
+# bytes show in the transport and it is closed as too slow (1013), hundreds of messages
+# behind, not thousands; a burst of changes is a few kilobytes a watcher.
+SEND_BUFFER = 64 * 1024
 # How long a close frame waits for the client's answer before the server closes the TCP
 # connection (after what is buffered is sent, the close frame included), as uvicorn's.
 CLOSE_TIMEOUT = 10.0
@@ -223,6 +229,10 @@ class LiveSocket(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]  # uvloop's transports are not asyncio.Transport
         self.server_state.connections.add(self)
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closing = True
