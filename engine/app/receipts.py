@@ -40,10 +40,10 @@ class Receipt:
     algorithm: str
     public_key: str
     signature: str
-    tree: dict[str, Any] | None = None  # a tree receipt's index, size and path
+    tree: dict[str, Any]  # its index, size and path to the signed root
 
     def to_json(self) -> dict[str, Any]:
-        out = {
+        return {
             "auction": self.auction,
             "bidder_code": self.bidder_code,
             "amount": self.amount,
@@ -52,10 +52,8 @@ class Receipt:
             "algorithm": self.algorithm,
             "public_key": self.public_key,
             "signature": self.signature,
+            "tree": self.tree,
         }
-        if self.tree is not None:
-            out["tree"] = self.tree
-        return out
 
 
 class _Tree:
@@ -122,17 +120,6 @@ class ReceiptSigner:
         """``receipt`` (its signed fields, and any others) with the algorithm, key and signature."""
         signature = self._key.sign(signed_bytes(receipt))
         return {**receipt, "algorithm": ALGORITHM, "public_key": self.public_key_b64, "signature": b64(signature)}
-
-    def receipt(self, auction: str, bidder_code: str, amount: str, position: int, received_at: str) -> Receipt:
-        fields = {
-            "auction": auction,
-            "bidder_code": bidder_code,
-            "amount": amount,
-            "position": position,
-            "received_at": received_at,
-        }
-        signature = b64(self._key.sign(signed_bytes(fields)))
-        return Receipt(auction, bidder_code, amount, position, received_at, ALGORITHM, self.public_key_b64, signature)
 
     async def issue(self, auction: str, bidder_code: str, amount: str, position: int, received_at: str) -> Receipt:
         """The receipt, signed with the others asked for in this turn of the event loop."""
