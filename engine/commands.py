@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from engine.policy import Draft
+
+
+@dataclass(frozen=True)
+class Official:
+    """Who performs an official act: the official's subject (from the token) and office."""
+
+    subject: str
+    office: str | None = None
 
 
 @dataclass(frozen=True)
@@ -17,11 +25,15 @@ class Command:
 class ScheduleAuction(Command):
     auction_id: str
     draft: Draft
+    official: Official | None = None
+    # The sale's terms (payment_days) are required, except in a dry run that never reaches a declaration.
+    sale_terms_required: bool = True
 
 
 @dataclass(frozen=True)
 class RegisterBidder(Command):
     subject: str
+    role: str | None = None  # "preemption_holder" where the country knows pre-emption (SI)
 
 
 @dataclass(frozen=True)
@@ -33,6 +45,8 @@ class RecordDeposit(Command):
 @dataclass(frozen=True)
 class OpenBidding(Command):
     """The bailiff opens bidding now, before the scheduled opening."""
+
+    official: Official | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +71,8 @@ class Advance(Command):
 class EndAuction(Command):
     """The bailiff ends an auction whose bidding has ended and declares the purchaser."""
 
+    official: Official | None = None
+
 
 @dataclass(frozen=True)
 class RecordIncident(Command):
@@ -65,3 +81,72 @@ class RecordIncident(Command):
     description: str
     started_at: datetime
     ended_at: datetime | None
+    official: Official | None = None
+
+
+# ---------------------------------------------------------------- after the hammer
+
+
+@dataclass(frozen=True)
+class DeclarePreemption(Command):
+    """A pre-emption holder declares to buy at the best price (SI)."""
+
+    bidder_code: str | None
+
+
+@dataclass(frozen=True)
+class RecordPayment(Command):
+    amount: int
+    official: Official | None = None
+
+
+@dataclass(frozen=True)
+class RecordRefund(Command):
+    bidder_code: str
+    official: Official | None = None
+
+
+@dataclass(frozen=True)
+class DecideTransfer(Command):
+    reference: str
+    decided_on: date
+    official: Official | None = None
+
+
+@dataclass(frozen=True)
+class OfferNextBest(Command):
+    official: Official | None = None
+
+
+@dataclass(frozen=True)
+class GrantGrace(Command):
+    until: datetime
+    official: Official | None = None
+
+
+@dataclass(frozen=True)
+class Suspend(Command):
+    reason: str
+    official: Official | None = None
+
+
+@dataclass(frozen=True)
+class Resume(Command):
+    official: Official | None = None
+
+
+@dataclass(frozen=True)
+class Cancel(Command):
+    reason: str
+    official: Official | None = None
+
+
+@dataclass(frozen=True)
+class StartNextRound(Command):
+    """Schedule the next round of a failed or defaulted sale as auction ``next_auction``."""
+
+    next_auction: str
+    opens_at: datetime
+    closes_at: datetime | None = None
+    starting_price: int | None = None
+    official: Official | None = None

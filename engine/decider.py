@@ -15,22 +15,32 @@ from datetime import datetime
 
 from msgspec.structs import replace
 
+from engine import sale
 from engine.commands import (
     Advance,
+    Cancel,
     Command,
+    DecideTransfer,
+    DeclarePreemption,
     EndAuction,
+    GrantGrace,
+    OfferNextBest,
     OpenBidding,
     PlaceBid,
     RecordDeposit,
     RecordIncident,
+    RecordPayment,
+    RecordRefund,
     RegisterBidder,
+    Resume,
     ScheduleAuction,
     SetProxy,
+    StartNextRound,
+    Suspend,
 )
 from engine.errors import AlreadyRegistered, AuctionNotFound, CommandRejected
 from engine.events import (
     AdmissionRefused,
-    AuctionEnded,
     AuctionScheduled,
     BidAccepted,
     BidderAdmitted,
@@ -47,12 +57,14 @@ from engine.events import (
     ProxySet,
 )
 from engine.meaning import evolve
-from engine.model import AuctionState, Status
-from engine.policy import AuctionRules, Extension, registration_refusal
+from engine.model import PREEMPTION_HOLDER, AuctionState, Status
+from engine.policy import AuctionRules, Extension, RuleViolation, registration_refusal
 
 # Reasons the engine itself gives (the rule books add their own, e.g. bid_too_low).
 AUCTION_NOT_OPEN = "auction_not_open"
 AUCTION_CLOSED = "auction_closed"
+AUCTION_SUSPENDED = "auction_suspended"
+AUCTION_CANCELLED = "auction_cancelled"
 NOT_ADMITTED = "not_admitted"
 PROXY_NOT_ALLOWED = "proxy_not_allowed"
 INVALID_INCIDENT = "invalid_incident"
@@ -73,18 +85,43 @@ def decide(state: AuctionState, command: Command, rules: AuctionRules, now: date
     elif isinstance(command, RecordDeposit):
         events += _deposit(current, command, rules, now)
     elif isinstance(command, OpenBidding):
-        events += _open(current, now)
+        events += _open(current, command, now)
     elif isinstance(command, PlaceBid):
         events += _bid_and_answer(current, command.bidder_code, command.amount, rules, now)
     elif isinstance(command, SetProxy):
         events += _set_proxy(current, command, rules, now)
     elif isinstance(command, EndAuction):
-        events += _end(current, now)
+        events += sale.declare(current, command, rules, now)
     elif isinstance(command, RecordIncident):
         events += _incident(current, command, now)
-    else:  # pragma: no cover - a new command type without a handler is a programming error
-        raise TypeError(f"unknown command {type(command).__name__}")
+    else:
+        events += _after_bidding(current, command, rules, now)
     return events
+
+
+def _after_bidding(state: AuctionState, command: Command, rules: AuctionRules, now: datetime) -> list[Event]:
+    if isinstance(command, RecordPayment):
+        return sale.pay(state, command, now)
+    if isinstance(command, RecordRefund):
+        return sale.refund(state, command, now)
+    if isinstance(command, DecideTransfer):
+        return sale.transfer(state, command, rules, now)
+    if isinstance(command, OfferNextBest):
+        return sale.offer_next(state, command, rules, now)
+    if isinstance(command, GrantGrace):
+        return sale.grant_grace(state, command, rules, now)
+    if isinstance(command, DeclarePreemption):
+        return sale.preempt(state, command, rules, now)
+    if isinstance(command, Suspend):
+        return sale.suspend(state, command, now)
+    if isinstance(command, Resume):
+        return sale.resume(state, command, now)
+    if isinstance(command, Cancel):
+        return sale.cancel(state, command, rules, now)
+    if isinstance(command, StartNextRound):
+        return sale.next_round(state, command, rules, now)
+    # a new command type without a handler is a programming error
+    raise TypeError(f"unknown command {type(command).__name__}")
 
 
 def advance(state: AuctionState, rules: AuctionRules, now: datetime) -> list[Event]:
@@ -92,28 +129,28 @@ def advance(state: AuctionState, rules: AuctionRules, now: datetime) -> list[Eve
     events: list[Event] = []
     current = state
     while True:
-        step = _time_step(current, rules, now)
-        if step is None:
+        steps = _time_step(current, rules, now)
+        if not steps:
             return events
-        events.append(step)
-        current = evolve(current, step)
+        events += steps
+        current = fold(current, steps)
 
 
-def _time_step(state: AuctionState, rules: AuctionRules, now: datetime) -> Event | None:
+def _time_step(state: AuctionState, rules: AuctionRules, now: datetime) -> list[Event]:
     terms = state.terms
     if terms is None:
-        return None
+        return []
     if state.status is Status.SCHEDULED and now >= terms.opens_at:
-        return BiddingOpened(at=terms.opens_at, by="schedule")
+        return [BiddingOpened(at=terms.opens_at, by="schedule")]
     if state.status is Status.OPEN and state.deadline is not None and now >= state.deadline:
         # A bid at exactly the deadline is late: the deadline is reached first.
         extension = rules.extension_at_deadline(state)
         if extension is not None and extension.deadline > state.deadline:
-            return _extended(state.deadline, state.deadline, extension)
+            return [_extended(state.deadline, state.deadline, extension)]
         if state.best is None:
-            return BiddingFailed(at=state.deadline)
-        return BiddingClosed(at=state.deadline, winner=state.best.bidder_code, price=state.best.amount)
-    return None
+            return [BiddingFailed(at=state.deadline)]
+        return [BiddingClosed(at=state.deadline, winner=state.best.bidder_code, price=state.best.amount)]
+    return sale.default_step(state, rules, now)
 
 
 def _extended(at: datetime, previous: datetime, extension: Extension) -> DeadlineExtended:
@@ -130,9 +167,19 @@ def _extended(at: datetime, previous: datetime, extension: Extension) -> Deadlin
 def _schedule(state: AuctionState, command: ScheduleAuction, rules: AuctionRules, now: datetime) -> list[Event]:
     if state.status is not Status.NEW:
         raise CommandRejected("auction_exists", f"auction {state.auction_id!r} already exists")
+    if command.sale_terms_required:
+        rules.check_sale_terms(command.draft)
     terms = rules.schedule(command.draft)
     if terms.closes_at <= now:
         raise CommandRejected("closes_at_in_past", "the closing time has already passed")
+    if terms.deposit_required > 0 and terms.deposit_due is not None and terms.deposit_due <= now:
+        # Nobody could ever be admitted, and every bid would be refused (docs/rules.md, After bidding).
+        raise RuleViolation(
+            "deposit_due_passed",
+            f"deposits had to be in before {rules.local(terms.deposit_due).isoformat()}, which has passed",
+            getattr(rules, "deposit_deadline_rule", None) or getattr(rules, "deposit_rule", None),
+        )
+    official = sale.by(command.official)
     return [
         AuctionScheduled(
             at=now,
@@ -152,12 +199,15 @@ def _schedule(state: AuctionState, command: ScheduleAuction, rules: AuctionRules
             rules_version=rules.version,
             extension_minutes=terms.extension_minutes,
             zone=terms.zone,
+            payment_days=terms.payment_days,
+            previous=terms.previous,
+            **official,
         )
     ]
 
 
 def _bidding_over(state: AuctionState) -> bool:
-    return state.status in (Status.CLOSED, Status.FAILED)
+    return state.status in (Status.CLOSED, Status.FAILED, Status.CANCELLED)
 
 
 def _register(state: AuctionState, command: RegisterBidder, rules: AuctionRules, now: datetime) -> list[Event]:
@@ -169,12 +219,16 @@ def _register(state: AuctionState, command: RegisterBidder, rules: AuctionRules,
     if _bidding_over(state):
         raise CommandRejected("registration_closed", "bidding has ended")
     assert state.terms is not None
+    if command.role is not None and (command.role != PREEMPTION_HOLDER or rules.sale.preemption is None):
+        raise CommandRejected(
+            "role_not_used", f"{rules.country} rules know no registration role {command.role!r}"
+        )
     refusal = registration_refusal(rules, state.terms, now)
     if refusal is not None:
         rule = f" ({refusal.rule.code})" if refusal.rule is not None else ""
         raise CommandRejected(refusal.reason, f"{refusal.message}{rule}")
     code = f"B-{len(state.bidders) + 1}"
-    events: list[Event] = [BidderRegistered(at=now, bidder_code=code, subject=command.subject)]
+    events: list[Event] = [BidderRegistered(at=now, bidder_code=code, subject=command.subject, role=command.role)]
     if rules.admission(state.terms, 0, now) is None:
         events.append(BidderAdmitted(at=now, bidder_code=code, rule=f"{rules.country}-deposit"))
     return events
@@ -207,28 +261,19 @@ def _deposit(state: AuctionState, command: RecordDeposit, rules: AuctionRules, n
     return events
 
 
-def _open(state: AuctionState, now: datetime) -> list[Event]:
-    if state.status is Status.OPEN:
+def _open(state: AuctionState, command: OpenBidding, now: datetime) -> list[Event]:
+    if state.status in (Status.OPEN, Status.SUSPENDED):
         raise CommandRejected("already_open", "bidding is already open")
+    if state.status is Status.CANCELLED:
+        raise CommandRejected(AUCTION_CANCELLED, "the auction was cancelled")
     if state.status is not Status.SCHEDULED:
         raise CommandRejected(AUCTION_CLOSED, "bidding has ended")
-    return [BiddingOpened(at=now, by="bailiff")]
-
-
-def _end(state: AuctionState, now: datetime) -> list[Event]:
-    if state.ended:
-        raise CommandRejected("already_ended", "the auction has already ended")
-    if state.status is Status.CLOSED:
-        assert state.best is not None
-        return [AuctionEnded(at=now, purchaser=state.best.bidder_code, price=state.best.amount)]
-    if state.status is Status.FAILED:
-        return [AuctionEnded(at=now, purchaser=None, price=None)]
-    raise CommandRejected("bidding_not_ended", "bidding has not ended yet")
+    return [BiddingOpened(at=now, by="bailiff", **sale.by(command.official))]
 
 
 def _incident(state: AuctionState, command: RecordIncident, now: datetime) -> list[Event]:
     # Until the auction ends: its end is the act the report belongs to.
-    if state.ended:
+    if state.ended or state.status is Status.CANCELLED:
         raise CommandRejected("already_ended", "the auction has already ended")
     description = command.description.strip()
     if not description or len(description) > INCIDENT_TEXT_LIMIT:
@@ -237,13 +282,25 @@ def _incident(state: AuctionState, command: RecordIncident, now: datetime) -> li
         raise CommandRejected(INVALID_INCIDENT, "an incident cannot start in the future")
     if command.ended_at is not None and not command.started_at <= command.ended_at <= now:
         raise CommandRejected(INVALID_INCIDENT, "an incident ends after it starts and not in the future")
-    return [IncidentRecorded(at=now, description=description, started_at=command.started_at, ended_at=command.ended_at)]
+    return [
+        IncidentRecorded(
+            at=now,
+            description=description,
+            started_at=command.started_at,
+            ended_at=command.ended_at,
+            **sale.by(command.official),
+        )
+    ]
 
 
 def _refuse_bid(state: AuctionState, bidder_code: str | None, amount: int, now: datetime) -> BidRejected | None:
     """Checks the engine makes for every country before the rule book is asked."""
     if state.status is Status.SCHEDULED:
         return BidRejected(at=now, bidder_code=bidder_code, amount=amount, reason=AUCTION_NOT_OPEN)
+    if state.status is Status.SUSPENDED:
+        return BidRejected(at=now, bidder_code=bidder_code, amount=amount, reason=AUCTION_SUSPENDED)
+    if state.status is Status.CANCELLED:
+        return BidRejected(at=now, bidder_code=bidder_code, amount=amount, reason=AUCTION_CANCELLED)
     if state.status is not Status.OPEN:
         return BidRejected(at=now, bidder_code=bidder_code, amount=amount, reason=AUCTION_CLOSED)
     bidder = state.bidder(bidder_code) if bidder_code else None

@@ -42,11 +42,16 @@ class AuctionScheduled(Event, frozen=True, omit_defaults=True):
     rules_version: str
     extension_minutes: int | None = None
     zone: str | None = None
+    payment_days: int | None = None  # the notice's payment period, where the law leaves it to it
+    previous: str | None = None  # the auction whose failed or defaulted sale this round repeats
+    official: str | None = None  # who scheduled it (the official's subject) ...
+    office: str | None = None  # ... and their office
 
 
-class BidderRegistered(Event, frozen=True):
+class BidderRegistered(Event, frozen=True, omit_defaults=True):
     bidder_code: str
     subject: str  # identity behind the pseudonym: personal data, never shown publicly
+    role: str | None = None  # "preemption_holder": registered as the holder of a pre-emption right
 
 
 class DepositRecorded(Event, frozen=True):
@@ -66,8 +71,10 @@ class AdmissionRefused(Event, frozen=True):
     rule: str | None
 
 
-class BiddingOpened(Event, frozen=True):
+class BiddingOpened(Event, frozen=True, omit_defaults=True):
     by: str  # "schedule" or "bailiff"
+    official: str | None = None
+    office: str | None = None
 
 
 class BidAccepted(Event, frozen=True):
@@ -115,20 +122,161 @@ class BiddingFailed(Event, frozen=True):
     pass
 
 
-class AuctionEnded(Event, frozen=True):
-    """The bailiff's act that ends the auction and declares the purchaser (None if it failed)."""
+class AuctionEnded(Event, frozen=True, omit_defaults=True):
+    """The bailiff's act that ends the auction and declares the purchaser (None if it failed).
+    With a purchaser the sale begins: the price is due by ``payment_due``."""
 
     purchaser: str | None
     price: Money | None
+    payment_due: datetime | None = None
+    rule: str | None = None  # the rule that fixes the payment deadline
+    official: str | None = None
+    office: str | None = None
 
 
-class IncidentRecorded(Event, frozen=True):
+class IncidentRecorded(Event, frozen=True, omit_defaults=True):
     """The bailiff's record of a technical problem with the sale (the platform unreachable,
     a bid that could not be placed), for the report: BG law has the report list them."""
 
     description: str
     started_at: datetime
     ended_at: datetime | None  # None: not over, or not known
+    official: str | None = None
+    office: str | None = None
+
+
+# ---------------------------------------------------------------- after the hammer
+# Every official act names the official (their subject) and their office.
+
+
+class PreemptionDeclared(Event, frozen=True):
+    """A holder of a pre-emption right declares to buy at the best price (SI)."""
+
+    bidder_code: str
+    price: Money
+    rule: str
+
+
+class DepositCredited(Event, frozen=True):
+    """The purchaser's deposit counts towards the price."""
+
+    bidder_code: str
+    amount: Money
+
+
+class RefundDue(Event, frozen=True):
+    """A bidder's deposit is to be paid back, by ``due`` where the law sets a date."""
+
+    bidder_code: str
+    amount: Money
+    due: datetime | None
+    rule: str | None = None
+
+
+class DepositRefunded(Event, frozen=True):
+    bidder_code: str
+    amount: Money
+    official: str | None = None
+    office: str | None = None
+
+
+class DepositForfeited(Event, frozen=True):
+    """A defaulting purchaser's deposit is kept."""
+
+    bidder_code: str
+    amount: Money
+    rule: str | None = None
+
+
+class PaymentRecorded(Event, frozen=True):
+    amount: Money
+    paid: Money  # deposit credited plus every payment so far
+    official: str | None = None
+    office: str | None = None
+
+
+class SalePaid(Event, frozen=True):
+    """The price is covered."""
+
+    purchaser: str
+    paid: Money
+
+
+class TransferDecided(Event, frozen=True):
+    """The decision that passes ownership to the purchaser: the sale is completed."""
+
+    reference: str
+    decided_on: str  # the decision's date, YYYY-MM-DD
+    official: str | None = None
+    office: str | None = None
+
+
+class SaleDefaulted(Event, frozen=True):
+    """The payment deadline passed with the price not covered; ``at`` is the deadline itself."""
+
+    purchaser: str
+    paid: Money
+    rule: str | None = None
+
+
+class GraceGranted(Event, frozen=True):
+    """SE: the payment deadline moved to ``until``."""
+
+    until: datetime
+    previous: datetime
+    rule: str
+    official: str | None = None
+    office: str | None = None
+
+
+class SaleOffered(Event, frozen=True):
+    """After a default: the next-best bidder becomes purchaser at their own highest bid."""
+
+    bidder_code: str
+    price: Money
+    payment_due: datetime
+    rule: str
+    official: str | None = None
+    office: str | None = None
+
+
+class AuctionSuspended(Event, frozen=True):
+    reason: str
+    deadline: datetime  # the deadline in force when bidding stopped; the time left is kept
+    official: str | None = None
+    office: str | None = None
+
+
+class AuctionResumed(Event, frozen=True):
+    deadline: datetime  # resumption + the time that was left
+    suspended_at: datetime
+    official: str | None = None
+    office: str | None = None
+
+
+class AuctionCancelled(Event, frozen=True):
+    reason: str
+    official: str | None = None
+    office: str | None = None
+
+
+class NextRoundScheduled(Event, frozen=True):
+    """The sale failed or defaulted and the next round was scheduled as auction ``next_auction``."""
+
+    next_auction: str
+    round: int
+    opens_at: datetime
+    closes_at: datetime
+    starting_price: Money
+    official: str | None = None
+    office: str | None = None
+
+
+class RoundsExhausted(Event, frozen=True):
+    """The last round the law allows failed: what becomes of the property."""
+
+    outcome: str
+    rule: str
 
 
 EVENT_TYPES: dict[str, type[Event]] = {
@@ -149,5 +297,21 @@ EVENT_TYPES: dict[str, type[Event]] = {
         BiddingFailed,
         AuctionEnded,
         IncidentRecorded,
+        PreemptionDeclared,
+        DepositCredited,
+        RefundDue,
+        DepositRefunded,
+        DepositForfeited,
+        PaymentRecorded,
+        SalePaid,
+        TransferDecided,
+        SaleDefaulted,
+        GraceGranted,
+        SaleOffered,
+        AuctionSuspended,
+        AuctionResumed,
+        AuctionCancelled,
+        NextRoundScheduled,
+        RoundsExhausted,
     )
 }

@@ -28,8 +28,11 @@ from msgspec.structs import replace
 from engine.events import (
     EVENT_TYPES,
     AdmissionRefused,
+    AuctionCancelled,
     AuctionEnded,
+    AuctionResumed,
     AuctionScheduled,
+    AuctionSuspended,
     BidAccepted,
     BidderAdmitted,
     BidderRegistered,
@@ -38,19 +41,35 @@ from engine.events import (
     BiddingOpened,
     BidRejected,
     DeadlineExtended,
+    DepositCredited,
+    DepositForfeited,
     DepositRecorded,
+    DepositRefunded,
     Event,
+    GraceGranted,
     IncidentRecorded,
+    NextRoundScheduled,
+    PaymentRecorded,
+    PreemptionDeclared,
     ProxyRejected,
     ProxySet,
+    RefundDue,
+    RoundsExhausted,
+    SaleDefaulted,
+    SaleOffered,
+    SalePaid,
+    TransferDecided,
 )
 from engine.model import (
     AcceptedBid,
     AssetKind,
     AuctionState,
     Bidder,
+    Ledger,
     Proxy,
+    Sale,
     Status,
+    Suspension,
     Terms,
     format_instant,
     format_money,
@@ -182,6 +201,8 @@ def scheduled_terms(event: AuctionScheduled) -> Terms:
         deposit_due=event.deposit_due,
         extension_minutes=event.extension_minutes,
         zone=event.zone,
+        payment_days=event.payment_days,
+        previous=event.previous,
     )
 
 
@@ -228,7 +249,7 @@ def _admission_refused_report(e: AdmissionRefused, report: Report) -> None:
 
 means(
     BidderRegistered,
-    evolve=lambda s, e: replace(s, bidders=s.bidders + (Bidder(code=e.bidder_code, subject=e.subject),)),
+    evolve=lambda s, e: replace(s, bidders=s.bidders + (Bidder(code=e.bidder_code, subject=e.subject, role=e.role),)),
     report=_registered_report,
 )
 means(
@@ -268,12 +289,12 @@ def _bid_evolve(state: AuctionState, e: BidAccepted) -> AuctionState:
     best = AcceptedBid(
         bidder_code=e.bidder_code, amount=e.amount, at=e.at, position_in_auction=count, automatic=e.automatic
     )
-    return replace(state, best=best, bid_count=count)
+    # Each bidder's highest accepted bid (amounts only rise), for an offer to the next-best bidder.
+    bidders = tuple(replace(b, best_bid=e.amount) if b.code == e.bidder_code else b for b in state.bidders)
+    return replace(state, best=best, bid_count=count, bidders=bidders)
 
 
-def _bid_line(
-    report: Report, e: BidAccepted | BidRejected, reason: str | None, rule: str | None
-) -> None:
+def _bid_line(report: Report, e: BidAccepted | BidRejected, reason: str | None, rule: str | None) -> None:
     report.line(
         "bids",
         {
@@ -373,12 +394,55 @@ means(
     change="failed",
     public=lambda e: {"at": format_instant(e.at)},
 )
+
+
+def _ended_evolve(state: AuctionState, e: AuctionEnded) -> AuctionState:
+    return replace(
+        state,
+        ended=True,
+        ended_at=e.at,
+        purchaser=e.purchaser,
+        purchase_price=e.price,
+        sale=Sale.AWAITING_PAYMENT if e.purchaser is not None else None,
+        payment_due=e.payment_due,
+        credited=0,
+        payments=0,
+    )
+
+
+def _official(e: Any) -> dict[str, Any]:
+    """Who performed an official act: the report names them."""
+    return {"official": e.official, "office": e.office}
+
+
+def _sale_line(report: Report, e: Event, what: str, fields: dict[str, Any]) -> None:
+    """A line of the sale's course after bidding."""
+    official = _official(e) if hasattr(e, "official") else {}
+    report.line("sale", {"at": report.time(e.at), "act": what, **fields, **official})
+
+
+def _ended_report(e: AuctionEnded, report: Report) -> None:
+    fields: dict[str, Any] = {
+        **report.who(e.purchaser),
+        "price": money(e.price),
+        "payment_due": report.time(e.payment_due),
+    }
+    _sale_line(report, e, "declared" if e.purchaser is not None else "declared_failed", fields)
+    report.cite(e.rule)
+
+
 means(
     AuctionEnded,
-    evolve=lambda s, e: replace(s, ended=True, ended_at=e.at, purchaser=e.purchaser, purchase_price=e.price),
-    report=_nothing,
+    evolve=_ended_evolve,
+    report=_ended_report,
     change="ended",
-    public=lambda e: {"at": format_instant(e.at), "purchaser": e.purchaser},
+    public=lambda e: {
+        "at": format_instant(e.at),
+        "purchaser": e.purchaser,
+        "price": money(e.price),
+        "payment_due": instant(e.payment_due),
+        "sale": Sale.AWAITING_PAYMENT.value if e.purchaser is not None else None,
+    },
 )
 
 
@@ -390,6 +454,7 @@ def _incident_report(e: IncidentRecorded, report: Report) -> None:
             "started_at": report.time(e.started_at),
             "ended_at": report.time(e.ended_at),
             "description": e.description,
+            **_official(e),
         },
     )
 
@@ -405,6 +470,251 @@ means(
         "started_at": format_instant(e.started_at),
         "ended_at": instant(e.ended_at),
     },
+)
+
+# ---------------------------------------------------------------- after the hammer (docs/rules.md, After bidding)
+
+
+def _ledger(state: AuctionState, code: str, ledger: Ledger, due: datetime | None = None) -> AuctionState:
+    return _update_bidder(state, code, lambda b: replace(b, ledger=ledger, refund_due=due))
+
+
+def _ledger_line(report: Report, e: Any, status: Ledger, **fields: Any) -> None:
+    official = _official(e) if hasattr(e, "official") else {}
+    report.line(
+        "ledger",
+        {
+            "at": report.time(e.at),
+            **report.who(e.bidder_code),
+            "amount": format_money(e.amount),
+            "status": status.value,
+            **fields,
+            **official,
+        },
+    )
+
+
+def _preemption_report(e: PreemptionDeclared, report: Report) -> None:
+    _sale_line(report, e, "preemption", {**report.who(e.bidder_code), "price": format_money(e.price), "rule": e.rule})
+    report.cite(e.rule)
+
+
+means(
+    PreemptionDeclared,
+    evolve=lambda s, e: replace(s, preemptor=e.bidder_code),
+    report=_preemption_report,
+    change="preemption",
+    public=lambda e: {"at": format_instant(e.at), "bidder_code": e.bidder_code, "price": format_money(e.price)},
+)
+means(
+    DepositCredited,
+    evolve=lambda s, e: replace(_ledger(s, e.bidder_code, Ledger.CREDITED), credited=e.amount),
+    report=lambda e, r: _ledger_line(r, e, Ledger.CREDITED),
+)
+
+
+def _refund_due_report(e: RefundDue, report: Report) -> None:
+    _ledger_line(report, e, Ledger.REFUND_DUE, due=report.time(e.due), rule=e.rule)
+    report.cite(e.rule)
+
+
+means(
+    RefundDue,
+    evolve=lambda s, e: _ledger(s, e.bidder_code, Ledger.REFUND_DUE, e.due),
+    report=_refund_due_report,
+)
+means(
+    DepositRefunded,
+    evolve=lambda s, e: _ledger(s, e.bidder_code, Ledger.REFUNDED),
+    report=lambda e, r: _ledger_line(r, e, Ledger.REFUNDED),
+    change="refunded",
+    public=lambda e: {"at": format_instant(e.at), "bidder_code": e.bidder_code, "amount": format_money(e.amount)},
+)
+
+
+def _forfeit_report(e: DepositForfeited, report: Report) -> None:
+    _ledger_line(report, e, Ledger.FORFEITED, rule=e.rule)
+    report.cite(e.rule)
+
+
+means(
+    DepositForfeited,
+    evolve=lambda s, e: _ledger(s, e.bidder_code, Ledger.FORFEITED),
+    report=_forfeit_report,
+)
+means(
+    PaymentRecorded,
+    evolve=lambda s, e: replace(s, payments=s.payments + e.amount),
+    report=lambda e, r: _sale_line(r, e, "payment", {"amount": format_money(e.amount), "paid": format_money(e.paid)}),
+    change="payment",
+    public=lambda e: {"at": format_instant(e.at), "amount": format_money(e.amount), "paid": format_money(e.paid)},
+)
+means(
+    SalePaid,
+    evolve=lambda s, e: replace(s, sale=Sale.PAID),
+    report=lambda e, r: _sale_line(r, e, "paid", {**r.who(e.purchaser), "paid": format_money(e.paid)}),
+    change="paid",
+    public=lambda e: {"at": format_instant(e.at), "purchaser": e.purchaser, "paid": format_money(e.paid)},
+)
+means(
+    TransferDecided,
+    evolve=lambda s, e: replace(s, sale=Sale.COMPLETED),
+    report=lambda e, r: _sale_line(r, e, "transfer", {"reference": e.reference, "decided_on": e.decided_on}),
+    change="completed",
+    public=lambda e: {"at": format_instant(e.at), "reference": e.reference, "decided_on": e.decided_on},
+)
+
+
+def _defaulted_report(e: SaleDefaulted, report: Report) -> None:
+    _sale_line(report, e, "defaulted", {**report.who(e.purchaser), "paid": format_money(e.paid), "rule": e.rule})
+    report.cite(e.rule)
+
+
+means(
+    SaleDefaulted,
+    evolve=lambda s, e: replace(s, sale=Sale.DEFAULTED, defaulters=s.defaulters + (e.purchaser,), defaulted_at=e.at),
+    report=_defaulted_report,
+    change="defaulted",
+    public=lambda e: {"at": format_instant(e.at), "purchaser": e.purchaser},
+)
+
+
+def _grace_report(e: GraceGranted, report: Report) -> None:
+    _sale_line(report, e, "grace", {"until": report.time(e.until), "previous": report.time(e.previous), "rule": e.rule})
+    report.cite(e.rule)
+
+
+means(
+    GraceGranted,
+    evolve=lambda s, e: replace(s, payment_due=e.until, graced=True),
+    report=_grace_report,
+    change="grace",
+    public=lambda e: {"at": format_instant(e.at), "payment_due": format_instant(e.until)},
+)
+
+
+def _offered_evolve(state: AuctionState, e: SaleOffered) -> AuctionState:
+    return replace(
+        state,
+        purchaser=e.bidder_code,
+        purchase_price=e.price,
+        sale=Sale.AWAITING_PAYMENT,
+        payment_due=e.payment_due,
+        credited=0,
+        payments=0,
+        offers=state.offers + 1,
+    )
+
+
+def _offered_report(e: SaleOffered, report: Report) -> None:
+    _sale_line(
+        report,
+        e,
+        "offered",
+        {
+            **report.who(e.bidder_code),
+            "price": format_money(e.price),
+            "payment_due": report.time(e.payment_due),
+            "rule": e.rule,
+        },
+    )
+    report.cite(e.rule)
+
+
+means(
+    SaleOffered,
+    evolve=_offered_evolve,
+    report=_offered_report,
+    change="offered",
+    public=lambda e: {
+        "at": format_instant(e.at),
+        "purchaser": e.bidder_code,
+        "price": format_money(e.price),
+        "payment_due": format_instant(e.payment_due),
+    },
+)
+
+
+def _suspension_line(report: Report, e: Any, what: str, fields: dict[str, Any]) -> None:
+    report.line("suspensions", {"at": report.time(e.at), "act": what, **fields, **_official(e)})
+
+
+means(
+    AuctionSuspended,
+    evolve=lambda s, e: replace(s, status=Status.SUSPENDED, suspension=Suspension(e.at, e.deadline, e.reason)),
+    report=lambda e, r: _suspension_line(
+        r,
+        e,
+        "suspended",
+        {"reason": e.reason, "deadline": r.time(e.deadline), "left_seconds": (e.deadline - e.at).total_seconds()},
+    ),
+    change="suspended",
+    public=lambda e: {
+        "at": format_instant(e.at),
+        "reason": e.reason,
+        "left_seconds": (e.deadline - e.at).total_seconds(),
+    },
+)
+means(
+    AuctionResumed,
+    evolve=lambda s, e: replace(
+        s,
+        status=Status.OPEN,
+        deadline=e.deadline,
+        suspension=None,
+        suspended_for=s.suspended_for + (e.at - e.suspended_at),
+    ),
+    report=lambda e, r: _suspension_line(
+        r, e, "resumed", {"deadline": r.time(e.deadline), "suspended_at": r.time(e.suspended_at)}
+    ),
+    change="resumed",
+    public=lambda e: {"at": format_instant(e.at), "deadline": format_instant(e.deadline)},
+)
+means(
+    AuctionCancelled,
+    evolve=lambda s, e: replace(s, status=Status.CANCELLED, cancelled_at=e.at, suspension=None),
+    report=lambda e, r: _sale_line(r, e, "cancelled", {"reason": e.reason}),
+    change="cancelled",
+    public=lambda e: {"at": format_instant(e.at), "reason": e.reason},
+)
+means(
+    NextRoundScheduled,
+    evolve=lambda s, e: replace(s, next_round=e.next_auction),
+    report=lambda e, r: _sale_line(
+        r,
+        e,
+        "next_round",
+        {
+            "auction": e.next_auction,
+            "round": e.round,
+            "opens_at": r.time(e.opens_at),
+            "closes_at": r.time(e.closes_at),
+            "starting_price": format_money(e.starting_price),
+        },
+    ),
+    change="next_round",
+    public=lambda e: {
+        "at": format_instant(e.at),
+        "auction": e.next_auction,
+        "round": e.round,
+        "opens_at": format_instant(e.opens_at),
+        "closes_at": format_instant(e.closes_at),
+        "starting_price": format_money(e.starting_price),
+    },
+)
+
+
+def _exhausted_report(e: RoundsExhausted, report: Report) -> None:
+    _sale_line(report, e, "rounds_exhausted", {"outcome": e.outcome, "rule": e.rule})
+    report.cite(e.rule)
+
+
+means(
+    RoundsExhausted,
+    evolve=lambda s, e: replace(s, outcome=e.outcome),
+    report=_exhausted_report,
+    change="outcome",
+    public=lambda e: {"at": format_instant(e.at), "outcome": e.outcome},
 )
 
 _missing = sorted(name for name, cls in EVENT_TYPES.items() if cls not in MEANINGS)

@@ -94,6 +94,27 @@ class Status(str, Enum):
     OPEN = "open"
     CLOSED = "closed"
     FAILED = "failed"
+    SUSPENDED = "suspended"  # bidding stopped by the bailiff, the time left kept
+    CANCELLED = "cancelled"  # ended by the bailiff before bidding ended: no sale
+
+
+class Sale(str, Enum):
+    """The sale after the purchaser's declaration (docs/rules.md, After bidding)."""
+
+    AWAITING_PAYMENT = "awaiting_payment"
+    PAID = "paid"
+    COMPLETED = "completed"  # the transfer decision is recorded
+    DEFAULTED = "defaulted"
+
+
+class Ledger(str, Enum):
+    """Where a bidder's deposit stands."""
+
+    HELD = "held"
+    CREDITED = "credited"  # counted towards the price (the purchaser's)
+    REFUND_DUE = "refund_due"
+    REFUNDED = "refunded"
+    FORFEITED = "forfeited"
 
 
 class AssetKind(str, Enum):
@@ -120,6 +141,11 @@ class Terms(msgspec.Struct, frozen=True, gc=False):
     deposit_due: datetime | None = None  # exclusive: a deposit recorded at or after it is late (SI)
     extension_minutes: int | None = None  # the notice's soft-close interval, where the country uses one
     zone: str | None = None  # the auction's IANA zone where the country has several (PT), else None
+    payment_days: int | None = None  # the notice's payment period, where the country uses one
+    previous: str | None = None  # the auction this round repeats
+
+
+PREEMPTION_HOLDER = "preemption_holder"
 
 
 class Bidder(msgspec.Struct, frozen=True, gc=False):
@@ -128,6 +154,16 @@ class Bidder(msgspec.Struct, frozen=True, gc=False):
     deposit: int = 0
     admitted: bool = False
     refusal: str | None = None
+    role: str | None = None  # PREEMPTION_HOLDER, or None for an ordinary bidder
+    ledger: Ledger = Ledger.HELD  # meaningful where ``deposit`` > 0
+    refund_due: datetime | None = None
+    best_bid: int | None = None  # this bidder's highest accepted bid
+
+
+class Suspension(msgspec.Struct, frozen=True, gc=False):
+    at: datetime
+    deadline: datetime  # the deadline in force when bidding stopped
+    reason: str
 
 
 class Proxy(msgspec.Struct, frozen=True, gc=False):
@@ -169,6 +205,21 @@ class AuctionState(msgspec.Struct, frozen=True, gc=False):
     ended: bool = False  # the bailiff declared the result
     ended_at: datetime | None = None
     extensions: int = 0
+    # -- after the hammer (docs/rules.md, After bidding)
+    suspension: Suspension | None = None  # while suspended
+    suspended_for: timedelta = timedelta(0)  # every suspension so far, which moves a cap
+    cancelled_at: datetime | None = None
+    preemptor: str | None = None  # the holder whose declaration won (SI)
+    sale: Sale | None = None
+    payment_due: datetime | None = None
+    credited: int = 0  # the purchaser's deposit counted towards the price
+    payments: int = 0  # the purchaser's payments
+    defaulters: tuple[str, ...] = ()  # purchasers who defaulted, in order
+    defaulted_at: datetime | None = None  # the last default's instant (a payment deadline)
+    offers: int = 0  # offers to a next-best bidder so far
+    graced: bool = False
+    next_round: str | None = None  # the auction that repeats this sale
+    outcome: str | None = None  # what became of the property after the last round failed
 
     @property
     def price(self) -> int | None:
@@ -184,6 +235,15 @@ class AuctionState(msgspec.Struct, frozen=True, gc=False):
         return self.closed_at if self.closed_at is not None else self.deadline
 
     @property
+    def paid(self) -> int:
+        """The purchaser's deposit plus their payments, counted towards the price."""
+        return self.credited + self.payments
+
+    @property
+    def bidding_over(self) -> bool:
+        return self.status in (Status.CLOSED, Status.FAILED)
+
+    @property
     def admitted(self) -> int:
         return sum(1 for bidder in self.bidders if bidder.admitted)
 
@@ -194,6 +254,8 @@ class AuctionState(msgspec.Struct, frozen=True, gc=False):
             return self.terms.opens_at
         if self.status is Status.OPEN:
             return self.deadline
+        if self.sale is Sale.AWAITING_PAYMENT:
+            return self.payment_due
         return None
 
     def bidder(self, code: str) -> Bidder | None:

@@ -8,7 +8,7 @@ group) and asks it the questions the law answers. Everything here is pure.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
@@ -48,6 +48,53 @@ class Draft:
     extension_minutes: int | None = None
     deposit: int | None = None
     zone: str | None = None
+    payment_days: int | None = None
+    previous: str | None = None  # the auction this next round repeats (set by the engine)
+
+
+@dataclass(frozen=True)
+class Gap:
+    """How soon the next round may open after this one ended.
+
+    ``months``: that many calendar months after the end instant; ``days``: 00:00 local of the
+    end's local date (``from_next_day``: the day after it) + that many days. ``defaulted_end``
+    names the end instant of a round whose purchaser defaulted: ``declaration`` or ``default``
+    (a failed round ends when bidding ended)."""
+
+    months: int = 0
+    days: int = 0
+    from_next_day: bool = False
+    defaulted_end: str = "bidding"
+
+
+@dataclass(frozen=True)
+class SaleTerms:
+    """A country's figures for what follows the bidding, each with the rule that states it.
+
+    ``payment``: the deadline's rule; with ``payment_days`` the notice sets the period (required
+    when the auction is scheduled), else ``fixed_payment`` after bidding ended (SE). Every
+    refusal after bidding names one of these rules."""
+
+    payment: LegalRule
+    forfeit: LegalRule
+    payment_days: bool = True
+    fixed_payment: timedelta | None = None
+    payment_cap_months: int | None = None  # SI: at the latest the end of that day, bidding end + months
+    refund: LegalRule | None = None  # the refund's due date, where the law sets one
+    refund_days: int | None = None  # within these days of the date bidding ended (SI)
+    refund_next_working_day: bool = False  # by the first working day after bidding ended (LT)
+    next_best: LegalRule | None = None  # the sale may be offered to the next-best bidder after a default
+    preemption: LegalRule | None = None
+    preemption_window: timedelta | None = None
+    grace: LegalRule | None = None  # SE
+    grace_above: int = 0  # the price above which a grace period may be granted
+    grace_share: int = 10  # percent of the price to be paid within the fixed period
+    grace_months: int = 1  # after bidding ended, at the latest
+    next_round: LegalRule | None = None  # None: a new sale is a new auction, round 1
+    request_days: int | None = None  # the next round asked for within these days of the failure (BG)
+    gap: Gap = Gap()
+    previous_percent: int | None = None  # the next round's starting price as a share of this round's (BG)
+    last_round: tuple[str, LegalRule] | None = None  # what becomes of the property after the last round
 
 
 class RuleViolation(ValueError):
@@ -145,6 +192,48 @@ class AuctionRules(Protocol):
 
     def report_due(self, closed_at: datetime) -> date | None:
         """The day the law wants the auction report by, where it fixes one (Bulgaria)."""
+        ...
+
+    # -- after bidding: the sale (docs/rules.md, After bidding) ---------------
+
+    max_round: int | None
+    sale: SaleTerms
+    notice_terms: frozenset[str]  # the terms of the notice this country's rules use (docs/rules.md)
+
+    def check_sale_terms(self, draft: Draft) -> None:
+        """Raise :class:`RuleViolation` when the draft lacks a term the sale will need (``payment_days``)."""
+        ...
+
+    def payment_deadline(self, state: AuctionState, declared_at: datetime) -> tuple[datetime, LegalRule]:
+        """When the price is due for a purchaser declared (or offered the sale) at ``declared_at``."""
+        ...
+
+    def declaration_refusal(self, state: AuctionState, at: datetime) -> Refusal | None:
+        """Why the purchaser cannot be declared at ``at`` yet."""
+        ...
+
+    def preemption_refusal(self, state: AuctionState, at: datetime) -> Refusal | None:
+        """Why no pre-emption declaration can be made at ``at``."""
+        ...
+
+    def refund_deadline(self, terms: Terms, ended: datetime) -> tuple[datetime | None, LegalRule | None]:
+        """By when a deposit is to be paid back after the auction ended at ``ended``, and the rule."""
+        ...
+
+    def grace_refusal(self, state: AuctionState, until: datetime, at: datetime) -> Refusal | None:
+        """Why the payment deadline cannot be moved to ``until``."""
+        ...
+
+    def next_round_earliest(self, state: AuctionState) -> datetime:
+        """The earliest opening of the round after this failed or defaulted one."""
+        ...
+
+    def next_round_request_by(self, state: AuctionState) -> datetime | None:
+        """The end of the period in which the next round must be asked for, if any."""
+        ...
+
+    def next_round_floor(self, state: AuctionState) -> tuple[int, LegalRule] | None:
+        """A starting-price floor the next round takes from this one, if any."""
         ...
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from engine.events import Event
 from engine.meaning import evolve, instant, money
-from engine.model import AuctionState, Status, Terms
+from engine.model import AuctionState, Sale, Status, Terms
 
 __all__ = ["AuctionSummary", "fold_event", "instant", "money", "summary_json"]
 
@@ -175,9 +175,36 @@ class AuctionSummary:
         return self.state.purchaser
 
     @property
+    def sale(self) -> Sale | None:
+        return self.state.sale
+
+    @property
     def due(self) -> datetime | None:
-        """The next instant at which time alone changes this auction (open or close), if any."""
+        """The next instant at which time alone changes this auction (opening, close, default), if any."""
         return self.state.due
+
+
+def _sale_json(state: AuctionState) -> dict[str, Any]:
+    """The sale after bidding, in public terms (bidder codes only; the deposits are not public)."""
+    suspension = state.suspension
+    terms = state.terms
+    return {
+        "sale": state.sale.value if state.sale is not None else None,
+        "payment_due": instant(state.payment_due),
+        "paid": money(state.paid) if state.sale is not None else None,
+        "price_due": money(state.purchase_price - state.paid)
+        if state.sale is not None and state.purchase_price is not None
+        else None,
+        "payment_days": terms.payment_days if terms is not None else None,
+        "preemptor": state.preemptor,
+        "suspended_at": instant(suspension.at) if suspension is not None else None,
+        "suspension_reason": suspension.reason if suspension is not None else None,
+        "time_left_seconds": (suspension.deadline - suspension.at).total_seconds() if suspension is not None else None,
+        "cancelled_at": instant(state.cancelled_at),
+        "previous": terms.previous if terms is not None else None,
+        "next_round": state.next_round,
+        "outcome": state.outcome,
+    }
 
 
 def fold_event(summary: AuctionSummary | None, event: Event, version: int) -> AuctionSummary | None:
@@ -226,5 +253,6 @@ def summary_json(summary: AuctionSummary) -> dict[str, Any]:
         "ended": summary.ended,
         "ended_at": instant(summary.ended_at),
         "purchaser": summary.purchaser,
+        **_sale_json(summary.state),
         "position": summary.position,
     }

@@ -56,7 +56,9 @@ class _Builder:
         self.state = AuctionState(auction_id=auction_id)
         self.position = 0
         self.bidders: dict[str, _Bidder] = {}
-        self.sections: dict[str, list[dict[str, Any]]] = {"bids": [], "proxies": [], "extensions": [], "incidents": []}
+        self.sections: dict[str, list[dict[str, Any]]] = {
+            "bids": [], "proxies": [], "extensions": [], "incidents": [], "sale": [], "ledger": [], "suspensions": []
+        }
         self.events: list[dict[str, Any]] = []
         self.rules_cited: set[str] = set()
 
@@ -211,6 +213,9 @@ def build_report(
         "proxies": [] if anonymise else builder.sections["proxies"],
         "extensions": builder.sections["extensions"],
         "incidents": builder.sections["incidents"],
+        "sale_course": builder.sections["sale"],
+        "ledger": builder.sections["ledger"],
+        "suspensions": builder.sections["suspensions"],
         "deposits_to_refund": builder.refunds(),
         "rules": builder.rule_lines(),
         "events": builder.events,

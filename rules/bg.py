@@ -7,15 +7,17 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from engine.model import UTC, AssetKind, Terms, format_money, percent_of
-from engine.policy import Draft, LegalRule, Refusal, RuleViolation, ScheduleWarning
+from engine.policy import Draft, Gap, LegalRule, Refusal, RuleViolation, SaleTerms, ScheduleWarning
 from rules.calendar import calendar_for, day_label
 from rules.common import (
     Anchor,
     CountryRules,
     SoftClose,
     TriggerWindow,
+    forfeit_rule,
     higher_bid_rule,
     no_proxy_rule,
+    notice_payment_rule,
 )
 
 SOURCE = "e-Justice portal, 'Judicial auctions - Bulgaria' (last update 05/10/2023)"
@@ -120,11 +122,51 @@ REPORT = LegalRule(
 )
 
 
+
+# -- after bidding (docs/rules.md, After bidding: Bulgaria)
+PAYMENT = notice_payment_rule(
+    "BG",
+    SOURCE,
+    "payment_days is required: the sources set no period (7 days or two weeks are usual) [X]; the price is due "
+    "before 24:00 local at the end of the declaration's date + payment_days",
+)
+NEXT_ROUND = LegalRule(
+    code="BG-next-round",
+    basis=(
+        f"{SOURCE}, §1: when the property is not sold or the purchaser does not pay, the creditor may ask within "
+        "a week for a new sale, held no earlier than one month after the first one ended, at 90% of its "
+        "starting bid; there is no offer to the next-best bidder, and after the second sale the property "
+        "leaves the estate"
+    ),
+    reading=(
+        "AMBIG-BG-10: the round ended at the bidding end when it failed, at the purchaser's declaration when "
+        "the purchaser defaulted; the next round opens no earlier than one calendar month after that, is asked "
+        "for within 7 days of the failure or default, and starts at no less than 90% of this round's starting price"
+    ),
+)
+LEAD = LegalRule(
+    code="BG-lead-time",
+    basis=f"{SOURCE}, §1: the sale is announced at least a day before it begins",
+    reading="A warning, never a refusal, when bidding opens on the scheduling date itself",
+)
+SALE = SaleTerms(
+    payment=PAYMENT,
+    forfeit=forfeit_rule("BG"),
+    next_round=NEXT_ROUND,
+    request_days=7,
+    gap=Gap(months=1, defaulted_end="declaration"),
+    previous_percent=90,
+    last_round=("property_leaves_estate", NEXT_ROUND),
+)
+
+
 class BulgarianRules(CountryRules):
     country = "BG"
     zone = ZoneInfo("Europe/Sofia")
     proxy_allowed = False
     version = "2023-10-05"
+    sale = SALE
+    lead_days = (1, LEAD)
 
     rule_book = (
         STARTING_PRICE,

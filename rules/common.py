@@ -16,14 +16,15 @@ Three things live here so that the five country modules only state their law:
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import Enum
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
-from engine.model import UTC, AuctionState, Terms, format_money
-from engine.policy import Draft, Extension, LegalRule, Refusal, RuleViolation, ScheduleWarning
+from engine.model import UTC, AuctionState, Sale, Status, Terms, format_money, percent_of
+from engine.policy import Draft, Extension, LegalRule, Refusal, RuleViolation, SaleTerms, ScheduleWarning
 from rules.calendar import calendar_for, day_label
 
 ZERO = timedelta(0)
@@ -234,7 +235,63 @@ def _money(cents: int, currency: str) -> str:
 
 
 # The terms of a notice that carry a figure the law leaves to the bailiff (Draft fields).
-NOTICE_TERMS = ("increment", "extension_minutes", "deposit", "zone")
+NOTICE_TERMS = ("increment", "extension_minutes", "deposit", "zone", "payment_days")
+PAYMENT_DAYS = range(1, 184)  # docs/rules.md, After bidding: a notice's payment period, 1 to 183 days
+
+
+# --------------------------------------------------------------------------
+# After bidding: the sale (docs/rules.md, After bidding)
+
+
+def months_after(instant: datetime, zone: ZoneInfo, months: int) -> datetime:
+    """``months`` calendar months after ``instant``: the same wall-clock time on the same day of
+    the month, or on the month's last day where it has no such day (31 Jan + 1 month = 28 Feb)."""
+    local = to_local(instant, zone)
+    index = local.month - 1 + months
+    year, month = local.year + index // 12, index % 12 + 1
+    day = min(local.day, calendar.monthrange(year, month)[1])
+    try:
+        return local_instant(zone, date(year, month, day), local.timetz().replace(tzinfo=None))
+    except LocalTimeError:  # the wall time falls in a DST change: its first reading
+        return datetime.combine(date(year, month, day), local.time(), tzinfo=zone).astimezone(UTC)
+
+
+def end_of_days(zone: ZoneInfo, day: date, days: int) -> datetime:
+    """"Within ``days`` days of ``day``": the local midnight that ends ``day`` + ``days``
+    (an act at that instant or later is late)."""
+    return local_midnight(zone, day + timedelta(days=days + 1))
+
+
+def notice_payment_rule(country: str, source: str, reading: str = "") -> LegalRule:
+    """The payment deadline a country leaves to the notice (``payment_days``)."""
+    return LegalRule(
+        code=f"{country}-payment",
+        basis=f"{source}: the purchaser pays the price within the period that the sale's notice or order sets",
+        reading=reading
+        or (
+            "The notice's payment_days (1 to 183) is required; the price is due before 24:00 local at the end "
+            "of the declaration's local date + payment_days [X: the sources give no period]"
+        ),
+    )
+
+
+def forfeit_rule(country: str, basis: str = "") -> LegalRule:
+    return LegalRule(
+        code=f"{country}-forfeit",
+        basis=basis or "A purchaser who does not pay the price in time loses the deposit",
+        reading=(
+            "At the payment deadline, with the price not covered, the sale is defaulted at that instant and the "
+            "purchaser's deposit is forfeited [I; Lithuanian law states it for restricted assets]"
+        ),
+    )
+
+
+def no_next_round_rule(country: str) -> LegalRule:
+    return LegalRule(
+        code=f"{country}-next-round",
+        basis="The sources describe no further round of an online sale",
+        reading="A failed or defaulted sale is not repeated here: a new sale is a new auction, round 1",
+    )
 
 
 class CountryRules:
@@ -266,15 +323,23 @@ class CountryRules:
 
     # Which of NOTICE_TERMS this country's rules use (``extension_minutes`` also where
     # ``notice_soft_close`` is set); any other one given is refused, never ignored.
-    notice_terms: ClassVar[frozenset[str]] = frozenset()
+    notice_terms: ClassVar[frozenset[str]] = frozenset()  # payment_days: added where ``sale.payment_days``
 
     max_round: ClassVar[int | None] = None  # rounds the law describes (None: any)
+    sale: ClassVar[SaleTerms]  # what follows the bidding (docs/rules.md, After bidding)
     value_based: ClassVar[bool] = True  # prices derive from the value, which must be positive
 
     # -- AuctionRules ------------------------------------------------------
 
     def rules(self) -> tuple[LegalRule, ...]:
-        return self.rule_book
+        """The rule book, then the rules of the sale after bidding and the lead time."""
+        sale = self.sale
+        more = [
+            sale.payment, sale.forfeit, sale.refund, sale.next_best, sale.preemption, sale.grace, sale.next_round,
+            self.lead_days[1] if self.lead_days is not None else None,
+        ]
+        extra = tuple(rule for rule in dict.fromkeys(more) if rule is not None and rule not in self.rule_book)
+        return self.rule_book + extra
 
     def report_due(self, closed_at: datetime) -> date | None:
         return None
@@ -310,6 +375,8 @@ class CountryRules:
             deposit_due=self.deposit_due(draft),
             extension_minutes=draft.extension_minutes,
             zone=self.auction_zone(draft),
+            payment_days=draft.payment_days,
+            previous=draft.previous,
         )
 
     def admission(self, terms: Terms, deposit: int, at: datetime) -> Refusal | None:
@@ -380,6 +447,8 @@ class CountryRules:
             return None
         new, rule = soft_close.new_deadline(deadline, at), soft_close.rule
         stop = self.hard_stop(terms)
+        if stop is not None:
+            stop += state.suspended_for  # a suspension moves the cap by its length (docs/rules.md)
         if stop is not None and new > stop:
             new, rule = stop, self.cap_rule or rule  # truncated to the cap (AMBIG-BG-3)
         return extension_if_later(deadline, new, rule)
@@ -389,6 +458,128 @@ class CountryRules:
 
     def hard_stop(self, terms: Terms) -> datetime | None:
         return None
+
+    # -- after bidding (docs/rules.md, After bidding) ------------------------
+
+    def payment_deadline(self, state: AuctionState, declared_at: datetime) -> tuple[datetime, LegalRule]:
+        """When the price is due for a purchaser declared (or offered the sale) at ``declared_at``."""
+        terms, ended = state.terms, state.closed_at
+        assert terms is not None and ended is not None
+        zone = self.zone_for(terms)
+        if self.sale.fixed_payment is not None:
+            return ended + self.sale.fixed_payment, self.sale.payment  # elapsed time, across DST
+        if terms.payment_days is None:
+            raise RuleViolation(
+                "payment_days_required",
+                f"{self.country} rules take the payment period from the notice, which gave none",
+                self.sale.payment,
+            )
+        due = end_of_days(zone, to_local(declared_at, zone).date(), terms.payment_days)
+        if self.sale.payment_cap_months is not None:
+            cap_day = to_local(months_after(ended, zone, self.sale.payment_cap_months), zone).date()
+            due = min(due, end_of_days(zone, cap_day, 0))
+        return due, self.sale.payment
+
+    def declaration_refusal(self, state: AuctionState, at: datetime) -> Refusal | None:
+        """Why the purchaser cannot be declared at ``at`` yet (SI: the pre-emption window)."""
+        window = self.sale.preemption_window
+        if window is None or state.closed_at is None or state.status is not Status.CLOSED:
+            return None
+        if at < state.closed_at + window:
+            return Refusal(
+                "preemption_window_open",
+                self.sale.preemption,
+                f"holders of a pre-emption right may declare until {self.local(state.closed_at + window).isoformat()}",
+            )
+        return None
+
+    def preemption_refusal(self, state: AuctionState, at: datetime) -> Refusal | None:
+        """Why no pre-emption declaration can be made at ``at`` (the window, the country)."""
+        rule, window = self.sale.preemption, self.sale.preemption_window
+        if rule is None or window is None:
+            return Refusal("preemption_not_provided", None, f"{self.country} rules know no pre-emption right")
+        if state.status is not Status.CLOSED or state.closed_at is None:
+            return Refusal("preemption_window_closed", rule, "pre-emption is declared after bidding ended with a bid")
+        if at >= state.closed_at + window or state.ended:
+            return Refusal(
+                "preemption_window_closed",
+                rule,
+                f"the window for pre-emption ended at {self.local(state.closed_at + window).isoformat()}",
+            )
+        return None
+
+    def refund_deadline(self, terms: Terms, ended: datetime) -> tuple[datetime | None, LegalRule | None]:
+        """By when a non-purchaser's deposit is to be paid back, where the law sets a date."""
+        zone = self.zone_for(terms)
+        day = to_local(ended, zone).date()
+        if self.sale.refund_days is not None:
+            return end_of_days(zone, day, self.sale.refund_days), self.sale.refund
+        if self.sale.refund_next_working_day:
+            return end_of_days(zone, calendar_for(self.country).next_working_day(day), 0), self.sale.refund
+        return None, None
+
+    def grace_refusal(self, state: AuctionState, until: datetime, at: datetime) -> Refusal | None:
+        """Why the payment deadline cannot be moved to ``until`` (only SE grants grace)."""
+        rule = self.sale.grace
+        if rule is None:
+            return Refusal("grace_not_provided", None, f"{self.country} rules give no grace period")
+        assert state.terms is not None and state.closed_at is not None and state.purchase_price is not None
+        price, currency = state.purchase_price, state.terms.currency
+        if price <= self.sale.grace_above:
+            return Refusal(
+                "grace_not_allowed",
+                rule,
+                f"a grace period needs a price above {_money(self.sale.grace_above, currency)}",
+            )
+        share = percent_of(price, self.sale.grace_share)
+        if state.paid < share:
+            return Refusal(
+                "grace_not_allowed",
+                rule,
+                f"{self.sale.grace_share} % of the price ({_money(share, currency)}) must be paid first",
+            )
+        latest = months_after(state.closed_at, self.zone_for(state.terms), self.sale.grace_months)
+        if until > latest:
+            return Refusal(
+                "grace_too_long", rule, f"a grace period ends at the latest at {self.local(latest).isoformat()}"
+            )
+        if state.payment_due is not None and until <= state.payment_due:
+            return Refusal("grace_too_short", rule, "a grace period must end after the deadline in force")
+        return None
+
+    def round_ended(self, state: AuctionState) -> datetime | None:
+        """When this round ended for counting the next one's earliest opening (None: not yet)."""
+        if state.status is Status.FAILED:
+            return state.closed_at
+        if state.sale is Sale.DEFAULTED:
+            return {"declaration": state.ended_at, "default": state.defaulted_at}.get(
+                self.sale.gap.defaulted_end, state.closed_at
+            )
+        return None
+
+    def next_round_earliest(self, state: AuctionState) -> datetime:
+        assert state.terms is not None
+        ended = self.round_ended(state)
+        assert ended is not None
+        zone, gap = self.zone_for(state.terms), self.sale.gap
+        if gap.months:
+            return months_after(ended, zone, gap.months)
+        day = to_local(ended, zone).date() + timedelta(days=1 if gap.from_next_day else 0)
+        return local_midnight(zone, day + timedelta(days=gap.days))
+
+    def next_round_request_by(self, state: AuctionState) -> datetime | None:
+        """The end of the period in which the next round must be asked for (BG: a week)."""
+        ended = state.defaulted_at if state.sale is Sale.DEFAULTED else state.closed_at
+        if self.sale.request_days is None or ended is None or state.terms is None:
+            return None
+        zone = self.zone_for(state.terms)
+        return end_of_days(zone, to_local(ended, zone).date(), self.sale.request_days)
+
+    def next_round_floor(self, state: AuctionState) -> tuple[int, LegalRule] | None:
+        """A starting price floor the next round takes from this one (BG: 90 % of it)."""
+        if self.sale.previous_percent is None or state.terms is None or self.sale.next_round is None:
+            return None
+        return percent_of(state.terms.starting_price, self.sale.previous_percent), self.sale.next_round
 
     # -- hooks ------------------------------------------------------------
 
@@ -444,10 +635,15 @@ class CountryRules:
         """Step rules beyond "higher than the best"; free by default."""
         return None
 
+    lead_days: ClassVar[tuple[int, LegalRule] | None] = None  # a lead time in calendar days
+
     def minimum_lead(self, terms: Terms, scheduled_on: date) -> tuple[date, str, LegalRule] | None:
         """The earliest local opening date the law allows for a notice out on ``scheduled_on``,
         the lead in words and its rule; ``None`` where the law sets no lead time."""
-        return None
+        if self.lead_days is None:
+            return None
+        days, rule = self.lead_days
+        return scheduled_on + timedelta(days=days), f"{days} day{'s' if days != 1 else ''}", rule
 
     def lead_time_warnings(self, terms: Terms, scheduled_at: datetime) -> tuple[ScheduleWarning, ...]:
         """``lead_time_short`` when bidding opens sooner after scheduling than the law's lead time
@@ -591,6 +787,8 @@ class CountryRules:
             return self.increment_rule
         if term == "deposit":
             return self.deposit_rule
+        if term == "payment_days":
+            return self.sale.payment
         if term == "extension_minutes":
             if self.notice_soft_close is not None:
                 return self.notice_soft_close.rule
@@ -598,7 +796,11 @@ class CountryRules:
         return self.duration_rule
 
     def _check_notice_terms(self, draft: Draft) -> None:
-        used = self.notice_terms | ({"extension_minutes"} if self.notice_soft_close is not None else set())
+        used = (
+            self.notice_terms
+            | ({"extension_minutes"} if self.notice_soft_close is not None else set())
+            | ({"payment_days"} if self.sale.payment_days else set())
+        )
         for term in NOTICE_TERMS:
             if getattr(draft, term) is not None and term not in used:
                 rule = self.term_rule(term)
@@ -612,4 +814,21 @@ class CountryRules:
         if draft.deposit is not None and draft.deposit <= 0:
             raise RuleViolation(
                 "deposit_invalid", "a deposit set by the notice must be a positive amount", self.deposit_rule
+            )
+        if draft.payment_days is not None and draft.payment_days not in PAYMENT_DAYS:
+            raise RuleViolation(
+                "payment_days_invalid",
+                f"payment_days must be {PAYMENT_DAYS.start} to {PAYMENT_DAYS.stop - 1}, not {draft.payment_days}",
+                self.sale.payment,
+            )
+
+    def check_sale_terms(self, draft: Draft) -> None:
+        """The notice's payment period, where the country takes it from the notice (scheduling
+        through the API; a dry run that never reaches a declaration may leave it out)."""
+        if self.sale.payment_days and draft.payment_days is None:
+            raise RuleViolation(
+                "payment_days_required",
+                f"{self.country} rules take the purchaser's payment period from the notice: payment_days "
+                f"({PAYMENT_DAYS.start} to {PAYMENT_DAYS.stop - 1}) must be given",
+                self.sale.payment,
             )

@@ -8,15 +8,17 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from engine.model import UTC, AssetKind, Terms, ceil_div
-from engine.policy import Draft, LegalRule, Refusal, RuleViolation
+from engine.policy import Draft, LegalRule, Refusal, RuleViolation, SaleTerms
 from rules.common import (
     Anchor,
     CountryRules,
     SoftClose,
     TriggerWindow,
     at_least_one_step,
+    forfeit_rule,
     higher_bid_rule,
     no_proxy_rule,
+    notice_payment_rule,
 )
 
 SOURCE = "e-Justice portal, 'Judicial auctions - Czechia' (last update 05/10/2023)"
@@ -85,11 +87,17 @@ HIGHER_BID = higher_bid_rule("CZ")
 PROXY = no_proxy_rule("CZ", SOURCE)
 
 
+
+# -- after bidding (docs/rules.md, After bidding): the notice's period; no next-best bidder, no next round
+SALE = SaleTerms(payment=notice_payment_rule("CZ", SOURCE), forfeit=forfeit_rule("CZ"))
+
+
 class CzechRules(CountryRules):
     country = "CZ"
     zone = ZoneInfo("Europe/Prague")
     proxy_allowed = False
     version = "2023-10-05"
+    sale = SALE
 
     rule_book = (
         STARTING_PRICE,

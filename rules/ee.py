@@ -8,9 +8,17 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from engine.model import UTC, AssetKind, Terms, format_money, percent_of
-from engine.policy import Draft, LegalRule, Refusal, RuleViolation
+from engine.policy import Draft, LegalRule, Refusal, RuleViolation, SaleTerms
 from rules.calendar import calendar_for
-from rules.common import CountryRules, NoticeSoftClose, at_least_one_step, higher_bid_rule, no_proxy_rule
+from rules.common import (
+    CountryRules,
+    NoticeSoftClose,
+    at_least_one_step,
+    forfeit_rule,
+    higher_bid_rule,
+    no_proxy_rule,
+    notice_payment_rule,
+)
 
 SOURCE = "e-Justice portal, 'Judicial auctions - Estonia' (last update 05/01/2022)"
 ATLAS = "EU Enforcement Atlas, update of national information 2021, §3.2"
@@ -88,11 +96,17 @@ HIGHER_BID = higher_bid_rule("EE")
 PROXY = no_proxy_rule("EE", SOURCE)
 
 
+
+# -- after bidding (docs/rules.md, After bidding): the notice's period; no next-best bidder, no next round
+SALE = SaleTerms(payment=notice_payment_rule("EE", SOURCE), forfeit=forfeit_rule("EE"))
+
+
 class EstonianRules(CountryRules):
     country = "EE"
     zone = ZoneInfo("Europe/Tallinn")
     proxy_allowed = False
     version = "2022-01-05"
+    sale = SALE
 
     rule_book = (
         STARTING_PRICE,

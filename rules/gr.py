@@ -7,9 +7,17 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from engine.model import AssetKind, Terms
-from engine.policy import Draft, LegalRule, Refusal, RuleViolation
+from engine.policy import Draft, LegalRule, Refusal, RuleViolation, SaleTerms
 from rules.calendar import DAY_NAMES, calendar_for, day_label
-from rules.common import CountryRules, NoticeSoftClose, at_least_one_step, higher_bid_rule, no_proxy_rule
+from rules.common import (
+    CountryRules,
+    NoticeSoftClose,
+    at_least_one_step,
+    forfeit_rule,
+    higher_bid_rule,
+    no_proxy_rule,
+    notice_payment_rule,
+)
 
 SOURCE = "e-Justice portal, 'Judicial auctions - Greece' (last update 04/07/2023)"
 CODE = "Code of Civil Procedure"
@@ -70,11 +78,17 @@ HIGHER_BID = higher_bid_rule("GR")
 PROXY = no_proxy_rule("GR", SOURCE)
 
 
+
+# -- after bidding (docs/rules.md, After bidding): the notice's period; no next-best bidder, no next round
+SALE = SaleTerms(payment=notice_payment_rule("GR", SOURCE), forfeit=forfeit_rule("GR"))
+
+
 class GreekRules(CountryRules):
     country = "GR"
     zone = ZoneInfo("Europe/Athens")
     proxy_allowed = False
     version = "2023-07-04"
+    sale = SALE
 
     rule_book = (
         STARTING_PRICE,

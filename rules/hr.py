@@ -7,15 +7,17 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from engine.model import AssetKind, Terms, percent_of
-from engine.policy import Draft, LegalRule, RuleViolation, ScheduleWarning
+from engine.policy import Draft, Gap, LegalRule, RuleViolation, SaleTerms, ScheduleWarning
 from rules.calendar import calendar_for, day_label, is_working_day, nth_working_day
 from rules.common import (
     Anchor,
     CountryRules,
     SoftClose,
     TriggerWindow,
+    forfeit_rule,
     higher_bid_rule,
     no_proxy_rule,
+    notice_payment_rule,
 )
 
 SOURCE = "e-Justice portal, 'Judicial auctions - Croatia' (last update 12/05/2023)"
@@ -95,11 +97,42 @@ HIGHER_BID = higher_bid_rule("HR")
 PROXY = no_proxy_rule("HR", SOURCE)
 
 
+
+# -- after bidding (docs/rules.md, After bidding: Croatia)
+PAYMENT = notice_payment_rule("HR", ACT)
+NEXT_ROUND = LegalRule(
+    code="HR-next-round",
+    basis=(
+        f"{ACT}, as described in {SOURCE}: when the first auction fails, or its purchaser does not pay, a "
+        "second one is held (at least 60% of the value, 50% for movables); if it fails too, enforcement is "
+        "suspended"
+    ),
+    reading=(
+        "AMBIG-HR-5/6: the next round opens no earlier than 00:00 local of the day after the round ended + "
+        "60 days; the round ended at the bidding end when it failed, at the default when the purchaser defaulted"
+    ),
+)
+LEAD = LegalRule(
+    code="HR-lead-time",
+    basis=f"{ACT}, as described in {SOURCE}: at least 60 days pass between the call and the start of bidding",
+    reading="AMBIG-HR-5 (a): a warning when bidding opens fewer than 60 days after the schedule's date",
+)
+SALE = SaleTerms(
+    payment=PAYMENT,
+    forfeit=forfeit_rule("HR"),
+    next_round=NEXT_ROUND,
+    gap=Gap(days=60, from_next_day=True, defaulted_end="default"),
+    last_round=("enforcement_suspended", NEXT_ROUND),
+)
+
+
 class CroatianRules(CountryRules):
     country = "HR"
     zone = ZoneInfo("Europe/Zagreb")
     proxy_allowed = False
     version = "2023-05-12"
+    sale = SALE
+    lead_days = (60, LEAD)
 
     rule_book = (
         STARTING_PRICE,

@@ -7,8 +7,15 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from engine.model import UTC, AssetKind, AuctionState, percent_of
-from engine.policy import Draft, Extension, LegalRule
-from rules.common import CountryRules, bid_anchored, extension_if_later, higher_bid_rule
+from engine.policy import Draft, Extension, LegalRule, SaleTerms
+from rules.common import (
+    CountryRules,
+    bid_anchored,
+    extension_if_later,
+    forfeit_rule,
+    higher_bid_rule,
+    notice_payment_rule,
+)
 
 SOURCE = "e-Justice portal, 'Judicial auctions - Lithuania' (last update 30/01/2024)"
 CODE = "Code of Civil Procedure (Civilinio proceso kodeksas)"
@@ -95,11 +102,36 @@ PROXY = LegalRule(
 )
 
 
+
+# -- after bidding (docs/rules.md, After bidding: Lithuania)
+NEXT_BEST = LegalRule(
+    code="LT-next-best",
+    basis=f"{SOURCE}: the sale of an asset whose purchaser did not pay may be offered to the next bidder",
+    reading=(
+        "[I] After a default the bailiff may offer the sale to the bidder (other than one who defaulted) with "
+        "the highest accepted bid, at that bid, with payment_days from the offer's date"
+    ),
+)
+REFUND = LegalRule(
+    code="LT-refund",
+    basis="Registrų centras auction practice [X: not in the sources]",
+    reading="Losing bidders' deposits are due back by the end of the first working day after bidding ended",
+)
+SALE = SaleTerms(
+    payment=notice_payment_rule("LT", SOURCE),
+    forfeit=forfeit_rule("LT", f"{SOURCE}: a purchaser of a restricted asset who does not pay loses the deposit"),
+    refund=REFUND,
+    refund_next_working_day=True,
+    next_best=NEXT_BEST,
+)
+
+
 class LithuanianRules(CountryRules):
     country = "LT"
     zone = ZoneInfo("Europe/Vilnius")
     proxy_allowed = True
     version = "2024-01-30"
+    sale = SALE
 
     rule_book = (
         STARTING_PRICE,

@@ -9,8 +9,16 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from engine.model import UTC, AssetKind, Terms, format_money, percent_of
-from engine.policy import Draft, LegalRule, Refusal, RuleViolation
-from rules.common import CountryRules, NoticeSoftClose, at_least_one_step, higher_bid_rule, no_proxy_rule
+from engine.policy import Draft, LegalRule, Refusal, RuleViolation, SaleTerms
+from rules.common import (
+    CountryRules,
+    NoticeSoftClose,
+    at_least_one_step,
+    forfeit_rule,
+    higher_bid_rule,
+    no_proxy_rule,
+    notice_payment_rule,
+)
 
 SOURCE = "e-Justice portal, 'Judicial auctions - Latvia' (last update 30/01/2024)"
 LAW = "Civil Procedure Law (Civilprocesa likums)"
@@ -86,11 +94,17 @@ def one_month_after(day: date) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+
+# -- after bidding (docs/rules.md, After bidding): the notice's period; no next-best bidder, no next round
+SALE = SaleTerms(payment=notice_payment_rule("LV", SOURCE), forfeit=forfeit_rule("LV"))
+
+
 class LatvianRules(CountryRules):
     country = "LV"
     zone = ZoneInfo("Europe/Riga")
     proxy_allowed = False
     version = "2024-01-30"
+    sale = SALE
 
     rule_book = (
         STARTING_PRICE,

@@ -8,8 +8,16 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from engine.model import Terms, percent_of
-from engine.policy import Draft, LegalRule, Refusal, RuleViolation
-from rules.common import CountryRules, NoticeSoftClose, at_least_one_step, higher_bid_rule, no_proxy_rule
+from engine.policy import Draft, LegalRule, Refusal, RuleViolation, SaleTerms
+from rules.common import (
+    CountryRules,
+    NoticeSoftClose,
+    at_least_one_step,
+    forfeit_rule,
+    higher_bid_rule,
+    no_proxy_rule,
+    notice_payment_rule,
+)
 
 SOURCE = "e-Justice portal, 'Judicial auctions - Portugal' (last update 18/12/2023)"
 PLATFORM_RULES = "Order 12624/2015 (Diário da República, 2nd series, No 219, 9 November 2015)"
@@ -66,11 +74,17 @@ HIGHER_BID = higher_bid_rule("PT")
 PROXY = no_proxy_rule("PT", SOURCE)
 
 
+
+# -- after bidding (docs/rules.md, After bidding): the notice's period; no next-best bidder, no next round
+SALE = SaleTerms(payment=notice_payment_rule("PT", SOURCE), forfeit=forfeit_rule("PT"))
+
+
 class PortugueseRules(CountryRules):
     country = "PT"
     zone = ZoneInfo("Europe/Lisbon")
     proxy_allowed = False
     version = "2023-12-18"
+    sale = SALE
 
     rule_book = (
         STARTING_PRICE,

@@ -7,12 +7,13 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from engine.policy import LegalRule
+from engine.policy import LegalRule, SaleTerms
 from rules.common import (
     Anchor,
     CountryRules,
     SoftClose,
     TriggerWindow,
+    forfeit_rule,
     higher_bid_rule,
     no_proxy_rule,
 )
@@ -64,11 +65,40 @@ HIGHER_BID = higher_bid_rule("SE")
 PROXY = no_proxy_rule("SE", SOURCE)
 
 
+
+# -- after bidding (docs/rules.md, After bidding: Sweden)
+PAYMENT = LegalRule(
+    code="SE-payment",
+    basis=f"{SOURCE}: the price of an item bought online is paid within 48 hours of the end of the auction",
+    reading="AMBIG-SE-3: 48 elapsed hours from the moment bidding ended, extensions included, across weekends and DST",
+)
+GRACE = LegalRule(
+    code="SE-grace",
+    basis=(
+        f"{SOURCE}: for a price above SEK 10 000 the Enforcement Authority may allow the rest to be paid within a "
+        "month of the sale, when a tenth of the price is paid within the 48 hours"
+    ),
+    reading="Granted by the bailiff while payment is awaited, once 10% of the price is recorded; ends at the latest "
+    "one calendar month after bidding ended",
+)
+SALE = SaleTerms(
+    payment=PAYMENT,
+    forfeit=forfeit_rule("SE"),
+    payment_days=False,
+    fixed_payment=timedelta(hours=48),
+    grace=GRACE,
+    grace_above=1_000_000,  # SEK 10 000.00
+    grace_share=10,
+    grace_months=1,
+)
+
+
 class SwedishRules(CountryRules):
     country = "SE"
     zone = ZoneInfo("Europe/Stockholm")
     proxy_allowed = False
     version = "2023-12-05"
+    sale = SALE
 
     rule_book = (
         STARTING_PRICE,

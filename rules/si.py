@@ -8,13 +8,14 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from engine.model import Terms, format_money, percent_of
-from engine.policy import Draft, LegalRule, Refusal
+from engine.policy import Draft, Gap, LegalRule, Refusal, SaleTerms
 from rules.calendar import working_days_before
 from rules.common import (
     Anchor,
     CountryRules,
     SoftClose,
     TriggerWindow,
+    forfeit_rule,
     higher_bid_rule,
     no_proxy_rule,
 )
@@ -100,11 +101,69 @@ HIGHER_BID = higher_bid_rule("SI")
 PROXY = no_proxy_rule("SI", SOURCE)
 
 
+
+# -- after bidding (docs/rules.md, After bidding: Slovenia)
+PAYMENT = LegalRule(
+    code="SI-payment",
+    basis=f"{ACT} Art. 184: the order for sale sets the payment period, which may not exceed six months",
+    reading=(
+        "payment_days is required; the price is due before 24:00 local at the end of the declaration's date + "
+        "payment_days, or at the end of the date bidding ended + 6 calendar months if that is earlier"
+    ),
+)
+REFUND = LegalRule(
+    code="SI-refund",
+    basis=f"{ACT} Art. 185: the deposits of bidders who did not succeed are returned within 15 days of the auction",
+    reading="AMBIG-SI-6: calendar days, counted from the local date bidding ended",
+)
+NEXT_BEST = LegalRule(
+    code="SI-next-best",
+    basis=f"{ACT}, court practice [X]: when the purchaser does not pay, the sale may go to the next-best bidder",
+    reading="The bidder with the highest accepted bid (other than one who defaulted), at that bid",
+)
+PREEMPTION = LegalRule(
+    code="SI-preemption",
+    basis=f"{ACT}, court practice [X]: the holder of a pre-emption right may buy at the best price offered",
+    reading=(
+        "A holder registered as preemption_holder and admitted may declare in [bidding end, bidding end + 10 "
+        "min); the first declaration wins; the purchaser cannot be declared before the window ends"
+    ),
+)
+NEXT_ROUND = LegalRule(
+    code="SI-next-round",
+    basis=(
+        f"{ACT} Art. 188, 189 (Enforcement Atlas 2021): a second sale on the creditor's proposal, at no less than "
+        "half the value; if it fails too, enforcement is terminated"
+    ),
+    reading="AMBIG-SI-6: no earlier than 00:00 local of the date bidding ended + 30 calendar days",
+)
+LEAD = LegalRule(
+    code="SI-lead-time",
+    basis=f"{ACT} Art. 181: the sale is announced at least 30 days before it takes place",
+    reading="A warning when bidding opens fewer than 30 days after the schedule's date",
+)
+SALE = SaleTerms(
+    payment=PAYMENT,
+    forfeit=forfeit_rule("SI"),
+    payment_cap_months=6,
+    refund=REFUND,
+    refund_days=15,
+    next_best=NEXT_BEST,
+    preemption=PREEMPTION,
+    preemption_window=timedelta(minutes=10),
+    next_round=NEXT_ROUND,
+    gap=Gap(days=30),
+    last_round=("enforcement_terminated", NEXT_ROUND),
+)
+
+
 class SlovenianRules(CountryRules):
     country = "SI"
     zone = ZoneInfo("Europe/Ljubljana")
     proxy_allowed = False
     version = "2023-05-15"
+    sale = SALE
+    lead_days = (30, LEAD)
 
     rule_book = (
         STARTING_PRICE,

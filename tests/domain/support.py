@@ -38,6 +38,9 @@ NOTICE: dict[str, dict[str, object]] = {
 }
 
 
+PAYMENT_DAYS = 14
+
+
 def draft_for(country: str, **overrides: object) -> Draft:
     base: dict[str, object] = dict(
         country=country,
@@ -57,6 +60,8 @@ def draft_for(country: str, **overrides: object) -> Draft:
         base["closes_at"] = OPENS["SE"] + timedelta(hours=2)
     if country in NOTICE:
         base.update(NOTICE[country], closes_at=OPENS[country] + timedelta(hours=2))
+    if country != "SE":  # the notice's payment period (Sweden's is fixed by law)
+        base["payment_days"] = PAYMENT_DAYS
     base.update(overrides)
     return Draft(**base)  # type: ignore[arg-type]
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from msgspec.structs import replace
@@ -134,7 +135,16 @@ def test_the_bailiff_ends_the_auction_only_after_bidding_and_declares_the_leader
     assert caught.value.code == "bidding_not_ended"
     after = run.state.deadline + timedelta(hours=1)
     events = run.do(EndAuction(), after)
-    assert events[-1] == AuctionEnded(at=after, purchaser="B-2", price=85_000_00)
+    zagreb = ZoneInfo("Europe/Zagreb")
+    due = datetime.combine(after.astimezone(zagreb).date() + timedelta(days=15), time(0), tzinfo=zagreb)
+    assert [type(e).__name__ for e in events] == [
+        "BiddingClosed", "AuctionEnded", "DepositCredited", "RefundDue", "RefundDue"
+    ]
+    assert events[1] == AuctionEnded(
+        at=after, purchaser="B-2", price=85_000_00, payment_due=due.astimezone(UTC), rule="HR-payment"
+    )
+    # The purchaser's deposit counts towards the price; the others' are due back (no date in HR law).
+    assert [e.bidder_code for e in events[2:]] == ["B-2", "B-1", "B-3"]  # type: ignore[attr-defined]
     with pytest.raises(CommandRejected):
         run.do(EndAuction(), after)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from engine.commands import Advance, EndAuction
-from engine.model import Status
+from engine.model import Sale, Status
 from engine.service import decode_stored
 from projections.catalogue import AuctionSummary, fold_event, summary_json
 from tests.projections.support import START, World
@@ -34,7 +34,9 @@ async def test_a_summary_follows_bids_and_the_close() -> None:
     assert summary.closed_at == START + timedelta(hours=1)
     assert summary.ended and summary.purchaser == "B-1"
     assert summary.position == len(await world.store.read_all())
-    assert summary.due is None
+    # Once the purchaser is declared, time next changes the sale at the payment deadline.
+    assert summary.sale is Sale.AWAITING_PAYMENT
+    assert summary.due == summary.state.payment_due is not None
 
 
 async def test_the_due_instant_is_the_opening_then_the_deadline() -> None:

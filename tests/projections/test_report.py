@@ -21,6 +21,7 @@ async def test_an_auction_without_bids_fails_and_every_deposit_is_refunded() -> 
         value=100_000_00,
         currency="EUR",
         opens_at=START,
+        payment_days=14,
     )
     await world.run("h", ScheduleAuction("h", draft))
     await world.run("h", RegisterBidder("alice"))
