@@ -232,7 +232,8 @@ def test_hr_extension_derives_working_day_10_and_extends_only_within_ten_minutes
         ("2026-05-12T09:55:00+02:00", "2026-05-12T10:05:00+02:00", "HR-extension"),
         ("2026-05-12T10:04:00+02:00", "2026-05-12T10:14:00+02:00", "HR-extension"),
     ]
-    assert result["warnings"] == []
+    # The scenario's notice goes out with its first step, sooner than Croatia's 60 days: a warning only.
+    assert [(w["code"], w["rule"]) for w in result["warnings"]] == [("lead_time_short", "HR-lead-time")]
 
 
 def test_lt_proxy_answers_every_manual_bid_at_once_up_to_its_maximum_through_the_overtime() -> None:

@@ -65,6 +65,14 @@ def test_bg_a_close_on_good_friday_runs_with_both_warnings() -> None:
     assert all("warning" not in event["type"].lower() for event in result["events"])
 
 
+def period_warnings(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The warnings about the bidding period: a scenario's notice goes out with its first step,
+    a day before opening, so the Croatian 60-day lead time is always short and is tested apart."""
+    lead = [w for w in result["warnings"] if w["code"] == "lead_time_short"]
+    assert [w["rule"] for w in lead] == ["HR-lead-time"]
+    return [w for w in result["warnings"] if w["code"] != "lead_time_short"]
+
+
 def hr(opens_at: str, closes_at: str) -> dict[str, Any]:
     return scenario("HR", {"opens_at": opens_at, "closes_at": closes_at}, [], "2026-06-01T00:00:00+02:00")
 
@@ -73,7 +81,7 @@ def test_hr_a_close_on_working_day_10_runs_without_warnings() -> None:
     code, result, _ = simulate(hr("2026-04-28T09:00:00+02:00", "2026-05-12T13:00:00+02:00"))
     assert code == 0
     assert result is not None
-    assert result["warnings"] == []
+    assert period_warnings(result) == []
 
 
 def test_hr_a_close_on_working_day_11_runs_with_a_warning() -> None:
@@ -84,7 +92,7 @@ def test_hr_a_close_on_working_day_11_runs_with_a_warning() -> None:
     assert result is not None
     assert result["status"] == "failed"  # no bids: the auction ran to its given close
     assert result["closes_at"] == "2026-04-17T10:00:00+02:00"
-    assert result["warnings"] == [
+    assert period_warnings(result) == [
         {
             "code": "close_date_not_period_end",
             "message": (
