@@ -24,10 +24,27 @@ import msgspec
 
 from engine.events import Event
 from engine.meaning import MEANINGS, instant, money, public_change
-from engine.model import AcceptedBid, AuctionState, Status
+from engine.model import AcceptedBid, AuctionState, Sale, Status
 
 # The state fields every message carries; a snapshot is made of exactly these.
-STATE_FIELDS = ("status", "price", "leader", "closes_at", "bid_count", "ended")
+STATE_FIELDS = (
+    "status", "price", "leader", "closes_at", "bid_count", "ended", "sale", "purchaser", "payment_due", "paid"
+)
+
+
+class SaleAfter(msgspec.Struct, frozen=True, gc=False):
+    """The sale's state after a change, once a purchaser has been declared (else no object at all)."""
+
+    sale: Sale
+    purchaser: str | None
+    payment_due: datetime | None
+    paid: int
+
+
+def _sale_after(state: AuctionState) -> SaleAfter | None:
+    if state.sale is None:
+        return None
+    return SaleAfter(state.sale, state.purchaser, state.payment_due, state.paid)
 
 
 @dataclass(frozen=True)
@@ -54,14 +71,20 @@ class ChangeRecord(msgspec.Struct, frozen=True, gc=False):
     closes_at: datetime | None
     bid_count: int
     ended: bool
+    sale: SaleAfter | None = None
 
     def state_json(self) -> dict[str, Any]:
         """The state after the change, as every message shows it (:data:`STATE_FIELDS`)."""
-        return _state_json(self.status, self.best, self.closes_at, self.bid_count, self.ended)
+        return _state_json(self.status, self.best, self.closes_at, self.bid_count, self.ended, self.sale)
 
 
 def _state_json(
-    status: Status, best: AcceptedBid | None, closes_at: datetime | None, bid_count: int, ended: bool
+    status: Status,
+    best: AcceptedBid | None,
+    closes_at: datetime | None,
+    bid_count: int,
+    ended: bool,
+    sale: SaleAfter | None,
 ) -> dict[str, Any]:
     return {
         "status": status.value,
@@ -70,11 +93,17 @@ def _state_json(
         "closes_at": instant(closes_at),
         "bid_count": bid_count,
         "ended": ended,
+        "sale": None if sale is None else sale.sale.value,
+        "purchaser": None if sale is None else sale.purchaser,
+        "payment_due": None if sale is None else instant(sale.payment_due),
+        "paid": None if sale is None else money(sale.paid),
     }
 
 
 def state_fields(state: AuctionState) -> dict[str, Any]:
-    return _state_json(state.status, state.best, state.closes_at, state.bid_count, state.ended)
+    return _state_json(
+        state.status, state.best, state.closes_at, state.bid_count, state.ended, _sale_after(state)
+    )
 
 
 def change_record(state: AuctionState, event: Event) -> ChangeRecord | None:
@@ -83,7 +112,15 @@ def change_record(state: AuctionState, event: Event) -> ChangeRecord | None:
     if found is None or found.change is None:
         return None
     return ChangeRecord(
-        state.version, state.auction_id, event, state.status, state.best, state.closes_at, state.bid_count, state.ended
+        state.version,
+        state.auction_id,
+        event,
+        state.status,
+        state.best,
+        state.closes_at,
+        state.bid_count,
+        state.ended,
+        _sale_after(state),
     )
 
 
