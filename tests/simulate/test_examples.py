@@ -175,6 +175,77 @@ OUTCOMES: dict[str, dict[str, Any]] = {
         "starting_price": "200000.00",
         "deposit_required": "20000.00",
     },
+    # after bidding
+    "lt-next-best.json": {
+        "country": "LT",
+        "winner": "boris",
+        "sale": "paid",
+        "purchaser": "ana",
+        "paid": "16000.00",
+        "payment_due": "2026-07-13T00:00:00+03:00",
+        "deposits": [
+            {"bidder": "ana", "amount": "1600.00", "status": "credited", "due": None},
+            {"bidder": "boris", "amount": "1600.00", "status": "forfeited", "due": None},
+        ],
+        "refused": [
+            {"at": "2026-07-02T00:00:00+03:00", "step": "pay", "reason": "sale_defaulted"},
+            {"at": "2026-07-04T09:00:00+03:00", "step": "refund", "reason": "deposit_forfeited"},
+        ],
+    },
+    "si-preemption.json": {
+        "country": "SI",
+        "winner": "boris",
+        "price": "36000.00",
+        "sale": "awaiting_payment",
+        "purchaser": "neighbour",
+        "payment_due": "2026-10-16T00:00:00+02:00",
+        "paid": "5000.00",
+        "deposits": [
+            {"bidder": "ana", "amount": "5000.00", "status": "refunded", "due": None},
+            {"bidder": "neighbour", "amount": "5000.00", "status": "credited", "due": None},
+            {"bidder": "boris", "amount": "5000.00", "status": "refund_due", "due": "2026-10-01T00:00:00+02:00"},
+        ],
+        "refused": [
+            {"at": "2026-09-15T11:05:00+02:00", "step": "declare", "reason": "preemption_window_open"},
+            {"at": "2026-09-15T11:06:00+02:00", "step": "preempt", "reason": "not_preemption_holder"},
+        ],
+    },
+    "se-grace.json": {
+        "country": "SE",
+        "sale": "paid",
+        "purchaser": "ana",
+        "payment_due": "2026-06-15T19:00:00+02:00",
+        "paid": "85000.00",
+        "deposits": [],
+        "refused": [{"at": "2026-05-16T10:00:00+02:00", "step": "grace", "reason": "grace_not_allowed"}],
+    },
+    "hr-next-round.json": {
+        "country": "HR",
+        "status": "failed",
+        "sale": None,
+        "next_round": {
+            "round": 2,
+            "opens_at": "2026-08-12T10:00:00+02:00",
+            "closes_at": "2026-08-25T11:00:00+02:00",
+            "starting_price": "60000.00",
+            "status": "closed",
+            "winner": "ana",
+            "price": "61000.00",
+        },
+        "refused": [
+            {"at": "2026-06-13T09:00:00+02:00", "step": "next_round", "reason": "next_round_too_early"},
+            {"at": "2026-06-13T09:05:00+02:00", "step": "next_round", "reason": "starting_price_too_low"},
+        ],
+    },
+    "bg-suspension.json": {
+        "country": "BG",
+        "status": "closed",
+        "winner": "boris",
+        "price": "81000.00",
+        "closes_at": "2026-04-09T18:10:20+03:00",
+        "scheduled_close": "2026-04-09T17:00:00+03:00",
+        "refused": [],
+    },
 }
 
 
