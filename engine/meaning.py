@@ -435,7 +435,7 @@ means(
     AuctionEnded,
     evolve=_ended_evolve,
     report=_ended_report,
-    change="ended",
+    change="declared",  # the bailiff's declaration: the purchaser (or the failure) and the payment deadline
     public=lambda e: {
         "at": format_instant(e.at),
         "purchaser": e.purchaser,

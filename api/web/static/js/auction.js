@@ -256,7 +256,7 @@ function onMessage(message) {
     showExtension(previousDeadline, a.closes_at, null);
   }
   if (message.type === "incident") showIncident(message);
-  if (message.type === "ended") a.purchaser = message.purchaser ?? null;
+  if (message.type === "declared") a.purchaser = message.purchaser ?? null;
   if (message.type === "snapshot" && typeof message.bid_count === "number" && message.bid_count > state.bids.size) {
     refreshBids(); // bids accepted between the page load and this snapshot
   }
