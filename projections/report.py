@@ -9,6 +9,16 @@ it, the technical incidents the bailiff recorded, the winner and price, the
 deposits to refund, and the rule book's warnings about the schedule (computed
 from the AuctionScheduled terms; they are not events).
 
+After bidding it follows the sale: the declaration (purchaser, price, payment
+deadline), payments and what is still due, the transfer decision, a default
+and the forfeiture, offers to the next-best bidder, grace and pre-emption
+(``sale_course``); each bidder's deposit (``ledger``), the refunds due and
+those overdue at the report's instant (``as_of``: the instant asked for, else
+now; overdue = still due with a due date at or before it); suspensions and
+resumptions with the time left; a cancellation; the next round and the
+round this one repeats; the terminal outcome; and every official who acted,
+with their acts (``officials``).
+
 ``anonymise=True`` (a bidder's copy) replaces every identity by the bidder
 code and leaves out the proxies' maxima, which are other bidders' secrets.
 Identities are stored sealed (``engine.vault``): the caller passes the events
@@ -20,14 +30,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from engine import codec
 from engine.events import Event
 from engine.meaning import evolve, meaning_of, money
-from engine.model import AuctionState, format_instant
+from engine.model import AuctionState, Ledger, Sale, Status, format_instant
 from engine.policy import AuctionRules, schedule_warnings
 from engine.store.base import StoredEvent
 
@@ -46,6 +56,34 @@ class _Bidder:
     refusals: list[dict[str, Any]] = field(default_factory=list)
 
 
+@dataclass
+class _Deposit:
+    """Where one bidder's deposit went after bidding, as instants (the lines hold the local times)."""
+
+    due: datetime | None = None  # the refund's due date, once one was set
+    due_rule: str | None = None
+    refunded_at: datetime | None = None
+    lines: list[dict[str, Any]] = field(default_factory=list)
+
+
+# The act an official performed, by the event that records it (the report's names for them).
+ACTS = {
+    "AuctionScheduled": "scheduled",
+    "BiddingOpened": "opened",
+    "AuctionEnded": "declared",
+    "IncidentRecorded": "incident",
+    "PaymentRecorded": "payment",
+    "DepositRefunded": "refund",
+    "TransferDecided": "transfer",
+    "GraceGranted": "grace",
+    "SaleOffered": "offered",
+    "AuctionSuspended": "suspended",
+    "AuctionResumed": "resumed",
+    "AuctionCancelled": "cancelled",
+    "NextRoundScheduled": "next_round",
+}
+
+
 class _Builder:
     """The report being built: the auction's state (folded with the engine's ``evolve``) and
     the lines each event's meaning adds (``engine.meaning.Report``)."""
@@ -61,6 +99,8 @@ class _Builder:
         }
         self.events: list[dict[str, Any]] = []
         self.rules_cited: set[str] = set()
+        self.deposits: dict[str, _Deposit] = {}
+        self.officials: dict[tuple[str, str | None], list[dict[str, Any]]] = {}
 
     @property
     def zone(self) -> ZoneInfo:
@@ -97,18 +137,90 @@ class _Builder:
         self.position = stored.version
         self.events.append({"position": stored.version, "type": stored.type, "at": self.time(event.at)})
         self.state = evolve(self.state, event, stored.version)
+        ledger_lines = len(self.sections["ledger"])
         meaning_of(event).report(event, self)
+        if len(self.sections["ledger"]) > ledger_lines:
+            self._deposit_moved(event, self.sections["ledger"][ledger_lines:])
+        official = getattr(event, "official", None)
+        if isinstance(official, str):
+            act = ACTS.get(stored.type, stored.type)
+            if stored.type == "AuctionEnded" and getattr(event, "purchaser", None) is None:
+                act = "declared_failed"
+            acts = self.officials.setdefault((official, getattr(event, "office", None)), [])
+            acts.append({"act": act, "at": self.time(event.at), "position": self.position})
+
+    def _deposit_moved(self, event: Event, lines: list[dict[str, Any]]) -> None:
+        code = getattr(event, "bidder_code", None)
+        bidder = self.state.bidder(code) if isinstance(code, str) else None
+        if bidder is None:
+            return
+        deposit = self.deposits.setdefault(bidder.code, _Deposit())
+        deposit.lines += [{k: v for k, v in line.items() if k not in ("bidder_code", "subject")} for line in lines]
+        if bidder.ledger is Ledger.REFUND_DUE:
+            deposit.due, deposit.due_rule = bidder.refund_due, getattr(event, "rule", None)
+        elif bidder.ledger is Ledger.REFUNDED:
+            deposit.refunded_at = event.at
+
+    # ------------------------------------------------------------ deposits
 
     def refunds(self) -> list[dict[str, Any]]:
-        """Once bidding has ended: every deposit but the winner's goes back (admitted or not)."""
-        if self.state.closed_at is None:
-            return []
-        winner = self.state.leader
+        """The deposits to pay back, from the ledger: those whose refund is due, and once bidding
+        has ended (or the auction was cancelled) those still held by anyone but the purchaser to be
+        (the best bidder, or the pre-emption holder who declared), admitted or not."""
+        state = self.state
+        over = state.closed_at is not None or state.status is Status.CANCELLED
+        keep = state.purchaser if state.ended else (state.preemptor or state.leader)
+        lines = []
+        for b in state.bidders:
+            line = self.bidders.get(b.code)
+            if b.deposit <= 0 or line is None:
+                continue
+            if b.ledger is Ledger.REFUND_DUE or (over and b.ledger is Ledger.HELD and b.code != keep):
+                lines.append({**self.who(b.code), "amount": money(b.deposit), "admitted": line.admitted})
+        return lines
+
+    def ledger(self, instant: datetime) -> list[dict[str, Any]]:
+        """Each bidder who paid a deposit: where it stands, its amount, its refund's due date, and how it got there."""
+        entries = []
+        for b in self.state.bidders:
+            if b.deposit <= 0:
+                continue
+            deposit = self.deposits.get(b.code, _Deposit())
+            entries.append(
+                {
+                    **self.who(b.code),
+                    "amount": money(b.deposit),
+                    "status": b.ledger.value,
+                    "due": self.time(deposit.due),
+                    "rule": deposit.due_rule,
+                    "overdue": _overdue(b.ledger, deposit.due, instant),
+                    "refunded_at": self.time(deposit.refunded_at),
+                    "lines": deposit.lines,
+                }
+            )
+        return entries
+
+    def officials_lines(self) -> list[dict[str, Any]]:
         return [
-            {**self.who(b.code), "amount": money(b.total), "admitted": b.admitted}
-            for b in self.bidders.values()
-            if b.code != winner and b.total > 0
+            {"official": official, "office": office, "acts": acts}
+            for (official, office), acts in self.officials.items()
         ]
+
+    def suspension_lines(self) -> list[dict[str, Any]]:
+        """The suspensions and resumptions; a resumption repeats the reason and the time that was left."""
+        out: list[dict[str, Any]] = []
+        last: dict[str, Any] | None = None
+        for line in self.sections["suspensions"]:
+            if line.get("act") == "suspended":
+                last = line
+                out.append(line)
+                continue
+            extra: dict[str, Any] = {}
+            if last is not None:
+                extra = {"reason": last.get("reason"), "left_seconds": last.get("left_seconds")}
+            out.append({**line, **extra})
+            last = None
+        return out
 
     def bidder_lines(self) -> list[dict[str, Any]]:
         return [
@@ -138,6 +250,16 @@ class _Builder:
         ]
 
 
+def _overdue(status: Ledger, due: datetime | None, instant: datetime) -> bool:
+    """A refund still due whose due date is at or before ``instant``."""
+    return status is Ledger.REFUND_DUE and due is not None and due <= instant
+
+
+def _last(lines: list[dict[str, Any]], act: str) -> dict[str, Any] | None:
+    found = [line for line in lines if line.get("act") == act]
+    return {k: v for k, v in found[-1].items() if k != "act"} if found else None
+
+
 def _report_due(rules: AuctionRules, closed_at: datetime | None) -> str | None:
     if closed_at is None:
         return None
@@ -151,9 +273,12 @@ def build_report(
     rules: AuctionRules,
     anonymise: bool = False,
     decoded: Sequence[Event] | None = None,
+    as_of: datetime | None = None,
 ) -> dict[str, Any]:
     """``decoded``: the same events already decoded with their identities opened
-    (``AuctionService.decode``); without it, identities show as ``None``."""
+    (``AuctionService.decode``); without it, identities show as ``None``. ``as_of``: the
+    report's instant, at which refunds are overdue (by default now)."""
+    instant = as_of if as_of is not None else datetime.now(UTC)
     if not events:
         raise LookupError(f"no auction {auction_id!r}")
     builder = _Builder(auction_id, rules, anonymise)
@@ -175,6 +300,22 @@ def build_report(
     purchaser = None
     if state.ended and state.purchaser is not None:
         purchaser = {**builder.who(state.purchaser), "price": money(state.purchase_price)}
+    on_sale = state.sale is not None and state.purchase_price is not None
+    ledger = builder.ledger(instant)
+    refunds_due = [
+        {k: v for k, v in entry.items() if k not in ("status", "refunded_at", "lines")}
+        for entry in ledger
+        if entry["status"] == Ledger.REFUND_DUE.value
+    ]
+    course = builder.sections["sale"]
+    suspension = None
+    if state.suspension is not None:
+        suspension = {
+            "since": t(state.suspension.at),
+            "reason": state.suspension.reason,
+            "deadline": t(state.suspension.deadline),
+            "left_seconds": (state.suspension.deadline - state.suspension.at).total_seconds(),
+        }
     return {
         "auction": auction_id,
         "anonymised": anonymise,
@@ -208,14 +349,31 @@ def build_report(
         "ended": state.ended,
         "ended_at": t(state.ended_at),
         "purchaser": purchaser,
+        "as_of": t(instant),
+        "sale": state.sale.value if state.sale is not None else None,
+        "payment_due": t(state.payment_due),
+        "payment_overdue": state.sale is Sale.AWAITING_PAYMENT
+        and state.payment_due is not None
+        and state.payment_due <= instant,
+        "paid": money(state.paid) if on_sale else None,
+        "price_due": money((state.purchase_price or 0) - state.paid) if on_sale else None,
+        "transfer": _last(course, "transfer"),
+        "cancelled": _last(course, "cancelled"),
+        "suspension": suspension,
+        "next_round": _last(course, "next_round"),
+        "previous": terms.previous,
+        "outcome": state.outcome,
         "bidders": builder.bidder_lines(),
         "bids": builder.sections["bids"],
         "proxies": [] if anonymise else builder.sections["proxies"],
         "extensions": builder.sections["extensions"],
         "incidents": builder.sections["incidents"],
-        "sale_course": builder.sections["sale"],
-        "ledger": builder.sections["ledger"],
-        "suspensions": builder.sections["suspensions"],
+        "sale_course": course,
+        "ledger": ledger,
+        "refunds_due": refunds_due,
+        "refunds_overdue": [entry for entry in refunds_due if entry["overdue"]],
+        "suspensions": builder.suspension_lines(),
+        "officials": builder.officials_lines(),
         "deposits_to_refund": builder.refunds(),
         "rules": builder.rule_lines(),
         "events": builder.events,

@@ -1,4 +1,7 @@
-"""A verified log folded into reports: the same report builder as the live engine, from a file."""
+"""A verified log folded into reports: the same report builder as the live engine, from a file.
+
+``as_of`` rebuilds the reports from the events recorded by that instant, and is
+the reports' instant too (refunds overdue then); without it, the instant is now."""
 
 from __future__ import annotations
 
@@ -33,5 +36,5 @@ def replay_reports(
         country = stream[0].data.get("country")
         if stream[0].type != "AuctionScheduled" or not isinstance(country, str):
             raise LogError(f"event at position {stream[0].position}: an auction's log starts with AuctionScheduled")
-        reports.append(build_report(auction_id, stream, rules_for(country), anonymise=anonymise))
+        reports.append(build_report(auction_id, stream, rules_for(country), anonymise=anonymise, as_of=as_of))
     return reports
