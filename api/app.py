@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api import errors
 from api.bootstrap import start
 from api.deps import QueriesDep
-from api.routes import auctions, bidding, bids, live
+from api.routes import auctions, bidding, bids, live, sale
 from api.schemas import HealthOut
 from api.settings import Settings
 from api.web import mount_web
@@ -32,7 +32,8 @@ Event-sourced judicial e-auctions with per-country rule books.
 
 * Money is a decimal string with two decimals (`"80000.00"`); times are RFC 3339 with an offset.
 * Every refusal is `{"error": {"code": "<snake_case>", "message": "..."}}` with a 4xx status.
-* Bearer tokens (JWT with `sub` and `role`: `bidder`, `bailiff`, `auditor`) come from `auction token`.
+* Bearer tokens (JWT with `sub` and `role`: `bidder`, `bailiff`, `auditor`; optionally `office`, the
+  official's office, recorded with every official act) come from `auction token`.
 * Public reads never show a bidder's identity, only the per-auction `bidder_code`.
 * Live feed: `GET /ws/auctions/{id}[?after=N]` (WebSocket): a snapshot, then one message per change
   (`bid`, `extended`, `opened`, `closed`, `failed`, `ended`, `scheduled`), each with `position`,
@@ -136,6 +137,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.add_middleware(CountLiveSockets, sockets=app.state.live_sockets)
     app.include_router(auctions.router)
     app.include_router(bidding.router)
+    app.include_router(sale.router)
     bids.install(app)  # the hot path: a plain Starlette endpoint, documented like the others
     app.include_router(live.router)
     mount_web(app)

@@ -1,4 +1,7 @@
-"""Bearer tokens: JWTs carrying ``sub`` and ``role``.
+"""Bearer tokens: JWTs carrying ``sub`` and ``role``, and optionally ``office``.
+
+``office`` names the official's office (a bailiff's court or chamber); every official act
+records it with the official's subject.
 
 HS256 with the shared secret (``auction token`` issues these); where a public
 key is configured, tokens signed by an outside identity provider are accepted too.
@@ -29,6 +32,7 @@ class Role(str, Enum):
 class Principal:
     subject: str
     role: Role
+    office: str | None = None  # the official's office, where the token names one
 
 
 class InvalidToken(Exception):
@@ -38,9 +42,16 @@ class InvalidToken(Exception):
 ASYMMETRIC = ["RS256", "ES256", "EdDSA"]
 
 
-def issue_token(secret: str, role: Role | str, subject: str, ttl: timedelta = timedelta(hours=12)) -> str:
+OFFICE_LIMIT = 200  # characters
+
+
+def issue_token(
+    secret: str, role: Role | str, subject: str, ttl: timedelta = timedelta(hours=12), office: str | None = None
+) -> str:
     now = datetime.now(UTC)
-    claims = {"sub": subject, "role": Role(role).value, "iat": now, "exp": now + ttl}
+    claims: dict[str, object] = {"sub": subject, "role": Role(role).value, "iat": now, "exp": now + ttl}
+    if office is not None:
+        claims["office"] = office
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
@@ -92,4 +103,7 @@ def _verified(token: str, secret: str, public_key: str | None, audience: str | N
     subject = claims["sub"]
     if not isinstance(subject, str) or not subject:
         raise InvalidToken("empty subject")
-    return Principal(subject=subject, role=role), float(claims["exp"])
+    office = claims.get("office")
+    if office is not None and (not isinstance(office, str) or not office.strip() or len(office) > OFFICE_LIMIT):
+        raise InvalidToken(f"office must be a text of 1 to {OFFICE_LIMIT} characters")
+    return Principal(subject=subject, role=role, office=office), float(claims["exp"])

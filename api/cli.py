@@ -73,18 +73,21 @@ def serve(
 @click.option("--subject", required=True, help="Who the token speaks for (the JWT 'sub').")
 @click.option("--secret", default=None, help="Signing secret (default: AUCTION_SECRET, else ./.auction-secret).")
 @click.option("--hours", type=float, default=12.0, show_default=True, help="Validity.")
-def token(role: str, subject: str, secret: str | None, hours: float) -> None:
+@click.option("--office", default=None, help="The official's office (the JWT 'office'), recorded with official acts.")
+def token(role: str, subject: str, secret: str | None, hours: float, office: str | None) -> None:
     """Print a bearer token that a server with the same secret accepts."""
     from datetime import timedelta
 
-    from api.auth import issue_token
+    from api.auth import OFFICE_LIMIT, issue_token
 
     if not subject.strip():
         _fail("--subject must not be empty")
     if hours <= 0:
         _fail("--hours must be positive")
+    if office is not None and (not office.strip() or len(office) > OFFICE_LIMIT):
+        _fail(f"--office must be a text of 1 to {OFFICE_LIMIT} characters")
     key = secret or _settings().jwt_secret()
-    click.echo(issue_token(key, role, subject, timedelta(hours=hours)))
+    click.echo(issue_token(key, role, subject, timedelta(hours=hours), office=office))
 
 
 @cli.command()

@@ -28,7 +28,20 @@ log = logging.getLogger(__name__)
 
 # Engine refusals that are about the request's content rather than the auction's state.
 UNPROCESSABLE = frozenset(
-    {"closes_at_in_past", "invalid_amount", "invalid_subject", "invalid_incident", "unknown_country", "invalid_request"}
+    {
+        "closes_at_in_past",
+        "invalid_amount",
+        "invalid_subject",
+        "invalid_incident",
+        "unknown_country",
+        "invalid_request",
+        # after bidding: what was asked cannot be, whatever the auction's state
+        "payment_exceeds_price",
+        "invalid_reason",
+        "invalid_reference",
+        "invalid_date",
+        "role_not_used",
+    }
 )
 NOT_FOUND = frozenset({"auction_not_found", "unknown_bidder"})
 

@@ -9,8 +9,9 @@ with 422 ``invalid_request`` before anything reaches the engine.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+import re
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
@@ -37,6 +38,21 @@ def _instant(value: Any) -> datetime:
     return instant
 
 
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def _date(value: Any) -> date:
+    if not isinstance(value, str) or not _DATE.match(value):
+        raise ValueError("a date must be a string YYYY-MM-DD")
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a date") from None
+    if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+        raise ValueError(f"date {value!r} is out of range")
+    return day
+
+
 def _stripped(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
@@ -50,6 +66,11 @@ Instant = Annotated[
     datetime,
     BeforeValidator(_instant),
     WithJsonSchema({"type": "string", "format": "date-time", "examples": ["2026-04-02T10:00:00+02:00"]}),
+]
+Day = Annotated[
+    date,
+    BeforeValidator(_date),
+    WithJsonSchema({"type": "string", "format": "date", "examples": ["2026-05-04"]}),
 ]
 
 
@@ -78,6 +99,17 @@ class AuctionIn(Strict):
     zone: str | None = Field(
         default=None, description="the auction's IANA zone, where the country has several", examples=["Atlantic/Azores"]
     )
+    payment_days: Annotated[
+        int | None,
+        Field(
+            strict=True,
+            description=(
+                "the purchaser's payment period in days (1 to 183) from the local date of the declaration; "
+                "required except in SE, where the law fixes it"
+            ),
+            examples=[14],
+        ),
+    ] = None
 
 
 class AmountIn(Strict):
@@ -102,6 +134,64 @@ class IncidentIn(Strict):
     ]
     started_at: Instant
     ended_at: Instant | None = Field(default=None, description="null while it lasts or when not known")
+
+
+class RegistrationIn(Strict):
+    role: Literal["preemption_holder"] | None = Field(
+        default=None, description="preemption_holder: the caller holds a pre-emption right (SI)"
+    )
+
+
+class TransferIn(Strict):
+    reference: str = Field(description="the decision's reference (1 to 200 characters)", examples=["I 123/2026"])
+    decided_on: Day = Field(description="the decision's date, YYYY-MM-DD, on the auction's clock")
+
+
+class GraceIn(Strict):
+    until: Instant = Field(description="the new payment deadline (SE)")
+
+
+class ReasonIn(Strict):
+    reason: str = Field(description="why (1 to 2000 characters); public", examples=["The bidding page is down."])
+
+
+class NextRoundIn(Strict):
+    opens_at: Instant
+    closes_at: Instant | None = Field(default=None, description="where the country's rules do not derive it")
+    starting_price: Money | None = Field(default=None, description="where the law leaves it to the bailiff")
+
+
+class PaymentOut(BaseModel):
+    auction: str
+    amount: str
+    paid: str = Field(description="the deposit credited plus every payment so far")
+    price_due: str = Field(description="what is still due of the price")
+    sale: str = Field(description="awaiting_payment, or paid once the price is covered")
+    position: int
+    at: str
+
+
+class RefundOut(BaseModel):
+    auction: str
+    bidder_code: str
+    amount: str
+    position: int
+    at: str
+
+
+class PreemptionOut(BaseModel):
+    auction: str
+    bidder_code: str = Field(description="the holder, who becomes purchaser at the declaration")
+    price: str = Field(description="the best bid, at which the holder buys")
+    position: int
+    at: str
+
+
+class DepositLineOut(BaseModel):
+    bidder_code: str
+    amount: str
+    status: str = Field(description="held, credited, refund_due, refunded or forfeited")
+    due: str | None = Field(description="the refund's due date where the law sets one")
 
 
 class IncidentOut(BaseModel):
@@ -149,7 +239,9 @@ class AuctionOut(BaseModel):
     opens_at: str
     scheduled_closes_at: str = Field(description="the close as scheduled, before any extension")
     closes_at: str = Field(description="the deadline in force (after extensions), or when bidding ended")
-    status: str = Field(description="scheduled, open, closed (ended with a winner) or failed (no valid bid)")
+    status: str = Field(
+        description="scheduled, open, suspended, closed (ended with a winner), failed (no valid bid) or cancelled"
+    )
     price: str | None
     leader: str | None = Field(description="the leading bidder's code (never an identity)")
     bid_count: int = Field(description="accepted bids")
@@ -161,6 +253,22 @@ class AuctionOut(BaseModel):
     ended: bool = Field(description="the bailiff declared the result")
     ended_at: str | None
     purchaser: str | None = Field(description="the purchaser's bidder code, once declared")
+    sale: str | None = Field(description="after the declaration: awaiting_payment, paid, completed or defaulted")
+    payment_due: str | None = Field(description="when the price is due")
+    paid: str | None = Field(description="the deposit credited plus every payment so far")
+    price_due: str | None = Field(description="what is still due of the price")
+    payment_days: int | None = Field(description="the notice's payment period in days")
+    preemptor: str | None = Field(description="the pre-emption holder whose declaration won (SI)")
+    suspended_at: str | None
+    suspension_reason: str | None
+    time_left_seconds: float | None = Field(description="while suspended: the bidding time left")
+    cancelled_at: str | None
+    previous: str | None = Field(description="the auction this round repeats")
+    next_round: str | None = Field(description="the auction that repeats this one's failed or defaulted sale")
+    outcome: str | None = Field(description="what became of the property after the last round failed")
+    deposits: list[DepositLineOut] | None = Field(
+        default=None, description="bailiffs and auditors only (absent for anyone else): every deposit and its status"
+    )
     position: int = Field(description="the auction's event position this view reflects")
     warnings: list[WarningOut] = Field(
         description=(
@@ -182,6 +290,7 @@ class RegistrationOut(BaseModel):
     deposit: str
     deposit_required: str
     position: int | None = Field(description="position of the registration event (null when already registered)")
+    role: str | None = Field(default=None, description="preemption_holder, or null")
 
 
 class DepositOut(BaseModel):

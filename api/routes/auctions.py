@@ -19,6 +19,7 @@ from api.deps import (
     Bailiff,
     HandlersDep,
     IdempotencyKey,
+    MaybePrincipal,
     QueriesDep,
     Reader,
 )
@@ -47,9 +48,12 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.post("/auctions", status_code=201, response_model=AuctionOut, responses=ERRORS)
+@router.post(
+    "/auctions", status_code=201, response_model=AuctionOut, response_model_exclude_unset=True, responses=ERRORS
+)
 async def schedule_auction(body: AuctionIn, principal: Bailiff, handlers: HandlersDep) -> Any:
-    """Schedule an auction. Fields left out are derived by the country's rules; illegal ones are refused (422)."""
+    """Schedule an auction. Fields left out are derived by the country's rules; illegal ones are refused (422).
+    ``payment_days`` (the purchaser's payment period) is required except in SE (422 ``payment_days_required``)."""
     draft = Draft(
         country=body.country,
         title=body.title,
@@ -64,36 +68,45 @@ async def schedule_auction(body: AuctionIn, principal: Bailiff, handlers: Handle
         extension_minutes=body.extension_minutes,
         deposit=body.deposit,
         zone=body.zone,
+        payment_days=body.payment_days,
     )
-    return (await handlers.handle(Schedule(draft))).view
+    return (await handlers.handle(Schedule(draft, principal.subject, principal.office))).view
 
 
-@router.get("/auctions", response_model=AuctionListOut)
+@router.get("/auctions", response_model=AuctionListOut, response_model_exclude_unset=True)
 async def list_auctions(
     queries: QueriesDep,
     country: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$")] = None,
-    status: Literal["scheduled", "open", "closed", "failed"] | None = None,
+    status: Literal["scheduled", "open", "suspended", "closed", "failed", "cancelled"] | None = None,
 ) -> dict[str, object]:
     """The catalogue, in the order auctions were scheduled. Public: bidder codes only."""
     return {"auctions": queries.catalogue(country, status)}
 
 
-@router.get("/auctions/{auction_id}", response_model=AuctionOut, responses=ERRORS)
-async def get_auction(auction_id: AuctionId, queries: QueriesDep) -> Any:
-    """The auction's terms and live state: status, price, leader (a bidder code), closes_at, bid_count, position."""
-    return await queries.auction(auction_id, refresh=True)
+@router.get("/auctions/{auction_id}", response_model=AuctionOut, response_model_exclude_unset=True, responses=ERRORS)
+async def get_auction(auction_id: AuctionId, queries: QueriesDep, principal: MaybePrincipal) -> Any:
+    """The auction's terms and live state: status, price, leader (a bidder code), closes_at, bid_count, position,
+    and the sale after bidding (sale, purchaser, payment_due, paid). Public; with a bailiff's or an auditor's
+    token also ``deposits``: each bidder's deposit, its status and a refund's due date."""
+    official = principal is not None and principal.role in (Role.BAILIFF, Role.AUDITOR)
+    return await queries.auction(auction_id, refresh=True, deposits=official)
 
 
-@router.post("/auctions/{auction_id}/open", response_model=AuctionOut, responses=ERRORS)
+@router.post(
+    "/auctions/{auction_id}/open", response_model=AuctionOut, response_model_exclude_unset=True, responses=ERRORS
+)
 async def open_bidding(auction_id: AuctionId, principal: Bailiff, handlers: HandlersDep) -> Any:
     """Open bidding now, before the scheduled opening (it also opens by itself at ``opens_at``)."""
-    return (await handlers.handle(Open(auction_id))).view
+    return (await handlers.handle(Open(auction_id, principal.subject, principal.office))).view
 
 
-@router.post("/auctions/{auction_id}/close", response_model=AuctionOut, responses=ERRORS)
+@router.post(
+    "/auctions/{auction_id}/close", response_model=AuctionOut, response_model_exclude_unset=True, responses=ERRORS
+)
 async def end_auction(auction_id: AuctionId, principal: Bailiff, handlers: HandlersDep) -> Any:
-    """End an auction whose bidding has ended and declare the purchaser (``purchaser``: a bidder code, or null)."""
-    return (await handlers.handle(End(auction_id))).view
+    """End an auction whose bidding has ended and declare the purchaser (``purchaser``: a bidder code, or null).
+    With a purchaser the sale begins: the price is due by ``payment_due`` and the other deposits become refundable."""
+    return (await handlers.handle(End(auction_id, principal.subject, principal.office))).view
 
 
 @router.post("/auctions/{auction_id}/incidents", status_code=201, response_model=IncidentOut, responses=ERRORS)
@@ -107,7 +120,15 @@ async def record_incident(
     """Record a technical incident (the platform unreachable, bids that could not be placed)
     until the auction ends. It changes no deadline; the report lists it and watchers get an
     ``incident`` message. Times are stored in UTC, as given."""
-    request = Incident(auction_id, principal.subject, body.description, body.started_at, body.ended_at, idempotency_key)
+    request = Incident(
+        auction_id,
+        principal.subject,
+        body.description,
+        body.started_at,
+        body.ended_at,
+        idempotency_key,
+        principal.office,
+    )
     result = await handlers.handle(request)
     answer = {
         "auction": auction_id,

@@ -14,6 +14,7 @@ from api.schemas import (
     ProxyIn,
     ProxyOut,
     ReceiptKeyOut,
+    RegistrationIn,
     RegistrationOut,
 )
 from engine.app.requests import Deposit, Proxy, Register
@@ -33,10 +34,17 @@ def money(cents: int | None) -> str | None:
     responses={**ERRORS, 200: {"model": RegistrationOut, "description": "already registered: the same code"}},
 )
 async def register(
-    auction_id: AuctionId, principal: Bidder, handlers: HandlersDep, response: Response
+    auction_id: AuctionId,
+    principal: Bidder,
+    handlers: HandlersDep,
+    response: Response,
+    body: RegistrationIn | None = None,
 ) -> dict[str, object]:
-    """Register the caller (the token's subject) and answer with the bidder code that stands for them publicly."""
-    result = await handlers.handle(Register(auction_id, principal.subject))
+    """Register the caller (the token's subject) and answer with the bidder code that stands for them publicly.
+    ``{"role": "preemption_holder"}`` registers the holder of a pre-emption right where the country knows
+    one (SI; elsewhere 422 ``role_not_used``); the holder is admitted like any bidder."""
+    role = body.role if body is not None else None
+    result = await handlers.handle(Register(auction_id, principal.subject, role))
     if not result.created:
         response.status_code = 200
     return {
@@ -46,6 +54,7 @@ async def register(
         "deposit": format_money(result.deposit),
         "deposit_required": format_money(result.deposit_required),
         "position": result.position,
+        "role": result.role,
     }
 
 

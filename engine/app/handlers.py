@@ -11,7 +11,20 @@ request                   handler                 result
 ``Bid``                   ``place_bid``           ``BidResult`` (with the signed receipt)
 ``Proxy``                 ``set_proxy``           ``ProxyResult``
 ``Incident``              ``record_incident``     ``IncidentResult``
+``Preempt``               ``declare_preemption``  ``PreemptionResult``
+``Payment``               ``record_payment``      ``PaymentResult``
+``Refund``                ``record_refund``       ``RefundResult``
+``Transfer``              ``decide_transfer``     ``AuctionResult``
+``OfferNext``             ``offer_next_best``     ``AuctionResult``
+``Grace``                 ``grant_grace``         ``AuctionResult``
+``SuspendBidding``        ``suspend_bidding``     ``AuctionResult``
+``ResumeBidding``         ``resume_bidding``      ``AuctionResult``
+``CancelAuction``         ``cancel_auction``      ``AuctionResult``
+``NextRound``             ``start_next_round``    ``AuctionResult`` (the new auction's view)
 ========================  ======================  ==========================================
+
+Every official act passes the official (``engine.commands.Official``: the token's subject
+and office) to its command, and the events it causes record them.
 
 A handler turns the request into a domain command (``engine.commands``), runs
 it through ``Context.execute`` (the service's decide-and-append, and whatever
@@ -31,55 +44,93 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
+import msgspec.structs
+
 from engine.app.queries import Queries
 from engine.app.receipts import ReceiptSigner
 from engine.app.requests import (
     Bid,
+    CancelAuction,
     Deposit,
     End,
+    Grace,
     Incident,
+    NextRound,
+    OfferNext,
     Open,
+    Payment,
+    Preempt,
     Proxy,
+    Refund,
     Register,
     Request,
+    ResumeBidding,
     Schedule,
+    SuspendBidding,
+    Transfer,
 )
 from engine.app.results import (
     AuctionResult,
     BidResult,
     DepositResult,
     IncidentResult,
+    PaymentResult,
     PlacedBid,
+    PreemptionResult,
     ProxyResult,
+    RefundResult,
     RegistrationResult,
 )
 from engine.commands import (
+    Cancel,
     Command,
+    DecideTransfer,
+    DeclarePreemption,
     EndAuction,
+    GrantGrace,
+    OfferNextBest,
+    Official,
     OpenBidding,
     PlaceBid,
     RecordDeposit,
     RecordIncident,
+    RecordPayment,
+    RecordRefund,
     RegisterBidder,
+    Resume,
     ScheduleAuction,
     SetProxy,
+    StartNextRound,
+    Suspend,
 )
+from engine.decider import advance, fold
 from engine.errors import AlreadyRegistered, AuctionNotFound, CommandRejected
 from engine.events import (
     AdmissionRefused,
+    AuctionCancelled,
+    AuctionResumed,
     AuctionScheduled,
+    AuctionSuspended,
     BidAccepted,
     BidderAdmitted,
     BidderRegistered,
     BidRejected,
     DepositRecorded,
+    DepositRefunded,
     Event,
+    GraceGranted,
     IncidentRecorded,
+    NextRoundScheduled,
+    PaymentRecorded,
+    PreemptionDeclared,
     ProxyRejected,
     ProxySet,
+    SaleOffered,
+    TransferDecided,
 )
 from engine.model import AuctionState, Status, format_instant, format_money
 from engine.policy import RuleViolation
+from engine.sale import next_round_draft
 from engine.service import AuctionService, Outcome
 from engine.vault import owner_of
 
@@ -117,6 +168,11 @@ def scoped_key(kind: str, bidder_code: str | None, subject: str, key: str | None
         return None
     who = bidder_code or "anonymous-" + owner_of(subject)[:32]
     return f"{kind}:{who}:{key}"
+
+
+def official(subject: str | None, office: str | None) -> Official | None:
+    """Who performs an official act (None where the entry point named nobody)."""
+    return None if subject is None else Official(subject=subject, office=office)
 
 
 def _first(outcome: Outcome, *types: type[Event], automatic: bool | None = None) -> tuple[Event, int] | None:
@@ -167,7 +223,8 @@ async def schedule_auction(context: Context, request: Schedule) -> AuctionResult
     for _ in range(ID_ATTEMPTS):
         auction_id = context.new_auction_id()
         try:
-            outcome = await context.execute(auction_id, ScheduleAuction(auction_id, draft), None)
+            command = ScheduleAuction(auction_id, draft, official(request.subject, request.office))
+            outcome = await context.execute(auction_id, command, None)
         except RuleViolation:
             raise
         except CommandRejected as error:
@@ -183,7 +240,8 @@ async def schedule_auction(context: Context, request: Schedule) -> AuctionResult
 
 async def register_bidder(context: Context, request: Register) -> RegistrationResult:
     try:
-        outcome = await context.execute(request.auction_id, RegisterBidder(subject=request.subject), None)
+        command = RegisterBidder(subject=request.subject, role=request.role)
+        outcome = await context.execute(request.auction_id, command, None)
     except AlreadyRegistered as already:
         state, code, position = await _state(context, request.auction_id), already.bidder_code, None
     else:
@@ -198,6 +256,7 @@ async def register_bidder(context: Context, request: Register) -> RegistrationRe
         deposit=bidder.deposit,
         deposit_required=state.terms.deposit_required,
         position=position,
+        role=bidder.role,
     )
 
 
@@ -220,12 +279,12 @@ async def record_deposit(context: Context, request: Deposit) -> DepositResult:
 
 
 async def open_bidding(context: Context, request: Open) -> AuctionResult:
-    await context.execute(request.auction_id, OpenBidding(), None)
+    await context.execute(request.auction_id, OpenBidding(official(request.subject, request.office)), None)
     return AuctionResult(request.auction_id, await context.queries.auction(request.auction_id))
 
 
 async def end_auction(context: Context, request: End) -> AuctionResult:
-    await context.execute(request.auction_id, EndAuction(), None)
+    await context.execute(request.auction_id, EndAuction(official(request.subject, request.office)), None)
     return AuctionResult(request.auction_id, await context.queries.auction(request.auction_id))
 
 
@@ -317,7 +376,9 @@ async def set_proxy(context: Context, request: Proxy) -> ProxyResult:
 
 async def record_incident(context: Context, request: Incident) -> IncidentResult:
     key = scoped_key("incident", None, request.subject, request.idempotency_key)
-    command = RecordIncident(request.description, request.started_at, request.ended_at)
+    command = RecordIncident(
+        request.description, request.started_at, request.ended_at, official(request.subject, request.office)
+    )
     outcome = await context.execute(request.auction_id, command, key)
     event, position = _caused(outcome, IncidentRecorded)
     return IncidentResult(
@@ -331,6 +392,146 @@ async def record_incident(context: Context, request: Incident) -> IncidentResult
     )
 
 
+# ------------------------------------------------------------------ after the hammer
+
+
+async def declare_preemption(context: Context, request: Preempt) -> PreemptionResult:
+    auction_id = request.auction_id
+    code = await _caller_code(context, auction_id, request.subject)
+    key = scoped_key("preemption", code, request.subject, request.idempotency_key)
+    outcome = await context.execute(auction_id, DeclarePreemption(code), key)
+    event, position = _caused(outcome, PreemptionDeclared)
+    return PreemptionResult(auction_id, event.bidder_code, event.price, position, event.at, outcome.duplicate)
+
+
+async def record_payment(context: Context, request: Payment) -> PaymentResult:
+    key = scoped_key("payment", None, request.subject, request.idempotency_key)
+    command = RecordPayment(request.amount, official(request.subject, request.office))
+    outcome = await context.execute(request.auction_id, command, key)
+    event, position = _caused(outcome, PaymentRecorded)
+    after = outcome.state
+    assert after.sale is not None and after.purchase_price is not None
+    return PaymentResult(
+        auction_id=request.auction_id,
+        amount=event.amount,
+        paid=event.paid,
+        price=after.purchase_price,
+        sale=after.sale.value,
+        position=position,
+        at=event.at,
+        replayed=outcome.duplicate,
+    )
+
+
+async def record_refund(context: Context, request: Refund) -> RefundResult:
+    key = scoped_key("refund", request.bidder_code, request.subject, request.idempotency_key)
+    command = RecordRefund(request.bidder_code, official(request.subject, request.office))
+    outcome = await context.execute(request.auction_id, command, key)
+    event, position = _caused(outcome, DepositRefunded)
+    return RefundResult(request.auction_id, event.bidder_code, event.amount, position, event.at, outcome.duplicate)
+
+
+async def _act(
+    context: Context, auction_id: str, kind: str, command: Command, caused: type[Event], subject: str, key: str | None
+) -> AuctionResult:
+    """An official act after bidding, answered with the auction's view after it."""
+    outcome = await context.execute(auction_id, command, scoped_key(kind, None, subject, key))
+    _, position = _caused(outcome, caused)
+    view = await context.queries.auction(auction_id)
+    return AuctionResult(auction_id, view, position, outcome.duplicate)
+
+
+async def decide_transfer(context: Context, request: Transfer) -> AuctionResult:
+    by = official(request.subject, request.office)
+    command = DecideTransfer(request.reference, request.decided_on, by)
+    return await _act(
+        context, request.auction_id, "transfer", command, TransferDecided, request.subject, request.idempotency_key
+    )
+
+
+async def offer_next_best(context: Context, request: OfferNext) -> AuctionResult:
+    command = OfferNextBest(official(request.subject, request.office))
+    return await _act(
+        context, request.auction_id, "offer-next", command, SaleOffered, request.subject, request.idempotency_key
+    )
+
+
+async def grant_grace(context: Context, request: Grace) -> AuctionResult:
+    command = GrantGrace(request.until, official(request.subject, request.office))
+    return await _act(
+        context, request.auction_id, "grace", command, GraceGranted, request.subject, request.idempotency_key
+    )
+
+
+async def suspend_bidding(context: Context, request: SuspendBidding) -> AuctionResult:
+    command = Suspend(request.reason, official(request.subject, request.office))
+    return await _act(
+        context, request.auction_id, "suspend", command, AuctionSuspended, request.subject, request.idempotency_key
+    )
+
+
+async def resume_bidding(context: Context, request: ResumeBidding) -> AuctionResult:
+    command = Resume(official(request.subject, request.office))
+    return await _act(
+        context, request.auction_id, "resume", command, AuctionResumed, request.subject, request.idempotency_key
+    )
+
+
+async def cancel_auction(context: Context, request: CancelAuction) -> AuctionResult:
+    command = Cancel(request.reason, official(request.subject, request.office))
+    return await _act(
+        context, request.auction_id, "cancel", command, AuctionCancelled, request.subject, request.idempotency_key
+    )
+
+
+async def start_next_round(context: Context, request: NextRound) -> AuctionResult:
+    """``StartNextRound`` on the old auction (it checks the law and records the new id), then
+    the new round scheduled under that id with the same official. A retry with the same
+    Idempotency-Key after a failure in between schedules the round the first try recorded."""
+    old = await _state(context, request.auction_id)
+    rules = context.service.rules_of(old)
+    by = official(request.subject, request.office)
+    for _ in range(ID_ATTEMPTS):
+        new_id = context.new_auction_id()
+        if (await context.service.load(new_id)).status is Status.NEW:
+            break
+    else:
+        raise CommandRejected("auction_exists", "could not find a free auction id; retry")
+    command = StartNextRound(
+        next_auction=new_id,
+        opens_at=request.opens_at,
+        closes_at=request.closes_at,
+        starting_price=request.starting_price,
+        official=by,
+    )
+    key = scoped_key("next-round", None, request.subject, request.idempotency_key)
+    try:
+        if old.next_round is None:
+            # The new round's own terms are checked before anything is written (a retry's are not),
+            # on the state time has brought up to now (a default at a deadline just passed).
+            now = context.service.clock.now()
+            current = fold(old, advance(old, rules, now))
+            rules.check_sale_terms(next_round_draft(current, rules, command, now))
+        outcome = await context.execute(request.auction_id, command, key)
+    except RuleViolation:
+        raise
+    except (ValueError, OverflowError) as error:  # a date the rules cannot compute with
+        raise CommandRejected("invalid_request", str(error)) from None
+    recorded, _ = _caused(outcome, NextRoundScheduled)
+    new_id = recorded.next_auction
+    # The state the decision was made on: NextRoundScheduled changes nothing but next_round.
+    before = msgspec.structs.replace(outcome.state, next_round=None)
+    draft = next_round_draft(before, rules, dataclasses.replace(command, next_auction=new_id), recorded.at)
+    try:
+        scheduled = await context.execute(new_id, ScheduleAuction(new_id, draft, by), None)
+    except CommandRejected as error:
+        if error.code != "auction_exists":
+            raise
+        return AuctionResult(new_id, await context.queries.auction(new_id, refresh=True), None, True)
+    event, position = _caused(scheduled, AuctionScheduled)
+    return AuctionResult(new_id, context.queries.scheduled_view(event, position), position, outcome.duplicate)
+
+
 Handler = Callable[[Context, Any], Awaitable[Any]]
 
 HANDLERS: dict[type[Request[Any]], Handler] = {
@@ -342,6 +543,16 @@ HANDLERS: dict[type[Request[Any]], Handler] = {
     Bid: place_bid,
     Proxy: set_proxy,
     Incident: record_incident,
+    Preempt: declare_preemption,
+    Payment: record_payment,
+    Refund: record_refund,
+    Transfer: decide_transfer,
+    OfferNext: offer_next_best,
+    Grace: grant_grace,
+    SuspendBidding: suspend_bidding,
+    ResumeBidding: resume_bidding,
+    CancelAuction: cancel_auction,
+    NextRound: start_next_round,
 }
 
 

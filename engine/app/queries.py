@@ -20,11 +20,26 @@ from engine.store.base import EventStore
 from engine.streams import stream_of
 from projections.audit.log import encode_lines
 from projections.audit.receipts import ALGORITHM
-from projections.catalogue import AuctionSummary, fold_event, summary_json
+from projections.catalogue import AuctionSummary, fold_event, instant, money, summary_json
 from projections.catchup import Projector
 from projections.history import bid_json
 from projections.readmodel import ReadModel
 from projections.report import build_report
+
+
+def deposits_json(summary: AuctionSummary) -> list[dict[str, Any]]:
+    """Every bidder's deposit: amount, where it stands (the ledger) and a refund's due date."""
+    return [
+        {
+            "bidder_code": bidder.code,
+            "amount": money(bidder.deposit),
+            "status": bidder.ledger.value,
+            "due": instant(bidder.refund_due),
+        }
+        for bidder in summary.state.bidders
+        if bidder.deposit > 0
+    ]
+
 
 # How long a read of an auction this process does not know waits for the catch-up
 # (another process may have scheduled it a moment ago).
@@ -78,8 +93,13 @@ class Queries:
             raise AuctionNotFound(auction_id)
         return summary
 
-    async def auction(self, auction_id: str, refresh: bool = False) -> dict[str, Any]:
-        return self.view(await self.summary(auction_id, refresh))
+    async def auction(self, auction_id: str, refresh: bool = False, deposits: bool = False) -> dict[str, Any]:
+        """The auction's view; with ``deposits`` (for bailiffs and auditors) every deposit and where it stands."""
+        summary = await self.summary(auction_id, refresh)
+        view = self.view(summary)
+        if deposits:
+            view["deposits"] = deposits_json(summary)
+        return view
 
     def catalogue(self, country: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
         """Every auction in the order scheduled, filtered by country and status."""

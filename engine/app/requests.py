@@ -4,13 +4,14 @@ Each request names the result its handler returns (``Request[BidResult]``), so
 :meth:`engine.app.handlers.Handlers.handle` is typed end to end. Requests carry
 what the caller said (the token's subject, the amount in cents, the raw
 Idempotency-Key); turning that into a domain command (the caller's bidder code,
-the key scoped to the caller) is the handler's work.
+the key scoped to the caller) is the handler's work. An official act carries the
+official's ``subject`` and ``office`` from the token, which its events record.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Generic, TypeVar
 
 from engine.app.results import (
@@ -18,7 +19,10 @@ from engine.app.results import (
     BidResult,
     DepositResult,
     IncidentResult,
+    PaymentResult,
+    PreemptionResult,
     ProxyResult,
+    RefundResult,
     RegistrationResult,
 )
 from engine.policy import Draft
@@ -37,12 +41,15 @@ class Schedule(Request[AuctionResult]):
     """A bailiff schedules an auction; fields of the draft left ``None`` are derived by the rules."""
 
     draft: Draft
+    subject: str | None = None  # the official scheduling it
+    office: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Register(Request[RegistrationResult]):
     auction_id: str
     subject: str
+    role: str | None = None  # "preemption_holder" where the country knows pre-emption (SI)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +64,8 @@ class Open(Request[AuctionResult]):
     """Open bidding now, before the scheduled opening."""
 
     auction_id: str
+    subject: str | None = None
+    office: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +73,8 @@ class End(Request[AuctionResult]):
     """End an auction whose bidding has ended and declare the purchaser."""
 
     auction_id: str
+    subject: str | None = None
+    office: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,4 +101,118 @@ class Incident(Request[IncidentResult]):
     description: str
     started_at: datetime
     ended_at: datetime | None
+    idempotency_key: str | None = None
+    office: str | None = None
+
+
+# ------------------------------------------------------------------ after the hammer
+# Each act of an official below names the official (``subject``) and their ``office``.
+
+
+@dataclass(frozen=True, slots=True)
+class Preempt(Request[PreemptionResult]):
+    """A pre-emption holder (the caller, a registered bidder) declares to buy at the best price (SI)."""
+
+    auction_id: str
+    subject: str
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Payment(Request[PaymentResult]):
+    """A payment by the purchaser, in cents."""
+
+    auction_id: str
+    amount: int
+    subject: str
+    office: str | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Refund(Request[RefundResult]):
+    """A bidder's deposit paid back (the whole deposit, once)."""
+
+    auction_id: str
+    bidder_code: str
+    subject: str
+    office: str | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Transfer(Request[AuctionResult]):
+    """The decision that passes ownership to the purchaser of a paid sale."""
+
+    auction_id: str
+    reference: str
+    decided_on: date
+    subject: str
+    office: str | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OfferNext(Request[AuctionResult]):
+    """After a default: the sale offered to the next-best bidder, where the country allows it."""
+
+    auction_id: str
+    subject: str
+    office: str | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Grace(Request[AuctionResult]):
+    """SE: the payment deadline moved to ``until``."""
+
+    auction_id: str
+    until: datetime
+    subject: str
+    office: str | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SuspendBidding(Request[AuctionResult]):
+    """Stop an open auction's bidding, keeping the time left."""
+
+    auction_id: str
+    reason: str
+    subject: str
+    office: str | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ResumeBidding(Request[AuctionResult]):
+    """Resume a suspended auction with the time that was left."""
+
+    auction_id: str
+    subject: str
+    office: str | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CancelAuction(Request[AuctionResult]):
+    """End a scheduled, open or suspended auction without a sale."""
+
+    auction_id: str
+    reason: str
+    subject: str
+    office: str | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NextRound(Request[AuctionResult]):
+    """Schedule the next round of a failed or defaulted sale; answers with the new auction."""
+
+    auction_id: str
+    opens_at: datetime
+    subject: str
+    closes_at: datetime | None = None
+    starting_price: int | None = None
+    office: str | None = None
     idempotency_key: str | None = None

@@ -23,10 +23,13 @@ from engine.app.receipts import Receipt
 
 @dataclass(frozen=True, slots=True)
 class AuctionResult:
-    """After scheduling, opening or ending: the auction's public view (as ``GET /auctions/{id}``)."""
+    """After scheduling, opening, ending or an act after bidding: the auction's public view
+    (as ``GET /auctions/{id}``); ``position`` is the act's own event where it has one."""
 
     auction_id: str
     view: Mapping[str, Any]
+    position: int | None = None
+    replayed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +40,7 @@ class RegistrationResult:
     deposit: int
     deposit_required: int
     position: int | None  # the registration's position; None when the caller was registered already
+    role: str | None = None  # "preemption_holder", or None for an ordinary bidder
 
     @property
     def created(self) -> bool:
@@ -109,4 +113,36 @@ class IncidentResult:
     description: str
     started_at: datetime
     ended_at: datetime | None
+    replayed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PreemptionResult:
+    auction_id: str
+    bidder_code: str
+    price: int  # the best bid, at which the holder buys
+    position: int
+    at: datetime
+    replayed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentResult:
+    auction_id: str
+    amount: int
+    paid: int  # the deposit credited plus every payment so far
+    price: int  # the purchase price
+    sale: str  # the sale after the payment (awaiting_payment or paid)
+    position: int
+    at: datetime
+    replayed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RefundResult:
+    auction_id: str
+    bidder_code: str
+    amount: int
+    position: int
+    at: datetime
     replayed: bool = False

@@ -16,6 +16,7 @@ def lithuanian(**overrides: Any) -> dict[str, Any]:
     start = utc_now()
     body = {
         "country": "LT",
+        "payment_days": 14,
         "title": "Van",
         "asset": "movable",
         "value": "10000.00",

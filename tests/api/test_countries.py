@@ -56,7 +56,7 @@ async def test_an_estonian_auction_with_the_bailiffs_interval_deposit_and_regist
         body = {
             "country": "EE", "title": "Apartment, Tartu", "asset": "immovable", "value": "100000.00",
             "starting_price": "80000.00", "increment": "500.00", "deposit": "8000.00", "extension_minutes": 5,
-            "opens_at": opens.isoformat(), "closes_at": "2030-03-20T12:00:00+02:00",
+            "opens_at": opens.isoformat(), "closes_at": "2030-03-20T12:00:00+02:00", "payment_days": 14,
         }  # fmt: skip
         too_long = await api.client.post("/auctions", json={**body, "extension_minutes": 61}, headers=BAILIFF)
         await refused_with(too_long, 422, "extension_minutes_out_of_range")
@@ -89,7 +89,7 @@ async def test_a_latvian_auction_with_an_increment_of_one_percent_and_a_notice_s
         body = {
             "country": "LV", "title": "House, Jūrmala", "asset": "immovable", "value": "100000.00",
             "increment": "1000.00", "extension_minutes": 3, "opens_at": opens.isoformat(),
-            "closes_at": "2030-05-15T12:00:00+03:00",
+            "closes_at": "2030-05-15T12:00:00+03:00", "payment_days": 14,
         }  # fmt: skip
         steep = await api.client.post("/auctions", json={**body, "increment": "10000.01"}, headers=BAILIFF)
         await refused_with(steep, 422, "increment_out_of_range")
@@ -115,7 +115,7 @@ async def test_a_czech_auction_in_czk_closes_five_quiet_minutes_after_the_last_b
         body = {
             "country": "CZ", "title": "Family house, Brno", "asset": "immovable", "value": "3000000.00",
             "currency": "CZK", "increment": "10000.00", "deposit": "200000.00", "opens_at": opens.isoformat(),
-            "closes_at": "2030-05-16T12:00:00+02:00",
+            "closes_at": "2030-05-16T12:00:00+02:00", "payment_days": 14,
         }  # fmt: skip
         euros = await api.client.post("/auctions", json={**body, "currency": "EUR"}, headers=BAILIFF)
         await refused_with(euros, 422, "currency_not_allowed")
@@ -147,7 +147,7 @@ async def test_a_portuguese_auction_on_the_azores_clock_across_its_dst_change() 
         body = {
             "country": "PT", "title": "Vineyard plot, Pico", "asset": "immovable", "value": "100000.00",
             "increment": "500.00", "extension_minutes": 5, "zone": "Atlantic/Azores",
-            "opens_at": opens.isoformat(), "closes_at": close.isoformat(),
+            "opens_at": opens.isoformat(), "closes_at": close.isoformat(), "payment_days": 14,
         }  # fmt: skip
         deposit = await api.client.post("/auctions", json={**body, "deposit": "1000.00"}, headers=BAILIFF)
         await refused_with(deposit, 422, "term_not_used")
@@ -177,7 +177,7 @@ async def test_a_greek_auction_on_a_wednesday_with_the_notices_bid_security() ->
         body = {
             "country": "GR", "title": "Shop, Thessaloniki", "asset": "immovable", "value": "200000.00",
             "deposit": "20000.00", "extension_minutes": 10, "opens_at": opens.isoformat(),
-            "closes_at": "2030-05-15T14:00:00+03:00",
+            "closes_at": "2030-05-15T14:00:00+03:00", "payment_days": 14,
         }  # fmt: skip
         tuesday = {**body, "opens_at": "2030-05-14T10:00:00+03:00"}
         refused = await api.client.post("/auctions", json=tuesday, headers=BAILIFF)

@@ -100,6 +100,7 @@ async def test_lithuanian_overtime_starts_at_the_deadline_and_ends_five_minutes_
     async with running_api(clock=clock) as api:
         body = {
             "country": "LT",
+            "payment_days": 14,
             "title": "Car",
             "asset": "movable",
             "value": "10000.00",

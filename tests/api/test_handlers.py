@@ -112,7 +112,7 @@ async def test_commands_the_state_does_not_allow_raise_the_engines_refusals() ->
         assert unknown.value.code == "unknown_country"
         with pytest.raises(RuleViolation):
             await runtime.handlers.handle(
-                Schedule(swedish(country="BG", asset=AssetKind("immovable"), increment=50_000))
+                Schedule(swedish(country="BG", asset=AssetKind("immovable"), increment=50_000, payment_days=14))
             )
         auction = (await runtime.handlers.handle(Schedule(swedish()))).auction_id
         incident = await runtime.handlers.handle(Incident(auction, "bailiff-1", "down", utc_now(), None, "i"))

@@ -21,6 +21,7 @@ async def lithuanian_auction_that_closed(api: Api, clock: ManualClock) -> dict[s
     auction = await api.schedule(
         {
             "country": "LT",
+            "payment_days": 14,
             "title": "Flat in Vilnius",
             "asset": "movable",
             "value": "10000.00",

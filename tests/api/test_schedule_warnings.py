@@ -10,7 +10,7 @@ from engine.clock import ManualClock
 from projections.audit.render import render_html
 from tests.api.support import AUDITOR, BAILIFF, bidder, running_api, swedish_auction, utc_now
 
-NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # before every auction below
+NOW = datetime(2026, 2, 20, 8, 0, tzinfo=UTC)  # before every auction below, more than 60 days before HR opens
 
 BG_COUNT = {
     "code": "close_date_not_period_end",
@@ -41,6 +41,7 @@ HR_DAY_11 = {
 def bulgarian(closes_at: str | None) -> dict[str, Any]:
     body: dict[str, Any] = {
         "country": "BG",
+        "payment_days": 14,
         "title": "Flat in Plovdiv",
         "asset": "immovable",
         "value": "100000.00",
@@ -55,6 +56,7 @@ def bulgarian(closes_at: str | None) -> dict[str, Any]:
 def croatian(closes_at: str) -> dict[str, Any]:
     return {
         "country": "HR",
+        "payment_days": 14,
         "title": "House in Split",
         "asset": "immovable",
         "value": "100000.00",

@@ -94,6 +94,7 @@ async def test_a_schedule_the_law_forbids_is_refused_with_the_rules_code() -> No
     async with running_api() as api:
         body = {
             "country": "BG",
+            "payment_days": 14,
             "title": "Flat in Sofia",
             "asset": "immovable",
             "value": "100000.00",

@@ -70,6 +70,7 @@ async def test_hundreds_of_concurrent_bids_are_decided_in_order_and_every_watche
             client,
             {
                 "country": "LT",
+                "payment_days": 14,
                 "title": "Tractor, Kaunas district",
                 "asset": "movable",
                 "value": "10000.00",
