@@ -82,10 +82,14 @@ async def test_the_report_renders_as_csv_and_html(tmp_path: Path) -> None:
     code, out, _ = run_cli("replay", str(log), "--format", "csv")
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out.decode())))
-    assert [(r["bidder_code"], r["amount"], r["accepted"], r["reason"]) for r in rows] == [
+    assert [(r["bidder_code"], r["amount"], r["accepted"], r["reason"]) for r in rows if r["record"] == "bid"] == [
         ("B-1", "10000.00", "yes", ""),
         ("B-2", "10000.00", "no", "bid_too_low"),
         ("B-2", "11000.00", "yes", ""),
+    ]
+    # After the bids, the declaration: the sale's first line.
+    assert [(r["record"], r["act"], r["bidder_code"], r["price"]) for r in rows if r["record"] != "bid"] == [
+        ("sale", "declared", "B-2", "11000.00")
     ]
     code, out, _ = run_cli("replay", str(log), "--format", "html")
     assert code == 0
