@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api import errors
 from api.bootstrap import start
 from api.deps import QueriesDep
-from api.routes import auctions, bidding, bids, live, sale
+from api.routes import auctions, bidding, bids, feed, live, sale
 from api.schemas import HealthOut
 from api.settings import Settings
 from api.web import mount_web
@@ -140,6 +140,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(sale.router)
     bids.install(app)  # the hot path: a plain Starlette endpoint, documented like the others
     app.include_router(live.router)
+    app.include_router(feed.router)
     mount_web(app)
 
     @app.get("/health", response_model=HealthOut, tags=["service"])

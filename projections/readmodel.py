@@ -179,6 +179,15 @@ class ReadModel:
     def changes(self, auction_id: str) -> list[Change]:
         return [message(record) for record in self._changes.get(auction_id, [])]
 
+    def change_at(self, auction_id: str, version: int) -> Change | None:
+        """The change message of the auction's ``version``-th event, if it made one (the open-data
+        feed, ``projections.feed``, shows it at the event's global position)."""
+        changes = self._changes.get(auction_id, [])
+        index = bisect_right(changes, version, key=_position) - 1
+        if index < 0 or changes[index].position != version:
+            return None
+        return message(changes[index])
+
     def resume(self, auction_id: str, after: int | None) -> Resume:
         """A watcher's start: without ``after`` the current state; with it, the
         state at ``after`` and every change after it. Synchronous on purpose: a
