@@ -170,6 +170,12 @@ async def test_a_replay_as_of_an_instant_shows_the_refunds_then() -> None:
     events = await world.store.read_all()
     closes = SI_OPENS + timedelta(minutes=30)
 
+    # Between the pre-emption and the declaration: no refund is due yet, but every deposit except the
+    # pre-emption holder's (the purchaser to be) is to go back, the best bidder's included.
+    [preempted] = replay_reports(events, load_rules, as_of=closes + timedelta(minutes=5))
+    assert preempted["sale"] is None and preempted["refunds_due"] == []
+    assert [r["bidder_code"] for r in preempted["deposits_to_refund"]] == ["B-1", "B-2"]
+    assert [line["act"] for line in preempted["sale_course"]] == ["preemption"]
     # A day after the declaration: both refunds due, neither recorded nor overdue.
     [early] = replay_reports(events, load_rules, as_of=closes + timedelta(days=1))
     assert early["as_of"] == "2030-06-25T10:30:00+02:00"
