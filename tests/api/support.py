@@ -72,8 +72,8 @@ class Api:
         runtime: Runtime = self.app.state.runtime
         return runtime
 
-    async def schedule(self, body: dict[str, Any]) -> dict[str, Any]:
-        response = await self.client.post("/auctions", json=body, headers=BAILIFF)
+    async def schedule(self, body: dict[str, Any], headers: dict[str, str] = BAILIFF) -> dict[str, Any]:
+        response = await self.client.post("/auctions", json=body, headers=headers)
         assert response.status_code == 201, response.text
         return response.json()  # type: ignore[no-any-return]
 
