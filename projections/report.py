@@ -186,13 +186,16 @@ class _Builder:
             if b.deposit <= 0:
                 continue
             deposit = self.deposits.get(b.code, _Deposit())
+            # A refund's due date, while it is due and once it was made (then: was it on time?); a
+            # deposit credited to the price again after an offer (or later forfeited) has none.
+            refund = b.ledger in (Ledger.REFUND_DUE, Ledger.REFUNDED)
             entries.append(
                 {
                     **self.who(b.code),
                     "amount": money(b.deposit),
                     "status": b.ledger.value,
-                    "due": self.time(deposit.due),
-                    "rule": deposit.due_rule,
+                    "due": self.time(deposit.due) if refund else None,
+                    "rule": deposit.due_rule if refund else None,
                     "overdue": _overdue(b.ledger, deposit.due, instant),
                     "refunded_at": self.time(deposit.refunded_at),
                     "lines": deposit.lines,

@@ -288,6 +288,8 @@ async def test_a_default_forfeits_the_deposit_and_the_sale_goes_to_the_next_best
         "B-2": ("forfeited", "8000.00"),
         "B-3": ("refund_due", "8000.00"),
     }
+    credited = next(e for e in report["ledger"] if e["bidder_code"] == "B-1")
+    assert [line["status"] for line in credited["lines"]] == ["refund_due", "credited"] and credited["due"] is None
     forfeited = next(e for e in report["ledger"] if e["bidder_code"] == "B-2")["lines"][-1]
     assert forfeited["status"] == "forfeited" and forfeited["rule"]
     assert [r["bidder_code"] for r in report["deposits_to_refund"]] == ["B-3"]
