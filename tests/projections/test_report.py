@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from engine.commands import Advance, RecordDeposit, RegisterBidder, ScheduleAuction
-from engine.model import AssetKind
+from engine.model import AssetKind, parse_instant
 from engine.policy import Draft
 from projections.report import build_report
 from rules import load_rules
@@ -50,3 +50,14 @@ async def test_without_opened_identities_the_full_report_shows_none_rather_than_
     report = build_report("a", stored, load_rules("SE"))
     assert [b["subject"] for b in report["bidders"]] == [None, None]
     assert "sealed" not in repr(report)
+
+
+async def test_the_reports_instant_is_the_one_asked_for_else_now_on_the_auctions_clock() -> None:
+    world = World()
+    await world.auction_with_bids("a", [1_500_00])
+    stored = await world.store.read_stream("auction-a")
+    asked = build_report("a", stored, load_rules("SE"), as_of=START)
+    assert asked["as_of"] == "2030-05-15T10:00:00+02:00"  # Europe/Stockholm
+    before = datetime.now(UTC)
+    now = parse_instant(build_report("a", stored, load_rules("SE"))["as_of"])
+    assert before <= now <= datetime.now(UTC)
