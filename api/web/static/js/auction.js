@@ -6,7 +6,7 @@ import { isLargeJump, jumpQuestion, nextBid, refusalSentence } from "./bidding.j
 import { byId, h, idFromPath, renderHeader, say, setTitle } from "./layout.js";
 import { LiveFeed } from "./live.js";
 import { formatCents, formatMoney, fromCents, parseAmount } from "./money.js";
-import { bidderCode, currentSession, rememberBidderCode } from "./session.js";
+import { bidderCode, bidderRole, currentSession, rememberBidderCode, rememberBidderRole } from "./session.js";
 import { COUNTRY_NAMES, ServerClock, durationInWords, formatDuration, formatLocal, timeElement, zoneOf } from "./time.js";
 
 const auctionId = idFromPath("/app/auction/");
@@ -19,6 +19,10 @@ const state = {
   extension: null,
   incidents: new Map(), // position -> technical incident announced on the feed
   amountEdited: false,
+  role: null, // "preemption_holder" where the bidder registered as one
+  ledger: [], // the report's deposit ledger lines (the bidder's copy)
+  resumed: null, // the deadline bidding resumed with, while it is news
+  cancelReason: null,
 };
 let feed = null;
 const clock = new ServerClock({ onJump: () => feed && feed.resync() });
@@ -53,12 +57,25 @@ function renderTerms() {
   byId("terms").replaceChildren(...rows.flatMap(([term, value]) => [h("dt", { text: term }), h("dd", { text: value })]));
 }
 
-const STATUS_TEXT = { scheduled: "Scheduled", open: "Open for bids", closed: "Bidding ended", failed: "Ended without a valid bid" };
+const STATUS_TEXT = {
+  scheduled: "Scheduled",
+  open: "Open for bids",
+  closed: "Bidding ended",
+  failed: "Ended without a valid bid",
+  suspended: "Suspended",
+  cancelled: "Cancelled",
+};
+const SALE_BADGE = { awaiting_payment: "awaiting payment", paid: "price paid", completed: "sale completed", defaulted: "payment defaulted" };
+
+/** No bid can be placed: bidding ended, is suspended, or the auction was cancelled. */
+function biddingStopped(a) {
+  return ["closed", "failed", "suspended", "cancelled"].includes(a.status);
+}
 
 function renderLive() {
   const a = state.auction;
   const status = byId("status");
-  status.textContent = a.ended ? "Ended: result declared" : STATUS_TEXT[a.status] || a.status;
+  status.textContent = a.ended ? (a.sale ? `Ended: ${SALE_BADGE[a.sale] || a.sale}` : "Ended: result declared") : STATUS_TEXT[a.status] || a.status;
   status.className = `badge status-${a.status}`;
   byId("price").textContent = a.price ? formatMoney(a.price, a.currency) : "No bids yet";
   const leader = byId("leader");
@@ -68,12 +85,14 @@ function renderLive() {
     leader.textContent = `Starting price ${formatMoney(a.starting_price, a.currency)}`;
   }
   const deadline = byId("deadline");
-  deadline.textContent = local(a.closes_at, { withZoneName: true });
+  deadline.textContent = a.status === "suspended" ? "suspended" : local(a.closes_at, { withZoneName: true });
   renderStanding();
   renderBidHint();
-  const ended = a.status === "closed" || a.status === "failed";
-  byId("bid-submit").disabled = ended;
-  if (ended) byId("bid-hint").textContent = "Bidding has ended.";
+  byId("bid-submit").disabled = biddingStopped(a);
+  if (a.status === "closed" || a.status === "failed") byId("bid-hint").textContent = "Bidding has ended.";
+  else if (a.status === "suspended") byId("bid-hint").textContent = "Bidding is suspended: no bid can be placed until it resumes.";
+  else if (a.status === "cancelled") byId("bid-hint").textContent = "The auction was cancelled.";
+  renderAfterBidding();
   tick();
 }
 
@@ -88,7 +107,7 @@ function renderStanding() {
     standing.hidden = true;
     return;
   }
-  const ended = a.status === "closed" || a.status === "failed";
+  const ended = a.status === "closed" || a.status === "failed" || a.status === "cancelled";
   if (a.leader && a.leader === state.myCode) {
     say(standing, ended ? "You won: yours is the best bid." : "You are leading.", "ok");
     standing.dataset.standing = "leading";
@@ -139,6 +158,7 @@ function renderBidHint() {
 function tick() {
   const a = state.auction;
   if (!a) return;
+  renderPreemption();
   const element = byId("time-left");
   const label = byId("time-left-label");
   if (!clock.synced) return;
@@ -150,6 +170,24 @@ function tick() {
   } else if (a.status === "open") {
     label.textContent = "Time left";
     remaining = Date.parse(a.closes_at) - now;
+  } else if (a.status === "suspended") {
+    // The clock is stopped: the time left stays what it was when bidding was suspended.
+    const left = (a.time_left_seconds || 0) * 1000;
+    label.textContent = "Time left (suspended)";
+    const text = formatDuration(left);
+    if (element.textContent !== text) {
+      element.textContent = text;
+      element.setAttribute("aria-label", `${durationInWords(left)}, suspended`);
+    }
+    element.dataset.remainingMs = String(Math.round(left));
+    element.classList.remove("urgent");
+    return;
+  } else if (a.status === "cancelled") {
+    label.textContent = "Time left";
+    element.textContent = "Cancelled";
+    element.dataset.remainingMs = "0";
+    element.setAttribute("aria-label", "The auction was cancelled");
+    return;
   } else {
     label.textContent = "Time left";
     element.textContent = "Bidding has ended";
@@ -236,9 +274,20 @@ function onMessage(message) {
   }
   const a = state.auction;
   const previousDeadline = a.closes_at;
-  for (const field of ["status", "price", "leader", "closes_at", "bid_count", "ended"]) {
+  for (const field of ["status", "price", "leader", "closes_at", "bid_count", "ended", ...SALE_FIELDS]) {
     if (field in message) a[field] = message[field];
   }
+  // What is still due is not in every message: until the auction is read again it is not known.
+  if ("paid" in message && !("price_due" in message)) a.price_due = undefined;
+  if (message.type === "suspended") {
+    a.time_left_seconds = message.left_seconds ?? a.time_left_seconds;
+    a.suspension_reason = message.reason ?? a.suspension_reason;
+    a.suspended_at = message.at ?? a.suspended_at;
+    state.resumed = null;
+  }
+  if (message.type === "resumed") state.resumed = message.deadline ?? a.closes_at;
+  if (message.type === "cancelled") state.cancelReason = message.reason ?? null;
+  if (message.type === "snapshot" && state.auction.status !== "open") state.resumed = null;
   if (message.type === "bid") {
     state.bids.set(message.position, {
       bidder_code: message.bidder_code,
@@ -261,6 +310,8 @@ function onMessage(message) {
     refreshBids(); // bids accepted between the page load and this snapshot
   }
   renderLive();
+  // A change after bidding (or one a snapshot shows we missed): read the whole auction again.
+  if (SALE_MESSAGES.has(message.type) || (message.type === "snapshot" && message.ended !== undefined && (message.ended || message.sale))) scheduleRefetch();
 }
 
 async function refreshBids() {
@@ -285,6 +336,246 @@ function onFeedState(value, detail) {
   element.dataset.state = value;
 }
 
+// ------------------------------------------------------------- after bidding
+
+// Live messages after which the page reads the auction again (its sale fields, the deposits).
+const SALE_MESSAGES = new Set([
+  "ended",
+  "declared",
+  "preemption",
+  "payment",
+  "paid",
+  "completed",
+  "defaulted",
+  "offered",
+  "grace",
+  "refunded",
+  "suspended",
+  "resumed",
+  "cancelled",
+  "next_round",
+  "outcome",
+]);
+const SALE_FIELDS = ["sale", "purchaser", "payment_due", "paid", "price_due"];
+const PREEMPTION_WINDOW_MS = { SI: 10 * 60 * 1000 };
+let refetchTimer = null;
+
+/** Put text in a live region only when it says something new (a region re-filled with the same words is announced again). */
+function announce(element, key, content, kind) {
+  if (element.dataset.key === key && !element.hidden) return;
+  element.dataset.key = key;
+  say(element, content, kind);
+}
+
+function silence(element) {
+  element.hidden = true;
+  element.replaceChildren();
+  delete element.dataset.key;
+}
+
+function clockZone() {
+  return state.auction.zone || state.auction.country;
+}
+
+function when(iso) {
+  return formatLocal(iso, clockZone(), { withZoneName: true });
+}
+
+function renderSuspension() {
+  const a = state.auction;
+  const element = byId("suspension");
+  if (a.status === "suspended") {
+    const left = durationInWords((a.time_left_seconds || 0) * 1000);
+    const reason = a.suspension_reason ? `: ${a.suspension_reason}` : "";
+    announce(element, `suspended|${a.suspended_at}`, [h("strong", { text: "Bidding is suspended" }), `${reason}. `, `Time left when it stopped: ${left}. Bidding resumes with that time left.`], "warn");
+    element.dataset.state = "suspended";
+  } else if (a.status === "cancelled") {
+    const reason = state.cancelReason ? `: ${state.cancelReason}` : "";
+    announce(element, `cancelled|${a.cancelled_at}`, [h("strong", { text: "The auction was cancelled" }), `${reason}. No sale takes place; deposits are paid back.`], "error");
+    element.dataset.state = "cancelled";
+  } else if (state.resumed && a.status === "open") {
+    announce(element, `resumed|${state.resumed}`, [h("strong", { text: "Bidding resumed. " }), `The deadline is now ${when(state.resumed)}.`], "info");
+    element.dataset.state = "resumed";
+  } else {
+    silence(element);
+    delete element.dataset.state;
+  }
+}
+
+function saleFigures(rows) {
+  return h("dl", { class: "sale-figures" }, rows.flatMap(([term, value, id]) => [h("dt", { text: term }), h("dd", { id, text: value })]));
+}
+
+function renderSale() {
+  const a = state.auction;
+  const element = byId("sale");
+  if (!a.ended || !a.sale) {
+    if (a.ended && a.status === "failed") announce(element, "failed", "The auction ended without a sale: no valid bid was made.", "info");
+    else silence(element);
+    if (a.next_round) renderNextRoundLink(element);
+    return;
+  }
+  const money = (text) => formatMoney(text, a.currency);
+  const mine = state.myCode && state.myCode === a.purchaser;
+  element.dataset.sale = a.sale;
+  element.dataset.purchaser = mine ? "me" : "other";
+  const key = `${a.sale}|${a.purchaser}|${a.paid}|${a.price_due}|${a.payment_due}|${mine}`;
+  if (mine) {
+    if (a.sale === "awaiting_payment") {
+      if (a.price_due === undefined || a.price_due === null) return; // known once the auction is read again
+      announce(
+        element,
+        key,
+        [
+          h("strong", { text: "You are the purchaser. " }),
+          `Pay the amount still due by the deadline, or the sale is lost${a.paid && a.paid !== "0.00" ? " and so is your deposit" : ""}.`,
+          saleFigures([
+            ["Still due", money(a.price_due), "amount-due"],
+            ["Deadline", when(a.payment_due), "payment-due"],
+            ["Paid so far", money(a.paid), "paid-so-far"],
+          ]),
+        ],
+        "warn",
+      );
+    } else if (a.sale === "paid") {
+      announce(element, key, [h("strong", { text: "Paid in full. " }), `You have paid ${money(a.paid)}; the bailiff's decision transferring ownership follows.`, saleFigures([["Paid", money(a.paid), "paid-so-far"]])], "ok");
+    } else if (a.sale === "completed") {
+      announce(element, key, [h("strong", { text: "The sale is complete. " }), "The decision transferring ownership to you is recorded."], "ok");
+    } else if (a.sale === "defaulted") {
+      announce(element, key, [h("strong", { text: "The payment deadline has passed. " }), `The price was not covered by ${when(a.payment_due)}: the sale is lost.`], "error");
+    }
+  } else {
+    const who = a.purchaser ? `The purchaser is ${a.purchaser}` : "No purchaser";
+    const text = {
+      awaiting_payment: `${who}; the price is due by ${when(a.payment_due)}.`,
+      paid: `${who}, who has paid the price.`,
+      completed: `${who}: the sale is complete.`,
+      defaulted: `${who}, who did not pay by the deadline: the sale defaulted.`,
+    }[a.sale];
+    announce(element, key, text || `${who}.`, "info");
+  }
+  if (a.next_round) renderNextRoundLink(element);
+}
+
+function renderNextRoundLink(element) {
+  const a = state.auction;
+  if (element.querySelector("#next-round-link")) return;
+  element.append(" ", h("a", { href: `/app/auction/${encodeURIComponent(a.next_round)}`, id: "next-round-link", text: "The next round" }), " is scheduled.");
+  element.hidden = false;
+}
+
+/** Where the signed-in bidder's deposit stands, from the report's deposit ledger (their own lines only matter here). */
+function renderMyDeposit() {
+  const element = byId("my-deposit");
+  const lines = (state.ledger || []).filter((line) => line.bidder_code === state.myCode);
+  const last = lines[lines.length - 1];
+  if (!state.myCode || !last) {
+    silence(element);
+    return;
+  }
+  const a = state.auction;
+  const amount = formatMoney(last.amount, a.currency);
+  element.dataset.status = last.status;
+  const text = {
+    refund_due: `Your deposit of ${amount} is due back to you${last.due ? `, by ${when(last.due)}` : "; the law sets no date for it"}.`,
+    refunded: `Your deposit of ${amount} has been paid back to you.`,
+    credited: `Your deposit of ${amount} counts towards the price.`,
+    forfeited: `Your deposit of ${amount} is forfeited: the price was not paid in time.`,
+  }[last.status];
+  if (text) announce(element, `${last.status}|${last.due}`, text, last.status === "forfeited" ? "error" : "info");
+  else silence(element);
+}
+
+function preemptionOpen(now) {
+  const a = state.auction;
+  const window = PREEMPTION_WINDOW_MS[a.country];
+  if (!window || a.status !== "closed" || a.ended || !a.price || !a.closed_at || a.preemptor) return false;
+  return now < Date.parse(a.closed_at) + window;
+}
+
+/** The declaration button for a holder of a pre-emption right, inside the window after bidding ended with a bid (SI). */
+function renderPreemption() {
+  const a = state.auction;
+  const block = byId("preemption");
+  const holder = state.role === "preemption_holder";
+  const now = clock.synced ? clock.now() : Date.now();
+  const show = Boolean(state.myCode && holder && a.leader !== state.myCode && preemptionOpen(now));
+  const result = byId("preemption-result");
+  if (!show) {
+    // Keep the outcome of a declaration readable once the window closed.
+    block.hidden = result.hidden;
+    byId("preempt").hidden = true;
+    byId("preemption-hint").hidden = true;
+    return;
+  }
+  block.hidden = false;
+  byId("preempt").hidden = false;
+  byId("preemption-hint").hidden = false;
+  const until = Date.parse(a.closed_at) + PREEMPTION_WINDOW_MS[a.country];
+  const hint = `As the holder of a pre-emption right you may buy at the best price, ${formatMoney(a.price, a.currency)}, until ${when(new Date(until).toISOString())}.`;
+  if (byId("preemption-hint").textContent !== hint) byId("preemption-hint").textContent = hint;
+  byId("preempt").textContent = `Declare pre-emption at ${formatMoney(a.price, a.currency)}`;
+}
+
+async function declarePreemption() {
+  const button = byId("preempt");
+  const result = byId("preemption-result");
+  button.disabled = true;
+  try {
+    const { body } = await postJson(`${auctionPath(auctionId)}/preemption`);
+    say(result, `Declared: you buy at ${formatMoney(body.price ?? state.auction.price, state.auction.currency)} once the bailiff declares the purchaser.`, "ok");
+    result.dataset.outcome = "declared";
+  } catch (error) {
+    say(result, [h("strong", { text: "Refused. " }), error instanceof ApiError ? error.message : describeError(error), error instanceof ApiError ? h("span", { class: "detail", text: ` (${error.code})` }) : ""], "error");
+    result.dataset.outcome = "refused";
+    result.dataset.code = error instanceof ApiError ? error.code : "network";
+  } finally {
+    button.disabled = false;
+    if (!button.hidden) button.focus();
+  }
+  await refetchAuction();
+}
+
+function renderAfterBidding() {
+  renderSuspension();
+  renderSale();
+  renderMyDeposit();
+  renderPreemption();
+}
+
+async function loadLedger() {
+  if (!state.myCode) return;
+  try {
+    const report = await getJson(`${auctionPath(auctionId)}/report`);
+    state.ledger = report.ledger || [];
+    const line = (report.bidders || []).find((bidder) => bidder.bidder_code === state.myCode);
+    if (line) {
+      state.registration = line;
+      if (line.role !== undefined) state.role = line.role;
+    }
+  } catch (error) {
+    console.warn("could not load the deposit ledger", error);
+  }
+}
+
+/** The auction read again after a change the live message does not fully describe. */
+async function refetchAuction() {
+  try {
+    const fresh = await getJson(auctionPath(auctionId));
+    state.auction = { ...state.auction, ...fresh };
+  } catch (error) {
+    console.warn("could not read the auction again", error);
+  }
+  await loadLedger();
+  renderRegistration();
+  renderLive();
+}
+
+function scheduleRefetch() {
+  clearTimeout(refetchTimer);
+  refetchTimer = setTimeout(refetchAuction, 150);
+}
+
 // ------------------------------------------------------------- registration and bids
 
 function renderRegistration() {
@@ -306,8 +597,20 @@ function renderRegistration() {
   }
   if (!state.myCode) {
     form.hidden = true;
+    // Where the law knows a pre-emption right (SI), its holder registers as such to be able to declare it.
+    const holder = state.auction && PREEMPTION_WINDOW_MS[state.auction.country]
+      ? h(
+          "p",
+          { class: "checkbox" },
+          h("input", { type: "checkbox", id: "register-preemption", "aria-describedby": "register-preemption-hint" }),
+          " ",
+          h("label", { for: "register-preemption", text: "I hold a pre-emption right and register to be able to declare it" }),
+          h("span", { class: "hint", id: "register-preemption-hint", text: " After bidding ends with a bid, a holder may declare within 10 minutes to buy at the best price." }),
+        )
+      : "";
     panel.replaceChildren(
       h("p", { class: "hint", text: "Register for this auction to get your bidder code. Others only ever see the code, never your name." }),
+      holder,
       h("button", { type: "button", id: "register", class: "primary", text: "Register for this auction", onclick: register }),
       h("p", { id: "register-result", class: "message", role: "status", "aria-live": "polite", hidden: true }),
     );
@@ -317,6 +620,7 @@ function renderRegistration() {
   const reg = state.registration;
   const a = state.auction;
   const parts = [h("span", {}, "Your bidder code: ", h("strong", { id: "my-code", text: state.myCode }), ". ")];
+  if (state.role === "preemption_holder") parts.push(h("span", { class: "badge", id: "my-role", text: "pre-emption holder" }), " ");
   if (reg) {
     if (reg.admitted) parts.push(h("span", { class: "badge ok", id: "admitted", text: "admitted to bid" }));
     else
@@ -332,26 +636,25 @@ function renderRegistration() {
 }
 
 async function loadMyRegistration() {
-  // The bidder's copy of the report (anonymised) says whether this code is admitted yet.
-  try {
-    const report = await getJson(`${auctionPath(auctionId)}/report`);
-    const line = (report.bidders || []).find((bidder) => bidder.bidder_code === state.myCode);
-    if (line) state.registration = line;
-  } catch (error) {
-    console.warn("could not load the registration", error);
-  }
+  // The bidder's copy of the report (anonymised) says whether this code is admitted yet, and where its deposit stands.
+  await loadLedger();
   renderRegistration();
+  if (state.auction) renderAfterBidding();
 }
 
 async function register() {
   const button = byId("register");
   const result = byId("register-result");
   button.disabled = true;
+  const holder = byId("register-preemption");
+  const role = holder && holder.checked ? "preemption_holder" : null;
   try {
-    const { body } = await postJson(`${auctionPath(auctionId)}/registrations`);
+    const { body } = await postJson(`${auctionPath(auctionId)}/registrations`, role ? { role } : undefined);
     state.myCode = body.bidder_code;
     state.registration = body;
+    state.role = body.role ?? role;
     rememberBidderCode(auctionId, session.subject, body.bidder_code);
+    rememberBidderRole(auctionId, session.subject, state.role);
     renderRegistration();
     renderLive();
     renderBids();
@@ -430,7 +733,7 @@ async function submitBid(event) {
       result.dataset.code = error instanceof ApiError ? error.code : "network";
     }
   } finally {
-    button.disabled = state.auction.status === "closed" || state.auction.status === "failed";
+    button.disabled = biddingStopped(state.auction);
   }
 }
 
@@ -449,12 +752,16 @@ async function main() {
     return;
   }
   clock.sampleDateHeader(lastResponse.dateHeaderMs, lastResponse.receivedMs);
-  if (session && session.role === "bidder") state.myCode = bidderCode(auctionId, session.subject);
+  if (session && session.role === "bidder") {
+    state.myCode = bidderCode(auctionId, session.subject);
+    state.role = bidderRole(auctionId, session.subject);
+  }
   renderTerms();
   renderRegistration();
   renderLive();
   await refreshBids();
   if (state.myCode) loadMyRegistration();
+  byId("preempt").addEventListener("click", declarePreemption);
 
   const input = byId("bid-amount");
   input.addEventListener("input", () => {

@@ -9,7 +9,7 @@ import { byId, download, h, idFromPath, renderHeader, say, setTitle, table } fro
 import { formatMoney } from "./money.js";
 import { reportCsv, reportHtml } from "./reports.js";
 import { currentSession } from "./session.js";
-import { COUNTRY_NAMES, formatLocal, timeElement } from "./time.js";
+import { COUNTRY_NAMES, durationInWords, formatLocal, timeElement } from "./time.js";
 
 const session = currentSession();
 const auctionId = idFromPath("/app/auditor");
@@ -52,6 +52,16 @@ async function showIndex() {
   }
 }
 
+/** The sale's state from the last act of its course. */
+function saleState(report) {
+  const lines = report.sale_course || [];
+  if (report.sale) return String(report.sale).replaceAll("_", " ");
+  if (lines.length === 0) return "–";
+  const last = lines[lines.length - 1];
+  const state = { declared: "awaiting payment", payment: "awaiting payment", grace: "awaiting payment", offered: "awaiting payment", paid: "paid", transfer: "completed", defaulted: "defaulted", declared_failed: "no sale", preemption: "pre-emption declared" }[last.act];
+  return state || last.act;
+}
+
 function local(iso) {
   return formatLocal(iso, loaded.report.country);
 }
@@ -70,12 +80,97 @@ function showSummary(report) {
     [report.status === "open" || report.status === "scheduled" ? "Deadline in force" : "Bidding ended", local(report.closes_at)],
     ["Winner", report.winner ? `${report.winner.bidder_code} (${report.winner.subject ?? "–"}) at ${money(report.winner.price)}` : "–"],
     ["Purchaser", report.purchaser ? `${report.purchaser.bidder_code} (${report.purchaser.subject ?? "–"}) at ${money(report.purchaser.price)}` : "–"],
+    ["Sale", saleState(report)],
     ["Rules version", `${report.country} ${report.rules_version}`],
     ["Technical incidents", String((report.incidents || []).length)],
     ["Warnings about the schedule", String((report.warnings || []).length)],
     ["Events", String(report.position)],
   ];
   byId("summary").replaceChildren(...rows.flatMap(([k, v]) => [h("dt", { text: k }), h("dd", { text: v })]));
+}
+
+const SALE_ACTS = {
+  declared: "purchaser declared",
+  declared_failed: "ended without a purchaser",
+  preemption: "pre-emption declared",
+  payment: "payment recorded",
+  paid: "price paid",
+  transfer: "transfer decision",
+  defaulted: "payment defaulted",
+  grace: "grace granted",
+  offered: "offered to the next-best bidder",
+};
+const LEDGER_STATUS = { held: "held", credited: "credited to the price", refund_due: "refund due", refunded: "refunded", forfeited: "forfeited" };
+
+function official(line) {
+  if (!line.official && !line.office) return "";
+  return [line.official, line.office].filter(Boolean).join(", ");
+}
+
+function saleDetail(line, money) {
+  const parts = [];
+  if (line.bidder_code) parts.push(`${line.bidder_code}${line.subject ? ` (${line.subject})` : ""}`);
+  if (line.price) parts.push(`price ${money(line.price)}`);
+  if (line.amount) parts.push(`amount ${money(line.amount)}`);
+  if (line.paid) parts.push(`paid ${money(line.paid)}`);
+  if (line.payment_due) parts.push(`due by ${local(line.payment_due)}`);
+  if (line.until) parts.push(`until ${local(line.until)}${line.previous ? `, was ${local(line.previous)}` : ""}`);
+  if (line.reference) parts.push(`decision ${line.reference} of ${line.decided_on}`);
+  return parts.join("; ");
+}
+
+/** The deposit ledger: each deposit and where it stands (held, credited, refund due, refunded, forfeited), and the refunds overdue. */
+function showLedger(report) {
+  const t = report.terms;
+  const money = (text) => (text ? formatMoney(text, t.currency) : "–");
+  const zone = report.time_zone || report.country;
+  const entries = Array.isArray(report.ledger) ? report.ledger : [];
+  const course = (entry) =>
+    (entry.lines || [])
+      .map((line) => `${LEDGER_STATUS[line.status] || line.status} ${local(line.at)}${line.position ? ` (event ${line.position})` : ""}`)
+      .join("; ");
+  const rows = entries.map((entry) =>
+    h(
+      "tr",
+      { dataset: { code: entry.bidder_code, status: entry.status, overdue: String(Boolean(entry.overdue)) } },
+      h("th", { scope: "row", text: entry.bidder_code }),
+      h("td", { text: entry.subject ?? "–" }),
+      h("td", { class: "money", text: money(entry.amount) }),
+      h("td", { class: "ledger-status" }, LEDGER_STATUS[entry.status] || entry.status, entry.overdue ? h("strong", { class: "overdue", text: " (overdue)" }) : ""),
+      h("td", {}, entry.due ? timeElement(entry.due, zone) : "–"),
+      h("td", {}, entry.refunded_at ? timeElement(entry.refunded_at, zone) : "–"),
+      h("td", { text: entry.rule ?? "" }),
+      h("td", { class: "ledger-course", text: course(entry) }),
+    ),
+  );
+  const parts = [table("Deposit ledger", ["Code", "Subject", "Amount", "Status", "Refund due by", "Refunded", "Rule", "Course"], rows, { id: "ledger-table" })];
+  const overdue = byId("refunds-overdue");
+  if (Array.isArray(report.refunds_overdue)) {
+    const late = report.refunds_overdue;
+    overdue.dataset.count = String(late.length);
+    const asOf = report.as_of ? ` as of ${local(report.as_of)}` : "";
+    if (late.length === 0) {
+      say(overdue, `No refund is overdue${asOf}.`, "ok");
+    } else {
+      say(overdue, [h("strong", { text: `${late.length === 1 ? "1 refund is" : `${late.length} refunds are`} overdue${asOf}: ` }), "the date the law sets for it has passed without the refund being recorded."], "error");
+      const overdueRows = late.map((entry) =>
+        h(
+          "tr",
+          { dataset: { code: entry.bidder_code } },
+          h("th", { scope: "row", text: entry.bidder_code }),
+          h("td", { text: entry.subject ?? "–" }),
+          h("td", { class: "money", text: money(entry.amount) }),
+          h("td", {}, entry.due ? timeElement(entry.due, zone) : "–"),
+          h("td", { text: entry.rule ?? "" }),
+        ),
+      );
+      parts.push(table("Refunds overdue", ["Code", "Subject", "Amount", "Was due by", "Rule"], overdueRows, { id: "overdue-table" }));
+    }
+  } else {
+    overdue.hidden = true;
+    delete overdue.dataset.count;
+  }
+  byId("ledger").replaceChildren(...parts);
 }
 
 function showDetails(report) {
@@ -113,12 +208,37 @@ function showDetails(report) {
   );
   const refunds = report.deposits_to_refund.map((r) => h("tr", {}, h("td", { text: r.bidder_code }), h("td", { text: r.subject ?? "–" }), h("td", { text: money(r.amount) })));
   const rules = report.rules.map((r) => h("tr", {}, h("th", { scope: "row", text: r.code }), h("td", { text: r.basis ?? "" }), h("td", { text: r.reading ?? "" })));
+  const sale = (report.sale_course || []).map((line) =>
+    h(
+      "tr",
+      { dataset: { position: line.position, act: line.act } },
+      h("td", { text: String(line.position) }),
+      h("td", {}, timeElement(line.at, report.time_zone || report.country)),
+      h("td", { class: "sale-act", text: SALE_ACTS[line.act] || line.act }),
+      h("td", { text: saleDetail(line, money) }),
+      h("td", { text: line.rule ?? "" }),
+      h("td", { text: official(line) }),
+    ),
+  );
+  const suspensions = (report.suspensions || []).map((line) =>
+    h(
+      "tr",
+      { dataset: { position: line.position } },
+      h("td", { text: String(line.position) }),
+      h("td", {}, timeElement(line.at, report.time_zone || report.country)),
+      h("td", { text: line.act }),
+      h("td", { text: [line.reason, line.left_seconds !== undefined && line.left_seconds !== null ? `${durationInWords(line.left_seconds * 1000)} left` : null, line.deadline ? `deadline ${local(line.deadline)}` : null].filter(Boolean).join("; ") }),
+      h("td", { text: official(line) }),
+    ),
+  );
   byId("details").replaceChildren(
     table("Every bid received", ["Position", "Received", "Bidder", "Subject", "Amount", "Outcome", "Rule"], bids, { id: "bids-table" }),
     table("Deadline extensions", ["Position", "At", "From", "To", "Rule"], extensions, { id: "extensions-table" }),
     table("Technical incidents", ["Position", "Started", "Ended", "What happened", "Recorded"], incidents, { id: "incidents-table" }),
     table("Bidders", ["Code", "Subject", "Registered", "Deposit", "Admitted"], bidders),
     table("Deposits to refund", ["Code", "Subject", "Amount"], refunds),
+    table("The sale after bidding", ["Position", "At", "Act", "Details", "Rule", "By"], sale, { id: "sale-table" }),
+    table("Suspensions and resumptions", ["Position", "At", "Act", "Details", "By"], suspensions, { id: "suspensions-table" }),
     table("Rules applied", ["Rule", "Legal basis", "Reading"], rules),
   );
 }
@@ -191,6 +311,7 @@ async function showReport() {
   loaded.chart = priceChart(report);
   byId("chart").replaceChildren(loaded.chart, h("figcaption", { text: loaded.chart.querySelector("desc").textContent }));
   showDetails(report);
+  showLedger(report);
   loaded.verification = await verifyLog(loaded.events);
   showVerification(loaded.verification, report);
 }

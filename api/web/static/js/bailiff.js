@@ -6,10 +6,10 @@
 import { ApiError, NetworkError, auctionPath, describeError, getJson, newIdempotencyKey, postJson } from "./api.js";
 import { byId, h, idFromPath, renderHeader, say, setTitle, table } from "./layout.js";
 import { LiveFeed } from "./live.js";
-import { formatMoney, fromCents, parseAmount } from "./money.js";
-import { DEFAULT_CURRENCY, scheduleHints } from "./rules.js";
+import { formatCents, formatMoney, fromCents, parseAmount, toCents } from "./money.js";
+import { DEFAULT_CURRENCY, GRACE, NEXT_BEST, nextRoundTerms, scheduleHints } from "./rules.js";
 import { currentSession } from "./session.js";
-import { COUNTRY_NAMES, formatLocal, fromLocalInput, toLocalInput, zoneOf } from "./time.js";
+import { COUNTRY_NAMES, durationInWords, formatLocal, fromLocalInput, toLocalInput, zoneOf } from "./time.js";
 import { warningCount, warningList } from "./warnings.js";
 
 const session = currentSession();
@@ -48,6 +48,16 @@ function minutesField() {
   return text === "" ? null : Number(text);
 }
 
+function paymentDaysField() {
+  const text = byId("payment_days").value.trim();
+  return text === "" ? null : Number(text);
+}
+
+const PAYMENT_DAYS_HINT = {
+  SE: "Not used in Sweden: the law fixes 48 hours after bidding ends. Leave it empty.",
+  other: "Required: the purchaser pays the price by the end of the declaration's day + this many days.",
+};
+
 /** The clock the form's times are read on: the auction's own zone where one is chosen, else the country's. */
 function clockOf(country) {
   return byId("zone").value || country;
@@ -64,6 +74,7 @@ function draft() {
     increment: amountField("increment").cents ?? null,
     deposit: amountField("deposit").cents ?? null,
     extensionMinutes: minutesField(),
+    paymentDays: paymentDaysField(),
     zone: byId("zone").value || null,
     round: Number.isFinite(round) ? round : 1,
     opensAt: byId("opens_at").value,
@@ -75,6 +86,7 @@ function renderHints() {
   const country = byId("country").value;
   for (const label of document.querySelectorAll(".zone-label")) label.textContent = `(${zoneOf(clockOf(country))} time)`;
   byId("hints-country").textContent = `${COUNTRY_NAMES[country] || country} (${country})`;
+  byId("payment_days-hint").textContent = PAYMENT_DAYS_HINT[country === "SE" ? "SE" : "other"];
   byId("hints").replaceChildren(
     ...scheduleHints(draft()).map((hint) =>
       h(
@@ -115,6 +127,11 @@ function requestBody() {
   if (minutes !== null) {
     if (!Number.isInteger(minutes)) problems.push(["extension_minutes", "The extension interval is a whole number of minutes."]);
     else body.extension_minutes = minutes;
+  }
+  const paymentDays = paymentDaysField();
+  if (paymentDays !== null) {
+    if (!Number.isInteger(paymentDays) || paymentDays < 1 || paymentDays > 183) problems.push(["payment_days", "The payment period is a whole number of days from 1 to 183."]);
+    else body.payment_days = paymentDays;
   }
   if (byId("zone").value) body.zone = byId("zone").value;
   const clock = clockOf(body.country);
@@ -272,9 +289,15 @@ function stateRows(a, report) {
     ["Leader", a.leader || "–"],
     ["Registered / admitted", `${a.bidders} / ${a.admitted}`],
     ["Opens", formatLocal(a.opens_at, a.country, { withZoneName: true })],
-    [a.status === "open" || a.status === "scheduled" ? "Deadline" : "Bidding ended", formatLocal(a.closes_at, a.country, { withZoneName: true })],
+    [["open", "scheduled", "suspended"].includes(a.status) ? "Deadline" : a.status === "cancelled" ? "Deadline when cancelled" : "Bidding ended", formatLocal(a.closes_at, a.country, { withZoneName: true })],
     ["Deposit required", formatMoney(a.deposit_required, a.currency)],
   ];
+  if (a.status === "suspended") {
+    rows.push(["Suspended", `since ${formatLocal(a.suspended_at, a.zone || a.country, { withZoneName: true })}: ${a.suspension_reason || "no reason given"}`]);
+    rows.push(["Time left when suspended", durationInWords((a.time_left_seconds || 0) * 1000)]);
+  }
+  if (a.status === "cancelled") rows.push(["Cancelled", formatLocal(a.cancelled_at, a.zone || a.country, { withZoneName: true })]);
+  if (a.previous) rows.push(["Previous round", a.previous]);
   if (a.ended) rows.push(["Purchaser", report && report.purchaser ? `${report.purchaser.bidder_code} (${report.purchaser.subject ?? "–"}) at ${formatMoney(report.purchaser.price, a.currency)}` : a.purchaser || "none (no valid bid)"]);
   return rows.flatMap(([term, value]) => [h("dt", { text: term }), h("dd", { dataset: { field: term }, text: value })]);
 }
@@ -361,6 +384,7 @@ async function reload() {
   byId("open-now").disabled = auction.status !== "scheduled";
   byId("end-auction").disabled = !(auction.status === "closed" || auction.status === "failed") || auction.ended;
   renderIncidentForm();
+  renderAfterBidding(report);
   if (report) renderIncidents(report);
   if (report) {
     const container = byId("registrations");
@@ -415,6 +439,362 @@ async function act(path, done) {
     say(result, describeError(error), "error");
   }
   await reload();
+}
+
+// ------------------------------------------------------------------ after bidding: the sale
+
+const SALE_TEXT = { awaiting_payment: "awaiting payment", paid: "paid", completed: "completed", defaulted: "defaulted" };
+const LEDGER_TEXT = { held: "held", credited: "credited to the price", refund_due: "refund due", refunded: "refunded", forfeited: "forfeited" };
+
+function cents(text) {
+  return text === null || text === undefined ? null : toCents(text);
+}
+
+/** The price the purchaser owes: what is paid plus what is still due. */
+function purchasePrice(a) {
+  const paid = cents(a.paid);
+  const due = cents(a.price_due);
+  return paid === null || due === null ? null : paid + due;
+}
+
+function saleLocal(iso) {
+  return formatLocal(iso, saleClock(), { withZoneName: true });
+}
+
+function saleClock() {
+  return auction.zone || auction.country;
+}
+
+/** The last line of the report's sale course with this act, if any. */
+function saleLine(report, act) {
+  const lines = (report && report.sale_course) || [];
+  for (let index = lines.length - 1; index >= 0; index -= 1) if (lines[index].act === act) return lines[index];
+  return null;
+}
+
+function saleRows(a, report) {
+  const money = (text) => formatMoney(text, a.currency);
+  const rows = [["Sale", SALE_TEXT[a.sale] || a.sale || "–"]];
+  const purchaser = report && report.purchaser && report.purchaser.bidder_code === a.purchaser ? ` (${report.purchaser.subject ?? "–"})` : "";
+  rows.push(["Purchaser", a.purchaser ? `${a.purchaser}${purchaser}` : "none"]);
+  if (a.preemptor) rows.push(["Pre-emption declared by", a.preemptor]);
+  const price = purchasePrice(a);
+  if (price !== null) rows.push(["Purchase price", formatCents(price, a.currency)]);
+  if (a.paid !== null && a.paid !== undefined) rows.push(["Paid (deposit credited and payments)", money(a.paid)]);
+  if (a.price_due !== null && a.price_due !== undefined) rows.push(["Still due", money(a.price_due)]);
+  if (a.payment_due) rows.push([a.sale === "defaulted" ? "Payment deadline (passed)" : "Payment due by", saleLocal(a.payment_due)]);
+  const transfer = saleLine(report, "transfer");
+  if (transfer) rows.push(["Transfer decision", `${transfer.reference}, decided on ${transfer.decided_on}`]);
+  if (a.next_round) rows.push(["Next round", a.next_round]);
+  if (a.outcome) rows.push(["Outcome", a.outcome.replaceAll("_", " ")]);
+  return rows.flatMap(([term, value]) => {
+    const dd = h("dd", { dataset: { field: term }, text: value });
+    if (term === "Sale") dd.dataset.sale = a.sale || "";
+    if (term === "Next round") dd.replaceChildren(h("a", { href: `/app/bailiff/${encodeURIComponent(value)}`, id: "next-round-link", text: value }));
+    return [h("dt", { text: term }), dd];
+  });
+}
+
+/** Disable a control, and put the focus somewhere sensible if it had it (a disabled control cannot keep it). */
+function setEnabled(control, enabled, fallback) {
+  const hadFocus = document.activeElement === control;
+  control.disabled = !enabled;
+  if (!enabled && hadFocus && fallback) fallback.focus();
+}
+
+function renderSale(a, report) {
+  const panel = byId("sale-panel");
+  const show = a.ended && a.purchaser !== null && a.purchaser !== undefined;
+  panel.hidden = !show;
+  for (const label of document.querySelectorAll(".sale-currency")) label.textContent = `(${a.currency})`;
+  for (const label of document.querySelectorAll(".sale-zone")) label.textContent = `(${zoneOf(saleClock())} time)`;
+  if (!show) return;
+  byId("sale-state").replaceChildren(...saleRows(a, report));
+  const awaiting = a.sale === "awaiting_payment";
+  setEnabled(byId("payment-submit"), awaiting, byId("payment-result"));
+  byId("payment-amount").disabled = !awaiting;
+  byId("payment-hint").textContent = awaiting
+    ? `Still due: ${formatMoney(a.price_due, a.currency)}, by ${saleLocal(a.payment_due)}. A payment larger than that is refused.`
+    : a.sale === "defaulted"
+      ? "The payment deadline passed: no payment can be recorded."
+      : "The price is paid in full.";
+  const paid = a.sale === "paid";
+  for (const id of ["transfer-reference", "transfer-date"]) byId(id).disabled = !paid;
+  setEnabled(byId("transfer-submit"), paid, byId("transfer-result"));
+  if (paid && !byId("transfer-date").value) byId("transfer-date").value = toLocalInput(Date.now(), saleClock()).slice(0, 10);
+  const grace = GRACE.has(a.country);
+  byId("grace-form").hidden = !grace;
+  byId("grace-until").disabled = !(grace && awaiting);
+  setEnabled(byId("grace-submit"), grace && awaiting, byId("grace-result"));
+  const offer = byId("offer-next-block");
+  offer.hidden = !(NEXT_BEST.has(a.country) && a.sale === "defaulted");
+  setEnabled(byId("offer-next"), NEXT_BEST.has(a.country) && a.sale === "defaulted" && !a.next_round, byId("offer-next-result"));
+}
+
+function depositRows(a) {
+  return a.deposits.map((deposit) => {
+    const due = deposit.status === "refund_due";
+    const button = due
+      ? h("button", {
+          type: "button",
+          class: "secondary",
+          id: `refund-${deposit.bidder_code}`,
+          text: "Record refund",
+          "aria-label": `Record the refund of ${deposit.bidder_code}'s deposit`,
+          onclick: (event) => recordRefund(event.currentTarget, deposit.bidder_code),
+        })
+      : "";
+    return h(
+      "tr",
+      { dataset: { code: deposit.bidder_code, status: deposit.status } },
+      h("th", { scope: "row", text: deposit.bidder_code }),
+      h("td", { class: "money", text: formatMoney(deposit.amount, a.currency) }),
+      h("td", { class: "ledger-status", text: LEDGER_TEXT[deposit.status] || deposit.status }),
+      h("td", { text: deposit.due ? saleLocal(deposit.due) : deposit.status === "refund_due" ? "no date set by law" : "–" }),
+      h("td", {}, button),
+    );
+  });
+}
+
+function renderDeposits(a) {
+  const panel = byId("deposits-panel");
+  const deposits = Array.isArray(a.deposits) ? a.deposits : [];
+  panel.hidden = deposits.length === 0;
+  if (deposits.length === 0) return;
+  const container = byId("deposits");
+  const focused = document.activeElement && container.contains(document.activeElement) ? document.activeElement.id : null;
+  container.replaceChildren(table("Deposits and where they stand", ["Code", "Amount", "Status", "Refund due by", "Refund"], depositRows(a), { id: "deposits-table" }));
+  if (focused) (byId(focused) || byId("refund-result")).focus();
+}
+
+function renderControl(a) {
+  const fallback = byId("control-result");
+  setEnabled(byId("suspend"), a.status === "open", fallback);
+  setEnabled(byId("resume"), a.status === "suspended", fallback);
+  setEnabled(byId("cancel"), ["scheduled", "open", "suspended"].includes(a.status) && !a.ended, fallback);
+  byId("control-reason").disabled = !["scheduled", "open", "suspended"].includes(a.status) || a.ended;
+}
+
+function renderNextRound(a) {
+  const panel = byId("next-round-panel");
+  const over = a.status === "failed" || a.sale === "defaulted";
+  panel.hidden = !over && !a.next_round;
+  if (panel.hidden) return;
+  const terms = nextRoundTerms(a);
+  const hints = [...terms.hints];
+  if (a.next_round) hints.unshift({ text: `The next round is scheduled as auction ${a.next_round}.`, level: "info", rule: null });
+  byId("next-round-hints").replaceChildren(
+    ...hints.map((hint) =>
+      h(
+        "li",
+        { class: `hint-${hint.level}`, dataset: { rule: hint.rule || "" } },
+        hint.level === "warn" ? h("strong", { text: "Check: " }) : "",
+        hint.text,
+        hint.rule ? h("span", { class: "rule", text: ` (${hint.rule})` }) : "",
+      ),
+    ),
+  );
+  const allowed = terms.allowed && !a.next_round;
+  for (const element of byId("next-round-form").elements) {
+    if (element.id === "next-round-submit") setEnabled(element, allowed, byId("next-round-result"));
+    else element.disabled = !allowed;
+  }
+  if (allowed && terms.earliestMs !== null && !byId("next-opens").value) {
+    const at = Math.max(terms.earliestMs, Date.now() + 3600000);
+    byId("next-opens").value = toLocalInput(at, saleClock());
+  }
+  if (allowed && terms.floorCents !== null) byId("next-starting").placeholder = fromCents(terms.floorCents);
+}
+
+function renderAfterBidding(report) {
+  renderSale(auction, report);
+  renderDeposits(auction);
+  renderControl(auction);
+  renderNextRound(auction);
+}
+
+/** A refusal in words: the server's message, with its code as data for tools. */
+function refusal(result, error) {
+  const text = error instanceof ApiError && ![401, 403].includes(error.status) ? sentence(error.message) : describeError(error);
+  say(result, [h("strong", { text: "Refused. " }), text, error instanceof ApiError ? h("span", { class: "detail", text: ` (${error.code})` }) : ""], "error");
+  result.dataset.outcome = "refused";
+  result.dataset.code = error instanceof ApiError ? error.code : "network";
+}
+
+/**
+ * POST an act of the sale and say how it went in `result` (a polite live region). The focus stays
+ * on `control`; only where the act disabled it does it move to the result.
+ */
+async function saleAct(control, result, path, body, done) {
+  delete result.dataset.code;
+  result.dataset.outcome = "pending";
+  control.setAttribute("aria-busy", "true");
+  let answer = null;
+  let failed = null;
+  try {
+    answer = (await postJson(`${auctionPath(auctionId)}/${path}`, body)).body;
+  } catch (error) {
+    failed = error;
+  } finally {
+    control.removeAttribute("aria-busy");
+  }
+  await reload();
+  if (failed) refusal(result, failed);
+  else {
+    say(result, done(answer), "ok");
+    result.dataset.outcome = "done";
+  }
+  if (control.isConnected && !control.disabled) control.focus();
+  else result.focus();
+  return failed === null;
+}
+
+function invalid(input, result, text) {
+  input.setAttribute("aria-invalid", "true");
+  say(result, text, "error");
+  result.dataset.outcome = "invalid";
+  input.focus();
+}
+
+async function recordPayment(event) {
+  event.preventDefault();
+  const input = byId("payment-amount");
+  const result = byId("payment-result");
+  const amount = parseAmount(input.value);
+  if (amount === null || amount <= 0n) {
+    invalid(input, result, "Enter the amount received, such as 10000.00.");
+    return;
+  }
+  input.removeAttribute("aria-invalid");
+  const ok = await saleAct(byId("payment-submit"), result, "payments", { amount: fromCents(amount) }, () => {
+    const state = auction.sale === "paid" ? " The price is paid in full: the transfer decision can be recorded." : ` Still due: ${formatMoney(auction.price_due, auction.currency)}.`;
+    return `Payment of ${formatCents(amount, auction.currency)} recorded; paid so far ${formatMoney(auction.paid, auction.currency)}.${state}`;
+  });
+  if (ok) input.value = "";
+}
+
+async function recordTransfer(event) {
+  event.preventDefault();
+  const reference = byId("transfer-reference");
+  const decided = byId("transfer-date");
+  const result = byId("transfer-result");
+  for (const input of [reference, decided]) input.removeAttribute("aria-invalid");
+  if (!reference.value.trim()) {
+    invalid(reference, result, "Enter the decision's reference.");
+    return;
+  }
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(decided.value)) {
+    invalid(decided, result, "Enter the date of the decision.");
+    return;
+  }
+  await saleAct(byId("transfer-submit"), result, "transfer", { reference: reference.value.trim(), decided_on: decided.value }, () =>
+    `Transfer decision ${reference.value.trim()} of ${decided.value} recorded: the sale is ${SALE_TEXT[auction.sale] || auction.sale}.`,
+  );
+}
+
+async function grantGrace(event) {
+  event.preventDefault();
+  const input = byId("grace-until");
+  const result = byId("grace-result");
+  input.removeAttribute("aria-invalid");
+  const until = fromLocalInput(input.value, saleClock());
+  if (until.error) {
+    invalid(input, result, `Grace period until: ${until.error}`);
+    return;
+  }
+  await saleAct(byId("grace-submit"), result, "grace", { until: until.iso }, () => `Grace granted: the price is now due by ${saleLocal(auction.payment_due)}.`);
+}
+
+async function offerNext(event) {
+  const button = event.currentTarget;
+  if (!window.confirm("Offer the sale to the next-best bidder at their own highest bid?")) return;
+  await saleAct(button, byId("offer-next-result"), "offer-next", undefined, () =>
+    `Offered to ${auction.purchaser} at ${formatCents(purchasePrice(auction) ?? 0n, auction.currency)}; payment due by ${saleLocal(auction.payment_due)}.`,
+  );
+}
+
+async function recordRefund(button, code) {
+  await saleAct(button, byId("refund-result"), `registrations/${encodeURIComponent(code)}/refund`, undefined, (answer) => {
+    const amount = answer && answer.amount ? ` of ${formatMoney(answer.amount, auction.currency)}` : "";
+    return `Refund${amount} to ${code} recorded.`;
+  });
+}
+
+function reasonOf(result) {
+  const input = byId("control-reason");
+  input.removeAttribute("aria-invalid");
+  const reason = input.value.trim();
+  if (!reason) {
+    invalid(input, result, "Give the reason: everyone watching the auction sees it.");
+    return null;
+  }
+  return reason;
+}
+
+async function control(event, path) {
+  const button = event.currentTarget;
+  const result = byId("control-result");
+  let body;
+  if (path === "suspend" || path === "cancel") {
+    const reason = reasonOf(result);
+    if (reason === null) return;
+    if (path === "cancel" && !window.confirm("Cancel this auction? No sale takes place, and this cannot be undone.")) return;
+    body = { reason };
+  }
+  const ok = await saleAct(button, result, path, body, () => {
+    if (path === "suspend") return `Bidding is suspended with ${durationInWords((auction.time_left_seconds || 0) * 1000)} left.`;
+    if (path === "resume") return `Bidding resumed: the deadline is ${saleLocal(auction.closes_at)}.`;
+    return "The auction is cancelled: no sale takes place, and every deposit is due back.";
+  });
+  if (ok && path !== "resume") byId("control-reason").value = "";
+}
+
+async function scheduleNextRound(event) {
+  event.preventDefault();
+  const result = byId("next-round-result");
+  const clock = saleClock();
+  for (const id of ["next-opens", "next-closes", "next-starting"]) byId(id).removeAttribute("aria-invalid");
+  const opens = fromLocalInput(byId("next-opens").value, clock);
+  if (opens.error) {
+    invalid(byId("next-opens"), result, `Opens at: ${opens.error}`);
+    return;
+  }
+  const body = { opens_at: opens.iso, closes_at: null, starting_price: null };
+  if (byId("next-closes").value) {
+    const closes = fromLocalInput(byId("next-closes").value, clock);
+    if (closes.error) {
+      invalid(byId("next-closes"), result, `Closes at: ${closes.error}`);
+      return;
+    }
+    body.closes_at = closes.iso;
+  }
+  if (byId("next-starting").value.trim()) {
+    const price = parseAmount(byId("next-starting").value);
+    if (price === null) {
+      invalid(byId("next-starting"), result, "Starting price: not an amount.");
+      return;
+    }
+    body.starting_price = fromCents(price);
+  }
+  await saleAct(byId("next-round-submit"), result, "next-round", body, (created) => {
+    const id = created && created.id ? created.id : auction.next_round;
+    return [
+      `Round ${created && created.round ? created.round : ""} scheduled as auction `.replace("  ", " "),
+      h("a", { href: `/app/bailiff/${encodeURIComponent(id)}`, id: "new-round-link", text: id }),
+      created && created.opens_at ? `: opens ${saleLocal(created.opens_at)}, starting price ${formatMoney(created.starting_price, auction.currency)}.` : ".",
+    ];
+  });
+}
+
+function bindAfterBidding() {
+  byId("payment-form").addEventListener("submit", recordPayment);
+  byId("transfer-form").addEventListener("submit", recordTransfer);
+  byId("grace-form").addEventListener("submit", grantGrace);
+  byId("offer-next").addEventListener("click", offerNext);
+  byId("suspend").addEventListener("click", (event) => control(event, "suspend"));
+  byId("resume").addEventListener("click", (event) => control(event, "resume"));
+  byId("cancel").addEventListener("click", (event) => control(event, "cancel"));
+  byId("next-round-form").addEventListener("submit", scheduleNextRound);
 }
 
 // ------------------------------------------------------------------ technical incidents
@@ -566,6 +946,7 @@ async function recordIncident(event) {
 function initManage() {
   byId("manage-view").hidden = false;
   byId("incident-form").addEventListener("submit", recordIncident);
+  bindAfterBidding();
   renderIncidentForm();
   byId("open-now").addEventListener("click", () => act("open", () => "Bidding is open."));
   byId("end-auction").addEventListener("click", () => {

@@ -2,7 +2,7 @@
 // the rule book (docs/rules.md). They only guide; the server's rules decide and
 // name the rule when they refuse.
 
-import { formatCents, percentOf } from "./money.js";
+import { formatCents, percentOf, toCents } from "./money.js";
 import { formatLocal, fromLocalInput, localParts, zoneOf } from "./time.js";
 
 const DAY_MS = 86400000;
@@ -256,7 +256,143 @@ export function scheduleHints(draft) {
   hints.push(...closeHints(country, asset, draft.value, opens, closes));
   hints.push(EXTENSION[country]);
   hints.push(...termHints(country, draft));
+  hints.push(...paymentHints(country, draft.paymentDays));
   return hints.map((hint) => ({ level: "info", rule: null, ...hint }));
+}
+
+/** The purchaser's payment period: a term of the notice (1 to 183 days) everywhere but Sweden, whose law fixes 48 hours. */
+function paymentHints(country, days) {
+  const given = days !== null && days !== undefined && days !== "";
+  if (country === "SE") {
+    const hints = [{ text: "Payment: the purchaser pays within 48 hours of the end of bidding, as the law fixes; no payment period is set.", rule: "SE-payment" }];
+    if (given) hints.push({ text: "Leave the payment period empty: the SE rules do not use one, so the server refuses it (term_not_used).", level: "warn", rule: "SE-payment" });
+    return hints;
+  }
+  if (!given) return [{ text: "Payment period: required, 1 to 183 days; the price is due by the end of the declaration's day + that many days.", level: "warn", rule: `${country}-payment` }];
+  const n = Number(days);
+  if (!Number.isInteger(n) || n < 1 || n > 183) return [{ text: "The payment period is a whole number of days from 1 to 183.", level: "warn", rule: `${country}-payment` }];
+  const cap = country === "SI" ? ", and at the latest 6 months after bidding ends" : "";
+  return [{ text: `Payment: the price is due by the end of the declaration's day + ${n} day${n === 1 ? "" : "s"} (local time)${cap}.`, rule: `${country}-payment` }];
+}
+
+// ------------------------------------------------------------------ after bidding
+
+// Where a defaulted sale may be offered to the next-best bidder (docs/rules.md, After bidding).
+export const NEXT_BEST = new Set(["LT", "SI"]);
+// Where the bailiff may grant a payment grace period.
+export const GRACE = new Set(["SE"]);
+
+// The countries whose rules know a next round, with how soon it may open after this one ended.
+// months: that many calendar months after the end instant; days: 00:00 local of the end's date
+// (fromNextDay: the day after it) + that many days. defaultedEnd: what ends a defaulted round.
+const NEXT_ROUND = {
+  BG: { rule: "BG-next-round", months: 1, defaultedEnd: "declaration", requestDays: 7, previousPercent: 90, lastRound: 2, outcome: "the property leaves the estate" },
+  HR: { rule: "HR-next-round", days: 60, fromNextDay: true, defaultedEnd: "default", lastRound: 2, outcome: "the enforcement is suspended" },
+  SI: { rule: "SI-next-round", days: 30, defaultedEnd: "bidding", lastRound: 2, outcome: "the enforcement is terminated" },
+};
+
+export function knowsNextRound(country) {
+  return Object.hasOwn(NEXT_ROUND, country);
+}
+
+function two(n) {
+  return String(n).padStart(2, "0");
+}
+
+function localDate(year, month, day) {
+  const d = new Date(Date.UTC(year, month - 1, day));
+  return `${d.getUTCFullYear()}-${two(d.getUTCMonth() + 1)}-${two(d.getUTCDate())}`;
+}
+
+/** 00:00 on a local date ("YYYY-MM-DD") on the clock, as ms. */
+function localMidnight(day, clock) {
+  const reading = fromLocalInput(`${day}T00:00`, clock);
+  return reading.error ? null : reading.ms;
+}
+
+/** ``months`` calendar months after an instant: the same wall time on the same day, or the month's last day. */
+function monthsAfter(ms, clock, months) {
+  const p = localParts(ms, clock);
+  const index = p.month - 1 + months;
+  const year = p.year + Math.floor(index / 12);
+  const month = (index % 12) + 1;
+  const last = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  const day = Math.min(p.day, last);
+  const reading = fromLocalInput(`${year}-${two(month)}-${two(day)}T${two(p.hour)}:${two(p.minute)}:${two(p.second)}`, clock);
+  return reading.error ? ms + months * 30 * DAY_MS : reading.ms;
+}
+
+/** When this round ended, for counting the next one's earliest opening; null while it has not. */
+function roundEnded(auction, book) {
+  if (auction.status === "failed") return auction.closed_at;
+  if (auction.sale === "defaulted") {
+    if (book.defaultedEnd === "declaration") return auction.ended_at;
+    if (book.defaultedEnd === "default") return auction.payment_due; // the default happens at the payment deadline
+    return auction.closed_at;
+  }
+  return null;
+}
+
+/**
+ * What the rules say about the next round of a failed or defaulted auction (GET /auctions/{id}):
+ * {known, allowed, earliestMs, floorCents, hints: [{text, level, rule}]}. The server decides.
+ */
+export function nextRoundTerms(auction) {
+  const country = auction.country;
+  const book = NEXT_ROUND[country];
+  const clock = auction.zone || country;
+  const currency = auction.currency || "";
+  if (!book) {
+    return { known: false, allowed: false, earliestMs: null, floorCents: null, hints: [{ text: `The ${country} rules know no next round: a new sale is a new auction, scheduled as round 1.`, level: "info", rule: `${country}-next-round` }] };
+  }
+  const hints = [];
+  const round = Number(auction.round) || 1;
+  if (round >= book.lastRound) {
+    hints.push({ text: `Round ${round} is the last the ${country} rules allow; if it fails, ${book.outcome}.`, level: "warn", rule: book.rule });
+    return { known: true, allowed: false, earliestMs: null, floorCents: null, hints };
+  }
+  const ended = roundEnded(auction, book);
+  if (!ended) {
+    hints.push({ text: "A next round follows only a failed auction or a sale whose purchaser defaulted.", level: "info", rule: book.rule });
+    return { known: true, allowed: false, earliestMs: null, floorCents: null, hints };
+  }
+  const endMs = Date.parse(ended);
+  const at = (ms) => formatLocal(new Date(ms).toISOString(), clock, { withZoneName: true });
+  let earliestMs;
+  if (book.months) {
+    earliestMs = monthsAfter(endMs, clock, book.months);
+    hints.push({ text: `Opens no earlier than ${book.months} month after this round ended: ${at(earliestMs)}.`, rule: book.rule });
+  } else {
+    const p = localParts(endMs, clock);
+    const day = localDate(p.year, p.month, p.day + (book.fromNextDay ? 1 : 0) + book.days);
+    earliestMs = localMidnight(day, clock);
+    const from = book.fromNextDay ? "the day after this round ended" : "the day this round ended";
+    hints.push({ text: `Opens no earlier than ${book.days} days after ${from}: ${earliestMs === null ? day : at(earliestMs)}.`, rule: book.rule });
+  }
+  if (book.requestDays) {
+    const from = auction.sale === "defaulted" ? auction.payment_due : auction.closed_at;
+    const p = localParts(Date.parse(from), clock);
+    const by = localMidnight(localDate(p.year, p.month, p.day + book.requestDays + 1), clock);
+    if (by !== null) hints.push({ text: `Ask for it within ${book.requestDays} days: before ${at(by)}.`, rule: book.rule });
+  }
+  let floorCents = null;
+  const value = auction.value ? toCents(auction.value) : null;
+  const minimum = minimumStartingPrice(country, auction.asset, value, round + 1);
+  if (book.previousPercent && auction.starting_price) {
+    floorCents = percentOf(toCents(auction.starting_price), book.previousPercent);
+    hints.push({ text: `Starting price: at least ${book.previousPercent}% of this round's ${formatCents(toCents(auction.starting_price), currency)} = ${formatCents(floorCents, currency)}; left empty, it is exactly that.`, rule: book.rule });
+    if (minimum && minimum.cents > floorCents) {
+      floorCents = minimum.cents;
+      hints.push({ text: `It must also reach ${minimum.text} = ${formatCents(minimum.cents, currency)}.`, rule: minimum.rule });
+    }
+  } else if (minimum) {
+    floorCents = minimum.cents;
+    hints.push({ text: `Starting price: at least ${minimum.text} = ${formatCents(minimum.cents, currency)} in round ${round + 1}; left empty, it is exactly that.`, rule: minimum.rule });
+  }
+  if (country === "SI") hints.push({ text: "The close must be given.", level: "info", rule: "SI-duration" });
+  else if (country === "BG") hints.push({ text: "The close may be left empty: the opening day + 6 days at 17:00 on the Sofia clock.", rule: "BG-duration" });
+  else if (country === "HR") hints.push({ text: "The close may be left empty: the 10th working day at the opening time of day.", rule: "HR-duration" });
+  return { known: true, allowed: true, earliestMs, floorCents, hints: hints.map((hint) => ({ level: "info", rule: null, ...hint })) };
 }
 
 export const DEFAULT_CURRENCY = { BG: "EUR", HR: "EUR", LT: "EUR", SI: "EUR", SE: "SEK", EE: "EUR", LV: "EUR", CZ: "CZK", PT: "EUR", GR: "EUR" };

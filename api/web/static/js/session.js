@@ -83,3 +83,21 @@ export function bidderCode(auctionId, subject) {
     return null;
   }
 }
+
+function roleKey(auctionId, subject) {
+  return `auction.role.${auctionId}.${subject}`;
+}
+
+/** The role a bidder registered with ("preemption_holder"), kept beside the code. */
+export function rememberBidderRole(auctionId, subject, role) {
+  if (role) localStorage.setItem(roleKey(auctionId, subject), role);
+  else localStorage.removeItem(roleKey(auctionId, subject));
+}
+
+export function bidderRole(auctionId, subject) {
+  try {
+    return localStorage.getItem(roleKey(auctionId, subject));
+  } catch {
+    return null;
+  }
+}
