@@ -489,8 +489,9 @@ function renderMyDeposit() {
 function preemptionOpen(now) {
   const a = state.auction;
   const window = PREEMPTION_WINDOW_MS[a.country];
-  if (!window || a.status !== "closed" || a.ended || !a.price || !a.closed_at || a.preemptor) return false;
-  return now < Date.parse(a.closed_at) + window;
+  const closed = a.closed_at || a.closes_at; // a live message carries the moment bidding ended as closes_at
+  if (!window || a.status !== "closed" || a.ended || !a.price || !closed || a.preemptor) return false;
+  return now < Date.parse(closed) + window;
 }
 
 /** The declaration button for a holder of a pre-emption right, inside the window after bidding ended with a bid (SI). */
@@ -511,7 +512,7 @@ function renderPreemption() {
   block.hidden = false;
   byId("preempt").hidden = false;
   byId("preemption-hint").hidden = false;
-  const until = Date.parse(a.closed_at) + PREEMPTION_WINDOW_MS[a.country];
+  const until = Date.parse(a.closed_at || a.closes_at) + PREEMPTION_WINDOW_MS[a.country];
   const hint = `As the holder of a pre-emption right you may buy at the best price, ${formatMoney(a.price, a.currency)}, until ${when(new Date(until).toISOString())}.`;
   if (byId("preemption-hint").textContent !== hint) byId("preemption-hint").textContent = hint;
   byId("preempt").textContent = `Declare pre-emption at ${formatMoney(a.price, a.currency)}`;
@@ -548,6 +549,7 @@ async function loadLedger() {
   try {
     const report = await getJson(`${auctionPath(auctionId)}/report`);
     state.ledger = report.ledger || [];
+    if (report.cancelled && report.cancelled.reason) state.cancelReason = report.cancelled.reason;
     const line = (report.bidders || []).find((bidder) => bidder.bidder_code === state.myCode);
     if (line) {
       state.registration = line;

@@ -99,6 +99,9 @@ const SALE_ACTS = {
   defaulted: "payment defaulted",
   grace: "grace granted",
   offered: "offered to the next-best bidder",
+  cancelled: "auction cancelled",
+  next_round: "next round scheduled",
+  outcome: "outcome after the last round",
 };
 const LEDGER_STATUS = { held: "held", credited: "credited to the price", refund_due: "refund due", refunded: "refunded", forfeited: "forfeited" };
 
@@ -116,6 +119,9 @@ function saleDetail(line, money) {
   if (line.payment_due) parts.push(`due by ${local(line.payment_due)}`);
   if (line.until) parts.push(`until ${local(line.until)}${line.previous ? `, was ${local(line.previous)}` : ""}`);
   if (line.reference) parts.push(`decision ${line.reference} of ${line.decided_on}`);
+  if (line.reason) parts.push(line.reason);
+  if (line.auction) parts.push(`round ${line.round ?? "?"}: auction ${line.auction}${line.opens_at ? `, opens ${local(line.opens_at)}` : ""}`);
+  if (line.outcome) parts.push(String(line.outcome).replaceAll("_", " "));
   return parts.join("; ");
 }
 
