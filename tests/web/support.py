@@ -184,6 +184,10 @@ class Server:
         self.client = httpx.Client(base_url=self.url, timeout=10.0)
 
     def schedule(self, **fields: Any) -> dict[str, Any]:
+        """POST /auctions; outside Sweden (whose law fixes the payment period) the notice's
+        payment period defaults to 14 days."""
+        if fields.get("country") != "SE":
+            fields.setdefault("payment_days", 14)
         response = self.client.post("/auctions", json=fields, headers=BAILIFF)
         assert response.status_code == 201, response.text
         return dict(response.json())
@@ -234,6 +238,22 @@ class Server:
         response = self.client.post(f"/auctions/{auction_id}/incidents", json=body, headers=BAILIFF)
         assert response.status_code == 201, response.text
         return dict(response.json())
+
+    def post(self, path: str, body: dict[str, Any] | None = None, expect_status: int = 200) -> dict[str, Any]:
+        """A bailiff's POST that must succeed with ``expect_status``."""
+        response = self.client.post(path, json=body, headers=BAILIFF)
+        assert response.status_code == expect_status, response.text
+        return dict(response.json())
+
+    def wait_for(self, auction_id: str, status: str, seconds: float = 30.0) -> dict[str, Any]:
+        """The auction once its status is ``status`` (bidding opens and ends by itself)."""
+        deadline = time.monotonic() + seconds
+        while True:
+            state = self.auction(auction_id)
+            if state["status"] == status or time.monotonic() > deadline:
+                assert state["status"] == status, f"still {state['status']} after {seconds} s"
+                return state
+            time.sleep(0.1)
 
     def report(self, auction_id: str) -> dict[str, Any]:
         response = self.client.get(f"/auctions/{auction_id}/report", headers=AUDITOR)

@@ -38,6 +38,10 @@ def test_a_bailiff_schedules_an_auction_through_the_console(web_server: Server, 
     page.locator("#increment").fill("500")
     page.locator("#opens_at").fill(opens_local.strftime("%Y-%m-%dT%H:%M"))
     hints = page.locator("#hints")
+    # The payment period is a term of the notice in Bulgaria: the hints ask for it until it is given.
+    expect(hints.locator("li.hint-warn")).to_contain_text("Payment period: required")
+    page.locator("#payment_days").fill("14")
+    expect(hints).to_contain_text("the declaration's day + 14 days")
     # The rules of the chosen country appear as the form is filled in.
     expect(hints).to_contain_text("at least 80% of the value = 96,000.00 EUR")
     expect(hints).to_contain_text("10% of the starting price = 9,600.00 EUR")
@@ -63,7 +67,7 @@ def test_a_bailiff_schedules_an_auction_through_the_console(web_server: Server, 
     auction = web_server.auction(auction_id)
     assert auction["country"] == "BG" and auction["title"] == "Apartment, Plovdiv, 3 rooms"
     assert auction["starting_price"] == "96000.00" and auction["increment"] == "500.00"
-    assert auction["deposit_required"] == "9600.00"
+    assert auction["deposit_required"] == "9600.00" and auction["payment_days"] == 14
     assert parse_instant(auction["opens_at"]) == opens_local
     closes = parse_instant(auction["closes_at"]).astimezone(SOFIA)
     assert (closes.date(), closes.hour, closes.minute) == (close_local.date(), 17, 0)
@@ -129,6 +133,10 @@ def test_the_console_tells_a_visitor_without_a_bailiff_token_to_sign_in(open_pag
     expect(page.locator("#currency")).to_have_value("SEK")
     expect(page.locator("#hints")).to_contain_text("No deposit is required to bid.")
     expect(page.locator("#hints")).to_contain_text("The close must be given.")
+    # Sweden's law fixes the payment period: the field says so, and the hints warn if one is typed.
+    expect(page.locator("#payment_days-hint")).to_contain_text("Not used in Sweden")
+    page.locator("#payment_days").fill("10")
+    expect(page.locator("#hints li.hint-warn", has_text="Leave the payment period empty")).to_have_count(1)
 
 
 def _expect_warnings(items: Any, warnings: list[dict[str, str]]) -> None:
@@ -154,6 +162,7 @@ def test_a_close_on_good_friday_is_scheduled_and_the_console_shows_both_warnings
     page.locator("#increment").fill("500")
     page.locator("#opens_at").fill(case.opens_input)
     page.locator("#closes_at").fill(case.closes_input)
+    page.locator("#payment_days").fill("14")
     page.locator("#schedule-submit").click()
 
     # Scheduled, and told (not refused) about day 8 and about the holiday.

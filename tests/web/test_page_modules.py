@@ -171,3 +171,44 @@ def test_the_rule_hints_follow_the_rule_book(page: Any) -> None:
     assert any(hint["level"] == "warn" and hint["rule"] == "BG-close-time" for hint in bg_close)
     hr_close = hints({"country": "HR", "asset": "immovable", "value": 10_000_000, "closesAt": "2026-06-13T10:00"})
     assert any(hint["rule"] == "HR-close-window" and "working day" in hint["text"] for hint in hr_close)
+
+
+def test_the_payment_period_hint_asks_for_it_except_in_sweden(page: Any) -> None:
+    def hints(country: str, days: int | None) -> list[dict[str, Any]]:
+        draft = {"country": country, "asset": "movable", "value": None, "starting": None, "increment": None}
+        draft.update({"currency": "EUR", "round": 1, "opensAt": "", "closesAt": "", "paymentDays": days})
+        return [hint for hint in _call(page, "rules.js", "m.scheduleHints(a[0])", draft) if "ayment" in hint["text"]]
+
+    assert [(h["level"], h["rule"]) for h in hints("HR", None)] == [("warn", "HR-payment")]
+    assert "declaration's day + 14 days" in hints("HR", 14)[0]["text"] and hints("HR", 14)[0]["level"] == "info"
+    assert hints("HR", 184)[0]["level"] == "warn"
+    assert "48 hours" in hints("SE", None)[0]["text"] and len(hints("SE", None)) == 1
+    assert any(h["level"] == "warn" and "term_not_used" in h["text"] for h in hints("SE", 10))
+
+
+def test_the_next_round_hints_give_the_earliest_opening_and_the_floor(page: Any) -> None:
+    def terms(auction: dict[str, Any]) -> dict[str, Any]:
+        base = {"asset": "immovable", "value": "100000.00", "currency": "EUR", "round": 1, "zone": None}
+        expression = (
+            "(() => { const t = m.nextRoundTerms(a[0]);"
+            " return {...t, floorCents: t.floorCents === null ? null : String(t.floorCents)}; })()"
+        )
+        return dict(_call(page, "rules.js", expression, {**base, **auction}))
+
+    # Bulgaria: one calendar month after the failed round ended, at 90% of its starting price, asked for within a week.
+    bg = terms({"country": "BG", "status": "failed", "closed_at": "2026-01-31T15:00:00Z", "starting_price": "80000.00"})
+    assert bg["allowed"] and bg["floorCents"] == "7200000"
+    assert bg["earliestMs"] == _call(page, "time.js", "Date.parse('2026-02-28T17:00:00+02:00')")
+    texts = " | ".join(hint["text"] for hint in bg["hints"])
+    assert "72,000.00 EUR" in texts and "Ask for it within 7 days" in texts and "8 Feb 2026, 00:00:00" in texts
+    # Croatia: 60 days after the day after it ended (the default's instant for a defaulted sale), at 00:00 Zagreb.
+    hr = terms({"country": "HR", "status": "closed", "sale": "defaulted", "payment_due": "2026-03-09T23:00:00Z"})
+    assert hr["earliestMs"] == _call(page, "time.js", "Date.parse('2026-05-10T00:00:00+02:00')")
+    assert hr["floorCents"] == "6000000"
+    # Slovenia: 30 days after the day bidding ended; round 2 is the last.
+    si = terms({"country": "SI", "status": "failed", "closed_at": "2026-06-01T08:00:00Z"})
+    assert si["earliestMs"] == _call(page, "time.js", "Date.parse('2026-07-01T00:00:00+02:00')")
+    assert si["floorCents"] == "5000000"
+    last = terms({"country": "SI", "status": "failed", "closed_at": "2026-06-01T08:00:00Z", "round": 2})
+    assert not last["allowed"] and "last the SI rules allow" in last["hints"][0]["text"]
+    assert not terms({"country": "LT", "status": "failed", "closed_at": "2026-06-01T08:00:00Z"})["known"]
