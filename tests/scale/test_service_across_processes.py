@@ -98,6 +98,7 @@ async def test_a_refusal_reached_on_a_stale_cache_is_checked_on_a_fresh_read_bef
         value=100_000_00,
         currency="EUR",
         opens_at=datetime(2026, 5, 12, 7, 0, tzinfo=UTC),
+        payment_days=14,
     )
     scheduled = await first.execute("a-2", ScheduleAuction("a-2", lithuanian))
     await second.load("a-2")
