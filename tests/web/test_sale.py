@@ -5,8 +5,11 @@ are told their deposit is due back; a suspension shows the time left."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -137,7 +140,7 @@ def test_the_bailiff_runs_a_sale_to_completion_and_the_purchaser_sees_what_is_du
 
 
 def test_the_other_bidders_deposit_is_due_back_and_the_bailiff_records_its_refund(
-    web_server: Server, open_page: Any, shot: Any
+    web_server: Server, open_page: Any, shot: Any, tmp_path: Path
 ) -> None:
     # Latvia: a deposit of 10% of the starting price (the value), lodged before bidding opens.
     now = utc_now()
@@ -224,6 +227,15 @@ def test_the_other_bidders_deposit_is_due_back_and_the_bailiff_records_its_refun
     expect(ledger.locator(f'tr[data-code="{winner}"] .ledger-status')).to_have_text("credited to the price")
     expect(auditor.locator("#refunds-overdue")).to_have_attribute("data-count", "0")
     expect(auditor.locator("#suspensions-table tbody tr")).to_have_count(2)
+    # The report's downloads carry the ledger too.
+    with auditor.expect_download() as info:
+        auditor.locator("#download-csv").click()
+    target = tmp_path / str(info.value.suggested_filename)
+    info.value.save_as(target)
+    rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
+    ledger_rows = {row["bidder_code"]: row["reason"] for row in rows if row["record"] == "deposit_ledger"}
+    assert ledger_rows == {loser: "refunded", winner: "credited"}
+    assert [row["detail"].split(";")[0] for row in rows if row["record"] == "sale"] == ["declared"]
 
 
 def test_a_cancellation_needs_a_reason_and_every_watcher_is_told(web_server: Server, open_page: Any) -> None:

@@ -413,6 +413,7 @@ function renderSale() {
     if (a.ended && a.status === "failed") announce(element, "failed", "The auction ended without a sale: no valid bid was made.", "info");
     else silence(element);
     if (a.next_round) renderNextRoundLink(element);
+    if (!element.hidden) renderOutcome(element);
     return;
   }
   const money = (text) => formatMoney(text, a.currency);
@@ -454,7 +455,15 @@ function renderSale() {
     }[a.sale];
     announce(element, key, text || `${who}.`, "info");
   }
+  renderOutcome(element);
   if (a.next_round) renderNextRoundLink(element);
+}
+
+/** What became of the property once the last round the law allows failed. */
+function renderOutcome(element) {
+  const a = state.auction;
+  if (!a.outcome || element.querySelector(".outcome")) return;
+  element.append(" ", h("span", { class: "outcome", text: `After the last round the law allows: ${a.outcome.replaceAll("_", " ")}.` }));
 }
 
 function renderNextRoundLink(element) {

@@ -31,6 +31,9 @@ export function reportCsv(report) {
   for (const proxy of report.proxies || []) facts.push({ record: "proxy", ...proxy, amount: proxy.max, detail: `step ${proxy.step}` });
   for (const ext of report.extensions) facts.push({ record: "extension", position: ext.position, at: ext.at, rule: ext.rule, detail: `deadline ${ext.previous} -> ${ext.deadline}` });
   for (const incident of report.incidents || []) facts.push({ record: "incident", position: incident.position, at: incident.at, detail: `${incident.started_at} -> ${incident.ended_at ?? "end not given"}: ${incident.description}` });
+  for (const line of report.sale_course || []) {
+    facts.push({ record: "sale", position: line.position, at: line.at, bidder_code: line.bidder_code, subject: line.subject, amount: line.price ?? line.amount ?? line.paid, rule: line.rule, detail: saleText(line) });
+  }
   facts.sort((a, b) => (a.position ?? 0) - (b.position ?? 0));
   facts.forEach(add);
   if (report.status === "closed" || report.status === "failed") {
@@ -38,8 +41,25 @@ export function reportCsv(report) {
   }
   if (report.purchaser) add({ record: "purchaser", at: report.ended_at, bidder_code: report.purchaser.bidder_code, subject: report.purchaser.subject, amount: report.purchaser.price });
   for (const refund of report.deposits_to_refund) add({ record: "refund", bidder_code: refund.bidder_code, subject: refund.subject, amount: refund.amount });
+  for (const entry of report.ledger || []) {
+    if (entry.lines === undefined) continue; // the per-deposit entries only
+    add({ record: "deposit_ledger", at: entry.refunded_at, bidder_code: entry.bidder_code, subject: entry.subject, amount: entry.amount, reason: entry.status, rule: entry.rule, detail: `due ${entry.due ?? "not set"}${entry.overdue ? "; overdue" : ""}` });
+  }
   add({ record: "last_hash", position: report.position, detail: report.last_hash });
   return `${rows.join("\r\n")}\r\n`;
+}
+
+/** One line of the sale's course in words (its act and whatever it carries). */
+function saleText(line) {
+  const parts = [line.act];
+  if (line.paid) parts.push(`paid ${line.paid}`);
+  if (line.payment_due) parts.push(`due ${line.payment_due}`);
+  if (line.until) parts.push(`until ${line.until}`);
+  if (line.reference) parts.push(`decision ${line.reference} of ${line.decided_on}`);
+  if (line.reason) parts.push(line.reason);
+  if (line.auction) parts.push(`next round ${line.auction}`);
+  if (line.official) parts.push(`by ${line.official}${line.office ? ` (${line.office})` : ""}`);
+  return parts.join("; ");
 }
 
 function escapeHtml(value) {
@@ -98,6 +118,13 @@ export function reportHtml(report, { chartSvg = "", verification = null } = {}) 
   const bidders = htmlTable("Bidders", ["Code", "Subject", "Registered", "Deposit", "Admitted", "Rule"], report.bidders.map((b) => [b.bidder_code, b.subject, b.registered_at, b.deposit_total, b.admitted ? "yes" : "no", b.admission_rule]));
   const refunds = htmlTable("Deposits to refund", ["Code", "Subject", "Amount"], report.deposits_to_refund.map((r) => [r.bidder_code, r.subject, r.amount]));
   const rules = htmlTable("Rules applied", ["Code", "Basis", "Reading"], report.rules.map((r) => [r.code, r.basis, r.reading]));
+  const sale = (report.sale_course || []).length
+    ? htmlTable("The sale after bidding", ["Position", "At", "Bidder", "Subject", "Amount", "Rule", "Act"], report.sale_course.map((l) => [l.position, l.at, l.bidder_code, l.subject, l.price ?? l.amount ?? l.paid, l.rule, saleText(l)]))
+    : "";
+  const entries = (report.ledger || []).filter((entry) => entry.lines !== undefined);
+  const ledger = entries.length
+    ? htmlTable("Deposit ledger", ["Code", "Subject", "Amount", "Status", "Refund due by", "Refunded", "Overdue", "Rule"], entries.map((e) => [e.bidder_code, e.subject, e.amount, e.status, e.due, e.refunded_at, e.overdue ? "yes" : "no", e.rule]))
+    : "";
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Auction report ${escapeHtml(report.auction)}</title><style>${REPORT_STYLE}</style></head>
@@ -110,6 +137,8 @@ ${extensions}
 ${incidents}
 ${bidders}
 ${refunds}
+${sale}
+${ledger}
 ${rules}
 </body></html>
 `;
