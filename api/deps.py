@@ -123,6 +123,21 @@ async def get_principal(
 MaybePrincipal = Annotated[Principal | None, Depends(get_principal)]
 
 
+async def get_viewer(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal | None:
+    """The caller of a public read. A token there only adds to what is shown (a bailiff's view),
+    so one that does not verify (an expired session) is read as no token, never refused."""
+    try:
+        return principal_from_header(request.headers.get("authorization"), runtime_of(request).tokens)
+    except ApiError:
+        return None
+
+
+Viewer = Annotated[Principal | None, Depends(get_viewer)]
+
+
 def _require(*roles: Role) -> object:
     allowed = ", ".join(role.value for role in roles)
 

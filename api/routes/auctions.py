@@ -19,9 +19,9 @@ from api.deps import (
     Bailiff,
     HandlersDep,
     IdempotencyKey,
-    MaybePrincipal,
     QueriesDep,
     Reader,
+    Viewer,
 )
 from api.responses import REPLAYED, JsonResponse
 from api.schemas import (
@@ -84,10 +84,11 @@ async def list_auctions(
 
 
 @router.get("/auctions/{auction_id}", response_model=AuctionOut, response_model_exclude_unset=True, responses=ERRORS)
-async def get_auction(auction_id: AuctionId, queries: QueriesDep, principal: MaybePrincipal) -> Any:
+async def get_auction(auction_id: AuctionId, queries: QueriesDep, principal: Viewer) -> Any:
     """The auction's terms and live state: status, price, leader (a bidder code), closes_at, bid_count, position,
     and the sale after bidding (sale, purchaser, payment_due, paid). Public; with a bailiff's or an auditor's
-    token also ``deposits``: each bidder's deposit, its status and a refund's due date."""
+    token also ``deposits``: each bidder's deposit, its status and a refund's due date (a token that does not
+    verify is read as none)."""
     official = principal is not None and principal.role in (Role.BAILIFF, Role.AUDITOR)
     return await queries.auction(auction_id, refresh=True, deposits=official)
 

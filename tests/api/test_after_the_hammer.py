@@ -565,3 +565,65 @@ async def test_a_token_with_an_empty_office_does_not_verify() -> None:
     async with running_api() as api:
         response = await api.client.post("/auctions", json=swedish_auction(START), headers=headers)
     assert response.status_code == 401
+
+
+# ---------------------------------------------------------------- SE grace
+
+
+async def test_a_swedish_grace_period_moves_the_deadline_once_a_tenth_is_paid() -> None:
+    clock = ManualClock(START)
+    async with running_api(clock=clock) as api:
+        auction = await api.schedule(swedish_auction(START, value="90000.00", starting_price="50000.00"))
+        auction_id = auction["id"]
+        await api.register(auction_id, "ana")
+        assert (await api.bid(auction_id, "ana", "85000.00")).status_code == 201
+        closes = parse_instant(auction["closes_at"])
+        await move_clock(api, clock, closes + timedelta(minutes=30))
+        await status_becomes(api, auction_id, "closed")
+        declared = (await post(api, f"/auctions/{auction_id}/close")).json()
+        assert parse_instant(declared["payment_due"]) == closes + timedelta(hours=48)  # fixed by law, elapsed
+
+        grace = f"/auctions/{auction_id}/grace"
+        until = (closes + timedelta(days=20)).isoformat()
+        await refused(api, auction_id, grace, {"until": until}, 409, "grace_not_allowed")  # 10 % not paid yet
+        assert (await post(api, f"/auctions/{auction_id}/payments", {"amount": "8500.00"})).status_code == 201
+        too_long = (closes + timedelta(days=45)).isoformat()
+        await refused(api, auction_id, grace, {"until": too_long}, 409, "grace_too_long")
+        await refused(api, auction_id, grace, {"until": closes.isoformat()}, 409, "grace_too_short")
+        await refused(api, auction_id, grace, {"until": "2030-06-01T10:00:00"}, 422, "invalid_request")
+        granted = await post(api, grace, {"until": until})
+        assert granted.status_code == 200, granted.text
+        assert parse_instant(granted.json()["payment_due"]) == parse_instant(until)
+        (event,) = events_of(await api.events(auction_id), "GraceGranted")
+        assert (event["rule"], event["official"], event["office"]) == ("SE-grace", "bailiff-7", OFFICE)
+        assert parse_instant(event["previous"]) == closes + timedelta(hours=48)
+
+
+async def test_a_grace_period_where_the_law_gives_none_is_refused() -> None:
+    clock = ManualClock(START)
+    async with running_api(clock=clock) as api:
+        auction_id, _, _ = await sold(api, clock)
+        until = (START + timedelta(days=20)).isoformat()
+        await refused(api, auction_id, f"/auctions/{auction_id}/grace", {"until": until}, 409, "grace_not_provided")
+
+
+async def test_a_public_read_with_a_token_that_does_not_verify_is_answered_without_the_deposits() -> None:
+    clock = ManualClock(START)
+    async with running_api(clock=clock) as api:
+        auction_id, _, _ = await sold(api, clock)
+        for headers in ({"Authorization": "Bearer not-a-token"}, {"Authorization": "Basic eDp5"}):
+            state = await view(api, auction_id, headers)
+            assert "deposits" not in state and state["sale"] == "awaiting_payment"
+
+
+async def test_opening_and_an_incident_name_the_official_too() -> None:
+    clock = ManualClock(START)
+    async with running_api(clock=clock) as api:
+        auction = await api.schedule(swedish_auction(START + timedelta(days=1)), OFFICIAL)
+        assert (await post(api, f"/auctions/{auction['id']}/open")).status_code == 200
+        incident = {"description": "Receipts were late.", "started_at": START.isoformat()}
+        assert (await post(api, f"/auctions/{auction['id']}/incidents", incident)).status_code == 201
+        events = await api.events(auction["id"])
+    for kind in ("AuctionScheduled", "BiddingOpened", "IncidentRecorded"):
+        (data,) = events_of(events, kind)
+        assert (data["official"], data["office"]) == ("bailiff-7", OFFICE), kind
