@@ -46,7 +46,7 @@ from engine.events import (
     SalePaid,
     TransferDecided,
 )
-from engine.model import PREEMPTION_HOLDER, AuctionState, Ledger, Sale, Status, format_money
+from engine.model import PREEMPTION_HOLDER, AuctionState, Bidder, Ledger, Sale, Status, format_money
 from engine.policy import AuctionRules, Draft, Refusal, RuleViolation
 
 REASON_LIMIT = 2000  # characters of a suspension's or cancellation's reason
@@ -119,9 +119,14 @@ def default_step(state: AuctionState, rules: AuctionRules, now: datetime) -> lis
         events.append(
             DepositForfeited(at=at, bidder_code=purchaser, amount=state.credited, rule=rules.sale.forfeit.code)
         )
-    if rules.sale.next_best is None:
-        events += _exhausted(state, rules, at)
+    if rules.sale.next_best is None or not _next_best(state, also=purchaser):
+        events += _exhausted(state, rules, at)  # nobody left to offer the last round's sale to
     return events
+
+
+def _next_best(state: AuctionState, also: str | None = None) -> list[Bidder]:
+    """The bidders the sale may still be offered to: an accepted bid, and no default (nor ``also``'s)."""
+    return [b for b in state.bidders if b.best_bid is not None and b.code not in state.defaulters and b.code != also]
 
 
 # ---------------------------------------------------------------- the declaration
@@ -136,7 +141,7 @@ def declare(state: AuctionState, command: EndAuction, rules: AuctionRules, now: 
     if state.status is Status.FAILED:
         assert state.closed_at is not None
         return [
-            AuctionEnded(at=now, purchaser=None, price=None, **official),
+            AuctionEnded(at=now, purchaser=None, price=None, payment_due=None, rule=None, **official),
             *_refunds(state, rules, now, state.closed_at, None),
             *_exhausted(state, rules, now),
         ]
@@ -247,7 +252,7 @@ def offer_next(state: AuctionState, command: OfferNextBest, rules: AuctionRules,
         raise CommandRejected("sale_not_defaulted", "the sale is offered to the next-best bidder only after a default")
     if state.next_round is not None:
         raise CommandRejected("next_round_exists", "the next round has already been scheduled")
-    candidates = [b for b in state.bidders if b.best_bid is not None and b.code not in state.defaulters]
+    candidates = _next_best(state)
     if not candidates:
         raise CommandRejected("no_next_best", "no other bidder made an accepted bid")
     chosen = max(candidates, key=lambda b: b.best_bid or 0)

@@ -705,6 +705,26 @@ def test_slovenia_round_two_is_the_last_and_enforcement_is_terminated() -> None:
     assert ended[-1] == RoundsExhausted(at=run.state.closed_at, outcome="enforcement_terminated", rule="SI-next-round")
 
 
+def test_slovenia_a_default_in_round_two_ends_enforcement_once_nobody_is_left_to_offer_the_sale_to() -> None:
+    run = declared("SI", round=2)
+    assert [type(e) for e in default(run)] == [SaleDefaulted, DepositForfeited], "B-2 may still be offered it"
+    run.do(OfferNextBest(), run.state.payment_due)
+    assert not of(default(run), RoundsExhausted), "B-1 may still be offered it"
+    run.do(OfferNextBest(), run.state.payment_due)
+    due = run.state.payment_due
+    events = default(run)
+    assert events[-1] == RoundsExhausted(at=due, outcome="enforcement_terminated", rule="SI-next-round")
+    assert run.state.outcome == "enforcement_terminated"
+    refused(run, OfferNextBest(), due, "no_next_best")
+    refused(run, StartNextRound("a-3", due + timedelta(days=40)), due, "last_round")
+
+
+def test_slovenia_a_sole_bidder_defaulting_in_round_one_leaves_the_next_round_open() -> None:
+    run = declared("SI", bidders=("B-1",))
+    assert not of(default(run), RoundsExhausted)
+    assert run.state.outcome is None
+
+
 @pytest.mark.parametrize("country", ["LT", "SE", "EE"])
 def test_where_the_law_has_no_next_round_a_new_sale_is_a_new_auction(country: str) -> None:
     failed = auction(country, bidders=())
