@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from tests.web.support import BAILIFF, Server, expect, parse_instant, utc_now
 
 LISBON = ZoneInfo("Europe/Lisbon")
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 
 def _register(page: Any) -> str:
@@ -274,3 +275,40 @@ def test_a_cancellation_needs_a_reason_and_every_watcher_is_told(web_server: Ser
     # A second cancellation is refused, in words, and changes nothing.
     response = web_server.client.post(f"/auctions/{auction_id}/cancel", json={"reason": "again"}, headers=BAILIFF)
     assert response.status_code == 409 and response.json()["error"]["code"] == "auction_not_cancellable"
+
+
+def test_a_swedish_grace_period_needs_a_tenth_of_the_price_paid_first(web_server: Server, open_page: Any) -> None:
+    # A bid with two minutes or more left does not extend the deadline: bidding ends as scheduled.
+    auction = web_server.schedule_swedish(timedelta(seconds=130), title="Motor boat, Västerås")
+    auction_id = auction["id"]
+    buyer = open_page(f"/app/auction/{auction_id}", "bidder", "vasteras-buyer")
+    _register(buyer)
+    assert web_server.bid(auction_id, "vasteras-buyer", "20000.00").status_code == 201
+    closed = web_server.wait_for(auction_id, "closed", seconds=180)
+    bailiff = open_page(f"/app/bailiff/{auction_id}", "bailiff", "bailiff-vasteras")
+    _declare(bailiff)
+    expect(bailiff.locator('#sale-state dd[data-field="Sale"]')).to_have_text("awaiting payment")
+    # Sweden fixes 48 hours after bidding ended.
+    declared = web_server.auction(auction_id)
+    assert parse_instant(declared["payment_due"]) == parse_instant(closed["closed_at"]) + timedelta(hours=48)
+    expect(bailiff.locator("#grace-form")).to_be_visible()
+    expect(bailiff.locator("#offer-next-block")).to_be_hidden()
+
+    until = (parse_instant(closed["closed_at"]) + timedelta(days=10)).astimezone(STOCKHOLM)
+    bailiff.locator("#grace-until").fill(until.strftime("%Y-%m-%dT%H:%M:%S"))
+    bailiff.locator("#grace-submit").click()
+    result = bailiff.locator("#grace-result")
+    expect(result).to_have_attribute("data-outcome", "refused")
+    expect(result).to_have_attribute("data-code", "grace_not_allowed")
+    expect(result).to_contain_text("2000.00 SEK")
+    assert _focused(bailiff) == "grace-submit"
+
+    bailiff.locator("#payment-amount").fill("2000")
+    bailiff.locator("#payment-submit").click()
+    expect(bailiff.locator("#payment-result")).to_contain_text("Still due: 18,000.00 SEK")
+    bailiff.locator("#grace-submit").click()
+    expect(result).to_have_attribute("data-outcome", "done")
+    expect(result).to_contain_text(f"{until.day} {until:%b %Y}, {until:%H:%M:%S}")
+    assert parse_instant(web_server.auction(auction_id)["payment_due"]) == until.replace(microsecond=0)
+    expect(buyer.locator("#payment-due")).to_contain_text(f"{until.day} {until:%b %Y}, {until:%H:%M:%S}")
+    expect(buyer.locator("#amount-due")).to_have_text("18,000.00 SEK")
