@@ -336,8 +336,8 @@ async def run_scenario(raw: Any, store: EventStore, rules_for: RulesLookup) -> d
     for step in steps:
         clock.set(step.at)
         body = step.body
-        name = body.get("bidder")
-        code = codes.get((current, name)) if isinstance(name, str) else None
+        name = str(body.get("bidder") or "")  # "" only for a step that names nobody
+        code = codes.get((current, name)) if name else None
         try:
             if step.action == "register":
                 if code is None:

@@ -124,7 +124,9 @@ class Queries:
             raise AuctionNotFound(auction_id)
         country = str(events[0].data.get("country", ""))
         decoded = None if anonymise else await self._service.decode(events)
-        return build_report(auction_id, events, self._service.rules_for(country), anonymise, decoded)
+        return build_report(
+            auction_id, events, self._service.rules_for(country), anonymise, decoded, as_of=self._service.clock.now()
+        )
 
     async def event_log(self, auction_id: str) -> bytes:
         """The auction's events as JSON Lines, in order (the format of ``auction export``)."""

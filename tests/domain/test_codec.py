@@ -228,11 +228,17 @@ GOLDEN: list[tuple[ev.Event, dict[str, Any]]] = [
     ),
     (
         ev.RefundDue(at=AT, bidder_code="B-2", amount=10_000_00, due=CLOSES + 24 * H, rule="SI-refund"),
-        {"at": "2026-04-02T09:00:02.250000+00:00", "bidder_code": "B-2", "amount": "10000.00", "due": "2026-04-11T14:00:00.000000+00:00", "rule": "SI-refund"},
+        {
+            "at": "2026-04-02T09:00:02.250000+00:00", "bidder_code": "B-2", "amount": "10000.00", "due":
+            "2026-04-11T14:00:00.000000+00:00", "rule": "SI-refund",
+        },
     ),
     (
         ev.DepositRefunded(at=AT, bidder_code="B-2", amount=10_000_00, official="bailiff-7", office="Sofia 1"),
-        {"at": "2026-04-02T09:00:02.250000+00:00", "bidder_code": "B-2", "amount": "10000.00", "official": "bailiff-7", "office": "Sofia 1"},
+        {
+            "at": "2026-04-02T09:00:02.250000+00:00", "bidder_code": "B-2", "amount": "10000.00", "official":
+            "bailiff-7", "office": "Sofia 1",
+        },
     ),
     (
         ev.DepositForfeited(at=CLOSES, bidder_code="B-1", amount=10_000_00, rule="BG-forfeit"),
@@ -240,15 +246,23 @@ GOLDEN: list[tuple[ev.Event, dict[str, Any]]] = [
     ),
     (
         ev.PaymentRecorded(at=AT, amount=70_500_00, paid=80_500_00, official="bailiff-7", office=None),
-        {"at": "2026-04-02T09:00:02.250000+00:00", "amount": "70500.00", "paid": "80500.00", "official": "bailiff-7", "office": None},
+        {
+            "at": "2026-04-02T09:00:02.250000+00:00", "amount": "70500.00", "paid": "80500.00", "official": "bailiff-7",
+            "office": None,
+        },
     ),
     (
         ev.SalePaid(at=AT, purchaser="B-1", paid=80_500_00),
         {"at": "2026-04-02T09:00:02.250000+00:00", "purchaser": "B-1", "paid": "80500.00"},
     ),
     (
-        ev.TransferDecided(at=AT, reference="Decision 12/2026", decided_on="2026-04-02", official="bailiff-7", office="Sofia 1"),
-        {"at": "2026-04-02T09:00:02.250000+00:00", "reference": "Decision 12/2026", "decided_on": "2026-04-02", "official": "bailiff-7", "office": "Sofia 1"},
+        ev.TransferDecided(
+            at=AT, reference="Decision 12/2026", decided_on="2026-04-02", official="bailiff-7", office="Sofia 1",
+        ),
+        {
+            "at": "2026-04-02T09:00:02.250000+00:00", "reference": "Decision 12/2026", "decided_on": "2026-04-02",
+            "official": "bailiff-7", "office": "Sofia 1",
+        },
     ),
     (
         ev.SaleDefaulted(at=CLOSES, purchaser="B-1", paid=10_000_00, rule="BG-payment"),
@@ -256,27 +270,49 @@ GOLDEN: list[tuple[ev.Event, dict[str, Any]]] = [
     ),
     (
         ev.GraceGranted(at=AT, until=CLOSES + 240 * H, previous=CLOSES, rule="SE-grace", official="kfm-1", office=None),
-        {"at": "2026-04-02T09:00:02.250000+00:00", "until": "2026-04-20T14:00:00.000000+00:00", "previous": "2026-04-10T14:00:00.000000+00:00", "rule": "SE-grace", "official": "kfm-1", "office": None},
+        {
+            "at": "2026-04-02T09:00:02.250000+00:00", "until": "2026-04-20T14:00:00.000000+00:00", "previous":
+            "2026-04-10T14:00:00.000000+00:00", "rule": "SE-grace", "official": "kfm-1", "office": None,
+        },
     ),
     (
-        ev.SaleOffered(at=AT, bidder_code="B-2", price=80_000_00, payment_due=CLOSES, rule="LT-next-best", official="bailiff-7", office="Vilnius"),
-        {"at": "2026-04-02T09:00:02.250000+00:00", "bidder_code": "B-2", "price": "80000.00", "payment_due": "2026-04-10T14:00:00.000000+00:00", "rule": "LT-next-best", "official": "bailiff-7", "office": "Vilnius"},
+        ev.SaleOffered(
+            at=AT, bidder_code="B-2", price=80_000_00, payment_due=CLOSES, rule="LT-next-best", official="bailiff-7",
+            office="Vilnius",
+        ),
+        {
+            "at": "2026-04-02T09:00:02.250000+00:00", "bidder_code": "B-2", "price": "80000.00", "payment_due":
+            "2026-04-10T14:00:00.000000+00:00", "rule": "LT-next-best", "official": "bailiff-7", "office": "Vilnius",
+        },
     ),
     (
         ev.AuctionSuspended(at=AT, reason="Platform outage", deadline=CLOSES, official="bailiff-7", office=None),
-        {"at": "2026-04-02T09:00:02.250000+00:00", "reason": "Platform outage", "deadline": "2026-04-10T14:00:00.000000+00:00", "official": "bailiff-7", "office": None},
+        {
+            "at": "2026-04-02T09:00:02.250000+00:00", "reason": "Platform outage", "deadline":
+            "2026-04-10T14:00:00.000000+00:00", "official": "bailiff-7", "office": None,
+        },
     ),
     (
         ev.AuctionResumed(at=AT + H, deadline=CLOSES + H, suspended_at=AT, official="bailiff-7", office=None),
-        {"at": "2026-04-02T10:00:02.250000+00:00", "deadline": "2026-04-10T15:00:00.000000+00:00", "suspended_at": "2026-04-02T09:00:02.250000+00:00", "official": "bailiff-7", "office": None},
+        {
+            "at": "2026-04-02T10:00:02.250000+00:00", "deadline": "2026-04-10T15:00:00.000000+00:00", "suspended_at":
+            "2026-04-02T09:00:02.250000+00:00", "official": "bailiff-7", "office": None,
+        },
     ),
     (
         ev.AuctionCancelled(at=AT, reason="Debt settled", official="bailiff-7", office=None),
         {"at": "2026-04-02T09:00:02.250000+00:00", "reason": "Debt settled", "official": "bailiff-7", "office": None},
     ),
     (
-        ev.NextRoundScheduled(at=AT, next_auction="bg-sofia-2", round=2, opens_at=CLOSES + 800 * H, closes_at=CLOSES + 900 * H, starting_price=72_000_00, official="bailiff-7", office=None),
-        {"at": "2026-04-02T09:00:02.250000+00:00", "next_auction": "bg-sofia-2", "round": 2, "opens_at": "2026-05-13T22:00:00.000000+00:00", "closes_at": "2026-05-18T02:00:00.000000+00:00", "starting_price": "72000.00", "official": "bailiff-7", "office": None},
+        ev.NextRoundScheduled(
+            at=AT, next_auction="bg-sofia-2", round=2, opens_at=CLOSES + 800 * H, closes_at=CLOSES + 900 * H,
+            starting_price=72_000_00, official="bailiff-7", office=None,
+        ),
+        {
+            "at": "2026-04-02T09:00:02.250000+00:00", "next_auction": "bg-sofia-2", "round": 2, "opens_at":
+            "2026-05-13T22:00:00.000000+00:00", "closes_at": "2026-05-18T02:00:00.000000+00:00", "starting_price":
+            "72000.00", "official": "bailiff-7", "office": None,
+        },
     ),
     (
         ev.RoundsExhausted(at=AT, outcome="property_leaves_estate", rule="BG-next-round"),
