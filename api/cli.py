@@ -257,6 +257,22 @@ def verify_receipt_command(receipt: str, public_key: str | None) -> None:
         )
 
 
+@cli.command()
+@click.argument("urls", nargs=-1, required=True)
+@click.option("--database", required=True, help="The harvester's own SQLite file (its catalogue and checkpoints).")
+@click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True, help="Feed page size.")
+@click.option("--follow", is_flag=True, help="Keep harvesting every --interval seconds.")
+@click.option("--interval", type=click.FloatRange(min=0.1), default=30.0, show_default=True)
+def harvest(urls: tuple[str, ...], database: str, limit: int, follow: bool, interval: float) -> None:
+    """Follow the open-data feeds (GET /feed) of the engines at URLS into one cross-border catalogue,
+    resuming from its checkpoints; prints one JSON line per source. Exit 1 if a source failed."""
+    from api.harvest import run
+
+    failed = run(list(urls), database, limit, follow, interval, lambda line: click.echo(orjson.dumps(line)))
+    if failed:
+        _fail(f"{failed} source(s) could not be harvested", 1)
+
+
 def _public_key(option: str | None) -> str | None:
     """The text of a --public-key option (base64url, or the path of a PEM file), checked to be
     an Ed25519 public key; a bad one exits 2 rather than passing for a bad signature."""

@@ -1,0 +1,361 @@
+"""``auction harvest``: follows the open-data feeds (``GET /feed``) of several engines and builds one
+cross-border catalogue in a SQLite file of its own.
+
+For each source it keeps a checkpoint, the last global position applied, and the
+ETag of the head page it last read. A harvest asks for the page after the
+checkpoint, follows ``next`` while pages are complete, and applies each page in
+one transaction together with the new checkpoint: stopped at any moment, it
+resumes where the last committed page ended, and applying a page twice changes
+nothing (a lot is keyed by its source and its auction, and a change is applied
+only over an older one). The head page is asked for with ``If-None-Match``: a
+304 means nothing new.
+
+The catalogue keeps per lot its country, asset kind, title, description,
+location, prices in the source's currency (value, starting price, the current
+or final price), dates (opening, deadline) and status; :func:`search` filters on
+them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import urljoin
+
+import httpx
+import orjson
+
+DEFAULT_LIMIT = 100
+TIMEOUT = 10.0
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS sources (
+    url TEXT PRIMARY KEY,
+    after INTEGER NOT NULL DEFAULT 0,
+    etag TEXT,
+    etag_after INTEGER,
+    items INTEGER NOT NULL DEFAULT 0,
+    harvested_at REAL
+);
+CREATE TABLE IF NOT EXISTS lots (
+    source TEXT NOT NULL,
+    auction TEXT NOT NULL,
+    country TEXT NOT NULL,
+    asset TEXT NOT NULL,
+    title TEXT NOT NULL,
+    description TEXT,
+    address TEXT,
+    municipality TEXT,
+    region TEXT,
+    currency TEXT NOT NULL,
+    value TEXT,
+    starting_price TEXT,
+    price TEXT,
+    price_cents INTEGER,
+    status TEXT,
+    opens_at TEXT,
+    closes_at TEXT,
+    leader TEXT,
+    sale TEXT,
+    ended INTEGER NOT NULL DEFAULT 0,
+    position INTEGER NOT NULL,
+    lot TEXT NOT NULL,
+    PRIMARY KEY (source, auction)
+);
+CREATE INDEX IF NOT EXISTS lots_country ON lots (country, asset);
+"""
+
+
+class HarvestError(Exception):
+    """A source could not be read (unreachable, an error answer, not a feed)."""
+
+
+def cents(amount: object) -> int | None:
+    if not isinstance(amount, str):
+        return None
+    try:
+        return int(Decimal(amount) * 100)
+    except InvalidOperation:
+        return None
+
+
+def connect(database: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(database, isolation_level=None)  # transactions are explicit
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.executescript(SCHEMA)
+    return conn
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+@dataclass
+class Progress:
+    source: str
+    after: int
+    pages: int = 0
+    items: int = 0
+    not_modified: int = 0
+
+    def json(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "after": self.after,
+            "pages": self.pages,
+            "items": self.items,
+            "not_modified": self.not_modified,
+        }
+
+
+def _apply_lot(conn: sqlite3.Connection, source: str, item: dict[str, Any]) -> None:
+    lot = item["lot"]
+    location = lot.get("location") if isinstance(lot.get("location"), dict) else {}
+    conn.execute(
+        """INSERT INTO lots (source, auction, country, asset, title, description, address, municipality, region,
+               currency, value, starting_price, price, price_cents, status, opens_at, closes_at, position, lot)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (source, auction) DO NOTHING""",
+        (
+            source,
+            item["auction"],
+            lot["country"],
+            lot["asset"],
+            lot["title"],
+            lot.get("description"),
+            location.get("address"),
+            location.get("municipality"),
+            location.get("region"),
+            lot["currency"],
+            lot["value"],
+            lot["starting_price"],
+            cents(lot["starting_price"]),
+            lot["status"],
+            lot["opens_at"],
+            lot["closes_at"],
+            item["position"],
+            orjson.dumps(lot).decode(),
+        ),
+    )
+
+
+def _apply_change(conn: sqlite3.Connection, source: str, item: dict[str, Any]) -> None:
+    change = item["change"]
+    price = change.get("price")
+    conn.execute(
+        """UPDATE lots SET status = ?, price = ?, price_cents = COALESCE(?, price_cents),
+               closes_at = COALESCE(?, closes_at), leader = ?, sale = ?, ended = ?, position = ?
+           WHERE source = ? AND auction = ? AND position < ?""",
+        (
+            change.get("status"),
+            price,
+            cents(price),
+            change.get("closes_at"),
+            change.get("leader"),
+            change.get("sale"),
+            1 if change.get("ended") else 0,
+            item["position"],
+            source,
+            item["auction"],
+            item["position"],
+        ),
+    )
+
+
+def apply_items(conn: sqlite3.Connection, source: str, after: int, items: Iterable[dict[str, Any]]) -> tuple[int, int]:
+    """Apply a page's items past ``after`` (inside the caller's transaction); returns (applied, last position)."""
+    applied, last = 0, after
+    for item in items:
+        position = int(item["position"])
+        if position <= after:
+            continue
+        if "lot" in item:
+            _apply_lot(conn, source, item)
+        _apply_change(conn, source, item)
+        applied += 1
+        last = max(last, position)
+    return applied, last
+
+
+class Harvester:
+    def __init__(self, database: str, client: httpx.Client | None = None, limit: int = DEFAULT_LIMIT) -> None:
+        self.conn = connect(database)
+        self.client = client if client is not None else httpx.Client(timeout=TIMEOUT)
+        self._own_client = client is None
+        self.limit = limit
+
+    def close(self) -> None:
+        self.conn.close()
+        if self._own_client:
+            self.client.close()
+
+    def __enter__(self) -> Harvester:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def checkpoint(self, source: str) -> tuple[int, str | None, int]:
+        """The last position applied, and the head page last read: its ETag and where it started."""
+        row = self.conn.execute("SELECT after, etag, etag_after FROM sources WHERE url = ?", (source,)).fetchone()
+        if row is None:
+            return 0, None, 0
+        after = int(row["after"])
+        return after, row["etag"], after if row["etag_after"] is None else int(row["etag_after"])
+
+    def _get(self, url: str, etag: str | None) -> httpx.Response:
+        headers = {"Accept": "application/json"}
+        if etag:
+            headers["If-None-Match"] = etag
+        try:
+            response = self.client.get(url, headers=headers)
+        except httpx.HTTPError as exc:
+            raise HarvestError(f"{url}: {exc}") from None
+        if response.status_code not in (200, 304):
+            raise HarvestError(f"{url}: HTTP {response.status_code}")
+        return response
+
+    def harvest(self, source: str) -> Progress:
+        """Read ``source``'s feed from its checkpoint to its head page."""
+        source = source.rstrip("/")
+        after, etag, start = self.checkpoint(source)
+        progress = Progress(source, after)
+        # The head page is asked for again from where it started, so that its ETag still applies.
+        url = urljoin(source + "/", f"feed?after={start if etag else after}&limit={self.limit}")
+        start = start if etag else after
+        while True:
+            response = self._get(url, etag)
+            if response.status_code == 304:
+                progress.not_modified += 1
+                break
+            try:
+                page = orjson.loads(response.content)
+                items = page["items"]
+                complete = bool(page["complete"])
+                end = int(page["to"])
+            except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+                raise HarvestError(f"{url}: not a feed page") from None
+            with transaction(self.conn):
+                applied, last = apply_items(self.conn, source, after, items)
+                after = max(last, end) if complete else last
+                kept = None if complete else response.headers.get("etag")
+                self.conn.execute(
+                    """INSERT INTO sources (url, after, etag, etag_after, items, harvested_at) VALUES (?, ?, ?, ?, ?, ?)
+                       ON CONFLICT (url) DO UPDATE SET after = excluded.after, etag = excluded.etag,
+                           etag_after = excluded.etag_after, items = sources.items + excluded.items,
+                           harvested_at = excluded.harvested_at""",
+                    (source, after, kept, None if kept is None else start, applied, time.time()),
+                )
+            progress.pages += 1
+            progress.items += applied
+            progress.after = after
+            if not complete:
+                break
+            etag, start = None, end
+            url = urljoin(source + "/", page["links"]["next"].lstrip("/"))
+        return progress
+
+
+def search(
+    conn: sqlite3.Connection,
+    *,
+    country: str | None = None,
+    asset: str | None = None,
+    status: str | None = None,
+    currency: str | None = None,
+    min_price: str | None = None,
+    max_price: str | None = None,
+    opens_from: str | None = None,
+    closes_until: str | None = None,
+    q: str | None = None,
+) -> list[dict[str, Any]]:
+    """The harvested lots matching every filter given, soonest closing first. Prices compare in the
+    lot's own currency (the current price, else the starting price); dates as RFC 3339 instants in UTC."""
+    where: list[str] = []
+    args: list[object] = []
+    for column, value in (("country", country), ("asset", asset), ("status", status), ("currency", currency)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            args.append(value.upper() if column in ("country", "currency") else value)
+    if min_price is not None:
+        where.append("price_cents >= ?")
+        args.append(cents(min_price))
+    if max_price is not None:
+        where.append("price_cents <= ?")
+        args.append(cents(max_price))
+    if opens_from is not None:
+        where.append("opens_at >= ?")
+        args.append(opens_from)
+    if closes_until is not None:
+        where.append("closes_at <= ?")
+        args.append(closes_until)
+    if q:
+        where.append("(title LIKE ? OR description LIKE ? OR address LIKE ? OR municipality LIKE ? OR region LIKE ?)")
+        args += [f"%{q}%"] * 5
+    sql = "SELECT * FROM lots" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY closes_at, source"
+    rows = conn.execute(sql, args).fetchall()
+    return [
+        {
+            "source": row["source"],
+            "auction": row["auction"],
+            "url": f"{row['source']}/app/auction/{row['auction']}",
+            "country": row["country"],
+            "asset": row["asset"],
+            "title": row["title"],
+            "description": row["description"],
+            "location": {"address": row["address"], "municipality": row["municipality"], "region": row["region"]},
+            "currency": row["currency"],
+            "value": row["value"],
+            "starting_price": row["starting_price"],
+            "price": row["price"],
+            "status": row["status"],
+            "opens_at": row["opens_at"],
+            "closes_at": row["closes_at"],
+            "leader": row["leader"],
+            "sale": row["sale"],
+            "ended": bool(row["ended"]),
+        }
+        for row in rows
+    ]
+
+
+def run(
+    sources: list[str],
+    database: str,
+    limit: int = DEFAULT_LIMIT,
+    follow: bool = False,
+    interval: float = 30.0,
+    report: Any = None,
+) -> int:
+    """Harvest every source once (or, with ``follow``, every ``interval`` seconds until stopped);
+    ``report`` gets one JSON-ready line per source and pass. Returns how many sources failed in the last pass."""
+    with Harvester(database, limit=limit) as harvester:
+        while True:
+            failed = 0
+            for source in sources:
+                try:
+                    line = harvester.harvest(source).json()
+                except HarvestError as exc:
+                    failed += 1
+                    line = {"source": source.rstrip("/"), "error": str(exc)}
+                if report is not None:
+                    report(line)
+            total = harvester.conn.execute("SELECT count(*) FROM lots").fetchone()[0]
+            if report is not None:
+                report({"lots": total, "failed": failed})
+            if not follow:
+                return failed
+            time.sleep(interval)
