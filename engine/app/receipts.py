@@ -15,13 +15,13 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from engine.merkle import Tree
 from projections.audit.receipts import (
     ALGORITHM,
     TREE_ALGORITHM,
     ReceiptError,
     b64,
     leaf_hash,
-    node_hash,
     signed_bytes,
     tree_message,
     unb64,
@@ -54,42 +54,6 @@ class Receipt:
             "signature": self.signature,
             "tree": self.tree,
         }
-
-
-class _Tree:
-    """The Merkle tree of one batch's leaves (RFC 6962 section 2.1), each subtree's hash made once."""
-
-    def __init__(self, leaves: list[bytes]) -> None:
-        self.leaves = leaves
-        self._hashes: dict[tuple[int, int], bytes] = {}
-
-    def hash(self, start: int, end: int) -> bytes:
-        if end - start == 1:
-            return self.leaves[start]
-        known = self._hashes.get((start, end))
-        if known is None:
-            split = start + _largest_power_of_two_below(end - start)
-            known = self._hashes[start, end] = node_hash(self.hash(start, split), self.hash(split, end))
-        return known
-
-    def path(self, index: int) -> list[bytes]:
-        """The audit path of leaf ``index``: sibling hashes from the leaf up to the root."""
-        path: list[bytes] = []
-        start, end = 0, len(self.leaves)
-        while end - start > 1:
-            split = start + _largest_power_of_two_below(end - start)
-            if index < split:
-                path.append(self.hash(split, end))
-                end = split
-            else:
-                path.append(self.hash(start, split))
-                start = split
-        path.reverse()
-        return path
-
-
-def _largest_power_of_two_below(n: int) -> int:
-    return 1 << ((n - 1).bit_length() - 1)
 
 
 class ReceiptSigner:
@@ -152,9 +116,9 @@ class ReceiptSigner:
 
     def sign_together(self, batch: list[dict[str, Any]]) -> list[Receipt]:
         """Tree receipts for ``batch`` (each the five signed fields), under one signature."""
-        tree = _Tree([leaf_hash(fields) for fields in batch])
+        tree = Tree.of_leaves([leaf_hash(fields) for fields in batch])
         size = len(batch)
-        signature = b64(self._key.sign(tree_message(size, tree.hash(0, size))))
+        signature = b64(self._key.sign(tree_message(size, tree.root(size))))
         return [
             Receipt(
                 fields["auction"],
@@ -165,7 +129,7 @@ class ReceiptSigner:
                 TREE_ALGORITHM,
                 self.public_key_b64,
                 signature,
-                {"index": index, "size": size, "path": [b64(step) for step in tree.path(index)]},
+                {"index": index, "size": size, "path": [b64(step) for step in tree.inclusion_proof(index, size)]},
             )
             for index, fields in enumerate(batch)
         ]

@@ -24,7 +24,6 @@ The server signs with ``engine.app.receipts.ReceiptSigner``, on this format.
 from __future__ import annotations
 
 import base64
-import hashlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -33,7 +32,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from engine import codec
+from engine import codec, merkle
 from engine.events import BidAccepted
 from engine.model import parse_instant, parse_money
 from engine.store.base import StoredEvent
@@ -85,37 +84,12 @@ def load_public_key(text: str) -> Ed25519PublicKey:
 
 
 def leaf_hash(receipt: dict[str, Any]) -> bytes:
-    return hashlib.sha256(b"\x00" + signed_bytes(receipt)).digest()
-
-
-def node_hash(left: bytes, right: bytes) -> bytes:
-    return hashlib.sha256(b"\x01" + left + right).digest()
+    return merkle.leaf_hash(signed_bytes(receipt))
 
 
 def tree_message(size: int, root: bytes) -> bytes:
     """What a tree receipt's signature is over."""
     return TREE_LABEL + size.to_bytes(8, "big") + root
-
-
-def root_from_path(leaf: bytes, index: int, size: int, path: Sequence[bytes]) -> bytes | None:
-    """The root that ``path`` leads to from ``leaf`` at ``index`` of ``size`` leaves (RFC 9162,
-    section 2.1.3.2), or None when the path cannot belong to such a tree."""
-    if not 0 <= index < size:
-        return None
-    fn, sn, r = index, size - 1, leaf
-    for p in path:
-        if sn == 0:
-            return None
-        if fn & 1 or fn == sn:
-            r = node_hash(p, r)
-            while not fn & 1 and fn != 0:
-                fn >>= 1
-                sn >>= 1
-        else:
-            r = node_hash(r, p)
-        fn >>= 1
-        sn >>= 1
-    return r if sn == 0 else None
 
 
 def _signed_message(receipt: dict[str, Any]) -> bytes:
@@ -136,7 +110,7 @@ def _signed_message(receipt: dict[str, Any]) -> bytes:
     steps = [unb64(step) for step in path]
     if any(len(step) != 32 for step in steps):
         raise ReceiptError("a receipt's tree path is a list of SHA-256 hashes")
-    root = root_from_path(leaf_hash(receipt), index, size, steps)
+    root = merkle.root_from_inclusion(leaf_hash(receipt), index, size, steps)
     if root is None:
         raise ReceiptError("the receipt's tree path does not fit its index and size")
     return tree_message(size, root)
