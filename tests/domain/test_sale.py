@@ -360,7 +360,7 @@ def test_an_odd_price_needs_its_tenth_rounded_up_to_the_cent() -> None:
     assert of(run.do(GrantGrace(run.state.payment_due + timedelta(days=1)), now), GraceGranted)
 
 
-@pytest.mark.parametrize("country", ["BG", "HR", "LT", "SI", "EE"])
+@pytest.mark.parametrize("country", ["BG", "HR", "LT", "SI", "EE", "LV", "CZ", "PT", "GR"])
 def test_only_sweden_grants_grace(country: str) -> None:
     run = declared(country)
     refused(run, GrantGrace(run.state.payment_due + timedelta(days=1)), run.state.ended_at, "grace_not_provided")
@@ -369,7 +369,7 @@ def test_only_sweden_grants_grace(country: str) -> None:
 # ---------------------------------------------------------------- refunds
 
 
-@pytest.mark.parametrize("country", ["BG", "HR", "EE"])
+@pytest.mark.parametrize("country", ["BG", "HR", "EE", "LV", "CZ", "GR"])
 def test_where_the_law_sets_no_date_refunds_are_due_without_one(country: str) -> None:
     run = declared(country)
     due = of(run.events, RefundDue)
@@ -470,7 +470,7 @@ def test_a_refunded_deposit_is_not_credited_again_to_the_next_best_bidder() -> N
     assert run.state.paid == 0 and run.state.bidder("B-2").ledger is Ledger.REFUNDED
 
 
-@pytest.mark.parametrize("country", ["BG", "HR", "SE", "EE"])
+@pytest.mark.parametrize("country", ["BG", "HR", "SE", "EE", "LV", "CZ", "PT", "GR"])
 def test_where_the_law_has_no_next_best_bidder_the_offer_is_refused(country: str) -> None:
     run = declared(country)
     default(run)
@@ -725,7 +725,7 @@ def test_slovenia_a_sole_bidder_defaulting_in_round_one_leaves_the_next_round_op
     assert run.state.outcome is None
 
 
-@pytest.mark.parametrize("country", ["LT", "SE", "EE"])
+@pytest.mark.parametrize("country", ["LT", "SE", "EE", "LV", "CZ", "PT", "GR"])
 def test_where_the_law_has_no_next_round_a_new_sale_is_a_new_auction(country: str) -> None:
     failed = auction(country, bidders=())
     refused(
@@ -874,7 +874,7 @@ def test_an_auction_whose_deposit_is_due_at_the_opening_is_refused_once_the_open
     assert schedule("EE", draft.opens_at - US).state.status is Status.SCHEDULED
 
 
-@pytest.mark.parametrize("country", ["BG", "HR", "LT", "SI", "EE"])
+@pytest.mark.parametrize("country", ["BG", "HR", "LT", "SI", "EE", "LV", "CZ", "PT", "GR"])
 def test_the_payment_period_is_required_and_from_1_to_183_days(country: str) -> None:
     now = OPENS[country] - timedelta(days=10)
     empty = Run(rules=load_rules(country), state=AuctionState(auction_id="a-1"))
