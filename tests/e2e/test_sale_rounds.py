@@ -1,0 +1,161 @@
+"""After bidding on a real server (SQLite and PostgreSQL) driven over HTTP on a manual clock: a
+Lithuanian default offered to the next-best bidder, a Croatian second round, and a suspension in
+the last minute of bidding."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+from fastapi import FastAPI
+
+from api.app import create_app
+from api.settings import Settings
+from engine.clock import ManualClock
+from engine.model import parse_instant
+from tests.api.support import served
+from tests.e2e.support import SECRET, eventually
+from tests.e2e.test_after_the_hammer import AUDITOR, OFFICIAL, bidder, events, ok
+
+VILNIUS = ZoneInfo("Europe/Vilnius")
+
+
+@dataclass
+class Live:
+    app: FastAPI
+    clock: ManualClock
+    client: httpx.AsyncClient
+
+    async def move(self, to: datetime) -> None:
+        """Sets the clock and wakes the scheduler, as a tick of real time would."""
+        self.clock.set(to)
+        self.app.state.runtime.scheduler.wake()
+        await asyncio.sleep(0)
+
+    async def auction(self, aid: str) -> dict[str, Any]:
+        return await ok(self.client.get(f"/auctions/{aid}", headers=AUDITOR))
+
+    async def wait_for(self, aid: str, field: str, value: str) -> dict[str, Any]:
+        async def reached() -> bool:
+            return bool((await self.auction(aid)).get(field) == value)
+
+        await eventually(reached)
+        return await self.auction(aid)
+
+
+@asynccontextmanager
+async def live(database_url: str, start: datetime) -> AsyncIterator[Live]:
+    clock = ManualClock(start)
+    app = create_app(Settings(database_url=database_url, secret=SECRET), clock=clock)
+    async with served(app) as address, httpx.AsyncClient(base_url=f"http://{address}", timeout=30) as client:
+        yield Live(app, clock, client)
+
+
+def kinds(log: list[dict[str, Any]]) -> list[str]:
+    return [event["type"] for event in log]
+
+
+def once(log: list[dict[str, Any]], kind: str) -> dict[str, Any]:
+    found = [event for event in log if event["type"] == kind]
+    assert len(found) == 1, (kind, kinds(log))
+    return found[0]
+
+
+async def register(run: Live, aid: str, subject: str, deposit: str | None) -> str:
+    code = (await ok(run.client.post(f"/auctions/{aid}/registrations", headers=bidder(subject)), 201))["bidder_code"]
+    if deposit is not None:
+        paid = await ok(
+            run.client.post(f"/auctions/{aid}/registrations/{code}/deposit", json={"amount": deposit}, headers=OFFICIAL)
+        )
+        assert paid["admitted"] is True, paid
+    return str(code)
+
+
+async def bid(run: Live, aid: str, subject: str, amount: str) -> dict[str, Any]:
+    return await ok(run.client.post(f"/auctions/{aid}/bids", json={"amount": amount}, headers=bidder(subject)), 201)
+
+
+async def test_a_lithuanian_default_is_offered_to_the_next_best_bidder_who_pays_and_takes_the_transfer(
+    database_url: str,
+) -> None:
+    start = datetime(2030, 6, 3, 9, 0, tzinfo=UTC)
+    closes = start + timedelta(hours=1)
+    async with live(database_url, start) as run:
+        body = {
+            "country": "LT",
+            "title": "Butas, Kaunas",
+            "asset": "immovable",
+            "value": "10000.00",
+            "opens_at": start.isoformat(),
+            "closes_at": closes.isoformat(),
+            "payment_days": 5,
+        }
+        aid = (await ok(run.client.post("/auctions", json=body, headers=OFFICIAL), 201))["id"]
+        # LT: the starting price is 80 % of the value, the deposit 10 % of it.
+        ana = await register(run, aid, "ana", "800.00")
+        rui = await register(run, aid, "rui", "800.00")
+        await bid(run, aid, "ana", "8000.00")
+        await bid(run, aid, "rui", "8500.00")
+
+        # The bids before the scheduled close start five minutes of overtime there.
+        await run.move(closes + timedelta(minutes=4, seconds=59))
+        await asyncio.sleep(0.2)
+        assert (await run.auction(aid))["status"] == "open"
+        await run.move(closes + timedelta(minutes=6))
+        await run.wait_for(aid, "status", "closed")
+
+        declared = await ok(run.client.post(f"/auctions/{aid}/close", headers=OFFICIAL))
+        assert (declared["purchaser"], declared["sale"], declared["paid"]) == (rui, "awaiting_payment", "800.00")
+        due = parse_instant(declared["payment_due"])
+        assert due.astimezone(VILNIUS).replace(tzinfo=None) == datetime(2030, 6, 9, 0, 0)  # 5 days from 3 June
+        await ok(run.client.post(f"/auctions/{aid}/payments", json={"amount": "1000.00"}, headers=OFFICIAL), 201)
+
+        await run.move(due - timedelta(seconds=1))
+        await asyncio.sleep(0.2)
+        assert (await run.auction(aid))["sale"] == "awaiting_payment"
+        await run.move(due + timedelta(hours=2))
+        defaulted = await run.wait_for(aid, "sale", "defaulted")
+        assert defaulted["purchaser"] == rui
+        late = await run.client.post(f"/auctions/{aid}/payments", json={"amount": "1.00"}, headers=OFFICIAL)
+        assert late.status_code == 409 and late.json()["error"]["code"] == "sale_defaulted"
+
+        offered = await ok(run.client.post(f"/auctions/{aid}/offer-next", headers=OFFICIAL))
+        assert (offered["purchaser"], offered["sale"]) == (ana, "awaiting_payment")
+        again = await run.auction(aid)
+        assert (again["purchaser"], again["sale"], again["paid"]) == (ana, "awaiting_payment", "800.00")
+        new_due = parse_instant(again["payment_due"])
+        offer_day = (due + timedelta(hours=2)).astimezone(VILNIUS).date()
+        assert new_due.astimezone(VILNIUS).replace(tzinfo=None) == datetime.combine(
+            offer_day + timedelta(days=6), datetime.min.time()
+        )
+        deposits = {line["bidder_code"]: line["status"] for line in again["deposits"]}
+        assert deposits == {rui: "forfeited", ana: "credited"}
+
+        paid = await ok(run.client.post(f"/auctions/{aid}/payments", json={"amount": "7200.00"}, headers=OFFICIAL), 201)
+        assert paid["sale"] == "paid"
+        decision = {"reference": "Nr. 2-123-456/2030", "decided_on": offer_day.isoformat()}
+        done = await ok(run.client.post(f"/auctions/{aid}/transfer", json=decision, headers=OFFICIAL))
+        assert done["sale"] == "completed"
+        final = await run.auction(aid)
+        assert (final["sale"], final["purchaser"], final["paid"]) == ("completed", ana, "8000.00")
+
+        log = await events(run.client, aid)
+    ended = once(log, "BiddingEnded") if "BiddingEnded" in kinds(log) else None
+    if ended is not None and "at" in ended["data"]:
+        assert parse_instant(ended["data"]["at"]) == closes + timedelta(minutes=5)
+    default = once(log, "SaleDefaulted")
+    assert parse_instant(default["data"]["at"]) == due
+    assert default["data"]["paid"] == "1800.00" or default["data"]["paid"] == "1000.00"
+    forfeited = once(log, "DepositForfeited")
+    assert forfeited["data"]["rule"] == "LT-forfeit"
+    once(log, "SaleOffered")
+    once(log, "AuctionEnded")
+    once(log, "SalePaid")
+    assert kinds(log)[-1] == "TransferDecided"
+    assert kinds(log).index("SaleDefaulted") < kinds(log).index("SaleOffered") < kinds(log).index("SalePaid")
