@@ -24,6 +24,7 @@ from tests.e2e.support import SECRET, eventually
 from tests.e2e.test_after_the_hammer import AUDITOR, OFFICIAL, bidder, events, ok
 
 VILNIUS = ZoneInfo("Europe/Vilnius")
+ZAGREB = ZoneInfo("Europe/Zagreb")
 
 
 @dataclass
@@ -171,3 +172,148 @@ async def test_a_lithuanian_default_is_offered_to_the_next_best_bidder_who_pays_
     once(log, "SalePaid")
     assert kinds(log)[-1] == "TransferDecided"
     assert kinds(log).index("SaleDefaulted") < kinds(log).index("SaleOffered") < kinds(log).index("SalePaid")
+
+
+async def test_a_croatian_default_is_followed_by_a_second_round_no_earlier_than_the_law_allows(
+    database_url: str,
+) -> None:
+    start = datetime(2030, 6, 3, 9, 0, tzinfo=UTC)  # Monday, 11:00 in Zagreb
+    closes = datetime(2030, 6, 3, 12, 0, tzinfo=UTC)  # 14:00 local, a working day
+    async with live(database_url, start) as run:
+        body = {
+            "country": "HR",
+            "title": "Stan, Split",
+            "asset": "immovable",
+            "value": "10000.00",
+            "opens_at": start.isoformat(),
+            "closes_at": closes.isoformat(),
+            "payment_days": 5,
+        }
+        first = (await ok(run.client.post("/auctions", json=body, headers=OFFICIAL), 201))["id"]
+        # HR: round 1 starts at 80 % of the value; the deposit is 10 % of the value.
+        ivo = await register(run, first, "ivo", "1000.00")
+        await bid(run, first, "ivo", "8000.00")
+        await run.move(closes + timedelta(minutes=1))
+        await run.wait_for(first, "status", "closed")
+        declared = await ok(run.client.post(f"/auctions/{first}/close", headers=OFFICIAL))
+        assert (declared["purchaser"], declared["sale"]) == (ivo, "awaiting_payment")
+        due = parse_instant(declared["payment_due"])
+        assert due.astimezone(ZAGREB).replace(tzinfo=None) == datetime(2030, 6, 9, 0, 0)
+        await run.move(due + timedelta(hours=3))
+        await run.wait_for(first, "sale", "defaulted")
+
+        # The round ended at the default (9 June, 00:00 local): 00:00 of 10 June + 60 days = 9 August.
+        earliest = datetime(2030, 8, 9, 0, 0, tzinfo=ZAGREB)
+        round_two = {
+            "closes_at": datetime(2030, 8, 9, 12, 0, tzinfo=UTC).isoformat(),  # Friday, 14:00 local
+            "starting_price": "6000.00",  # 60 % of the value
+        }
+        early = await run.client.post(
+            f"/auctions/{first}/next-round",
+            json={**round_two, "opens_at": (earliest - timedelta(microseconds=1)).isoformat()},
+            headers=OFFICIAL,
+        )
+        assert early.status_code == 422, early.text
+        assert early.json()["error"]["code"] == "next_round_too_early"
+        assert "NextRoundScheduled" not in kinds(await events(run.client, first))
+        scheduled = await ok(
+            run.client.post(
+                f"/auctions/{first}/next-round", json={**round_two, "opens_at": earliest.isoformat()}, headers=OFFICIAL
+            ),
+            201,
+        )
+        second = scheduled["id"]
+        assert second != first and scheduled["previous"] == first
+
+        await run.move(earliest + timedelta(hours=8))
+        await run.wait_for(second, "status", "open")
+        ana = await register(run, second, "ana", "1000.00")
+        await bid(run, second, "ana", "6000.00")
+        await run.move(datetime(2030, 8, 9, 12, 1, tzinfo=UTC))
+        await run.wait_for(second, "status", "closed")
+        won = await ok(run.client.post(f"/auctions/{second}/close", headers=OFFICIAL))
+        assert (won["purchaser"], won["sale"]) == (ana, "awaiting_payment")
+        public = await run.auction(second)
+        assert (public["status"], public["purchaser"]) == ("closed", ana)
+
+        old = await events(run.client, first)
+        new = await events(run.client, second)
+    default = once(old, "SaleDefaulted")
+    assert at(default) == due
+    assert at(once(old, "DepositForfeited")) == due
+    scheduled_event = once(old, "NextRoundScheduled")
+    assert old[-1] is scheduled_event
+    assert scheduled_event["data"]["next_auction"] == second
+    assert scheduled_event["data"]["round"] == 2
+    assert parse_instant(scheduled_event["data"]["opens_at"]) == earliest
+    assert scheduled_event["data"]["starting_price"] == "6000.00"
+    terms = once(new, "AuctionScheduled")["data"]
+    assert (terms["previous"], terms["round"], terms["starting_price"]) == (first, 2, "6000.00")
+    assert at(once(new, "BiddingOpened")) == earliest
+    closed = once(new, "BiddingClosed")
+    assert at(closed) == datetime(2030, 8, 9, 12, 0, tzinfo=UTC)
+    assert (closed["data"]["winner"], closed["data"]["price"]) == (ana, "6000.00")
+    assert kinds(new)[-1] != "RoundsExhausted" and "RoundsExhausted" not in kinds(old)
+
+
+async def test_a_suspension_in_the_last_minute_keeps_the_time_left_for_after_the_resumption(
+    database_url: str,
+) -> None:
+    start = datetime(2030, 6, 3, 9, 0, tzinfo=UTC)
+    closes = start + timedelta(hours=1)
+    async with live(database_url, start) as run:
+        body = {
+            "country": "SE",
+            "title": "Personbil, Uppsala",
+            "asset": "movable",
+            "value": "50000.00",
+            "opens_at": start.isoformat(),
+            "closes_at": closes.isoformat(),
+        }
+        aid = (await ok(run.client.post("/auctions", json=body, headers=OFFICIAL), 201))["id"]
+        eva = await register(run, aid, "eva", None)
+        await register(run, aid, "olle", None)
+        await bid(run, aid, "eva", "20000.00")
+
+        stopped = closes - timedelta(seconds=30)
+        await run.move(stopped)
+        suspended = await ok(run.client.post(f"/auctions/{aid}/suspend", json={"reason": "outage"}, headers=OFFICIAL))
+        assert suspended["status"] == "suspended"
+        before = await events(run.client, aid)
+        refused = await run.client.post(f"/auctions/{aid}/bids", json={"amount": "25000.00"}, headers=bidder("olle"))
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["error"]["code"] == "auction_suspended"
+        after = await events(run.client, aid)
+        assert kinds(after[len(before) :]) == ["BidRejected"]
+        assert after[-1]["data"]["reason"] == "auction_suspended"
+
+        resumed_at = stopped + timedelta(hours=1)
+        await run.move(resumed_at)
+        await asyncio.sleep(0.3)
+        assert (await run.auction(aid))["status"] == "suspended"
+        resumed = await ok(run.client.post(f"/auctions/{aid}/resume", headers=OFFICIAL))
+        assert resumed["status"] == "open"
+        deadline = resumed_at + timedelta(seconds=30)
+        assert parse_instant((await run.auction(aid))["closes_at"]) == deadline
+
+        await run.move(deadline - timedelta(seconds=1))
+        await asyncio.sleep(0.2)
+        assert (await run.auction(aid))["status"] == "open"
+        await run.move(deadline + timedelta(minutes=1))
+        done = await run.wait_for(aid, "status", "closed")
+        assert parse_instant(done["closes_at"]) == deadline
+
+        log = await events(run.client, aid)
+    suspension = once(log, "AuctionSuspended")
+    assert at(suspension) == stopped and parse_instant(suspension["data"]["deadline"]) == closes
+    resumption = once(log, "AuctionResumed")
+    assert at(resumption) == resumed_at
+    assert parse_instant(resumption["data"]["deadline"]) == deadline
+    assert parse_instant(resumption["data"]["suspended_at"]) == stopped
+    closed = once(log, "BiddingClosed")
+    assert at(closed) == deadline
+    assert (closed["data"]["winner"], closed["data"]["price"]) == (eva, "20000.00")
+    order = kinds(log)
+    assert order.index("AuctionSuspended") < order.index("BidRejected") < order.index("AuctionResumed")
+    assert order.index("AuctionResumed") < order.index("BiddingClosed")
+    assert "BiddingFailed" not in order and "DeadlineExtended" not in order
