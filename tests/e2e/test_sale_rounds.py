@@ -224,6 +224,7 @@ async def test_a_croatian_default_is_followed_by_a_second_round_no_earlier_than_
         )
         second = scheduled["id"]
         assert second != first and scheduled["previous"] == first
+        assert (await run.auction(first))["next_round"] == second
 
         await run.move(earliest + timedelta(hours=8))
         await run.wait_for(second, "status", "open")
