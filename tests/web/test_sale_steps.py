@@ -8,6 +8,7 @@ refused until the window is over."""
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -216,3 +217,89 @@ def test_a_default_is_offered_to_the_next_best_bidder_who_pays_and_takes_the_tra
         "8000.00",
         "0.00",
     )
+
+
+def test_the_next_round_of_a_failed_auction_opens_no_earlier_than_the_rules_allow(
+    manual_server: Any, open_page: Any, shot: Any
+) -> None:
+    start = datetime(2030, 6, 3, 9, 0, tzinfo=UTC)  # Monday, 11:00 in Zagreb
+    closes = datetime(2030, 6, 3, 12, 0, tzinfo=UTC)  # 14:00 local, a working day
+    live = manual_server(start)
+    api = live.api
+    auction = api.schedule(
+        country="HR",
+        title="Stan, Split",
+        asset="immovable",
+        value="10000.00",
+        opens_at=start.isoformat(),
+        closes_at=closes.isoformat(),
+        payment_days=5,
+    )
+    aid = auction["id"]
+    live.move(closes + timedelta(minutes=1))
+    failed = _wait_for(api, aid, "status", "failed")
+    ended = api.post(f"/auctions/{aid}/close")
+    assert ended["purchaser"] is None and ended["ended"] is True
+    # HR: 00:00 of the day after the round ended (3 June, Zagreb) + 60 days.
+    closed_day = parse_instant(failed["closed_at"]).astimezone(ZAGREB).date()
+    earliest = datetime.combine(closed_day + timedelta(days=61), datetime.min.time(), tzinfo=ZAGREB)
+    assert earliest == datetime(2030, 8, 3, 0, 0, tzinfo=ZAGREB)
+
+    bailiff = open_page(live.page(aid, console=True), "bailiff", "bailiff-split")
+    panel = bailiff.get_by_role("region", name="Next round")
+    expect(panel).to_be_visible()
+    hints = bailiff.locator("#next-round-hints li")
+    expect(hints.first).to_contain_text(
+        f"Opens no earlier than 60 days after the day after this round ended: {_local_day(earliest, ZAGREB)}"
+    )
+    expect(hints.first).to_contain_text("(Europe/Zagreb)")
+    expect(hints.first).to_have_attribute("data-rule", "HR-next-round")
+    expect(bailiff.locator("#next-round-hints")).to_contain_text("Starting price: at least")
+    expect(bailiff.locator("#next-round-hints")).to_contain_text(
+        "= 6,000.00 EUR in round 2; left empty, it is exactly that."
+    )
+    expect(panel.get_by_label("Starting price")).to_have_attribute("placeholder", "6000.00")
+    opens = panel.get_by_label("Opens at")
+    expect(opens).to_have_value(earliest.strftime("%Y-%m-%dT%H:%M"))
+    shot(bailiff, "sale-steps-next-round-form")
+
+    # A second too early: the server's refusal in the live region, the focus kept on the button.
+    submit = bailiff.get_by_role("button", name="Schedule the next round")
+    opens.fill((earliest - timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S"))
+    submit.click()
+    result = bailiff.locator("#next-round-result")
+    expect(result).to_have_attribute("data-outcome", "refused")
+    expect(result).to_have_attribute("data-code", "next_round_too_early")
+    expect(result).to_have_attribute("aria-live", "polite")
+    expect(result).to_have_attribute("role", "status")
+    expect(result).to_contain_text(
+        f"Refused. The next round opens no earlier than {earliest.isoformat()} (HR-next-round"
+    )
+    assert _focused(bailiff) == "next-round-submit"
+    assert api.auction(aid)["next_round"] is None
+
+    # At the earliest instant it is scheduled, and the console links to the new round.
+    opens.fill(earliest.strftime("%Y-%m-%dT%H:%M:%S"))
+    # Derived from an opening at 00:00 the close would fall outside 09:00-15:00: it is given.
+    close = datetime(2030, 8, 19, 14, 0, tzinfo=ZAGREB)  # a Monday
+    panel.get_by_label("Closes at").fill(close.strftime("%Y-%m-%dT%H:%M:%S"))
+    submit.click()
+    expect(result).to_have_attribute("data-outcome", "done")
+    second = api.auction(aid)["next_round"]
+    assert second
+    link = result.get_by_role("link", name=second)
+    expect(link).to_have_attribute("href", f"/app/bailiff/{second}")
+    expect(result).to_contain_text(f"opens {_local_day(earliest, ZAGREB)}")
+    expect(bailiff.locator("#next-round-hints")).to_contain_text(f"The next round is scheduled as auction {second}.")
+    expect(submit).to_be_disabled()
+    shot(bailiff, "sale-steps-next-round-scheduled")
+    new_round = api.auction(second)
+    assert parse_instant(new_round["opens_at"]) == earliest
+    assert parse_instant(new_round["closes_at"]) == close
+    assert new_round["round"] == 2 and new_round["previous"] == aid
+    assert new_round["starting_price"] == "6000.00"
+
+    link.click()
+    expect(bailiff).to_have_url(re.compile(rf"/app/bailiff/{re.escape(second)}$"))
+    expect(bailiff.locator("#manage-title")).to_have_text("Stan, Split")
+    expect(bailiff.locator('#manage-state dd[data-field="Status"]')).to_have_text("scheduled")
