@@ -23,7 +23,7 @@ from api.settings import Settings
 from api.web import mount_web
 from engine.clock import ManualClock
 from tests.api.support import served
-from tests.web.support import BAILIFF, SECRET, Server, expect, parse_instant
+from tests.web.support import BAILIFF, SECRET, Server, auth, expect, parse_instant
 
 VILNIUS = ZoneInfo("Europe/Vilnius")
 ZAGREB = ZoneInfo("Europe/Zagreb")
@@ -115,7 +115,8 @@ def _wait_for(server: Server, auction_id: str, field: str, value: str) -> dict[s
 def _local_day(instant: datetime, zone: ZoneInfo) -> str:
     """How the pages show an instant on the country's clock: "Sun, 9 Jun 2030, 00:00:00"."""
     local = instant.astimezone(zone)
-    return f"{local:%a}, {local.day} {local:%b %Y}, {local:%H:%M:%S}"
+    month = "Sept" if local.month == 9 else f"{local:%b}"  # en-GB's short name of September
+    return f"{local:%a}, {local.day} {month} {local:%Y}, {local:%H:%M:%S}"
 
 
 def _focused(page: Any) -> str:
@@ -303,3 +304,95 @@ def test_the_next_round_of_a_failed_auction_opens_no_earlier_than_the_rules_allo
     expect(bailiff).to_have_url(re.compile(rf"/app/bailiff/{re.escape(second)}$"))
     expect(bailiff.locator("#manage-title")).to_have_text("Stan, Split")
     expect(bailiff.locator('#manage-state dd[data-field="Status"]')).to_have_text("scheduled")
+
+
+def test_a_preemption_holder_declares_on_the_bidder_page_and_becomes_the_purchaser(
+    manual_server: Any, open_page: Any, shot: Any
+) -> None:
+    # SI: deposits are due by the third working day before the opening, so it opens four weeks away.
+    start = datetime(2030, 9, 2, 8, 0, tzinfo=UTC)
+    opens = datetime(2030, 9, 30, 8, 0, tzinfo=UTC)  # a Monday
+    closes = opens + timedelta(hours=1)
+    live = manual_server(start)
+    api = live.api
+    auction = api.schedule(
+        country="SI",
+        title="Farmland plot, Ptuj",
+        asset="immovable",
+        value="50000.00",
+        opens_at=opens.isoformat(),
+        closes_at=closes.isoformat(),
+        payment_days=30,
+    )
+    aid = auction["id"]
+    assert (auction["starting_price"], auction["deposit_required"]) == ("35000.00", "5000.00")
+
+    holder = open_page(live.page(aid), "bidder", "ptuj-neighbour")
+    holder.get_by_label("I hold a pre-emption right and register to be able to declare it").check()
+    holder.get_by_role("button", name="Register for this auction").click()
+    expect(holder.locator("#my-code")).to_have_text(re.compile(r"^B-\d+$"))
+    neighbour = str(holder.locator("#my-code").inner_text())
+    expect(holder.locator("#my-role")).to_have_text("pre-emption holder")
+    ana = api.register(aid, "ptuj-ana")
+    for code in (neighbour, ana):
+        _admit(api, aid, code, "5000.00")
+
+    live.move(opens + timedelta(minutes=1))
+    _wait_for(api, aid, "status", "open")
+    assert api.bid(aid, "ptuj-ana", "35000.00").status_code == 201
+    declare = holder.get_by_role("button", name="Declare pre-emption at 35,000.00 EUR")
+    expect(holder.locator("#status")).to_contain_text("Open")
+    expect(declare).to_be_hidden()
+
+    # Just after the close the holder has ten minutes to buy at the best price.
+    live.move(closes + timedelta(minutes=1))
+    closed = _wait_for(api, aid, "status", "closed")
+    closed_at = parse_instant(closed["closed_at"])
+    assert closed_at == closes
+    expect(declare).to_be_visible()
+    window_ends = _local_day(closed_at + timedelta(minutes=10), LJUBLJANA)
+    expect(holder.locator("#preemption-hint")).to_contain_text(
+        f"you may buy at the best price, 35,000.00 EUR, until {window_ends}"
+    )
+    shot(holder, "sale-steps-preemption-offered")
+    # Only a holder may declare: the other bidder is refused.
+    other = api.client.post(f"/auctions/{aid}/preemption", headers=auth("bidder", "ptuj-ana"))
+    assert other.status_code == 409 and other.json()["error"]["code"] == "not_preemption_holder"
+    declare.click()
+    declared = holder.locator("#preemption-result")
+    expect(declared).to_have_attribute("data-outcome", "declared")
+    expect(declared).to_contain_text("Declared: you buy at 35,000.00 EUR once the bailiff declares the purchaser.")
+    expect(declare).to_be_hidden()
+    assert api.client.get(f"/auctions/{aid}", headers=BAILIFF).json()["preemptor"] == neighbour
+
+    # The bailiff cannot declare the purchaser while the window is open ...
+    bailiff = open_page(live.page(aid, console=True), "bailiff", "bailiff-ptuj")
+    end = bailiff.get_by_role("button", name="End auction and declare the purchaser")
+    expect(end).to_be_enabled()
+    live.move(closes + timedelta(minutes=9, seconds=59))
+    bailiff.once("dialog", lambda dialog: dialog.accept())
+    end.click()
+    action = bailiff.locator("#action-result")
+    until = (closed_at + timedelta(minutes=10)).astimezone(LJUBLJANA)
+    expect(action).to_have_text(f"holders of a pre-emption right may declare until {until.isoformat()} (SI-preemption)")
+    expect(action).to_have_attribute("data-kind", "error")
+    expect(end).to_be_enabled()
+    early = api.client.post(f"/auctions/{aid}/close", headers=BAILIFF)
+    assert early.status_code == 409 and early.json()["error"]["code"] == "preemption_window_open"
+    assert api.auction(aid)["ended"] is False
+
+    # ... and once it is over, the holder is the purchaser at the best price.
+    live.move(closes + timedelta(minutes=10))
+    bailiff.once("dialog", lambda dialog: dialog.accept())
+    end.click()
+    expect(action).to_have_text(f"Ended: the purchaser is {neighbour} at 35,000.00 EUR.")
+    expect(end).to_be_disabled()
+    expect(bailiff.locator('#sale-state dd[data-field="Purchaser"]')).to_contain_text(neighbour)
+    expect(bailiff.locator('#sale-state dd[data-field="Pre-emption declared by"]')).to_have_text(neighbour)
+    expect(bailiff.locator('#sale-state dd[data-field="Sale"]')).to_have_text("awaiting payment")
+    shot(bailiff, "sale-steps-preemption-purchaser")
+    final = api.client.get(f"/auctions/{aid}", headers=BAILIFF).json()
+    assert (final["purchaser"], final["price"], final["paid"]) == (neighbour, "35000.00", "5000.00")
+    notice = holder.locator("#sale")
+    expect(notice).to_have_attribute("data-sale", "awaiting_payment")
+    expect(notice).to_contain_text("You are the purchaser.")
