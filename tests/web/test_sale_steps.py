@@ -3,13 +3,14 @@ by an application on a manual clock (uvicorn in a thread of its own), which the 
 Lithuanian default offered to the next-best bidder, paid and transferred; a Croatian next round
 after a failed auction, refused too early and accepted at its earliest opening; a Slovenian
 pre-emption declared by its holder on the bidder page, with the declaration of the purchaser
-refused until the window is over."""
+refused until the window is over. The pages are opened by their full address on that server."""
 
 from __future__ import annotations
 
 import asyncio
 import re
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -108,7 +109,7 @@ def _wait_for(server: Server, auction_id: str, field: str, value: str) -> dict[s
         state = server.client.get(f"/auctions/{auction_id}", headers=BAILIFF).json()
         if state.get(field) == value:
             return dict(state)
-        threading.Event().wait(0.1)
+        time.sleep(0.1)
     raise AssertionError(f"{field} is still {state.get(field)!r}, not {value!r}")
 
 
