@@ -172,12 +172,14 @@ def _schedule(state: AuctionState, command: ScheduleAuction, rules: AuctionRules
     terms = rules.schedule(command.draft)
     if terms.closes_at <= now:
         raise CommandRejected("closes_at_in_past", "the closing time has already passed")
-    if terms.deposit_required > 0 and terms.deposit_due is not None and terms.deposit_due <= now:
-        # Nobody could ever be admitted, and every bid would be refused (docs/rules.md, After bidding).
+    late = rules.admission(terms, terms.deposit_required, now) if terms.deposit_required > 0 else None
+    if late is not None and late.reason == "deposit_late" and terms.deposit_due is not None:
+        # Nobody could ever be admitted, and every bid would be refused (docs/rules.md, After bidding):
+        # the rule book's own admission check says so, with the rule that sets the deadline.
         raise RuleViolation(
             "deposit_due_passed",
             f"deposits had to be in before {rules.local(terms.deposit_due).isoformat()}, which has passed",
-            getattr(rules, "deposit_deadline_rule", None) or getattr(rules, "deposit_rule", None),
+            late.rule,
         )
     official = sale.by(command.official)
     return [
