@@ -360,16 +360,25 @@ def next_round_draft(state: AuctionState, rules: AuctionRules, command: StartNex
                 f"the next round starts at no less than {_money(state, floor[0])}",
                 floor[1],
             )
+    return _notice(state, rules, command.opens_at, command.closes_at, starting_price)
+
+
+def _notice(
+    state: AuctionState, rules: AuctionRules, opens_at: datetime, closes_at: datetime | None, starting_price: int | None
+) -> Draft:
+    """The next round's notice: this round's terms, the round after it, the new dates and price."""
+    terms = state.terms
+    assert terms is not None
     return Draft(
         country=terms.country,
         title=terms.title,
         asset=terms.asset,
         value=terms.value,
         currency=terms.currency,
-        opens_at=command.opens_at,
+        opens_at=opens_at,
         starting_price=starting_price,
         increment=terms.increment,
-        closes_at=command.closes_at,
+        closes_at=closes_at,
         round=terms.round + 1,
         extension_minutes=terms.extension_minutes,
         deposit=terms.deposit_required if "deposit" in rules.notice_terms else None,
@@ -377,6 +386,12 @@ def next_round_draft(state: AuctionState, rules: AuctionRules, command: StartNex
         payment_days=terms.payment_days,
         previous=state.auction_id,
     )
+
+
+def scheduled_round(state: AuctionState, rules: AuctionRules, recorded: NextRoundScheduled) -> Draft:
+    """The notice of the round ``recorded`` scheduled (``state``: the old round's), with the
+    dates and starting price the rules fixed when it was decided, to schedule it as its own auction."""
+    return _notice(state, rules, recorded.opens_at, recorded.closes_at, recorded.starting_price)
 
 
 def next_round(state: AuctionState, command: StartNextRound, rules: AuctionRules, now: datetime) -> list[Event]:

@@ -32,7 +32,6 @@ from engine.commands import (
     StartNextRound,
     Suspend,
 )
-from engine.decider import advance, fold
 from engine.errors import DomainError
 from engine.events import (
     BidAccepted,
@@ -40,6 +39,7 @@ from engine.events import (
     BidRejected,
     DeadlineExtended,
     Event,
+    NextRoundScheduled,
     ProxyRejected,
 )
 from engine.model import (
@@ -53,7 +53,7 @@ from engine.model import (
     parse_money,
 )
 from engine.policy import Draft, RuleViolation, schedule_warnings
-from engine.sale import next_round_draft
+from engine.sale import scheduled_round
 from engine.service import AuctionService, RulesLookup
 from engine.store.base import EventStore
 
@@ -429,11 +429,10 @@ async def _next_round(
         official=BAILIFF,
     )
     rules = service.rules_for(state.terms.country if state.terms else "")
-    now = service.clock.now()
-    before = fold(state, advance(state, rules, now))  # the state the command is decided on
     outcome = await service.execute(current, command)
     recorder.record(outcome.events, tz, None)
-    draft = next_round_draft(before, rules, command, now)
+    recorded = next(e for e in outcome.events if isinstance(e, NextRoundScheduled))
+    draft = scheduled_round(outcome.state, rules, recorded)
     scheduled = await service.execute(new_id, ScheduleAuction(new_id, draft, BAILIFF))
     recorder.record(scheduled.events, tz, None)
     return new_id

@@ -44,8 +44,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
-import msgspec.structs
-
 from engine.app.queries import Queries
 from engine.app.receipts import ReceiptSigner
 from engine.app.requests import (
@@ -130,7 +128,7 @@ from engine.events import (
 )
 from engine.model import AuctionState, Status, format_instant, format_money
 from engine.policy import RuleViolation
-from engine.sale import next_round_draft
+from engine.sale import next_round_draft, scheduled_round
 from engine.service import AuctionService, Outcome
 from engine.vault import owner_of
 
@@ -519,9 +517,7 @@ async def start_next_round(context: Context, request: NextRound) -> AuctionResul
         raise CommandRejected("invalid_request", str(error)) from None
     recorded, _ = _caused(outcome, NextRoundScheduled)
     new_id = recorded.next_auction
-    # The state the decision was made on: NextRoundScheduled changes nothing but next_round.
-    before = msgspec.structs.replace(outcome.state, next_round=None)
-    draft = next_round_draft(before, rules, dataclasses.replace(command, next_auction=new_id), recorded.at)
+    draft = scheduled_round(outcome.state, rules, recorded)
     try:
         scheduled = await context.execute(new_id, ScheduleAuction(new_id, draft, by), None)
     except CommandRejected as error:
