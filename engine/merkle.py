@@ -132,9 +132,7 @@ HASH_SIZE = 32
 
 def _hashes(*values: bytes | Sequence[bytes]) -> bool:
     """Whether every value (or list of values) is a SHA-256 digest."""
-    return all(
-        len(v) == HASH_SIZE if isinstance(v, bytes) else all(len(p) == HASH_SIZE for p in v) for v in values
-    )
+    return all(len(v) == HASH_SIZE if isinstance(v, bytes) else all(len(p) == HASH_SIZE for p in v) for v in values)
 
 
 def verify_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes) -> bool:
@@ -205,3 +203,54 @@ class Frontier:
         for left in reversed(self.hashes[:-1]):
             root = node_hash(left, root)
         return root
+
+
+def frontier_coordinates(size: int) -> list[tuple[int, int]]:
+    """The complete subtrees (level, index) whose hashes make the frontier of ``size`` leaves,
+    largest first: one per set bit of ``size``."""
+    return [(level, (size >> level) - 1) for level in range(size.bit_length() - 1, -1, -1) if size >> level & 1]
+
+
+class Span:
+    """What one commit adds to a log's tree: the frontier of the ``start`` leaves before it and
+    the hashes of the leaves it adds. Enough to give the new root, the complete subtrees the
+    commit finishes (which a store keeps), and the inclusion proof of every new leaf in the
+    tree after the commit, without reading anything else."""
+
+    def __init__(self, start: int, frontier: Sequence[bytes], leaves: Sequence[bytes]) -> None:
+        coordinates = frontier_coordinates(start)
+        if len(frontier) != len(coordinates):
+            raise ValueError("a frontier holds one hash per set bit of its size")
+        self.start = start
+        self.leaves = tuple(leaves)
+        self.size = start + len(self.leaves)
+        self._known = dict(zip(coordinates, frontier, strict=True))
+        growing = Frontier(start, frontier)
+        self.nodes: list[tuple[int, int, bytes]] = []  # the complete subtrees this commit finishes
+        for leaf in self.leaves:
+            self.nodes.extend(growing.push(leaf))
+        self._known.update(((level, index), digest) for level, index, digest in self.nodes)
+        self.frontier = tuple(growing.hashes)  # after the commit
+        self._tree = Tree(lambda level, index: self._known[level, index])
+
+    def root(self) -> bytes:
+        return self._tree.root(self.size)
+
+    def inclusion_proof(self, index: int) -> list[bytes]:
+        """The audit path of leaf ``index`` (one this commit added) in the tree after the commit."""
+        if not self.start <= index < self.size:
+            raise ValueError(f"leaf {index} was not added by this commit ({self.start} to {self.size - 1})")
+        return self._tree.inclusion_proof(index, self.size)
+
+
+def subtrees_needed(proof: Callable[[Tree], object]) -> set[tuple[int, int]]:
+    """The complete subtrees (level, index) that ``proof(tree)`` reads, found by running it once
+    on a tree of placeholder hashes: a store fetches exactly those, then runs it for real."""
+    asked: set[tuple[int, int]] = set()
+
+    def complete(level: int, index: int) -> bytes:
+        asked.add((level, index))
+        return EMPTY_ROOT
+
+    proof(Tree(complete))
+    return asked

@@ -11,12 +11,14 @@ the chain.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import orjson
+
+from engine.merkle import Span, leaf_hash
 
 GENESIS_HASH = "0" * 64
 
@@ -113,6 +115,9 @@ class AppendResult:
     stream: str
     events: tuple[StoredEvent, ...]
     duplicate: bool = False  # True when an idempotency key was repeated: nothing new was written
+    # What the commit that wrote these events added to the log's Merkle tree (shared by every
+    # append of a group commit); None for a duplicate, whose events an earlier commit wrote.
+    tree: Span | None = field(default=None, compare=False, repr=False)
 
     @property
     def last_version(self) -> int:
@@ -237,6 +242,27 @@ class EventStore(Protocol):
         ...
 
 
+def log_leaf(event_hash: str) -> bytes:
+    """The leaf hash of an event in the log's Merkle tree: the leaf is the event's own hash
+    (32 bytes), which covers its content and, through ``prev_hash``, its stream before it. The
+    leaf's index is the event's position minus one."""
+    return leaf_hash(bytes.fromhex(event_hash))
+
+
+class TreeStore(Protocol):
+    """The log's Merkle tree (RFC 9162 hashing, :mod:`engine.merkle`) over every event in
+    position order, kept by the adapter in the transaction that writes the events: the tree
+    always has exactly :meth:`EventStore.head` leaves once an append is acknowledged."""
+
+    async def tree_size(self) -> int:
+        """How many leaves the tree holds (the head position)."""
+        ...
+
+    async def tree_hashes(self, subtrees: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        """The hashes of the complete subtrees (level, index) asked for that the tree holds."""
+        ...
+
+
 class KeyStore(Protocol):
     """The identity key port (crypto-shredding, ``engine.vault``): one key per owner, kept
     outside the append-only log so that erasing it is possible. The adapters keep the keys in
@@ -257,7 +283,7 @@ class KeyStore(Protocol):
         ...
 
 
-class StoreAdapter(EventStore, KeyStore, Protocol):
+class StoreAdapter(EventStore, TreeStore, KeyStore, Protocol):
     """What :func:`engine.store.open_store` opens: both ports over one database, closed together.
     The composition root hands it on as an :class:`EventStore` to what writes and reads the log
     and as a :class:`KeyStore` to the vault."""

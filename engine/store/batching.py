@@ -30,7 +30,8 @@ a conflict.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 
 from engine.store.base import (
@@ -49,6 +50,10 @@ from engine.store.planning import prepare
 MAX_BATCH = 256
 
 _Waiting = tuple[AppendRequest, "asyncio.Future[AppendResult]", "asyncio.Future[AppendResult] | None"]
+
+# Told of every commit written: (appends in it, seconds it took). The composition root installs one
+# (the server's metrics); it must be cheap and never raise, since it runs on the write path.
+CommitObserver = Callable[[int, float], None]
 
 
 def _wrote(answer: asyncio.Future[AppendResult]) -> bool:
@@ -71,6 +76,7 @@ class GroupCommitStore:
         self._closed = False
         self.commits = 0  # transactions written (for tests and benchmarks)
         self.appends = 0  # appends answered by them
+        self.observe: CommitObserver | None = None
 
     async def append(
         self,
@@ -109,6 +115,7 @@ class GroupCommitStore:
         # to the writer task would cost a turn of the event loop, and on a busy hot auction, whose
         # appends follow one another through the auction's lock, every turn lengthens the queue.
         self._idle.clear()
+        started = time.perf_counter()
         try:
             (answer,) = await self.store.append_batch([request])
         finally:
@@ -116,6 +123,8 @@ class GroupCommitStore:
             self._start_writer()  # for the appends that queued up meanwhile
         self.commits += 1
         self.appends += 1
+        if self.observe is not None:
+            self.observe(1, time.perf_counter() - started)
         if isinstance(answer, ConcurrencyConflict):
             raise answer
         return answer
@@ -168,6 +177,7 @@ class GroupCommitStore:
             batch.append((request, waiting))
         if not batch:
             return
+        started = time.perf_counter()
         try:
             answers = await self.store.append_batch([request for request, _ in batch])
             if len(answers) != len(batch):
@@ -184,6 +194,8 @@ class GroupCommitStore:
             return
         self.commits += 1
         self.appends += len(batch)
+        if self.observe is not None:
+            self.observe(len(batch), time.perf_counter() - started)
         for (_, waiting), result in zip(batch, answers, strict=True):
             if waiting.done():
                 continue
@@ -214,6 +226,12 @@ class GroupCommitStore:
 
     async def stream_version(self, stream: str) -> int:
         return await self.store.stream_version(stream)
+
+    async def tree_size(self) -> int:
+        return await self.store.tree_size()
+
+    async def tree_hashes(self, subtrees: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        return await self.store.tree_hashes(subtrees)
 
     async def keep_subject_key(self, owner: str, key_id: str, key: bytes) -> tuple[str, bytes]:
         return await self.store.keep_subject_key(owner, key_id, key)

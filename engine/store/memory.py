@@ -8,10 +8,11 @@ reading the state and writing it, so they are atomic on the event loop.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import orjson
 
+from engine.merkle import frontier_coordinates
 from engine.store.base import (
     AppendRequest,
     AppendResult,
@@ -35,6 +36,7 @@ from engine.store.planning import (
     prepare_all,
     single,
     streams_of,
+    tree_span,
 )
 
 
@@ -44,6 +46,7 @@ class MemoryEventStore:
         self._streams: dict[str, list[Row]] = {}
         self._keys: dict[tuple[str, str], KeyRecord] = {}
         self._subject_keys: dict[str, tuple[str, bytes]] = {}  # owner -> (key_id, key)
+        self._tree: dict[tuple[int, int], bytes] = {}  # (level, index) -> complete subtree hash
         self._closed = False
 
     async def append(
@@ -62,7 +65,11 @@ class MemoryEventStore:
         self._check_open()
         tips = {stream: self._tip(stream) for stream in streams_of(requests)}
         known = {key: self._keys[key] for key in keys_of(requests) if key in self._keys}
-        decided = plan(requests, len(self._rows), tips, known)
+        head = len(self._rows)
+        decided = plan(requests, head, tips, known)
+        span = tree_span(decided, [self._tree[c] for c in frontier_coordinates(head)])
+        if span is not None:
+            self._tree.update(((level, index), digest) for level, index, digest in span.nodes)
         for row in decided.rows:
             self._rows.append(row)
             self._streams.setdefault(row.event.stream, []).append(row)
@@ -72,7 +79,7 @@ class MemoryEventStore:
             (r.stream, r.key): self._read(self._streams.get(r.stream, [])[r.first_version - 1 : r.last_version])
             for r in duplicates_of(decided)
         }
-        return answers(decided, requests, originals)
+        return answers(decided, requests, originals, span)
 
     async def recorded(self, stream: str, idempotency_key: str) -> AppendResult | None:
         self._check_open()
@@ -122,6 +129,14 @@ class MemoryEventStore:
     async def stream_version(self, stream: str) -> int:
         self._check_open()
         return self._tip(stream).version
+
+    async def tree_size(self) -> int:
+        self._check_open()
+        return len(self._rows)
+
+    async def tree_hashes(self, subtrees: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        self._check_open()
+        return {c: self._tree[c] for c in subtrees if c in self._tree}
 
     async def close(self) -> None:
         self._closed = True

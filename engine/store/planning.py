@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 import orjson
 
+from engine.merkle import Span
 from engine.store.base import (
     GENESIS_HASH,
     AppendRequest,
@@ -23,6 +24,7 @@ from engine.store.base import (
     NewEvent,
     StoredEvent,
     chain_hash,
+    log_leaf,
 )
 
 # What prepare makes of a request: checked, and normalised as it will be stored. Both are
@@ -223,16 +225,26 @@ def duplicates_of(plan: Plan) -> list[KeyRecord]:
     return [o.record for o in plan.outcomes if isinstance(o, Duplicate)]
 
 
+def tree_span(plan: Plan, frontier: Sequence[bytes]) -> Span | None:
+    """What writing ``plan`` adds to the log's Merkle tree, given the frontier of the tree before
+    it (read under the write lock); None when the plan writes no event."""
+    if not plan.rows:
+        return None
+    return Span(plan.rows[0].event.position - 1, frontier, [log_leaf(row.event.hash) for row in plan.rows])
+
+
 def answers(
     plan: Plan,
     requests: Sequence[PreparedRequest],
     originals: Mapping[tuple[str, str], Sequence[StoredEvent]],
+    tree: Span | None = None,
 ) -> list[AppendResult | ConcurrencyConflict]:
-    """One answer per request; ``originals`` holds the events read back for each duplicate's key."""
+    """One answer per request; ``originals`` holds the events read back for each duplicate's key,
+    ``tree`` what the plan's commit added to the Merkle tree (see :func:`tree_span`)."""
     out: list[AppendResult | ConcurrencyConflict] = []
     for request, outcome in zip(requests, plan.outcomes, strict=True):
         if isinstance(outcome, Written):
-            out.append(AppendResult(stream=request.stream, events=outcome.events))
+            out.append(AppendResult(stream=request.stream, events=outcome.events, tree=tree))
         elif isinstance(outcome, Duplicate):
             record = outcome.record
             out.append(

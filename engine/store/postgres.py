@@ -31,13 +31,14 @@ Durability: the server's default ``synchronous_commit`` (on) is left alone.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 import asyncpg
 import orjson
 
+from engine.merkle import Span, frontier_coordinates
 from engine.store.base import (
     AppendRequest,
     AppendResult,
@@ -62,6 +63,7 @@ from engine.store.planning import (
     prepare_all,
     single,
     streams_of,
+    tree_span,
 )
 
 _COLUMNS = "position, stream, version, type, data, recorded_at, prev_hash, hash"
@@ -127,9 +129,10 @@ class PostgresEventStore:
 
     async def _write(self, requests: list[PreparedRequest]) -> list[AppendResult | ConcurrencyConflict]:
         async with self._pool.acquire() as c:
-            decided = await self._write_on_known_tips(c, requests)
-            if decided is None:
-                decided = await self._write_locked(c, requests)
+            written = await self._write_on_known_tips(c, requests)
+            if written is None:
+                written = await self._write_locked(c, requests)
+            decided, span = written
             originals = {}
             for record in duplicates_of(decided):
                 rows = await c.fetch(
@@ -139,9 +142,11 @@ class PostgresEventStore:
                     record.last_version,
                 )
                 originals[record.stream, record.key] = [_event(r) for r in rows]
-            return answers(decided, requests, originals)
+            return answers(decided, requests, originals, span)
 
-    async def _write_on_known_tips(self, c: asyncpg.Connection, requests: list[PreparedRequest]) -> Plan | None:
+    async def _write_on_known_tips(
+        self, c: asyncpg.Connection, requests: list[PreparedRequest]
+    ) -> tuple[Plan, Span | None] | None:
         """The usual case in one round trip: every stream's tip is known from this store's own
         writes and the plan refuses nothing. None: not written, take the locked path."""
         streams = streams_of(requests)
@@ -153,28 +158,32 @@ class PostgresEventStore:
         if any(isinstance(o, ConcurrencyConflict) for o in decided.outcomes):
             return None  # confirmed (or not) under the lock, on a fresh read
         try:
-            locked_head = await _append_events(c, decided, tips)
+            appended = await _append_events(c, decided, tips)
         except asyncpg.UniqueViolationError:
-            locked_head = None  # a repeated idempotency key: answered on the locked path
+            appended = None  # a repeated idempotency key: answered on the locked path
         except BaseException:
             self._forget(streams)  # written or not: unknown
             raise
-        if locked_head is None:
+        if appended is None:
             self._forget(streams)
             return None
+        locked_head, frontier = appended
         if locked_head != head:
             decided = plan(requests, locked_head, tips, {})  # the same plan, counted from where it was written
         self._learn(decided)
-        return decided
+        return decided, tree_span(decided, frontier)
 
-    async def _write_locked(self, c: asyncpg.Connection, requests: list[PreparedRequest]) -> Plan:
+    async def _write_locked(self, c: asyncpg.Connection, requests: list[PreparedRequest]) -> tuple[Plan, Span | None]:
         """Read, plan and write under the table lock: the streams' tips and the keys are current."""
         streams = streams_of(requests)
+        span = None
         try:
             async with _append_transaction(c):
                 head, tips = await _state(c, streams)
                 known = await _keys(c, keys_of(requests))
                 decided = plan(requests, head, tips, known)
+                if decided.rows:
+                    span = tree_span(decided, _checked_frontier(head, await c.fetchval(_FRONTIER, head)))
                 if decided.rows or decided.keys:
                     await _insert(c, decided)
             self._tips.update(tips)  # true under the lock: a first guess for the next plan
@@ -189,7 +198,7 @@ class PostgresEventStore:
             self._forget(streams)
             raise
         self._learn(decided)
-        return decided
+        return decided, span
 
     def _learn(self, decided: Plan) -> None:
         """What a write leaves: the new tip of every stream it extended, and the head after it."""
@@ -248,6 +257,23 @@ class PostgresEventStore:
     async def stream_version(self, stream: str) -> int:
         self._check_open()
         return int(await self._pool.fetchval("SELECT COALESCE(MAX(version), 0) FROM events WHERE stream = $1", stream))
+
+    async def tree_size(self) -> int:
+        self._check_open()
+        return int(await self._pool.fetchval("SELECT merkle_size()"))
+
+    async def tree_hashes(self, subtrees: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        self._check_open()
+        wanted = list(subtrees)
+        if not wanted:
+            return {}
+        rows = await self._pool.fetch(
+            "SELECT n.level, n.idx, n.hash FROM merkle_nodes AS n"
+            " JOIN unnest($1::integer[], $2::bigint[]) AS w(level, idx) ON n.level = w.level AND n.idx = w.idx",
+            [level for level, _ in wanted],
+            [index for _, index in wanted],
+        )
+        return {(r[0], r[1]): bytes(r[2]) for r in rows}
 
     async def keep_subject_key(self, owner: str, key_id: str, key: bytes) -> tuple[str, bytes]:
         self._check_open()
@@ -352,20 +378,34 @@ async def _insert(c: asyncpg.Connection, decided: Plan) -> None:
     )
 
 
-async def _append_events(c: asyncpg.Connection, decided: Plan, tips: dict[str, Tip]) -> int | None:
-    """Write ``decided`` in one statement (its own transaction); None if a stream it was planned on moved."""
+_FRONTIER = "SELECT merkle_frontier($1)"
+
+
+def _checked_frontier(size: int, hashes: Sequence[bytes] | None) -> list[bytes]:
+    found = [bytes(h) for h in hashes or ()]
+    if len(found) != len(frontier_coordinates(size)):
+        raise StoreError(f"the Merkle tree does not hold the frontier of {size} leaves")
+    return found
+
+
+async def _append_events(c: asyncpg.Connection, decided: Plan, tips: dict[str, Tip]) -> tuple[int, list[bytes]] | None:
+    """Write ``decided`` in one statement (its own transaction): the head it was written after and
+    the tree's frontier there; None if a stream it was planned on moved."""
     planned_on = list(tips)
-    written = await c.fetchval(
-        "SELECT append_events($1::text[], $2::integer[], $3::text[], $4::text[], $5::integer[], $6::text[],"
-        " $7::text[], $8::timestamptz[], $9::text[], $10::text[], $11::text[], $12::text[], $13::integer[],"
-        " $14::integer[])",
+    written = await c.fetchrow(
+        "SELECT head, frontier FROM append_events($1::text[], $2::integer[], $3::text[], $4::text[],"
+        " $5::integer[], $6::text[], $7::text[], $8::timestamptz[], $9::text[], $10::text[], $11::text[],"
+        " $12::text[], $13::integer[], $14::integer[])",
         planned_on,
         [tips[s].version for s in planned_on],
         [tips[s].hash for s in planned_on],
         *_event_arrays(decided),
         *_key_arrays(decided),
     )
-    return None if written is None else int(written)
+    if written is None or written[0] is None:
+        return None
+    head = int(written[0])
+    return head, _checked_frontier(head, written[1])
 
 
 async def _state(c: asyncpg.Connection, streams: list[str]) -> tuple[int, dict[str, Tip]]:

@@ -16,13 +16,14 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
 
+from engine.merkle import Span, frontier_coordinates
 from engine.store.base import (
     AppendRequest,
     AppendResult,
@@ -32,6 +33,7 @@ from engine.store.base import (
     StoredEvent,
     StoreError,
     format_recorded_at,
+    log_leaf,
     stored_event,
 )
 from engine.store.migrate import migrate_sqlite
@@ -49,6 +51,7 @@ from engine.store.planning import (
     prepare_all,
     single,
     streams_of,
+    tree_span,
 )
 
 T = TypeVar("T")
@@ -121,6 +124,7 @@ class SqliteEventStore:
             connection = connect(path)
             try:
                 migrate_sqlite(connection)
+                _complete_tree(connection)
             except BaseException:
                 connection.close()
                 raise
@@ -236,6 +240,13 @@ class SqliteEventStore:
     async def erase_subject_key(self, owner: str) -> int:
         return await self._run(lambda c: c.execute("DELETE FROM subject_keys WHERE owner = ?", (owner,)).rowcount)
 
+    async def tree_size(self) -> int:
+        return await self._run(_tree_size)
+
+    async def tree_hashes(self, subtrees: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        wanted = list(subtrees)
+        return await self._run(lambda c: _tree_hashes(c, wanted))
+
     async def close(self) -> None:
         if self._closed:
             return
@@ -249,6 +260,58 @@ class SqliteEventStore:
 def _head(c: sqlite3.Connection) -> int:
     row = c.execute("SELECT COALESCE(MAX(position), 0) FROM events").fetchone()
     return int(row[0])
+
+
+def _tree_size(c: sqlite3.Connection) -> int:
+    row = c.execute("SELECT COALESCE(MAX(idx) + 1, 0) FROM merkle_nodes WHERE level = 0").fetchone()
+    return int(row[0])
+
+
+def _tree_hashes(c: sqlite3.Connection, subtrees: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+    found: dict[tuple[int, int], bytes] = {}
+    for level, index in subtrees:
+        row = c.execute("SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?", (level, index)).fetchone()
+        if row is not None:
+            found[level, index] = bytes(row[0])
+    return found
+
+
+def _frontier(c: sqlite3.Connection, size: int) -> list[bytes]:
+    coordinates = frontier_coordinates(size)
+    hashes = _tree_hashes(c, coordinates)
+    if len(hashes) != len(coordinates):
+        raise StoreError(f"the Merkle tree does not hold the frontier of {size} leaves")
+    return [hashes[c] for c in coordinates]
+
+
+def _keep_nodes(c: sqlite3.Connection, span: Span) -> None:
+    c.executemany("INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)", span.nodes)
+
+
+def _catch_up_tree(c: sqlite3.Connection, head: int) -> None:
+    """Inside a write transaction: give the tree the leaves of events written without it (a log
+    from before the tree existed), so that it holds ``head`` leaves."""
+    size = _tree_size(c)
+    while size < head:
+        hashes = [
+            str(r[0])
+            for r in c.execute("SELECT hash FROM events WHERE position > ? ORDER BY position LIMIT 10000", (size,))
+        ]
+        span = Span(size, _frontier(c, size), [log_leaf(h) for h in hashes])
+        _keep_nodes(c, span)
+        size = span.size
+
+
+def _complete_tree(c: sqlite3.Connection) -> None:
+    if _tree_size(c) >= _head(c):
+        return
+    c.execute("BEGIN IMMEDIATE")
+    try:
+        _catch_up_tree(c, _head(c))
+        c.execute("COMMIT")
+    except BaseException:
+        c.execute("ROLLBACK")
+        raise
 
 
 def _tip(c: sqlite3.Connection, stream: str) -> Tip:
@@ -288,7 +351,12 @@ def _write(c: sqlite3.Connection, requests: list[PreparedRequest]) -> list[Appen
     try:
         tips = {stream: _tip(c, stream) for stream in streams_of(requests)}
         known = {k: r for k in keys_of(requests) if (r := _key(c, *k)) is not None}
-        decided = plan(requests, _head(c), tips, known)
+        head = _head(c)
+        decided = plan(requests, head, tips, known)
+        span = None
+        if decided.rows:
+            _catch_up_tree(c, head)
+            span = tree_span(decided, _frontier(c, head))
         try:
             c.executemany(
                 f"INSERT INTO events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -298,6 +366,8 @@ def _write(c: sqlite3.Connection, requests: list[PreparedRequest]) -> list[Appen
                 "INSERT INTO idempotency_keys (stream, key, first_version, count) VALUES (?, ?, ?, ?)",
                 [(k.stream, k.key, k.first_version, k.count) for k in decided.keys],
             )
+            if span is not None:
+                _keep_nodes(c, span)
         except sqlite3.IntegrityError as error:
             if error.sqlite_errorname not in _UNIQUE_VIOLATIONS:
                 raise
@@ -320,4 +390,4 @@ def _write(c: sqlite3.Connection, requests: list[PreparedRequest]) -> list[Appen
         if c.in_transaction:
             c.execute("ROLLBACK")
         raise
-    return answers(decided, requests, originals)
+    return answers(decided, requests, originals, span)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import random
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta, timezone
@@ -21,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from engine import merkle
 from engine.store import (
     AppendRequest,
     AppendResult,
@@ -34,9 +36,10 @@ from engine.store import (
     StoreError,
     chain_hash,
     open_store,
+    tree,
     verify_chain,
 )
-from engine.store.base import GENESIS_HASH, event_row, format_recorded_at
+from engine.store.base import GENESIS_HASH, event_row, format_recorded_at, log_leaf
 from engine.store.batching import GroupCommitStore
 from engine.store.memory import MemoryEventStore
 from engine.store.migrate import load
@@ -281,9 +284,7 @@ class StoreContract:
         await store.append("other", 0, [new(0)])
 
         # Started together: behind a GroupCommitStore the first is written alone and the rest in one batch.
-        answers = await asyncio.gather(
-            *(store.append("a", 0, [new(n)]) for n in range(10)), return_exceptions=True
-        )
+        answers = await asyncio.gather(*(store.append("a", 0, [new(n)]) for n in range(10)), return_exceptions=True)
 
         won = [a for a in answers if isinstance(a, AppendResult)]
         lost = [a for a in answers if not isinstance(a, AppendResult)]
@@ -521,6 +522,71 @@ class StoreContract:
         assert all(v == list(range(1, per_stream + 1)) for v in by_stream.values()), by_stream
         verify_chain(seen)
 
+    # The Merkle tree over the log (engine.store.base.TreeStore), kept by every adapter.
+
+    async def test_the_tree_holds_every_event_as_a_leaf_in_position_order(self, opener: Opener) -> None:
+        stores = [await opener() for _ in range(3)]
+        rng = random.Random(7)
+        answers: list[AppendResult] = []
+        for round_ in range(40):
+            store = stores[round_ % len(stores)]
+            if rng.random() < 0.3:
+                batch = [
+                    AppendRequest(f"s{rng.randrange(5)}", None, [new(round_)] * rng.randint(1, 3))
+                    for _ in range(rng.randint(1, 4))
+                ]
+                answers += [r for r in await store.append_batch(batch) if isinstance(r, AppendResult)]
+            else:
+                answers.append(await store.append(f"s{rng.randrange(5)}", None, [new(round_)] * rng.randint(1, 5)))
+
+        await assert_tree_matches_log(stores[-1])
+        for answer in answers:
+            assert answer.tree is not None
+            root = answer.tree.root()
+            assert root == await tree.root(adapter_of(stores[0]), answer.tree.size)
+            for event in answer.events:
+                path = answer.tree.inclusion_proof(event.position - 1)
+                assert merkle.verify_inclusion(log_leaf(event.hash), event.position - 1, answer.tree.size, path, root)
+
+    async def test_proofs_read_from_the_tree_verify_and_name_their_leaves(self, store: EventStore) -> None:
+        for n in range(1, 12):
+            await store.append(f"s{n % 3}", None, [new(n)])
+        adapter = adapter_of(store)
+        log = await store.read_all()
+        leaves = [log_leaf(e.hash) for e in log]
+        roots = {size: await tree.root(adapter, size) for size in range(1, 12)}
+        for size in range(1, 12):
+            for index in range(size):
+                path = await tree.inclusion_proof(adapter, index, size)
+                assert merkle.verify_inclusion(leaves[index], index, size, path, roots[size])
+                if size > 1:  # another event's leaf does not fit that path
+                    assert not merkle.verify_inclusion(leaves[(index + 1) % size], index, size, path, roots[size])
+            for first in range(1, size + 1):
+                proof = await tree.consistency_proof(adapter, first, size)
+                assert merkle.verify_consistency(first, size, roots[first], roots[size], proof)
+        with pytest.raises(tree.TreeTooSmall):
+            await tree.root(adapter, 12)
+
+    async def test_a_repeated_key_and_a_conflict_add_no_leaf(self, store: EventStore) -> None:
+        first = await store.append("a", 0, [new(1)], idempotency_key="k")
+        again = await store.append("a", 0, [new(1)], idempotency_key="k")
+        with pytest.raises(ConcurrencyConflict):
+            await store.append("a", 0, [new(2)])
+
+        assert again.duplicate and again.tree is None
+        assert first.tree is not None and first.tree.size == 1
+        assert await adapter_of(store).tree_size() == 1
+        await assert_tree_matches_log(store)
+
+
+async def assert_tree_matches_log(store: EventStore) -> None:
+    """The store's tree has one leaf per event, in position order, and the root they make."""
+    adapter = adapter_of(store)
+    log = await store.read_all(0, limit=100_000)
+    assert await adapter.tree_size() == len(log) == await store.head()
+    expected = merkle.Tree.of_leaves([log_leaf(e.hash) for e in log]).root(len(log))
+    assert await tree.root(adapter, len(log)) == expected
+
 
 class DatabaseStoreContract(StoreContract):
     """What only a store backed by a database can promise."""
@@ -723,6 +789,22 @@ class TestSqliteStore(DatabaseStoreContract):
         from engine.store import planning, sqlite
 
         monkeypatch.setattr(sqlite, "_tip", lambda c, stream: planning.EMPTY_TIP)
+
+    async def test_a_log_from_before_the_tree_gets_its_tree_when_opened(self, opener: Opener, query: Query) -> None:
+        first = await opener()
+        for n in range(1, 8):
+            await first.append(f"s{n % 2}", None, [new(n)])
+        expected = await tree.root(adapter_of(first), 7)
+        await adapter_of(first).close()
+        await query("DROP TRIGGER merkle_nodes_no_delete")
+        await query("DELETE FROM merkle_nodes")  # as if written before the tree existed
+
+        reopened = await opener()
+
+        assert await adapter_of(reopened).tree_size() == 7
+        assert await tree.root(adapter_of(reopened), 7) == expected
+        await reopened.append("s0", None, [new(8)])
+        await assert_tree_matches_log(reopened)
 
     async def test_the_file_is_in_wal_mode_with_full_synchronous_commits(self, store: EventStore, query: Query) -> None:
         assert await query("PRAGMA journal_mode") == [("wal",)]
