@@ -41,6 +41,7 @@ UNPROCESSABLE = frozenset(
         "invalid_reference",
         "invalid_date",
         "role_not_used",
+        "idempotency_key_reused",  # a repeated Idempotency-Key with another request (IETF draft: 422)
     }
 )
 NOT_FOUND = frozenset({"auction_not_found", "unknown_bidder"})

@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     # or not, is in the event log, and a reverse proxy in front logs the requests; on a busy
     # auction the line costs a noticeable share of a bid's time (benchmark a).
     access_log: bool = False
+    bid_confirmation_factor: int = 10  # a bid above this many times the value needs "confirm": true; 0: never
 
     def jwt_secret(self) -> str:
         return self.secret or local_secret()

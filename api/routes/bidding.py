@@ -8,6 +8,7 @@ from api.deps import AuctionId, Bailiff, Bidder, HandlersDep, IdempotencyKey, Qu
 from api.errors import refusal_response
 from api.responses import JsonResponse, created
 from api.routes.auctions import ERRORS
+from api.routes.bids import unrecorded_refusal
 from api.schemas import (
     AmountIn,
     DepositOut,
@@ -90,10 +91,13 @@ async def set_proxy(
     idempotency_key: IdempotencyKey = None,
 ) -> JsonResponse:
     """Bid automatically up to ``max`` in steps of ``step`` where the country allows it
-    (409 ``proxy_not_allowed`` elsewhere). A new proxy replaces the caller's earlier one."""
+    (409 ``proxy_not_allowed`` elsewhere). A new proxy replaces the caller's earlier one.
+    A caller who never registered: 409 ``not_admitted``, not recorded (no ``position``)."""
     result = await handlers.handle(Proxy(auction_id, principal.subject, body.max, body.step, idempotency_key))
     if not result.accepted:
         assert result.reason is not None
+        if result.position is None:
+            return unrecorded_refusal("proxy", result)
         return refusal_response(
             "proxy", result.max_amount, result.reason, result.rule, result.position, result.replayed
         )

@@ -15,10 +15,15 @@ dependencies do, in the same order and with the same answers:
 2. an id no auction could have is 404 ``auction_not_found``;
 3. no token or a bad one is 401, another role than bidder 403
    (:func:`api.deps.principal_from_header`, :func:`api.deps.require`);
-4. a malformed ``Idempotency-Key`` and a body that is not an ``AmountIn`` are
+4. a malformed ``Idempotency-Key`` and a body that is not a :class:`BidIn` are
    422 ``invalid_request``, reported together;
 5. the application places the bid (:func:`engine.app.handlers.place_bid`):
-   201 with the signed receipt, or 409 with the recorded refusal.
+   201 with the signed receipt, or 409 with the recorded refusal, or 409 with a
+   refusal that was not recorded (no ``position``: ``not_admitted`` for a caller
+   who never registered, ``confirmation_required`` for an unconfirmed bid above
+   ``AUCTION_BID_CONFIRMATION_FACTOR`` times the auction's value).
+
+The write limits (``api.ratelimit``) answer before any of this, in ``api.app.AuctionApp``.
 
 The application (``api.app.AuctionApp``) hands a ``POST`` on this path to
 :func:`serve` before its middleware and router, which have nothing to do for it
@@ -38,7 +43,7 @@ from typing import Any
 import orjson
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import request_response
@@ -56,15 +61,24 @@ from api.deps import (
     runtime_of,
 )
 from api.errors import ApiError, answer_to, error_response, refusal_response, validation_message
-from api.responses import created
+from api.responses import JsonResponse, created
 from api.routes.auctions import ERRORS
 from api.schemas import AmountIn, BidOut
 from engine.app.requests import Bid
+from engine.app.results import BidResult, ProxyResult
 from engine.model import format_instant, format_money
 
 PATH = "/auctions/{auction_id}/bids"
 _BIDDER = (Role.BIDDER,)
 _NO_BODY = object()
+
+
+class BidIn(AmountIn):
+    confirm: bool = Field(
+        default=False,
+        description="true: the bidder confirmed an amount above the deployment's factor (10 unless set) "
+        "times the auction's value; without it such a bid is refused (409 confirmation_required), unrecorded",
+    )
 
 
 class PlainRoute(APIRoute):
@@ -87,12 +101,16 @@ class PlainRoute(APIRoute):
 
 async def documented(
     auction_id: AuctionId,
-    body: AmountIn,
+    body: BidIn,
     principal: Bidder,
     idempotency_key: IdempotencyKey = None,
 ) -> BidOut:
     """Bid ``amount``. 201 when accepted; 409 with the refusal's reason as ``code`` (``bid_too_low``,
-    ``auction_closed``, ``not_admitted``, ...). The refusal is recorded too: auditors see every bid."""
+    ``auction_closed``, ``not_admitted``, ...). A registered bidder's refusal is recorded too, at its
+    ``position``: auditors see every bid. Answered without being recorded (no ``position``): a caller who
+    never registered (``not_admitted``) and a bid above 10 times the auction's value (or the deployment's
+    factor) without ``"confirm": true`` (``confirmation_required``, with ``amount`` and ``confirm_above``).
+    A repeated Idempotency-Key with another amount: 422 ``idempotency_key_reused``. Too many writes: 429."""
     raise NotImplementedError("answered by api.routes.bids.place_bid")  # pragma: no cover
 
 
@@ -129,15 +147,32 @@ def _parsed(body: bytes, content_type: str | None) -> Any:
         raise ApiError(400, "bad_request", "There was an error parsing the body") from None
 
 
-def _amount(document: Any, errors: list[Any]) -> int | None:
+def _bid(document: Any, errors: list[Any]) -> BidIn | None:
     if document is _NO_BODY:
         errors.append({"loc": ("body",), "msg": "Field required"})
         return None
     try:
-        return AmountIn.model_validate(document, from_attributes=True).amount
+        return BidIn.model_validate(document, from_attributes=True)
     except ValidationError as error:
         errors.extend(error.errors(include_url=False))
         return None
+
+
+def unrecorded_refusal(what: str, result: BidResult | ProxyResult) -> JsonResponse:
+    """409 for a bid or proxy refused without being recorded: no ``position``; for an unconfirmed
+    outsize bid, the ``amount`` asked and the amount above which a bid needs ``confirm``."""
+    assert result.reason is not None
+    amount = result.amount if isinstance(result, BidResult) else result.max_amount
+    asked = format_money(amount)
+    if isinstance(result, BidResult) and result.confirm_above is not None:
+        above = format_money(result.confirm_above)
+        message = (
+            f"{what} of {asked} is more than {above}, a multiple of the auction's value that is most likely a "
+            'typo; send it again with "confirm": true if you mean it (nothing was recorded)'
+        )
+        return error_response(409, result.reason, message, amount=asked, confirm_above=above)
+    message = f"{what} of {asked} refused: {result.reason.replace('_', ' ')} (not registered for this auction)"
+    return error_response(409, result.reason, message)
 
 
 async def place_bid(request: Request) -> Response:
@@ -151,14 +186,17 @@ async def place_bid(request: Request) -> Response:
     errors: list[Any] = []
     if (problem := checked_idempotency_key(key)) is not None:
         errors.append(problem)
-    amount = _amount(document, errors)
-    if errors or amount is None:
+    body = _bid(document, errors)
+    if errors or body is None:
         return error_response(422, "invalid_request", validation_message(errors))
 
-    result = await runtime.handlers.handle(Bid(auction_id, principal.subject, amount, key))
+    factor = runtime.settings.bid_confirmation_factor
+    result = await runtime.handlers.handle(Bid(auction_id, principal.subject, body.amount, key, body.confirm, factor))
 
     if not result.accepted:
         assert result.reason is not None
+        if result.position is None:
+            return unrecorded_refusal("bid", result)
         return refusal_response("bid", result.amount, result.reason, result.rule, result.position, result.replayed)
     receipt = result.receipt
     assert receipt is not None

@@ -34,19 +34,35 @@ command caused, with their stored positions, and the state they left. Nothing
 is read again from the store, nothing replayed. The engine's refusals
 (``engine.errors``, ``engine.policy.RuleViolation``) are raised as they are, for
 the entry point to translate; refused bids and proxies are results.
+
+Two refusals of a bid are answered without being recorded (``position`` None): a caller
+the auction does not know (``not_admitted``: an auction's log keeps every bid of the
+bidders it admitted, not whatever a stranger sends it), and a bid far above the auction's
+value sent without ``confirmed`` (``confirmation_required``, :func:`needs_confirmation`).
+
+An Idempotency-Key is stored scoped to the kind of request and the caller
+(:func:`scoped_key`); repeating it with a different request is refused
+(``idempotency_key_reused``) instead of being answered with the first answer: the
+request is compared with what its first answer's events record (the amount of a bid,
+the reason of a suspension, ...), so that no digest is kept beside the key.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import hmac
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
+from cryptography.hazmat.primitives import serialization
+
 from engine.app.queries import Queries
 from engine.app.receipts import ReceiptSigner
 from engine.app.requests import (
+    AmendLot,
     Bid,
     CancelAuction,
     Deposit,
@@ -80,6 +96,7 @@ from engine.app.results import (
     RegistrationResult,
 )
 from engine.commands import (
+    AmendDetails,
     Cancel,
     Command,
     DecideTransfer,
@@ -101,7 +118,7 @@ from engine.commands import (
     StartNextRound,
     Suspend,
 )
-from engine.decider import advance, fold
+from engine.decider import NOT_ADMITTED, advance, fold
 from engine.errors import AlreadyRegistered, AuctionNotFound, CommandRejected
 from engine.events import (
     AdmissionRefused,
@@ -115,6 +132,7 @@ from engine.events import (
     BidRejected,
     DepositRecorded,
     DepositRefunded,
+    DetailsAmended,
     Event,
     GraceGranted,
     IncidentRecorded,
@@ -130,12 +148,13 @@ from engine.model import AuctionState, Status, format_instant, format_money
 from engine.policy import RuleViolation
 from engine.sale import next_round_draft, scheduled_round
 from engine.service import AuctionService, Outcome
-from engine.vault import owner_of
 
 # Run a command on an auction, with an optional (scoped) idempotency key.
 Execute = Callable[[str, Command, "str | None"], Awaitable[Outcome]]
 
 ID_ATTEMPTS = 5
+CONFIRMATION_REQUIRED = "confirmation_required"
+KEY_REUSED = "idempotency_key_reused"
 E = TypeVar("E", bound=Event)
 R = TypeVar("R")
 
@@ -153,19 +172,57 @@ class Context:
     queries: Queries
     signer: ReceiptSigner
     new_auction_id: Callable[[], str] = field(default=new_auction_id)
+    # The server key of the callers' handles in stored Idempotency-Keys (see scoped_key);
+    # None: derived from the receipt key, which every process of a deployment shares.
+    key_secret: bytes | None = None
 
 
 # ------------------------------------------------------------------ helpers
 
 
-def scoped_key(kind: str, bidder_code: str | None, subject: str, key: str | None) -> str | None:
+def derived_secret(signer: ReceiptSigner) -> bytes:
+    """A secret of this deployment for keyed digests, derived from the receipt signing key
+    (shared by every process, never published): no new key to configure or lose."""
+    seed = signer._key.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
+    return hmac.new(seed, b"auction idempotency-key scope v1", hashlib.sha256).digest()
+
+
+def caller_handle(secret: bytes, subject: str) -> str:
+    """Who a caller without a bidder code is, as a stored key names them: an HMAC of the
+    subject with the server's key. Unlike a plain digest, nobody without that key can find
+    whose key it is by hashing candidate identities, and nothing here opens a bidder's
+    identity: a bidder's keys name their bidder code, which ``auction forget`` unlinks."""
+    return hmac.new(secret, b"subject\x00" + subject.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+
+def scoped_key(kind: str, bidder_code: str | None, subject: str, key: str | None, secret: bytes) -> str | None:
     """An Idempotency-Key scoped to the kind of request and the caller, without writing the
-    caller's identity into the key table: the bidder code where there is one, else a digest
-    (identities live only in the vault)."""
+    caller's identity into the key table: the bidder code where there is one (a bidder's
+    requests), else the caller's keyed handle (an official's acts, :func:`caller_handle`)."""
     if key is None:
         return None
-    who = bidder_code or "anonymous-" + owner_of(subject)[:32]
+    who = bidder_code or "caller-" + caller_handle(secret, subject)
     return f"{kind}:{who}:{key}"
+
+
+def _secret(context: Context) -> bytes:
+    assert context.key_secret is not None  # set by Handlers
+    return context.key_secret
+
+
+def _same_request(outcome: Outcome, asked: tuple[object, ...], recorded: tuple[object, ...]) -> None:
+    """A repeated Idempotency-Key must come with the request it first came with (the IETF
+    Idempotency-Key draft): ``recorded`` is what the first answer's events say was asked."""
+    if outcome.duplicate and asked != recorded:
+        raise CommandRejected(KEY_REUSED, "this Idempotency-Key was used for a different request; use a new key")
+
+
+def needs_confirmation(value: int, amount: int, factor: int) -> bool:
+    """A bid above ``factor`` times the auction's value is most likely a typo (digits too
+    many): it stands only when the bidder confirmed it. A factor of 0 never asks."""
+    return factor > 0 and amount > value * factor
 
 
 def official(subject: str | None, office: str | None) -> Official | None:
@@ -194,8 +251,8 @@ async def _state(context: Context, auction_id: str) -> AuctionState:
     return state
 
 
-async def _caller_code(context: Context, auction_id: str, subject: str) -> str | None:
-    """The caller's bidder code (None: not registered) for a command about to be decided.
+async def _caller(context: Context, auction_id: str, subject: str) -> tuple[AuctionState, str | None]:
+    """The auction and the caller's bidder code (None: not registered) for a command about to be decided.
 
     A code, once given, never changes, so the cached state answers when it knows the
     caller; only a caller it does not know (perhaps registered through another process
@@ -203,9 +260,14 @@ async def _caller_code(context: Context, auction_id: str, subject: str) -> str |
     stream's latest version either way (the append checks it)."""
     cached = context.service.cached(auction_id)
     if cached is not None and (bidder := cached.bidder_by_subject(subject)) is not None:
-        return bidder.code
-    bidder = (await _state(context, auction_id)).bidder_by_subject(subject)
-    return bidder.code if bidder else None
+        return cached, bidder.code
+    state = await _state(context, auction_id)
+    bidder = state.bidder_by_subject(subject)
+    return state, bidder.code if bidder else None
+
+
+async def _caller_code(context: Context, auction_id: str, subject: str) -> str | None:
+    return (await _caller(context, auction_id, subject))[1]
 
 
 # ------------------------------------------------------------------ handlers
@@ -221,7 +283,8 @@ async def schedule_auction(context: Context, request: Schedule) -> AuctionResult
     for _ in range(ID_ATTEMPTS):
         auction_id = context.new_auction_id()
         try:
-            command = ScheduleAuction(auction_id, draft, official(request.subject, request.office))
+            by = official(request.subject, request.office)
+            command = ScheduleAuction(auction_id, draft, by, details=request.details)
             outcome = await context.execute(auction_id, command, None)
         except RuleViolation:
             raise
@@ -286,14 +349,38 @@ async def end_auction(context: Context, request: End) -> AuctionResult:
     return AuctionResult(request.auction_id, await context.queries.auction(request.auction_id))
 
 
+def _unrecorded_bid(
+    context: Context, request: Bid, reason: str, code: str | None, confirm_above: int | None = None
+) -> BidResult:
+    """A bid refused without a word in the log (see the module's docstring)."""
+    at = context.service.clock.now()
+    return BidResult(
+        request.auction_id,
+        False,
+        request.amount,
+        None,
+        at,
+        bidder_code=code,
+        reason=reason,
+        confirm_above=confirm_above,
+    )
+
+
 async def place_bid(context: Context, request: Bid) -> BidResult:
     auction_id = request.auction_id
-    code = await _caller_code(context, auction_id, request.subject)
-    key = scoped_key("bid", code, request.subject, request.idempotency_key)
+    state, code = await _caller(context, auction_id, request.subject)
+    if code is None:
+        return _unrecorded_bid(context, request, NOT_ADMITTED, None)
+    assert state.terms is not None
+    if not request.confirmed and needs_confirmation(state.terms.value, request.amount, request.confirmation_factor):
+        above = state.terms.value * request.confirmation_factor
+        return _unrecorded_bid(context, request, CONFIRMATION_REQUIRED, code, above)
+    key = scoped_key("bid", code, request.subject, request.idempotency_key, _secret(context))
     outcome = await context.execute(auction_id, PlaceBid(code, request.amount), key)
     own = _first(outcome, BidAccepted, BidRejected, automatic=False)
     assert own is not None
     event, position = own
+    _same_request(outcome, (request.amount,), (cast(BidAccepted | BidRejected, event).amount,))
     if isinstance(event, BidRejected):
         return BidResult(
             auction_id=auction_id,
@@ -333,12 +420,16 @@ async def place_bid(context: Context, request: Bid) -> BidResult:
 async def set_proxy(context: Context, request: Proxy) -> ProxyResult:
     auction_id = request.auction_id
     code = await _caller_code(context, auction_id, request.subject)
-    key = scoped_key("proxy", code, request.subject, request.idempotency_key)
+    if code is None:  # a stranger's proxy is answered, not recorded, as a stranger's bid
+        return ProxyResult(auction_id, False, request.max_amount, None, reason=NOT_ADMITTED)
+    key = scoped_key("proxy", code, request.subject, request.idempotency_key, _secret(context))
     command = SetProxy(code, max_amount=request.max_amount, step=request.step)
     outcome = await context.execute(auction_id, command, key)
     own = _first(outcome, ProxySet, ProxyRejected)
     assert own is not None
     event, position = own
+    recorded = cast(ProxySet | ProxyRejected, event)
+    _same_request(outcome, (request.max_amount, request.step), (recorded.max_amount, recorded.step))
     if isinstance(event, ProxyRejected):
         return ProxyResult(
             auction_id=auction_id,
@@ -373,12 +464,14 @@ async def set_proxy(context: Context, request: Proxy) -> ProxyResult:
 
 
 async def record_incident(context: Context, request: Incident) -> IncidentResult:
-    key = scoped_key("incident", None, request.subject, request.idempotency_key)
+    key = scoped_key("incident", None, request.subject, request.idempotency_key, _secret(context))
     command = RecordIncident(
         request.description, request.started_at, request.ended_at, official(request.subject, request.office)
     )
     outcome = await context.execute(request.auction_id, command, key)
     event, position = _caused(outcome, IncidentRecorded)
+    asked = (request.description.strip(), request.started_at, request.ended_at)
+    _same_request(outcome, asked, (event.description, event.started_at, event.ended_at))
     return IncidentResult(
         auction_id=request.auction_id,
         position=position,
@@ -390,23 +483,34 @@ async def record_incident(context: Context, request: Incident) -> IncidentResult
     )
 
 
+async def amend_details(context: Context, request: AmendLot) -> AuctionResult:
+    """The lot's details amended (engine.details); answered with the view after it. Amending to
+    what is there already records nothing (``position`` None)."""
+    command = AmendDetails(request.details, request.fields, request.reason, official(request.subject, request.office))
+    outcome = await context.execute(request.auction_id, command, None)
+    amended = _first(outcome, DetailsAmended)
+    view = await context.queries.auction(request.auction_id)
+    return AuctionResult(request.auction_id, view, amended[1] if amended is not None else None)
+
+
 # ------------------------------------------------------------------ after the hammer
 
 
 async def declare_preemption(context: Context, request: Preempt) -> PreemptionResult:
     auction_id = request.auction_id
     code = await _caller_code(context, auction_id, request.subject)
-    key = scoped_key("preemption", code, request.subject, request.idempotency_key)
+    key = scoped_key("preemption", code, request.subject, request.idempotency_key, _secret(context))
     outcome = await context.execute(auction_id, DeclarePreemption(code), key)
     event, position = _caused(outcome, PreemptionDeclared)
     return PreemptionResult(auction_id, event.bidder_code, event.price, position, event.at, outcome.duplicate)
 
 
 async def record_payment(context: Context, request: Payment) -> PaymentResult:
-    key = scoped_key("payment", None, request.subject, request.idempotency_key)
+    key = scoped_key("payment", None, request.subject, request.idempotency_key, _secret(context))
     command = RecordPayment(request.amount, official(request.subject, request.office))
     outcome = await context.execute(request.auction_id, command, key)
     event, position = _caused(outcome, PaymentRecorded)
+    _same_request(outcome, (request.amount,), (event.amount,))
     after = outcome.state
     assert after.sale is not None and after.purchase_price is not None
     return PaymentResult(
@@ -422,19 +526,33 @@ async def record_payment(context: Context, request: Payment) -> PaymentResult:
 
 
 async def record_refund(context: Context, request: Refund) -> RefundResult:
-    key = scoped_key("refund", request.bidder_code, request.subject, request.idempotency_key)
+    key = scoped_key("refund", request.bidder_code, request.subject, request.idempotency_key, _secret(context))
     command = RecordRefund(request.bidder_code, official(request.subject, request.office))
     outcome = await context.execute(request.auction_id, command, key)
     event, position = _caused(outcome, DepositRefunded)
     return RefundResult(request.auction_id, event.bidder_code, event.amount, position, event.at, outcome.duplicate)
 
 
+def _nothing_asked(event: Any) -> tuple[object, ...]:
+    return ()
+
+
 async def _act(
-    context: Context, auction_id: str, kind: str, command: Command, caused: type[Event], subject: str, key: str | None
+    context: Context,
+    auction_id: str,
+    kind: str,
+    command: Command,
+    caused: type[E],
+    subject: str,
+    key: str | None,
+    asked: tuple[object, ...] = (),
+    recorded: Callable[[E], tuple[object, ...]] = _nothing_asked,
 ) -> AuctionResult:
-    """An official act after bidding, answered with the auction's view after it."""
-    outcome = await context.execute(auction_id, command, scoped_key(kind, None, subject, key))
-    _, position = _caused(outcome, caused)
+    """An official act after bidding, answered with the auction's view after it. ``asked`` is
+    what the request asks, ``recorded`` reads the same from the act's event (a repeated key)."""
+    outcome = await context.execute(auction_id, command, scoped_key(kind, None, subject, key, _secret(context)))
+    event, position = _caused(outcome, caused)
+    _same_request(outcome, asked, recorded(event))
     view = await context.queries.auction(auction_id)
     return AuctionResult(auction_id, view, position, outcome.duplicate)
 
@@ -442,8 +560,17 @@ async def _act(
 async def decide_transfer(context: Context, request: Transfer) -> AuctionResult:
     by = official(request.subject, request.office)
     command = DecideTransfer(request.reference, request.decided_on, by)
+    asked = (request.reference.strip(), request.decided_on.isoformat())
     return await _act(
-        context, request.auction_id, "transfer", command, TransferDecided, request.subject, request.idempotency_key
+        context,
+        request.auction_id,
+        "transfer",
+        command,
+        TransferDecided,
+        request.subject,
+        request.idempotency_key,
+        asked,
+        lambda event: (event.reference, event.decided_on),
     )
 
 
@@ -457,14 +584,30 @@ async def offer_next_best(context: Context, request: OfferNext) -> AuctionResult
 async def grant_grace(context: Context, request: Grace) -> AuctionResult:
     command = GrantGrace(request.until, official(request.subject, request.office))
     return await _act(
-        context, request.auction_id, "grace", command, GraceGranted, request.subject, request.idempotency_key
+        context,
+        request.auction_id,
+        "grace",
+        command,
+        GraceGranted,
+        request.subject,
+        request.idempotency_key,
+        (request.until,),
+        lambda event: (event.until,),
     )
 
 
 async def suspend_bidding(context: Context, request: SuspendBidding) -> AuctionResult:
     command = Suspend(request.reason, official(request.subject, request.office))
     return await _act(
-        context, request.auction_id, "suspend", command, AuctionSuspended, request.subject, request.idempotency_key
+        context,
+        request.auction_id,
+        "suspend",
+        command,
+        AuctionSuspended,
+        request.subject,
+        request.idempotency_key,
+        (request.reason.strip(),),
+        lambda event: (event.reason,),
     )
 
 
@@ -478,7 +621,15 @@ async def resume_bidding(context: Context, request: ResumeBidding) -> AuctionRes
 async def cancel_auction(context: Context, request: CancelAuction) -> AuctionResult:
     command = Cancel(request.reason, official(request.subject, request.office))
     return await _act(
-        context, request.auction_id, "cancel", command, AuctionCancelled, request.subject, request.idempotency_key
+        context,
+        request.auction_id,
+        "cancel",
+        command,
+        AuctionCancelled,
+        request.subject,
+        request.idempotency_key,
+        (request.reason.strip(),),
+        lambda event: (event.reason,),
     )
 
 
@@ -502,7 +653,7 @@ async def start_next_round(context: Context, request: NextRound) -> AuctionResul
         starting_price=request.starting_price,
         official=by,
     )
-    key = scoped_key("next-round", None, request.subject, request.idempotency_key)
+    key = scoped_key("next-round", None, request.subject, request.idempotency_key, _secret(context))
     try:
         if old.next_round is None:
             # The new round's own terms are checked before anything is written (a retry's are not),
@@ -516,10 +667,22 @@ async def start_next_round(context: Context, request: NextRound) -> AuctionResul
     except (ValueError, OverflowError) as error:  # a date the rules cannot compute with
         raise CommandRejected("invalid_request", str(error)) from None
     recorded, _ = _caused(outcome, NextRoundScheduled)
+    # A term the request left to the rules matches whatever they fixed.
+    _same_request(
+        outcome,
+        (request.opens_at, request.closes_at, request.starting_price),
+        (
+            recorded.opens_at,
+            recorded.closes_at if request.closes_at is not None else None,
+            recorded.starting_price if request.starting_price is not None else None,
+        ),
+    )
     new_id = recorded.next_auction
     draft = scheduled_round(outcome.state, rules, recorded)
     try:
-        scheduled = await context.execute(new_id, ScheduleAuction(new_id, draft, by), None)
+        # The lot is the same: its details as they stood go with it.
+        again = ScheduleAuction(new_id, draft, by, details=outcome.state.details)
+        scheduled = await context.execute(new_id, again, None)
     except CommandRejected as error:
         if error.code != "auction_exists":
             raise
@@ -532,6 +695,7 @@ Handler = Callable[[Context, Any], Awaitable[Any]]
 
 HANDLERS: dict[type[Request[Any]], Handler] = {
     Schedule: schedule_auction,
+    AmendLot: amend_details,
     Register: register_bidder,
     Deposit: record_deposit,
     Open: open_bidding,
@@ -556,6 +720,8 @@ class Handlers:
     """The application as the entry points see it: ``await handlers.handle(request)``."""
 
     def __init__(self, context: Context) -> None:
+        if context.key_secret is None:
+            context = dataclasses.replace(context, key_secret=derived_secret(context.signer))
         self.context = context
 
     async def handle(self, request: Request[R]) -> R:

@@ -25,6 +25,7 @@ from engine.app.results import (
     RefundResult,
     RegistrationResult,
 )
+from engine.details import LotDetails
 from engine.policy import Draft
 
 R_co = TypeVar("R_co", covariant=True)
@@ -42,6 +43,20 @@ class Schedule(Request[AuctionResult]):
 
     draft: Draft
     subject: str | None = None  # the official scheduling it
+    office: str | None = None
+    details: LotDetails | None = None  # what is for sale (engine.details)
+
+
+@dataclass(frozen=True, slots=True)
+class AmendLot(Request[AuctionResult]):
+    """A bailiff amends the lot's details: each field of ``fields`` takes its value in ``details``
+    (``None`` clears it). After bidding opened only additions, with a ``reason``."""
+
+    auction_id: str
+    details: LotDetails
+    fields: frozenset[str]
+    subject: str
+    reason: str | None = None
     office: str | None = None
 
 
@@ -77,12 +92,18 @@ class End(Request[AuctionResult]):
     office: str | None = None
 
 
+# A bid above this many times the auction's value needs the bidder's confirmation (a typo guard).
+CONFIRMATION_FACTOR = 10
+
+
 @dataclass(frozen=True, slots=True)
 class Bid(Request[BidResult]):
     auction_id: str
     subject: str
     amount: int
     idempotency_key: str | None = None
+    confirmed: bool = False  # the bidder confirmed an amount above confirmation_factor x the value
+    confirmation_factor: int = CONFIRMATION_FACTOR  # the deployment's setting; 0: never ask
 
 
 @dataclass(frozen=True, slots=True)

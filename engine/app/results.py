@@ -3,7 +3,8 @@
 Money is in cents and times are aware datetimes; the entry points format them
 (two-decimal strings, RFC 3339) and choose the status code. A refused bid or
 proxy is a result too (``accepted`` false, with the recorded refusal's reason,
-rule and position): refusals are events, recorded like acceptances. Commands the
+rule and position): refusals are events, recorded like acceptances, except a stranger's
+bid and an unconfirmed outsize one (position None, see ``engine.app.handlers``). Commands the
 state does not allow at all raise the engine's errors (``engine.errors``,
 ``engine.policy.RuleViolation``), and nothing is recorded.
 
@@ -74,7 +75,9 @@ class BidResult:
     auction_id: str
     accepted: bool
     amount: int
-    position: int  # the stored position of the bid's own event (BidAccepted or BidRejected)
+    # the stored position of the bid's own event (BidAccepted or BidRejected); None: refused
+    # without being recorded (a caller who never registered, an unconfirmed outsize bid)
+    position: int | None
     received_at: datetime
     replayed: bool = False
     bidder_code: str | None = None  # None: a caller who never registered
@@ -86,6 +89,7 @@ class BidResult:
     # Refused: why, and the rule that says so.
     reason: str | None = None
     rule: str | None = None
+    confirm_above: int | None = None  # confirmation_required: a bid above this needs the bidder's confirmation
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +97,7 @@ class ProxyResult:
     auction_id: str
     accepted: bool
     max_amount: int
-    position: int
+    position: int | None  # None: refused without being recorded (a caller who never registered)
     replayed: bool = False
     bidder_code: str | None = None
     step: int | None = None

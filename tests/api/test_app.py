@@ -87,7 +87,7 @@ async def test_the_openapi_schema_documents_the_plain_bid_route_with_its_body_an
     operation = schema["paths"]["/auctions/{auction_id}/bids"]["post"]
     body = operation["requestBody"]
     assert body["required"] is True
-    assert body["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/AmountIn"}
+    assert body["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/BidIn"}
     answers = operation["responses"]
     assert answers["201"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/BidOut"}
     for status in ("401", "403", "404", "409", "422"):
@@ -96,7 +96,8 @@ async def test_the_openapi_schema_documents_the_plain_bid_route_with_its_body_an
     assert operation["security"] == [{"HTTPBearer": []}]
     components = schema["components"]["schemas"]
     assert set(components["BidOut"]["properties"]) >= {"amount", "position", "closes_at", "received_at", "receipt"}
-    assert components["AmountIn"]["properties"]["amount"]["type"] == "string"
+    assert components["BidIn"]["properties"]["amount"]["type"] == "string"
+    assert components["BidIn"]["properties"]["confirm"]["type"] == "boolean"
 
 
 def test_bids_are_answered_by_a_plain_starlette_endpoint_not_by_fastapis_dependency_solving() -> None:

@@ -115,6 +115,7 @@ async def test_commands_the_state_does_not_allow_raise_the_engines_refusals() ->
                 Schedule(swedish(country="BG", asset=AssetKind("immovable"), increment=50_000, payment_days=14))
             )
         auction = (await runtime.handlers.handle(Schedule(swedish()))).auction_id
-        incident = await runtime.handlers.handle(Incident(auction, "bailiff-1", "down", utc_now(), None, "i"))
+        started = utc_now()
+        incident = await runtime.handlers.handle(Incident(auction, "bailiff-1", "down", started, None, "i"))
         assert not incident.replayed and incident.description == "down"
-        assert (await runtime.handlers.handle(Incident(auction, "bailiff-1", "down", utc_now(), None, "i"))).replayed
+        assert (await runtime.handlers.handle(Incident(auction, "bailiff-1", "down", started, None, "i"))).replayed

@@ -97,12 +97,15 @@ async def test_a_repeated_idempotency_key_returns_the_first_answer_and_records_n
     async with running_api() as api:
         auction = await api.schedule(swedish_auction(utc_now() + timedelta(days=1)))
         headers = {**BAILIFF, "Idempotency-Key": "outage-1"}
-        first = await post_incident(api, auction["id"], incident_body(), headers)
+        body = incident_body()
+        first = await post_incident(api, auction["id"], body, headers)
         after_first = await api.all_events()
-        again = await post_incident(api, auction["id"], incident_body(description="retyped"), headers)
+        again = await post_incident(api, auction["id"], body, headers)
         assert (first.status_code, again.status_code) == (201, 201)
         assert again.json() == first.json() and again.headers["Idempotent-Replayed"] == "true"
         assert "Idempotent-Replayed" not in first.headers
+        retyped = await post_incident(api, auction["id"], {**body, "description": "retyped"}, headers)
+        assert retyped.status_code == 422 and retyped.json()["error"]["code"] == "idempotency_key_reused"
         assert await api.all_events() == after_first
 
 

@@ -2,7 +2,7 @@
 // clock, deadline extensions and technical incidents as they happen, registration and the bid form.
 
 import { ApiError, NetworkError, allBids, auctionPath, describeError, getJson, lastResponse, newIdempotencyKey, postJson } from "./api.js";
-import { isLargeJump, jumpQuestion, nextBid, refusalSentence } from "./bidding.js";
+import { isLargeJump, jumpQuestion, nextBid, outsizeQuestion, refusalSentence } from "./bidding.js";
 import { byId, h, idFromPath, renderHeader, say, setTitle } from "./layout.js";
 import { LiveFeed } from "./live.js";
 import { formatCents, formatMoney, fromCents, parseAmount } from "./money.js";
@@ -676,11 +676,13 @@ async function register() {
   }
 }
 
-async function sendBid(amount, key) {
+async function sendBid(amount, key, confirmed) {
   // A lost connection leaves the outcome unknown: retrying with the same key cannot bid twice.
+  // "confirm": the bidder confirmed a large jump; the server wants it above a multiple of the value.
+  const body = confirmed ? { amount: fromCents(amount), confirm: true } : { amount: fromCents(amount) };
   for (let attempt = 0; ; attempt += 1) {
     try {
-      return await postJson(`${auctionPath(auctionId)}/bids`, { amount: fromCents(amount) }, { headers: { "Idempotency-Key": key } });
+      return await postJson(`${auctionPath(auctionId)}/bids`, body, { headers: { "Idempotency-Key": key } });
     } catch (error) {
       if (!(error instanceof NetworkError) || attempt >= 2) throw error;
       await new Promise((resolve) => setTimeout(resolve, 1000 * (attempt + 1)));
@@ -703,7 +705,8 @@ async function submitBid(event) {
   }
   input.removeAttribute("aria-invalid");
   const next = nextBid(a, a.price);
-  if (isLargeJump(amount, next.proposed) && !window.confirm(jumpQuestion(amount, next.proposed, a.currency))) {
+  const jump = isLargeJump(amount, next.proposed);
+  if (jump && !window.confirm(jumpQuestion(amount, next.proposed, a.currency))) {
     say(result, `Bid of ${formatCents(amount, a.currency)} not sent.`, "info");
     result.dataset.outcome = "cancelled";
     input.focus();
@@ -714,7 +717,23 @@ async function submitBid(event) {
   say(result, `Sending your bid of ${formatCents(amount, a.currency)}…`, "info");
   result.dataset.outcome = "pending";
   try {
-    const { body } = await sendBid(amount, newIdempotencyKey());
+    const key = newIdempotencyKey();
+    let answer;
+    try {
+      answer = await sendBid(amount, key, jump);
+    } catch (error) {
+      // The server asks too, above a multiple of the auction's value (nothing was recorded):
+      // sent again with the same key once the bidder confirms, else not sent.
+      if (jump || !(error instanceof ApiError && error.code === "confirmation_required")) throw error;
+      if (!window.confirm(outsizeQuestion(amount, a.currency))) {
+        say(result, `Bid of ${formatCents(amount, a.currency)} not sent.`, "info");
+        result.dataset.outcome = "cancelled";
+        input.focus();
+        return;
+      }
+      answer = await sendBid(amount, key, true);
+    }
+    const { body } = answer;
     state.bids.set(body.position, {
       bidder_code: body.bidder_code,
       amount: body.amount,

@@ -57,11 +57,19 @@ export function jumpQuestion(amount, proposed, currency) {
   );
 }
 
+export function outsizeQuestion(amount, currency) {
+  return (
+    `You are about to bid ${formatCents(amount, currency)}, far more than the property's value. ` +
+    `A bid cannot be withdrawn. Place this bid?`
+  );
+}
+
 const REASONS = {
   bid_too_low: "Your bid is too low: it must be higher than the best bid, and the first bid must reach the starting price.",
   bad_increment: "Your bid does not follow the auction's bidding step: bid the proposed amount (the best bid plus the increment).",
   auction_closed: "Bidding has ended: your bid arrived after the deadline.",
   auction_not_open: "Bidding has not opened yet: wait for the opening time.",
+  confirmation_required: "Your bid is far above the property's value and was not placed: confirm it to place it.",
   not_admitted: "You are not admitted to bid yet: register for this auction and pay the required deposit, which the bailiff must record.",
   proxy_not_allowed: "Automatic bidding is not allowed in this country.",
   registration_closed: "Registration for this auction has closed.",
