@@ -18,7 +18,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api import errors
+from api import errors, limits, observability
 from api.bootstrap import start
 from api.deps import QueriesDep
 from api.routes import auctions, bidding, bids, feed, live, sale
@@ -101,9 +101,24 @@ class AuctionApp(FastAPI):
     """The FastAPI application with one shortcut: a bid (``POST /auctions/{id}/bids``, the
     request it answers most) goes straight to its endpoint (:func:`api.routes.bids.serve`),
     past the middleware stack and the router, which cost a bid a tenth of its time and do
-    nothing for it. Everything else, and the bid route's documentation, is FastAPI's."""
+    nothing for it. Everything else, and the bid route's documentation, is FastAPI's.
+    Every HTTP request, the bid included, first passes :attr:`request_log` (its request id, log
+    line and count: ``api.observability.RequestLog``), installed by the lifespan."""
+
+    request_log: observability.RequestLog | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self.request_log is not None:
+            await self.request_log(scope, receive, send, self.route_request)
+        else:
+            await self.route_request(scope, receive, send)
+
+    async def route_request(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            admitted = await limits.admit(self.state, scope, receive, send)
+            if admitted is None:
+                return  # refused before its body was read: too large, or no credentials (api.limits)
+            receive = admitted
         if scope["type"] == "http" and scope["method"] == "POST":
             auction_id = bids.auction_in_path(scope)
             if auction_id is not None:
@@ -121,6 +136,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = await start(config, clock)
         app.state.runtime = runtime
+        if isinstance(app, AuctionApp):
+            app.request_log = observability.RequestLog(runtime.metrics, config.access_log)
         try:
             yield
         finally:
@@ -143,6 +160,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     bids.install(app)  # the hot path: a plain Starlette endpoint, documented like the others
     app.include_router(live.router)
     app.include_router(feed.router)
+    app.include_router(observability.router)  # GET /metrics, GET /ready
     mount_web(app)
 
     @app.get("/health", response_model=HealthOut, tags=["service"])

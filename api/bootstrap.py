@@ -20,10 +20,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from api.auth import TokenReader
+from api.observability import Metrics, Observer, ScrapeTime
 from api.settings import Settings
 from engine.app.handlers import Context, Handlers
 from engine.app.queries import Queries
@@ -69,13 +71,20 @@ class Runtime:
     signer: ReceiptSigner
     wakeups: RedisWakeups | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    # What an operator watches (api.observability): None when AUCTION_METRICS is off.
+    metrics: Metrics | None = None
+    scrape: ScrapeTime | None = None
+    observer: Observer | None = None
     # Built from the above by start():
     queries: Queries = field(init=False)
     handlers: Handlers = field(init=False)
     scheduler: DeadlineScheduler = field(init=False)
 
     async def execute(self, auction_id: str, command: Command, idempotency_key: str | None = None) -> Outcome:
+        started = time.perf_counter()
         outcome = await self.service.execute(auction_id, command, idempotency_key)
+        if self.observer is not None:
+            self.observer.decided(auction_id, command, outcome, time.perf_counter() - started)
         if outcome.stored and not outcome.duplicate:
             if not self.appended(outcome):
                 # Another process wrote to this auction in between: the catch-up folds both in
@@ -97,7 +106,10 @@ class Runtime:
 
     async def advance(self, auction_id: str, command: Command) -> Outcome:
         """The scheduler's commands: nobody waits to read them, they are only folded and announced."""
+        started = time.perf_counter()
         outcome = await self.service.execute(auction_id, command)
+        if self.observer is not None:
+            self.observer.decided(auction_id, command, outcome, time.perf_counter() - started)
         if outcome.stored:
             self.appended(outcome)
         return outcome
@@ -142,6 +154,7 @@ async def start(settings: Settings, clock: Clock | None = None) -> Runtime:
         runtime.queries = Queries(service, store, model, projector, signer)
         runtime.handlers = Handlers(Context(service, runtime.execute, runtime.queries, signer))
         runtime.scheduler = DeadlineScheduler(runtime.advance, clock)
+        observe(runtime)
         if settings.redis_url:
             from projections.redis_bridge import RedisWakeups  # only when asked for
 
@@ -162,3 +175,14 @@ async def start(settings: Settings, clock: Clock | None = None) -> Runtime:
         raise
     log.info("engine ready at position %s with %s auctions", model.checkpoint, len(model.summaries()))
     return runtime
+
+
+def observe(runtime: Runtime) -> None:
+    """Install what an operator watches: the metrics (unless ``AUCTION_METRICS`` is off), their
+    hook in the group commit, and the observer of every command's outcome (counts and logs)."""
+    if runtime.settings.metrics:
+        runtime.metrics = Metrics()
+        runtime.scrape = runtime.metrics.install(runtime)
+        if isinstance(runtime.store, GroupCommitStore):
+            runtime.store.observe = runtime.metrics.committed
+    runtime.observer = Observer(runtime.metrics)

@@ -27,11 +27,13 @@ import signal
 import socket
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
 
 from api.app import close_live_feeds, create_app
+from api.observability import log_config
 from api.routes.live import LiveSocket
 from api.settings import Settings
 
@@ -102,8 +104,17 @@ class GracefulServer(uvicorn.Server):
                 signal.signal(sig, handler)
 
 
-def uvicorn_config(app: FastAPI, host: str, port: int, access_log: bool = False) -> uvicorn.Config:
-    """How ``auction serve`` runs an application (the benchmarks run their reference app alike)."""
+def uvicorn_config(
+    app: FastAPI,
+    host: str,
+    port: int,
+    access_log: bool = False,
+    logging: dict[str, Any] | None = None,
+    log_level: str = "info",
+) -> uvicorn.Config:
+    """How ``auction serve`` runs an application (the benchmarks run their reference app alike).
+    ``logging``: a ``logging.config.dictConfig`` configuration (``auction serve``'s structured
+    lines, api.observability.log_config), else uvicorn's own."""
     return uvicorn.Config(
         app,
         host=host,
@@ -116,11 +127,15 @@ def uvicorn_config(app: FastAPI, host: str, port: int, access_log: bool = False)
         proxy_headers=False,
         server_header=False,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
-        log_level="info",
+        log_config=logging if logging is not None else uvicorn.config.LOGGING_CONFIG,
+        log_level=log_level,
         access_log=access_log,
     )
 
 
 def run(settings: Settings) -> None:
     app = create_app(settings)
-    GracefulServer(uvicorn_config(app, settings.host, settings.port, settings.access_log), app).run()
+    # One structured line per request comes from the application (api.observability.RequestLog),
+    # with AUCTION_ACCESS_LOG: uvicorn's own access log stays off.
+    logging = log_config(settings.log_level, settings.log_format)
+    GracefulServer(uvicorn_config(app, settings.host, settings.port, False, logging, settings.log_level), app).run()

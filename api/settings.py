@@ -10,17 +10,24 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any, Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE = "sqlite:///auction.sqlite3"
 SECRET_FILE = ".auction-secret"
 RECEIPT_KEY_FILE = ".auction-receipt-key"
+PREFIX = "AUCTION_"
+# The test suite's own variables (AUCTION_TEST_POSTGRES_URL, ...: tests/, scripts/, benchmarks/),
+# never read by the server, and so exempt from the check of unknown settings.
+TEST_PREFIX = "AUCTION_TEST_"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="AUCTION_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=PREFIX, extra="forbid")
 
     database_url: str = DEFAULT_DATABASE
     redis_url: str | None = None
@@ -39,11 +46,37 @@ class Settings(BaseSettings):
     access_log: bool = False
     bid_confirmation_factor: int = 10  # a bid above this many times the value needs "confirm": true; 0: never
 
+    # Logs (api.observability): from this level up, one line a record, as "json" or "text".
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["json", "text"] = "json"
+    metrics: bool = True  # GET /metrics, and the counters and histograms behind it
+    # GET /ready answers 503 while the read models are more than this many events behind the store.
+    ready_max_lag: int = Field(default=1000, ge=0)
+
+    def __init__(self, **values: Any) -> None:
+        check_environment(os.environ)  # an unknown AUCTION_* variable is an error, not ignored
+        super().__init__(**values)
+
     def jwt_secret(self) -> str:
         return self.secret or local_secret()
 
     def receipt_key_text(self) -> str:
         return self.receipt_key or local_receipt_key()
+
+
+class UnknownSetting(ValueError):
+    """An ``AUCTION_*`` variable in the environment that names no setting (a typo, or a setting
+    that no longer exists): refused at start-up rather than silently ignored."""
+
+
+def check_environment(environ: Mapping[str, str]) -> None:
+    """Raise :class:`UnknownSetting` naming the first ``AUCTION_*`` variable of ``environ`` that is
+    no setting (``AUCTION_TEST_*`` are the test suite's own, and allowed)."""
+    known = {PREFIX + name.upper() for name in Settings.model_fields}
+    for name in sorted(environ):
+        upper = name.upper()
+        if upper.startswith(PREFIX) and not upper.startswith(TEST_PREFIX) and upper not in known:
+            raise UnknownSetting(f"unknown setting {name} in the environment (see docs/settings.md)")
 
 
 def local_secret(directory: Path | None = None) -> str:

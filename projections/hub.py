@@ -88,6 +88,7 @@ class Hub:
         self.queue_size = queue_size
         self._subscribers: dict[str, set[Watcher]] = {}
         self._closed = False
+        self.dropped = 0  # watchers dropped for falling behind, since start (read by the server's metrics)
 
     def subscribe(self, auction_id: str) -> Subscriber:
         """A new backlog of ``queue_size`` messages, subscribed."""
@@ -113,10 +114,15 @@ class Hub:
         for subscriber in list(self._subscribers.get(auction_id, ())):
             if not subscriber.put(position, text):
                 self.unsubscribe(subscriber)
+                self.dropped += 1
                 subscriber.end(DROPPED)
 
     def watchers(self, auction_id: str) -> int:
         return len(self._subscribers.get(auction_id, ()))
+
+    def connected(self) -> int:
+        """Watchers fed, over all auctions."""
+        return sum(len(watchers) for watchers in self._subscribers.values())
 
     def watched(self) -> bool:
         """Whether any auction has a watcher."""

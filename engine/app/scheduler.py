@@ -71,6 +71,11 @@ class DeadlineScheduler:
     def planned(self, auction_id: str) -> datetime | None:
         return self._due.get(auction_id)
 
+    @property
+    def pending(self) -> int:
+        """Auctions with a due instant planned (one timer each); read by the server's metrics."""
+        return len(self._due)
+
     def wake(self) -> None:
         """Look at the clock again now (tests that move a manual clock call this)."""
         self._wake.set()

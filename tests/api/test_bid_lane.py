@@ -38,7 +38,7 @@ def comparable(response: httpx.Response) -> tuple[int, Any, dict[str, str]]:
     body = response.json()
     if isinstance(body.get("error"), dict):
         body["error"].pop("position", None)  # a refusal is recorded: the second one lands after the first
-    headers = {k: v for k, v in response.headers.items() if k not in ("content-length", "date")}
+    headers = {k: v for k, v in response.headers.items() if k not in ("content-length", "date", "x-request-id")}
     return response.status_code, body, headers
 
 
