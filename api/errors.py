@@ -5,15 +5,19 @@
 engine (``CommandRejected``, ``RuleViolation``, raised by the application's handlers
 and translated by :func:`from_engine`), from request validation
 (``invalid_request``) or from routing (``not_found``, ``method_not_allowed``).
-Unexpected failures answer 500 ``internal_error`` without details.
+A store that cannot be reached or cannot write now answers 503 ``store_unavailable``
+with ``Retry-After`` (:func:`store_unavailable`). Unexpected failures answer 500
+``internal_error`` without details.
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -109,6 +113,45 @@ def from_engine(error: Exception) -> ApiError:
     raise TypeError(f"not an engine refusal: {error!r}")
 
 
+# The store cannot be reached or cannot write for now: the database restarting or refusing
+# connections, a connection lost mid-query, the pool closing, a full disk, a file locked past the
+# busy timeout. Nothing was decided on a failed append; should its commit have landed after all,
+# a retry with the same Idempotency-Key gets its first answer (docs/operations.md).
+STORE_RETRY_AFTER = "2"
+_STORE_UNREACHABLE: tuple[type[BaseException], ...] = (
+    OSError,  # refused, reset, timed out
+    asyncpg.PostgresConnectionError,  # class 08, and a connection lost mid-query
+    asyncpg.exceptions.OperatorInterventionError,  # class 57: shutting down, starting up, cancelled
+    asyncpg.exceptions.InsufficientResourcesError,  # class 53: disk full, out of memory, too many connections
+    asyncpg.InternalClientError,  # a connection the server dropped while its protocol was mid-operation
+)
+_ASYNCPG_GONE = ("pool is closing", "pool is closed", "connection is closed")
+_SQLITE_UNAVAILABLE = ("SQLITE_FULL", "SQLITE_IOERR", "SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_CANTOPEN")
+STORE_ERRORS = (*_STORE_UNREACHABLE, asyncpg.InterfaceError, sqlite3.Error)
+
+
+def store_unavailable(error: BaseException) -> bool:
+    """True when ``error`` says the store is out of reach or out of space, not that a request is wrong;
+    or when it was raised while handling such an error (a clean-up on a connection already lost)."""
+    seen = 0
+    link: BaseException | None = error
+    while link is not None and seen < 5:
+        if _unavailable(link):
+            return True
+        link, seen = link.__cause__ or link.__context__, seen + 1
+    return False
+
+
+def _unavailable(error: BaseException) -> bool:
+    if isinstance(error, _STORE_UNREACHABLE):
+        return True
+    if isinstance(error, asyncpg.InterfaceError):
+        return str(error) in _ASYNCPG_GONE
+    if isinstance(error, sqlite3.Error):
+        return str(getattr(error, "sqlite_errorname", "")).startswith(_SQLITE_UNAVAILABLE)
+    return False
+
+
 def validation_message(errors: Sequence[Any]) -> str:
     """FastAPI's (or pydantic's) validation errors in one line: ``where: what; ...``."""
     parts = []
@@ -134,6 +177,10 @@ def answer_to(request: Request, error: Exception) -> JsonResponse:
         code = _HTTP_CODES.get(error.status_code, f"http_{error.status_code}")
         message = error.detail if isinstance(error.detail, str) else code.replace("_", " ")
         return error_response(error.status_code, code, message, getattr(error, "headers", None))
+    if store_unavailable(error):
+        log.warning("store unavailable on %s %s: %r", request.method, request.url.path, error)
+        message = "the event store is unavailable; retry shortly"
+        return error_response(503, "store_unavailable", message, {"Retry-After": STORE_RETRY_AFTER})
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
     return error_response(500, "internal_error", "internal error")
 
@@ -145,5 +192,7 @@ def install(app: FastAPI) -> None:
     async def handler(request: Request, error: Exception) -> JsonResponse:
         return answer_to(request, error)
 
-    for kind in (ApiError, RequestValidationError, *ENGINE_REFUSALS, StarletteHTTPException, Exception):
+    # The store's errors by class, so that they are answered where the others are (an ``Exception``
+    # handler answers too, but its exception is raised again to the server, which logs it).
+    for kind in (ApiError, RequestValidationError, *ENGINE_REFUSALS, StarletteHTTPException, *STORE_ERRORS, Exception):
         app.add_exception_handler(kind, handler)

@@ -34,3 +34,14 @@ class ManualClock:
 
     def advance(self, delta: timedelta) -> None:
         self.set(self._now + delta)
+
+
+def not_before(now: datetime, last: datetime | None) -> datetime:
+    """The instant to record a decision at: ``now``, unless the stream's last event is later.
+
+    A wall clock can be stepped back (an NTP correction, an operator, a virtual machine
+    restored), and two processes' clocks never agree exactly. An event is never recorded
+    before the one it follows: the decision is taken at the stream's last instant instead,
+    so that a deadline extended from it is never earlier than one extended before, and the
+    log reads in time order (docs/operations.md, The clock)."""
+    return now if last is None or now >= last else last

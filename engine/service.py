@@ -6,22 +6,28 @@ got there first (another request, another process), the append fails with
 ``ConcurrencyConflict`` and nothing is written; the state is refreshed and the
 command decided again. Bids on one auction are therefore decided strictly one
 after another, whichever process receives them.
+
+The clock is read once per command, and never trusted to run forwards: a
+decision is taken at the stream's last instant when the clock reads earlier
+(stepped back, or another process's clock ahead of this one's), so that no
+event is recorded before the one it follows (:func:`engine.clock.not_before`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import cast
 
 from msgspec.structs import replace
 
 from engine import codec
-from engine.clock import Clock
+from engine.clock import Clock, not_before
 from engine.commands import Command, ScheduleAuction
 from engine.decider import decide, fold
 from engine.errors import AuctionNotFound, DomainError
@@ -42,6 +48,11 @@ Submit = Callable[
 MAX_ATTEMPTS = 50
 # What a decision raises to refuse a command (a programming error is not answered from a key).
 REFUSALS = (DomainError, RuleViolation)
+# A decision taken at its stream's last instant because the clock is behind it by more than this
+# is logged: the wall clock was stepped back (less is the usual skew between processes).
+CLOCK_BEHIND_WARNING = timedelta(seconds=1)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -122,6 +133,9 @@ class AuctionService:
         # state after the last append submitted, with that append's answer to come.
         self._submit: Submit | None = getattr(store, "submit", None)
         self._tips: dict[str, _Tip] = {}
+        # Per auction, the latest instant on its stream that this service decided or read: no
+        # decision is taken at an earlier one, whatever the clock says (see _decide).
+        self._last_at: dict[str, datetime] = {}
 
     # ------------------------------------------------------------ state
 
@@ -133,6 +147,7 @@ class AuctionService:
         stored = await self.store.read_stream(stream_of(auction_id), after_version=state.version)
         if stored:
             state = fold(state, await self.decode(stored))
+            self._saw(auction_id, max(event.recorded_at for event in stored))
         self._remember(state)
         return state
 
@@ -150,6 +165,7 @@ class AuctionService:
         state = self._cache.get(auction_id)
         if state is not None and state.version == stored.version - 1:
             self._remember(fold(state, await self.decode([stored])))
+            self._saw(auction_id, stored.recorded_at)
         elif state is not None and state.version < stored.version:
             self._cache.pop(auction_id, None)  # a gap: rebuild from the store next time
 
@@ -159,7 +175,9 @@ class AuctionService:
         self._cache[state.auction_id] = state
         self._cache.move_to_end(state.auction_id)
         while len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
+            evicted, _ = self._cache.popitem(last=False)
+            if evicted not in self._tips:
+                self._last_at.pop(evicted, None)  # read again with the whole stream next time
 
     def rules_of(self, state: AuctionState) -> AuctionRules:
         if state.terms is None:
@@ -295,7 +313,23 @@ class AuctionService:
             rules = self.rules_for(command.draft.country)
         else:
             rules = self.rules_of(state)
-        return decide(state, command, rules, now if now is not None else self.clock.now())
+        instant = self._not_before_last(state.auction_id, now if now is not None else self.clock.now())
+        events = decide(state, command, rules, instant)
+        if events:
+            self._saw(state.auction_id, max(event.at for event in events))
+        return events
+
+    def _not_before_last(self, auction_id: str, now: datetime) -> datetime:
+        last = self._last_at.get(auction_id)
+        instant = not_before(now, last)
+        if last is not None and last - now > CLOCK_BEHIND_WARNING:
+            log.warning("the clock is %s behind auction %s's last event: deciding at %s", last - now, auction_id, last)
+        return instant
+
+    def _saw(self, auction_id: str, instant: datetime) -> None:
+        last = self._last_at.get(auction_id)
+        if last is None or instant > last:
+            self._last_at[auction_id] = instant
 
     def _cached_version(self, auction_id: str) -> int:
         state = self._cache.get(auction_id)
