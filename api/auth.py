@@ -5,6 +5,11 @@ records it with the official's subject.
 
 HS256 with the shared secret (``auction token`` issues these); where a public
 key is configured, tokens signed by an outside identity provider are accepted too.
+
+A token signed with another secret is refused saying so, and how the secret is shared
+(``auction token`` run elsewhere signs with that directory's ``.auction-secret``). A
+verified token whose subject or office is not text (a lone UTF-16 surrogate, which JSON
+can write but no store can hold) is refused as the request's content: 422 ``invalid_subject``.
 """
 
 from __future__ import annotations
@@ -37,6 +42,21 @@ class Principal:
 
 class InvalidToken(Exception):
     pass
+
+
+WRONG_SECRET = (
+    "the token's signature does not match this server's secret: make the token with the server's secret"
+    " (the same AUCTION_SECRET, or run auction token in the directory holding the server's .auction-secret file)"
+)
+
+
+def is_text(value: str) -> bool:
+    """False for a string holding a lone UTF-16 surrogate (JSON's "\\ud800"), which is no Unicode text."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 ASYMMETRIC = ["RS256", "ES256", "EdDSA"]
@@ -94,6 +114,8 @@ def _verified(token: str, secret: str, public_key: str | None, audience: str | N
             claims = jwt.decode(token, public_key, algorithms=ASYMMETRIC, audience=audience, options=options)
         else:
             claims = jwt.decode(token, secret, algorithms=["HS256"], audience=audience, options=options)
+    except jwt.InvalidSignatureError:
+        raise InvalidToken(WRONG_SECRET) from None
     except jwt.PyJWTError as exc:
         raise InvalidToken(str(exc)) from None
     try:
@@ -106,4 +128,8 @@ def _verified(token: str, secret: str, public_key: str | None, audience: str | N
     office = claims.get("office")
     if office is not None and (not isinstance(office, str) or not office.strip() or len(office) > OFFICE_LIMIT):
         raise InvalidToken(f"office must be a text of 1 to {OFFICE_LIMIT} characters")
+    if not is_text(subject) or (office is not None and not is_text(office)):
+        from api.errors import ApiError  # the one refusal here that is not a 401
+
+        raise ApiError(422, "invalid_subject", "the token's subject and office must be text (no lone UTF-16 surrogate)")
     return Principal(subject=subject, role=role, office=office), float(claims["exp"])

@@ -13,6 +13,7 @@ with ``Retry-After`` (:func:`store_unavailable`). Unexpected failures answer 500
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
 from collections.abc import Sequence
 from typing import Any
@@ -59,7 +60,32 @@ _HTTP_CODES = {
     406: "not_acceptable",
     413: "request_too_large",
     415: "unsupported_media_type",
+    422: "invalid_request",
+    431: "headers_too_large",
 }
+
+# What an error message may quote of the request: a longer value is cut to its first
+# ECHO_LIMIT characters and "…", so that a refusal never sends a large input back.
+ECHO_LIMIT = 64
+# A quoted value as repr() and the engine write it: the quote not inside a word (an apostrophe is).
+_LONG = f"{{{ECHO_LIMIT + 1},}}"
+_QUOTED = re.compile(rf"(?<!\w)(?:'(?:[^'\\]|\\.){_LONG}'|\"(?:[^\"\\]|\\.){_LONG}\")(?!\w)")
+
+
+def clipped(text: str, limit: int = ECHO_LIMIT) -> str:
+    """``text`` itself, or its first ``limit`` characters and "…"."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _clip_quoted(match: re.Match[str]) -> str:
+    quoted = match.group()
+    return quoted[0] + clipped(quoted[1:-1]) + quoted[-1]
+
+
+def clipped_quotes(message: str) -> str:
+    """``message`` with every quoted value longer than :data:`ECHO_LIMIT` cut (:func:`clipped`):
+    the input a refusal repeats (``amount '1111…' is not ...``), wherever the message came from."""
+    return _QUOTED.sub(_clip_quoted, message) if len(message) > ECHO_LIMIT else message
 
 
 class ApiError(Exception):
@@ -156,9 +182,9 @@ def validation_message(errors: Sequence[Any]) -> str:
     """FastAPI's (or pydantic's) validation errors in one line: ``where: what; ...``."""
     parts = []
     for item in errors[:5]:
-        where = ".".join(str(part) for part in item.get("loc", ()) if part != "body") or "body"
-        message = str(item.get("msg", "invalid"))
-        parts.append(f"{where}: {message}")
+        where = ".".join(clipped(str(part)) for part in item.get("loc", ()) if part != "body") or "body"
+        message = clipped_quotes(str(item.get("msg", "invalid")))
+        parts.append(f"{where}: {clipped(message, 4 * ECHO_LIMIT)}")
     return "; ".join(parts) or "invalid request"
 
 
@@ -166,16 +192,17 @@ def answer_to(request: Request, error: Exception) -> JsonResponse:
     """The answer to ``error`` raised while serving ``request``: every exception handler of
     :func:`install` is this function, and the bid lane (``api.app``) calls it directly."""
     if isinstance(error, ApiError):
-        return error_response(error.status, error.code, error.message, error.headers, **error.extra)
+        return error_response(error.status, error.code, clipped_quotes(error.message), error.headers, **error.extra)
     if isinstance(error, RequestValidationError):
         return error_response(422, "invalid_request", validation_message(error.errors()))
     if isinstance(error, ENGINE_REFUSALS):
         # The handlers raise the engine's refusals as they are: each becomes its HTTP answer here.
         answer = from_engine(error)
-        return error_response(answer.status, answer.code, answer.message, answer.headers, **answer.extra)
+        message = clipped_quotes(answer.message)
+        return error_response(answer.status, answer.code, message, answer.headers, **answer.extra)
     if isinstance(error, StarletteHTTPException):
         code = _HTTP_CODES.get(error.status_code, f"http_{error.status_code}")
-        message = error.detail if isinstance(error.detail, str) else code.replace("_", " ")
+        message = clipped_quotes(error.detail) if isinstance(error.detail, str) else code.replace("_", " ")
         return error_response(error.status_code, code, message, getattr(error, "headers", None))
     if store_unavailable(error):
         log.warning("store unavailable on %s %s: %r", request.method, request.url.path, error)

@@ -8,13 +8,14 @@ first process that needs it and read by every other one.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, PositiveFloat, PositiveInt, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE = "sqlite:///auction.sqlite3"
@@ -24,6 +25,23 @@ PREFIX = "AUCTION_"
 # The test suite's own variables (AUCTION_TEST_POSTGRES_URL, ...: tests/, scripts/, benchmarks/),
 # never read by the server, and so exempt from the check of unknown settings.
 TEST_PREFIX = "AUCTION_TEST_"
+# An HS256 secret shorter than the hash (32 bytes) can be guessed from a single token offline.
+MIN_SECRET_BYTES = 32
+
+
+class WeakSecret(ValueError):
+    """The token secret is too short to sign with."""
+
+
+def checked_secret(secret: str, source: str = "AUCTION_SECRET") -> str:
+    """``secret`` if it has at least :data:`MIN_SECRET_BYTES` bytes, else :class:`WeakSecret` naming ``source``."""
+    size = len(secret.encode("utf-8", "surrogatepass"))
+    if size < MIN_SECRET_BYTES:
+        raise WeakSecret(
+            f"{source} must be at least {MIN_SECRET_BYTES} bytes, it has {size}"
+            " (make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+        )
+    return secret
 
 
 class Settings(BaseSettings):
@@ -37,6 +55,8 @@ class Settings(BaseSettings):
     jwt_audience: str | None = None
     # Ed25519 key signing bid receipts: PEM or base64url seed; default ./.auction-receipt-key.
     receipt_key: str | None = None
+    # Where the last signed tree head is kept between runs ("off": nowhere); see head_path.
+    head_file: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
     ws_queue_size: int = 1000
@@ -45,6 +65,21 @@ class Settings(BaseSettings):
     # auction the line costs a noticeable share of a bid's time (benchmark a).
     access_log: bool = False
     bid_confirmation_factor: int = 10  # a bid above this many times the value needs "confirm": true; 0: never
+    # Writes a second, sustained and at once, per caller and per client address (api.ratelimit); rate 0: no limit.
+    write_rate_per_subject: float = Field(default=10.0, ge=0)
+    write_burst_per_subject: int = Field(default=50, ge=1)
+    write_rate_per_address: float = Field(default=100.0, ge=0)
+    write_burst_per_address: int = Field(default=1000, ge=1)
+    max_json_body: PositiveInt = 64 * 1024  # bytes; a larger body is refused (413) before it is read (api.limits)
+    limit_concurrency: PositiveInt = 20_000  # connections (live watchers included) past which requests get 503
+    timeout_keep_alive: PositiveInt = 5  # seconds an idle keep-alive connection stays open
+    header_timeout: PositiveFloat = 10.0  # seconds a request's head may take to arrive before the connection is closed
+    max_header_bytes: PositiveInt = 16 * 1024  # a request head larger than this is refused (431)
+
+    @field_validator("secret")
+    @classmethod
+    def _long_enough(cls, secret: str | None) -> str | None:
+        return secret and checked_secret(secret)  # empty: none given, the local secret is used
 
     # Logs (api.observability): from this level up, one line a record, as "json" or "text".
     log_level: Literal["debug", "info", "warning", "error"] = "info"
@@ -57,8 +92,29 @@ class Settings(BaseSettings):
         check_environment(os.environ)  # an unknown AUCTION_* variable is an error, not ignored
         super().__init__(**values)
 
+    def head_path(self) -> Path | None:
+        """The file that keeps the last tree head this server signed, outside the database, so that
+        a log rewritten or cut in the database is refused at the next start. Default: beside a
+        SQLite file (``<file>.head.json``); for PostgreSQL ``.auction-head-<id>.json`` in the working
+        directory, ``<id>`` naming the server and database; none for ``memory:``."""
+        if self.head_file is not None:
+            return None if self.head_file == "off" else Path(self.head_file)
+        from engine.store import sqlite_path  # the URL forms the store itself reads
+
+        url = self.database_url
+        if url == "memory:":
+            return None
+        if url.startswith(("postgresql://", "postgres://")):
+            from urllib.parse import urlsplit
+
+            parts = urlsplit(url)
+            where = f"{parts.hostname}:{parts.port}{parts.path}".encode()
+            return Path(f".auction-head-{hashlib.sha256(where).hexdigest()[:12]}.json")
+        path = sqlite_path(url)
+        return Path(f"{path}.head.json") if path else None
+
     def jwt_secret(self) -> str:
-        return self.secret or local_secret()
+        return self.secret or checked_secret(local_secret(), SECRET_FILE)
 
     def receipt_key_text(self) -> str:
         return self.receipt_key or local_receipt_key()

@@ -2,7 +2,9 @@
 
 Money (a field annotated ``Money``) goes out as a two-decimal string and an
 instant (a ``datetime`` field) as an RFC 3339 UTC string with microseconds, so
-the stored log reads the same as the contract's API. A payload written by an
+the stored log reads the same as the contract's API. A field holding a struct of
+its own (a lot's details, ``engine.details``) goes out as msgspec writes it (its
+instants RFC 3339 in UTC, "Z") and is read back by msgspec, its types checked. A payload written by an
 older schema is brought up to date by the upcasters registered below before it
 is turned into an event.
 
@@ -26,7 +28,7 @@ import msgspec
 
 from engine import codec_fast
 from engine import events as ev
-from engine.model import CENTS, UTC, format_money, parse_instant, parse_money
+from engine.model import CENTS, UTC, InvalidValue, format_money, parse_instant, parse_money
 
 SCHEMA_KEY = "schema"
 
@@ -43,6 +45,7 @@ class UnknownEventType(ValueError):
 class Kind(enum.Enum):
     MONEY = "money"  # annotated Money: an int of cents, a two-decimal string in the payload
     INSTANT = "instant"  # a datetime: an RFC 3339 string in the payload
+    NESTED = "nested"  # a struct (or a tuple of them): msgspec's builtins in the payload
     PLAIN = "plain"  # the same value in the event and the payload
 
 
@@ -52,6 +55,7 @@ class Plan:
 
     fields: tuple[tuple[str, Kind], ...]  # every field, in the event's order
     optional: frozenset[str] = frozenset()  # written only when not None (a struct with omit_defaults)
+    types: tuple[tuple[str, Any], ...] = ()  # the type of each NESTED field, to read it back
 
     def named(self, kind: Kind) -> tuple[str, ...]:
         return tuple(name for name, k in self.fields if k is kind)
@@ -65,6 +69,8 @@ def kind_of(hint: Any) -> Kind:
             return Kind.MONEY
         if option is datetime:
             return Kind.INSTANT
+        if isinstance(option, type) and issubclass(option, msgspec.Struct):
+            return Kind.NESTED
     return Kind.PLAIN
 
 
@@ -72,7 +78,8 @@ def plan_of(cls: type[ev.Event]) -> Plan:
     hints = typing.get_type_hints(cls, include_extras=True)
     omits = cls.__struct_config__.omit_defaults
     optional = frozenset(field.name for field in msgspec.structs.fields(cls) if omits and field.default is None)
-    return Plan(tuple((name, kind_of(hints[name])) for name in cls.__struct_fields__), optional)
+    fields = tuple((name, kind_of(hints[name])) for name in cls.__struct_fields__)
+    return Plan(fields, optional, tuple((name, hints[name]) for name, kind in fields if kind is Kind.NESTED))
 
 
 PLANS: dict[type[ev.Event], Plan] = {cls: plan_of(cls) for cls in ev.EVENT_TYPES.values()}
@@ -105,6 +112,8 @@ def write(event: ev.Event) -> dict[str, Any]:
                 value = format_money(value)
             elif kind is Kind.INSTANT:
                 value = value.astimezone(UTC).isoformat(timespec="microseconds")
+            elif kind is Kind.NESTED:
+                value = msgspec.to_builtins(value)
         payload[name] = value
     return payload
 
@@ -127,7 +136,8 @@ def read(cls: type[ev.Event], payload: dict[str, Any]) -> ev.Event:
     parse_instant (their errors name the field), every other value as it is; a missing
     field takes its default, and a missing field without one is a TypeError."""
     kwargs: dict[str, Any] = {}
-    for name, kind in PLANS[cls].fields:
+    plan = PLANS[cls]
+    for name, kind in plan.fields:
         if name not in payload:
             continue
         value = payload[name]
@@ -136,8 +146,17 @@ def read(cls: type[ev.Event], payload: dict[str, Any]) -> ev.Event:
                 value = parse_money(value, name)
             elif kind is Kind.INSTANT:
                 value = parse_instant(value, name)
+            elif kind is Kind.NESTED:
+                value = _nested(value, dict(plan.types)[name], name)
         kwargs[name] = value
     return cls(**kwargs)
+
+
+def _nested(value: Any, hint: Any, name: str) -> Any:
+    try:
+        return msgspec.convert(value, hint)
+    except msgspec.ValidationError as error:
+        raise InvalidValue(f"{name}: {error}") from None
 
 
 _FAST_READERS = {cls: codec_fast.reader(cls, p.named(Kind.MONEY), p.named(Kind.INSTANT)) for cls, p in PLANS.items()}

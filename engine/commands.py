@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from engine.details import LotDetails
 from engine.policy import Draft
 
 
@@ -28,6 +29,7 @@ class ScheduleAuction(Command):
     official: Official | None = None
     # The sale's terms (payment_days) are required, except in a dry run that never reaches a declaration.
     sale_terms_required: bool = True
+    details: LotDetails | None = None  # what is for sale (engine.details)
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,18 @@ class RecordIncident(Command):
     description: str
     started_at: datetime
     ended_at: datetime | None
+    official: Official | None = None
+
+
+@dataclass(frozen=True)
+class AmendDetails(Command):
+    """The bailiff amends the lot's details: each field of ``fields`` takes its value in
+    ``details`` (``None`` clears it); the others stay. After bidding opened only additions,
+    and a ``reason`` is required."""
+
+    details: LotDetails
+    fields: frozenset[str]
+    reason: str | None = None
     official: Official | None = None
 
 

@@ -15,9 +15,11 @@ from datetime import datetime
 
 from msgspec.structs import replace
 
+from engine import details as lot
 from engine import sale
 from engine.commands import (
     Advance,
+    AmendDetails,
     Cancel,
     Command,
     DecideTransfer,
@@ -51,6 +53,7 @@ from engine.events import (
     BidRejected,
     DeadlineExtended,
     DepositRecorded,
+    DetailsAmended,
     Event,
     IncidentRecorded,
     ProxyRejected,
@@ -69,6 +72,8 @@ NOT_ADMITTED = "not_admitted"
 PROXY_NOT_ALLOWED = "proxy_not_allowed"
 INVALID_INCIDENT = "invalid_incident"
 INCIDENT_TEXT_LIMIT = 2000  # characters
+INVALID_DETAILS = "invalid_request"  # a lot's details that cannot be (422, like any invalid request)
+DETAILS_LOCKED = "details_locked"  # after bidding opened, a change that is not an addition
 
 
 def decide(state: AuctionState, command: Command, rules: AuctionRules, now: datetime) -> list[Event]:
@@ -94,6 +99,8 @@ def decide(state: AuctionState, command: Command, rules: AuctionRules, now: date
         events += sale.declare(current, command, rules, now)
     elif isinstance(command, RecordIncident):
         events += _incident(current, command, now)
+    elif isinstance(command, AmendDetails):
+        events += _amend(current, command, now)
     else:
         events += _after_bidding(current, command, rules, now)
     return events
@@ -181,6 +188,7 @@ def _schedule(state: AuctionState, command: ScheduleAuction, rules: AuctionRules
             f"deposits had to be in before {rules.local(terms.deposit_due).isoformat()}, which has passed",
             late.rule,
         )
+    _check_details(command.details, terms.asset.value)
     official = sale.by(command.official)
     return [
         AuctionScheduled(
@@ -204,6 +212,58 @@ def _schedule(state: AuctionState, command: ScheduleAuction, rules: AuctionRules
             payment_days=terms.payment_days,
             previous=terms.previous,
             **official,
+            details=command.details if command.details != lot.EMPTY else None,
+        )
+    ]
+
+
+def _check_details(details: lot.LotDetails | None, asset: str) -> None:
+    if details is None:
+        return
+    found = lot.problems(details, asset)
+    if found:
+        raise CommandRejected(INVALID_DETAILS, "; ".join(found))
+
+
+def _amend(state: AuctionState, command: AmendDetails, now: datetime) -> list[Event]:
+    """Before bidding opens any field may change; while it is open or suspended only additions
+    (:func:`engine.details.additions_only`), with a reason; after that, nothing. Amending to what
+    is already there records nothing."""
+    if state.status is Status.CANCELLED:
+        raise CommandRejected(AUCTION_CANCELLED, "the auction was cancelled")
+    if state.status not in (Status.SCHEDULED, Status.OPEN, Status.SUSPENDED):
+        raise CommandRejected(AUCTION_CLOSED, "bidding has ended: the lot's details can no longer change")
+    unknown = sorted(command.fields - set(lot.FIELDS))
+    if unknown:
+        raise CommandRejected(INVALID_DETAILS, f"no such detail: {', '.join(unknown)}")
+    assert state.terms is not None
+    before = state.details if state.details is not None else lot.EMPTY
+    after = lot.with_fields(before, command.details, command.fields)
+    _check_details(after, state.terms.asset.value)
+    reason = command.reason.strip() if command.reason is not None else None
+    if reason is not None and (not reason or len(reason) > lot.REASON_LIMIT):
+        raise CommandRejected("invalid_reason", f"a reason of 1 to {lot.REASON_LIMIT} characters is needed")
+    fields = lot.changed_fields(before, after)
+    if not fields:
+        return []
+    if state.status is not Status.SCHEDULED:
+        refused = lot.additions_only(before, after)
+        if refused:
+            raise CommandRejected(
+                DETAILS_LOCKED,
+                f"bidding has opened: {', '.join(refused)} can no longer change; only text added at the end "
+                "of the description and viewings added after the listed ones",
+            )
+        if reason is None:
+            raise CommandRejected("invalid_reason", "after bidding opened an amendment needs a reason")
+    return [
+        DetailsAmended(
+            at=now,
+            fields=fields,
+            before=lot.only(before, fields),
+            after=lot.only(after, fields),
+            reason=reason,
+            **sale.by(command.official),
         )
     ]
 

@@ -14,6 +14,7 @@ from datetime import datetime
 
 import msgspec
 
+from engine.details import LotDetails
 from engine.model import Money
 
 
@@ -46,6 +47,7 @@ class AuctionScheduled(Event, frozen=True, omit_defaults=True):
     previous: str | None = None  # the auction whose failed or defaulted sale this round repeats
     official: str | None = None  # who scheduled it (the official's subject) ...
     office: str | None = None  # ... and their office
+    details: LotDetails | None = None  # what is for sale (engine.details), where the notice says
 
 
 class BidderRegistered(Event, frozen=True, omit_defaults=True):
@@ -141,6 +143,19 @@ class IncidentRecorded(Event, frozen=True, omit_defaults=True):
     description: str
     started_at: datetime
     ended_at: datetime | None  # None: not over, or not known
+    official: str | None = None
+    office: str | None = None
+
+
+class DetailsAmended(Event, frozen=True, omit_defaults=True):
+    """The bailiff amended the lot's details: ``fields`` changed from ``before`` to ``after``
+    (each holding only those fields; a field ``None`` in ``after`` was cleared). After bidding
+    opened, only additions, with a ``reason``."""
+
+    fields: tuple[str, ...]
+    before: LotDetails
+    after: LotDetails
+    reason: str | None = None
     official: str | None = None
     office: str | None = None
 
@@ -297,6 +312,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         BiddingFailed,
         AuctionEnded,
         IncidentRecorded,
+        DetailsAmended,
         PreemptionDeclared,
         DepositCredited,
         RefundDue,

@@ -25,6 +25,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from msgspec.structs import replace
 
+from engine import details as lot
 from engine.events import (
     EVENT_TYPES,
     AdmissionRefused,
@@ -45,6 +46,7 @@ from engine.events import (
     DepositForfeited,
     DepositRecorded,
     DepositRefunded,
+    DetailsAmended,
     Event,
     GraceGranted,
     IncidentRecorded,
@@ -215,8 +217,9 @@ means(
         rules_version=e.rules_version,
         scheduled_at=e.at,
         deadline=e.closes_at,
+        details=e.details,
     ),
-    report=_nothing,  # the report's terms section is the state's terms
+    report=_nothing,  # the report's terms and details are the state's
     change="scheduled",
     public=lambda e: {"opens_at": format_instant(e.opens_at)},
 )
@@ -469,6 +472,40 @@ means(
         "description": e.description,
         "started_at": format_instant(e.started_at),
         "ended_at": instant(e.ended_at),
+    },
+)
+
+# ---------------------------------------------------------------- what is for sale (engine.details)
+
+
+def _amended_evolve(state: AuctionState, e: DetailsAmended) -> AuctionState:
+    details = lot.with_fields(state.details if state.details is not None else lot.EMPTY, e.after, e.fields)
+    return replace(state, details=None if details == lot.EMPTY else details, amendments=state.amendments + 1)
+
+
+def _amended_report(e: DetailsAmended, report: Report) -> None:
+    report.line(
+        "amendments",
+        {
+            "at": report.time(e.at),
+            "fields": list(e.fields),
+            "changes": lot.changes_json(e.before, e.after, e.fields),
+            "reason": e.reason,
+            **_official(e),
+        },
+    )
+
+
+means(
+    DetailsAmended,
+    evolve=_amended_evolve,
+    report=_amended_report,
+    change="amended",
+    public=lambda e: {
+        "at": format_instant(e.at),
+        "fields": list(e.fields),
+        "changes": lot.changes_json(e.before, e.after, e.fields),
+        "reason": e.reason,
     },
 )
 

@@ -22,6 +22,8 @@ from typing import Annotated, NewType
 
 import msgspec
 
+from engine.details import LotDetails
+
 AuctionId = NewType("AuctionId", str)
 BidderCode = NewType("BidderCode", str)
 
@@ -220,6 +222,9 @@ class AuctionState(msgspec.Struct, frozen=True, gc=False):
     graced: bool = False
     next_round: str | None = None  # the auction that repeats this sale
     outcome: str | None = None  # what became of the property after the last round failed
+    # -- what is for sale (engine.details): as scheduled, with every amendment
+    details: LotDetails | None = None
+    amendments: int = 0
 
     @property
     def price(self) -> int | None:

@@ -4,7 +4,10 @@ A summary is a view of the auction's state (``engine.model.AuctionState``, as
 ``engine.meaning.evolve`` folds it), not a fold of its own: what the catalogue
 shows is what the decider decides on. Nothing here shows an identity: a
 summary exposes bidder codes and counts only, so anything built from it is
-safe to show publicly.
+safe to show publicly. The lot's details (``engine.details``: description, case,
+court, location, facts, viewings, conditions, the office's contact) are shown
+as scheduled with every amendment, beside the ``language`` they are written in
+(the auction's country's), for pages to mark them up for screen readers.
 """
 
 from __future__ import annotations
@@ -12,11 +15,30 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from engine.details import details_json
 from engine.events import Event
 from engine.meaning import evolve, instant, money
 from engine.model import AuctionState, Sale, Status, Terms
 
-__all__ = ["AuctionSummary", "fold_event", "instant", "money", "summary_json"]
+__all__ = ["LANGUAGES", "AuctionSummary", "fold_event", "instant", "language_of", "money", "summary_json"]
+
+# The language of each country's notices (BCP 47), for the ``lang`` of the title and description.
+LANGUAGES = {
+    "BG": "bg",
+    "CZ": "cs",
+    "EE": "et",
+    "GR": "el",
+    "HR": "hr",
+    "LT": "lt",
+    "LV": "lv",
+    "PT": "pt",
+    "SE": "sv",
+    "SI": "sl",
+}
+
+
+def language_of(country: str) -> str | None:
+    return LANGUAGES.get(country.upper())
 
 
 class AuctionSummary:
@@ -254,5 +276,8 @@ def summary_json(summary: AuctionSummary) -> dict[str, Any]:
         "ended_at": instant(summary.ended_at),
         "purchaser": summary.purchaser,
         **_sale_json(summary.state),
+        "language": language_of(summary.country),
+        **details_json(summary.state.details),
+        "amendments": summary.state.amendments,
         "position": summary.position,
     }

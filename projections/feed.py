@@ -9,8 +9,10 @@ module turns them into items and pages, and renders a page as JSON or Atom.
   the state after the change and the change's public fields, exactly what a watcher of
   ``/ws/auctions/{id}`` gets). An auction's first event (``scheduled``) also carries the
   ``lot`` (its public view as scheduled, ``projections.catalogue.summary_json``) and the
-  lot as schema.org JSON-LD (``jsonld``). Nothing in an item names a person: bidders
-  appear by their per-auction code only.
+  lot as schema.org JSON-LD (``jsonld``). An amendment of the lot's details (``amended``)
+  also carries ``details``: the new value of each field it changed (``location`` whole),
+  so that a harvester updates its lot from that item alone. Nothing in an item names a
+  person: bidders appear by their per-auction code only, and a lot's details hold none.
 - Page ``k`` of size ``N`` covers the positions ``(k*N, (k+1)*N]``. Once the log holds
   position ``(k+1)*N`` the page is complete and its body never changes again (the body
   carries nothing that moves: no head, no clock), so it is served as immutable with a
@@ -113,6 +115,8 @@ def items(rows: Iterable[EventRow], changes: ChangeSource) -> Iterator[dict[str,
             if lot is not None:
                 item["lot"] = lot
                 item["jsonld"] = offer_jsonld(lot)
+        elif kind == "amended":
+            item["details"] = {change["field"]: change["new"] for change in body.get("changes", [])}
         item["change"] = body
         yield item
 
@@ -305,9 +309,16 @@ def _place(location: object, country: str) -> dict[str, Any] | None:
     for key, term in (("address", "streetAddress"), ("municipality", "addressLocality"), ("region", "addressRegion")):
         if location.get(key):
             address[term] = location[key]
-    if len(address) == 2:
+    point = location.get("coordinates")
+    geo = None
+    if isinstance(point, dict) and "lat" in point and "lon" in point:
+        geo = {"@type": "GeoCoordinates", "latitude": point["lat"], "longitude": point["lon"]}
+    if len(address) == 2 and geo is None:
         return None
-    return {"@type": "Place", "address": address}
+    place: dict[str, Any] = {"@type": "Place", "address": address}
+    if geo is not None:
+        place["geo"] = geo
+    return place
 
 
 def dcat_catalogue(base: str, countries: Iterable[str]) -> dict[str, Any]:
@@ -386,7 +397,7 @@ ITEM_SCHEMA: dict[str, Any] = {
             "type": "string",
             "description": "the live message type (scheduled, opened, bid, extended, closed, failed, incident, "
             "declared, preemption, payment, paid, completed, defaulted, offered, grace, refunded, suspended, "
-            "resumed, cancelled, next_round, outcome)",
+            "resumed, cancelled, next_round, outcome, amended)",
         },
         "change": {
             "type": "object",
@@ -419,9 +430,39 @@ ITEM_SCHEMA: dict[str, Any] = {
                 "starting_price": _MONEY,
                 "opens_at": _INSTANT,
                 "closes_at": _INSTANT,
-                "location": {"type": ["object", "null"]},
+                "language": {"type": ["string", "null"], "description": "the language of the notice (BCP 47)"},
+                "description": {"type": ["string", "null"]},
+                "case_reference": {"type": ["string", "null"]},
+                "court": {"type": ["string", "null"]},
+                "location": {
+                    "type": ["object", "null"],
+                    "properties": {
+                        "address": {"type": "string"},
+                        "municipality": {"type": "string"},
+                        "region": {"type": "string"},
+                        "coordinates": {
+                            "type": "object",
+                            "required": ["lat", "lon"],
+                            "properties": {
+                                "lat": {"type": "number", "minimum": -90, "maximum": 90},
+                                "lon": {"type": "number", "minimum": -180, "maximum": 180},
+                            },
+                        },
+                    },
+                },
+                "asset_details": {"type": ["object", "null"], "required": ["kind"]},
+                "viewing": {
+                    "type": ["array", "string", "null"],
+                    "items": {"type": "object", "required": ["starts_at", "ends_at"]},
+                },
+                "conditions": {"type": ["string", "null"]},
+                "contact": {"type": ["object", "null"]},
             },
         },
         "jsonld": {"type": "object", "description": "only with 'lot': the lot as a schema.org Offer"},
     },
 }
+        "details": {
+            "type": "object",
+            "description": "only on an 'amended' item: the new value of each detail it changed (null: cleared)",
+        },

@@ -7,7 +7,9 @@ registration, deposit, admission and refusal, every bid received (refused
 ones with their reason and rule), every extension with the rule that caused
 it, the technical incidents the bailiff recorded, the winner and price, the
 deposits to refund, and the rule book's warnings about the schedule (computed
-from the AuctionScheduled terms; they are not events).
+from the AuctionScheduled terms; they are not events). It lists the lot's
+details as they stand (``details``, ``engine.details``) and every amendment of
+them (``amendments``: the fields changed, old and new, the reason, the official).
 
 After bidding it follows the sale: the declaration (purchaser, price, payment
 deadline), payments and what is still due, the transfer decision, a default
@@ -35,6 +37,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from engine import codec
+from engine.details import details_json
 from engine.events import Event
 from engine.meaning import evolve, meaning_of, money
 from engine.model import AuctionState, Ledger, Sale, Status, format_instant
@@ -72,6 +75,7 @@ ACTS = {
     "BiddingOpened": "opened",
     "AuctionEnded": "declared",
     "IncidentRecorded": "incident",
+    "DetailsAmended": "amended",
     "PaymentRecorded": "payment",
     "DepositRefunded": "refund",
     "TransferDecided": "transfer",
@@ -95,7 +99,8 @@ class _Builder:
         self.position = 0
         self.bidders: dict[str, _Bidder] = {}
         self.sections: dict[str, list[dict[str, Any]]] = {
-            "bids": [], "proxies": [], "extensions": [], "incidents": [], "sale": [], "ledger": [], "suspensions": []
+            "bids": [], "proxies": [], "extensions": [], "incidents": [], "sale": [], "ledger": [], "suspensions": [],
+            "amendments": [],
         }
         self.events: list[dict[str, Any]] = []
         self.rules_cited: set[str] = set()
@@ -338,6 +343,8 @@ def build_report(
             "opens_at": t(terms.opens_at),
             "closes_at": t(terms.closes_at),
         },
+        "details": details_json(state.details),
+        "amendments": builder.sections["amendments"],
         "warnings": [warning.to_json() for warning in warnings],
         "scheduled_at": t(state.scheduled_at),
         "opened_at": t(state.opened_at),

@@ -1,5 +1,5 @@
 """A replayed report's printed forms: JSON, CSV (one row per bid received, then per line of the sale
-after bidding) and an HTML page."""
+after bidding) and an HTML page (with the lot's details and their amendments)."""
 
 from __future__ import annotations
 
@@ -232,6 +232,50 @@ def render_html(reports: list[dict[str, Any]]) -> bytes:
             ("Country", r["country"]),
             ("Time zone", r["time_zone"]),
             ("Title", terms["title"]),
+def _text(value: Any) -> str | None:
+    """A detail's value in words: an object as ``key value; ...``, a list one item after another."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return "; ".join(f"{k.replace('_', ' ')} {_text(v)}" for k, v in value.items() if v is not None)
+    if isinstance(value, list):
+        return " | ".join(_text(item) or "" for item in value)
+    return _cell(value)
+
+
+DETAIL_LABELS = (
+    ("description", "Description"),
+    ("case_reference", "Case reference"),
+    ("court", "Court or office"),
+    ("location", "Location"),
+    ("asset_details", "Facts"),
+    ("viewing", "Viewing"),
+    ("conditions", "Conditions taken over"),
+    ("contact", "Contact"),
+)
+
+
+def _lot_details(r: dict[str, Any]) -> str:
+    """What is for sale, as it stands, and every amendment of it."""
+    details = r.get("details") or {}
+    summary = _summary([(label, _text(details.get(key))) for key, label in DETAIL_LABELS], "Lot details")
+    amendments = [
+        {
+            **line,
+            "fields": ", ".join(line.get("fields", [])),
+            "changes": "; ".join(
+                f"{c['field']}: {_text(c['old']) or '–'} → {_text(c['new']) or '–'}" for c in line.get("changes", [])
+            ),
+        }
+        for line in r.get("amendments", [])
+    ]
+    columns = ("position", "at", "fields", "changes", "reason", "official", "office")
+    return (
+        f"<h3>Lot details</h3>{summary}"
+        f"<h3>Amendments of the details</h3>{_table(amendments, columns, 'Amendments of the details')}"
+    )
+
+
             ("Asset", terms["asset"]),
             ("Value", f"{terms['value']} {terms['currency']}"),
             ("Starting price", terms["starting_price"]),
@@ -249,7 +293,8 @@ def render_html(reports: list[dict[str, Any]]) -> bytes:
         refunds = r["deposits_to_refund"]
         sections.append(
             f"<section><h2>Auction {html.escape(r['auction'])}</h2>{_summary(summary, 'Summary')}"
-            f"<h3>Warnings about the schedule</h3>{_table(r['warnings'], ('code', 'message', 'rule'), 'Warnings')}"
+            + _lot_details(r)
+            + f"<h3>Warnings about the schedule</h3>{_table(r['warnings'], ('code', 'message', 'rule'), 'Warnings')}"
             f"<h3>Bidders</h3>{_table(r['bidders'], BIDDER_COLUMNS, 'Bidders', anonymised)}"
             f"<h3>Bids received</h3>{_table(r['bids'], BID_COLUMNS[1:], 'Bids received', anonymised)}"
             f"<h3>Extensions</h3>"

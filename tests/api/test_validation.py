@@ -303,7 +303,8 @@ def test_no_request_body_ever_yields_a_5xx_and_a_refused_one_records_nothing() -
 
 
 async def test_the_bid_route_checks_a_request_in_the_order_the_other_routes_do() -> None:
-    """A malformed JSON document first, then the auction id, then the token, then the
+    """A body without a token that verifies is refused before it is read (api.limits); then a
+    malformed JSON document first, then the auction id, then the role, then the
     Idempotency-Key and the body's schema together, then the auction itself."""
     async with running_api() as api:
         auction = await api.schedule(swedish_auction(utc_now()))
@@ -312,10 +313,13 @@ async def test_the_bid_route_checks_a_request_in_the_order_the_other_routes_do()
         json_type = {"Content-Type": "application/json"}
         before = await snapshot(api)
 
-        message = error_of(await api.client.post(bids, content=b"{", headers=json_type), 422, "invalid_request")
-        assert message == "1: JSON decode error"
-        error_of(await api.client.post("/auctions/%00/bids", json={"amount": 1}), 404, "auction_not_found")
+        error_of(await api.client.post(bids, content=b"{", headers=json_type), 401, "unauthenticated")
+        error_of(await api.client.post("/auctions/%00/bids", json={"amount": 1}), 401, "unauthenticated")
         error_of(await api.client.post(bids, json={"amount": 1}), 401, "unauthenticated")
+        malformed = await api.client.post(bids, content=b"{", headers={**json_type, **BAILIFF})
+        assert error_of(malformed, 422, "invalid_request") == "1: JSON decode error"
+        unknown_id = await api.client.post("/auctions/%00/bids", json={"amount": 1}, headers=BAILIFF)
+        error_of(unknown_id, 404, "auction_not_found")
         error_of(await api.client.post(bids, json={"amount": 1}, headers=BAILIFF), 403, "forbidden")
         both = {**bidder("alice"), "Idempotency-Key": "a b"}
         message = error_of(await api.client.post(bids, json={"amount": 1}, headers=both), 422, "invalid_request")

@@ -18,8 +18,10 @@ from hypothesis import strategies as st
 from engine import codec
 from engine import events as ev
 from engine.codec import Kind
+from engine.details import Coordinates, Location, LotDetails, Viewing
 from engine.model import InvalidValue, Money
 from engine.store.base import GENESIS_HASH, chain_hash
+from tests.domain.details_support import DETAILS
 
 TYPES = list(ev.EVENT_TYPES.values())
 CENTS = st.integers(min_value=0, max_value=10**17 - 1)  # format_money's shape: at most 15 whole digits
@@ -40,6 +42,10 @@ def _strategy(hint: Any, zones: st.SearchStrategy[Any]) -> st.SearchStrategy[Any
         values: st.SearchStrategy[Any] = CENTS
     elif kind is Kind.INSTANT:
         values = _instants(zones)
+    elif kind is Kind.NESTED:
+        values = DETAILS  # a lot's details, the one nested struct events hold
+    elif typing.get_origin(base) is tuple:
+        values = st.lists(TEXT, max_size=3).map(tuple)
     elif base is bool:
         values = st.booleans()
     elif base is int:
@@ -318,6 +324,36 @@ GOLDEN: list[tuple[ev.Event, dict[str, Any]]] = [
         ev.RoundsExhausted(at=AT, outcome="property_leaves_estate", rule="BG-next-round"),
         {"at": "2026-04-02T09:00:02.250000+00:00", "outcome": "property_leaves_estate", "rule": "BG-next-round"},
     ),
+    # what is for sale
+    (
+        ev.DetailsAmended(
+            at=AT, fields=("location", "viewing"),
+            before=LotDetails(location=Location(address="Vitosha 1", municipality="Sofia")),
+            after=LotDetails(
+                location=Location(
+                    address="Vitosha 1A", municipality="Sofia", region="Sofia City",
+                    coordinates=Coordinates(42.69, 23.32),
+                ),
+                viewing=(Viewing(OPENS - 24 * H, OPENS - 22 * H, "Call the office"),),
+            ),
+            reason=None, official="bailiff-7", office="Sofia 1",
+        ),
+        {
+            "at": "2026-04-02T09:00:02.250000+00:00", "fields": ("location", "viewing"),
+            "before": {"location": {"address": "Vitosha 1", "municipality": "Sofia"}},
+            "after": {
+                "location": {
+                    "address": "Vitosha 1A", "municipality": "Sofia", "region": "Sofia City",
+                    "coordinates": {"lat": 42.69, "lon": 23.32},
+                },
+                "viewing": (
+                    {"starts_at": "2026-04-02T07:00:00Z", "ends_at": "2026-04-02T09:00:00Z",
+                     "how_to_book": "Call the office"},
+                ),
+            },
+            "official": "bailiff-7", "office": "Sofia 1",
+        },
+    ),
 
 ]  # fmt: skip
 
@@ -342,6 +378,46 @@ def test_a_notice_set_term_is_written_only_where_it_is_set_and_read_back() -> No
     assert payload == codec.write(scheduled)
     assert_same(codec.decode(type_name, payload), scheduled)
     assert "extension_minutes" not in codec.encode(GOLDEN[0][0])[1]
+
+
+def test_the_lot_details_are_written_only_where_given_and_read_back_from_json() -> None:
+    details = LotDetails(
+        description="Two-room flat, 54 m2.",
+        case_reference="In 123/2026",
+        location=Location(address="Vitosha 1", municipality="Sofia", coordinates=Coordinates(42.69, 23.32)),
+        viewing="By appointment with the office.",
+    )
+    scheduled = msgspec.structs.replace(GOLDEN[0][0], details=details)
+    type_name, payload = codec.encode(scheduled)
+    assert payload == {
+        **GOLDEN[0][1],
+        "details": {
+            "description": "Two-room flat, 54 m2.",
+            "case_reference": "In 123/2026",
+            "location": {"address": "Vitosha 1", "municipality": "Sofia", "coordinates": {"lat": 42.69, "lon": 23.32}},
+            "viewing": "By appointment with the office.",
+        },
+    }
+    assert payload == codec.write(scheduled)
+    stored = orjson.loads(orjson.dumps(payload))
+    assert_same(codec.decode(type_name, stored), scheduled)
+    assert_same(codec.read(ev.AuctionScheduled, stored), scheduled)
+    assert "details" not in codec.encode(GOLDEN[0][0])[1]  # a lot without details: the payload as before
+
+
+@pytest.mark.parametrize(
+    "details",
+    [
+        {"location": {"coordinates": {"lat": "north", "lon": 1}}},
+        {"viewing": [{"starts_at": "soon", "ends_at": "2026-04-02T09:00:00Z"}]},
+        {"viewing": 5},
+        "a text",
+    ],
+)
+def test_details_of_the_wrong_shape_are_refused_with_the_field_named(details: object) -> None:
+    payload = {**GOLDEN[0][1], "details": details}
+    with pytest.raises(InvalidValue, match="details"):
+        codec.decode("AuctionScheduled", payload)
 
 
 def test_the_hash_chain_over_a_payload_is_the_one_earlier_versions_computed() -> None:

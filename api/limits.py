@@ -1,0 +1,160 @@
+"""What a request may bring before the application reads it: a body of bounded size, sent
+with credentials, holding text.
+
+Raw ASGI, in front of every HTTP route, the bid lane included (``api.app.AuctionApp`` calls
+:func:`admit` before anything else), so that nothing is read that will not be used:
+
+* **Size.** A body larger than its limit is refused with 413 ``request_too_large``: at once
+  when its ``Content-Length`` says so (not a byte of it is read), else as soon as the
+  ``http.request`` chunks counted pass the limit (a chunked upload). JSON bodies are small
+  (``AUCTION_MAX_JSON_BODY``, 64 KiB by default: the largest document the API takes, an
+  auction's terms with its lot details, is a few kilobytes); paths that take uploads would
+  have a limit of their own (:data:`UPLOADS`, none yet).
+* **Credentials.** Every endpoint that takes a body needs a bearer token, so a request with a
+  body and no token that verifies is refused with 401 before its body is read: an anonymous
+  client cannot make the server hold a body at all. The role is checked by the endpoint, as
+  before.
+* **Text.** The JSON routes parse with the standard library, which reads a lone UTF-16
+  surrogate (``"\\ud800"``) into a string no store can hold; such a body is refused with 422
+  ``invalid_request``. Only a body with a backslash in it is looked at twice, once by orjson
+  (which refuses lone surrogates, so a body it reads is fine); a bid never is.
+
+A refusal sent before the body was read closes the connection (``Connection: close``), so the
+server reads no more of it either.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import orjson
+from starlette.datastructures import State
+from starlette.exceptions import HTTPException
+from starlette.types import Message, Receive, Scope, Send
+
+from api.deps import principal_from_header
+from api.errors import ApiError, answer_to
+
+# Path prefix -> body limit in bytes, for the routes that take uploads (documents, photos); none yet.
+UPLOADS: dict[str, int] = {}
+# Methods whose requests may carry a body, which then needs credentials.
+_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_CLOSE = {"Connection": "close"}
+_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+
+class BodyTooLarge(HTTPException):
+    """Raised by the counting ``receive`` when the chunks pass the limit; the exception handlers
+    (and the bid lane's :func:`api.errors.answer_to`) answer it as 413 ``request_too_large``."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the request body is larger than {limit} bytes", headers=dict(_CLOSE))
+
+
+class NotText(HTTPException):
+    def __init__(self) -> None:
+        super().__init__(422, "body: a string holds a lone UTF-16 surrogate, which is not text")
+
+
+def body_limit(path: str, json_limit: int) -> int:
+    for prefix, limit in UPLOADS.items():
+        if path.startswith(prefix):
+            return limit
+    return json_limit
+
+
+async def admit(state: State, scope: Scope, receive: Receive, send: Send) -> Receive | None:
+    """The ``receive`` the application gets for this HTTP request, or None when the request was
+    refused here (the answer is sent) without reading its body."""
+    runtime: Any = getattr(state, "runtime", None)
+    if runtime is None:
+        return receive  # not started: nothing to check against
+    length: bytes | None = None
+    chunked = False
+    authorization: bytes | None = None
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            length = value
+        elif name == b"authorization":
+            authorization = value
+        elif name == b"transfer-encoding":
+            chunked = True
+    limit = body_limit(scope["path"], runtime.settings.max_json_body)
+    declared = _declared(length)
+    if declared is not None and declared > limit:
+        await _refuse(scope, receive, send, BodyTooLarge(limit))
+        return None
+    if (chunked or declared) and scope["method"] in _WRITES:
+        try:
+            claimed = principal_from_header(authorization.decode("latin-1") if authorization else None, runtime.tokens)
+            if claimed is None:
+                raise ApiError(401, "unauthenticated", "a bearer token is required", headers=_CHALLENGE)
+        except ApiError as error:
+            error.headers = {**(error.headers or {}), **_CLOSE}
+            await _refuse(scope, receive, send, error)
+            return None
+    return _Counting(receive, limit)
+
+
+def _declared(length: bytes | None) -> int | None:
+    if length is None:
+        return None
+    try:
+        return int(length)
+    except ValueError:
+        return None  # the HTTP server refuses it; the chunks are counted all the same
+
+
+async def _refuse(scope: Scope, receive: Receive, send: Send, error: Exception) -> None:
+    from starlette.requests import Request
+
+    await answer_to(Request(scope, receive), error)(scope, receive, send)
+
+
+class _Counting:
+    """A ``receive`` that counts the body's chunks against ``limit`` and, when the body has a
+    backslash in it, checks once it is whole that its strings are text."""
+
+    __slots__ = ("chunks", "escaped", "limit", "receive", "size")
+
+    def __init__(self, receive: Receive, limit: int) -> None:
+        self.receive = receive
+        self.limit = limit
+        self.size = 0
+        self.chunks: list[bytes] = []
+        self.escaped = False
+
+    async def __call__(self) -> Message:
+        message = await self.receive()
+        if message["type"] != "http.request":
+            return message
+        chunk: bytes = message.get("body", b"")
+        self.size += len(chunk)
+        if self.size > self.limit:
+            raise BodyTooLarge(self.limit)
+        self.chunks.append(chunk)
+        self.escaped = self.escaped or b"\\" in chunk
+        if self.escaped and not message.get("more_body", False) and _holds_lone_surrogate(b"".join(self.chunks)):
+            raise NotText()
+        return message
+
+
+def _holds_lone_surrogate(body: bytes) -> bool:
+    """True when ``body`` is JSON that the standard library reads into a string with a lone surrogate."""
+    try:
+        orjson.loads(body)
+        return False  # orjson refuses lone surrogates: it read none
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        return False  # not JSON: the route says so
+    try:
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    except (ValueError, RecursionError):
+        pass
+    return False
