@@ -20,24 +20,30 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+import orjson
 
 from api.auth import TokenReader
 from api.observability import Metrics, Observer, ScrapeTime
 from api.settings import Settings
 from engine.app.handlers import Context, Handlers
 from engine.app.queries import Queries
-from engine.app.receipts import ReceiptSigner
+from engine.app.receipts import ReceiptSigner, load_private_key
 from engine.app.scheduler import DeadlineScheduler
+from engine.app.transparency import Transparency
 from engine.clock import Clock, SystemClock
 from engine.commands import Command
 from engine.service import AuctionService, Outcome
 from engine.store import open_store
-from engine.store.base import EventStore
+from engine.store.base import EventStore, StoreAdapter
 from engine.store.batching import GroupCommitStore
 from engine.vault import SubjectVault
+from projections.audit.heads import Head, HeadError, parse_head
 from projections.catchup import Projector
 from projections.hub import Hub
 from projections.readmodel import ReadModel
@@ -69,6 +75,8 @@ class Runtime:
     hub: Hub
     projector: Projector
     signer: ReceiptSigner
+    transparency: Transparency
+    head_file: Path | None = None  # where the last signed tree head is kept between runs
     wakeups: RedisWakeups | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     # What an operator watches (api.observability): None when AUCTION_METRICS is off.
@@ -98,6 +106,7 @@ class Runtime:
         """This process wrote ``outcome``: fold it into our read models as decided (no
         read-back) and tell the other processes. False if it could not be folded directly."""
         folded = self.projector.apply_own(outcome.stored, outcome.events)
+        self.transparency.committed(outcome.tree)  # a signed head for every commit
         position = outcome.stored[-1].position
         if self.wakeups is not None:
             # Without waiting: a slow or absent Redis must not delay the answer (the others poll too).
@@ -136,6 +145,9 @@ async def start(settings: Settings, clock: Clock | None = None) -> Runtime:
     store: EventStore = GroupCommitStore(adapter) if GROUP_COMMIT else adapter
     runtime: Runtime | None = None
     try:
+        transparency = Transparency(adapter, load_private_key(settings.receipt_key_text()), clock)
+        head_file = settings.head_path()
+        await check_log(transparency, adapter, head_file)
         service = AuctionService(store, load_rules, clock, vault=SubjectVault(adapter))
         model = ReadModel()
         hub = Hub(settings.ws_queue_size)
@@ -150,9 +162,11 @@ async def start(settings: Settings, clock: Clock | None = None) -> Runtime:
             hub=hub,
             projector=projector,
             signer=signer,
+            transparency=transparency,
+            head_file=head_file,
         )
         runtime.queries = Queries(service, store, model, projector, signer)
-        runtime.handlers = Handlers(Context(service, runtime.execute, runtime.queries, signer))
+        runtime.handlers = Handlers(Context(service, runtime.execute, runtime.queries, signer, transparency))
         runtime.scheduler = DeadlineScheduler(runtime.advance, clock)
         observe(runtime)
         if settings.redis_url:
@@ -168,6 +182,8 @@ async def start(settings: Settings, clock: Clock | None = None) -> Runtime:
             asyncio.create_task(projector.run(), name="projections-catch-up"),
             asyncio.create_task(runtime.scheduler.run(), name="deadline-scheduler"),
         ]
+        if head_file is not None:
+            runtime.tasks.append(asyncio.create_task(keep_heads(transparency, head_file), name="tree-heads"))
     except BaseException:
         if runtime is not None and runtime.wakeups is not None:
             await runtime.wakeups.stop()
@@ -175,6 +191,69 @@ async def start(settings: Settings, clock: Clock | None = None) -> Runtime:
         raise
     log.info("engine ready at position %s with %s auctions", model.checkpoint, len(model.summaries()))
     return runtime
+
+
+class StartupRefused(Exception):
+    """The log cannot be served as it is: one line says why (``auction serve`` exits 1)."""
+
+
+async def check_log(transparency: Transparency, store: StoreAdapter, head_file: Path | None) -> None:
+    """Refuse a log that does not extend the last head this server signed (kept in ``head_file``,
+    outside the database), then sign and keep a head over the log as it is."""
+    if head_file is None:
+        return
+    kept = read_head(head_file)
+    if kept is not None:
+        problem = await transparency.check_extends(kept, store)
+        if problem is not None:
+            raise StartupRefused(f"refusing to serve this log: {problem} (the head is kept in {head_file})")
+    else:
+        log.warning("no signed tree head kept in %s yet: the log is taken as it is, and signed from now on", head_file)
+    write_head(head_file, await transparency.head())
+
+
+def read_head(path: Path) -> Head | None:
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise StartupRefused(f"cannot read the kept tree head {path}: {error.strerror}") from None
+    try:
+        return parse_head(orjson.loads(text))
+    except (orjson.JSONDecodeError, HeadError) as error:
+        raise StartupRefused(f"the kept tree head {path} is not one: {error}") from None
+
+
+def write_head(path: Path, head: Head) -> None:
+    """Replace the kept head, whole (a temporary file, synced, then renamed into place; mode 0600)."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(descriptor, orjson.dumps(head.to_json()) + b"\n")
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+    os.replace(temporary, path)
+
+
+# How often the newest signed head is written to its file while serving; at a stop it is written too.
+KEEP_HEAD_EVERY = 1.0
+
+
+async def keep_heads(transparency: Transparency, path: Path) -> None:
+    kept = transparency.latest
+    try:
+        while True:
+            await asyncio.sleep(KEEP_HEAD_EVERY)
+            latest = transparency.latest
+            if latest is not None and latest is not kept:
+                await asyncio.to_thread(write_head, path, latest)
+                kept = latest
+    finally:
+        latest = transparency.latest
+        if latest is not None and latest is not kept:
+            write_head(path, latest)
 
 
 def observe(runtime: Runtime) -> None:

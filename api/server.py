@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import socket
+import sys
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -139,3 +140,5 @@ def run(settings: Settings) -> None:
     # with AUCTION_ACCESS_LOG: uvicorn's own access log stays off.
     logging = log_config(settings.log_level, settings.log_format)
     GracefulServer(uvicorn_config(app, settings.host, settings.port, False, logging, settings.log_level), app).run()
+    if getattr(app.state, "startup_refused", None):
+        sys.exit(1)  # the log failed its check against the kept tree head (said in one line)

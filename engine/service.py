@@ -20,7 +20,7 @@ import logging
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import cast
 
@@ -32,6 +32,7 @@ from engine.commands import Command, ScheduleAuction
 from engine.decider import decide, fold
 from engine.errors import AuctionNotFound, DomainError
 from engine.events import BidderRegistered, Event
+from engine.merkle import Span
 from engine.model import AuctionState, Status
 from engine.policy import AuctionRules, RuleViolation
 from engine.store.base import AppendResult, ConcurrencyConflict, EventStore, KeyStore, NewEvent, StoredEvent
@@ -72,6 +73,8 @@ class Outcome:
     events: tuple[Event, ...]  # what the command caused (decoded)
     stored: tuple[StoredEvent, ...]  # the same events as stored, with positions
     duplicate: bool = False  # a repeated idempotency key: nothing new was recorded
+    # What the commit that wrote ``stored`` added to the log's Merkle tree (None for a repeat).
+    tree: Span | None = field(default=None, compare=False, repr=False)
 
 
 def to_new_events(events: Sequence[Event]) -> list[NewEvent]:
@@ -297,7 +300,7 @@ class AuctionService:
                 return await self._replayed(auction_id, result)
             if after.version > self._cached_version(auction_id):
                 self._remember(after)
-            return Outcome(state=after, events=tuple(events), stored=result.events)
+            return Outcome(state=after, events=tuple(events), stored=result.events, tree=result.tree)
         raise ConcurrencyConflict(stream, None, -1)
 
     async def _fresh_state(self, auction_id: str) -> AuctionState:

@@ -40,7 +40,9 @@ class Receipt:
     algorithm: str
     public_key: str
     signature: str
-    tree: dict[str, Any]  # its index, size and path to the signed root
+    # What the algorithm proves the signature with: ``tree`` (a receipt tree's index, size and
+    # path) or ``event`` and ``log`` (the bid's event, its path in the log and the signed head).
+    proof: dict[str, Any]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -52,7 +54,7 @@ class Receipt:
             "algorithm": self.algorithm,
             "public_key": self.public_key,
             "signature": self.signature,
-            "tree": self.tree,
+            **self.proof,
         }
 
 
@@ -129,7 +131,7 @@ class ReceiptSigner:
                 TREE_ALGORITHM,
                 self.public_key_b64,
                 signature,
-                {"index": index, "size": size, "path": [b64(step) for step in tree.inclusion_proof(index, size)]},
+                {"tree": {"index": index, "size": size, "path": [b64(s) for s in tree.inclusion_proof(index, size)]}},
             )
             for index, fields in enumerate(batch)
         ]

@@ -30,14 +30,25 @@ def verify_chain(events: Iterable[StoredEvent]) -> None:
     version 1. Removing events at the very end of a stream cannot be detected
     from the events alone; every other change can.
     """
-    last_position: int | None = None
-    tips: dict[str, tuple[int, str]] = {}
+    chains = Chains()
     for event in events:
+        chains.check(event)
+
+
+class Chains:
+    """:func:`verify_chain` one event at a time, for a log read page by page."""
+
+    def __init__(self) -> None:
+        self.last_position: int | None = None
+        self._tips: dict[str, tuple[int, str]] = {}
+
+    def check(self, event: StoredEvent) -> None:
+        last_position = self.last_position
         if last_position is not None and event.position <= last_position:
             raise ChainBroken(event.position, f"position does not increase (follows position {last_position})")
-        last_position = event.position
+        self.last_position = event.position
 
-        version, prev_hash = tips.get(event.stream, (0, GENESIS_HASH))
+        version, prev_hash = self._tips.get(event.stream, (0, GENESIS_HASH))
         if event.version != version + 1:
             problem = "missing" if event.version > version + 1 else "out of order"
             raise ChainBroken(
@@ -51,4 +62,4 @@ def verify_chain(events: Iterable[StoredEvent]) -> None:
         expected = chain_hash(event.prev_hash, event.stream, event.version, event.type, event.recorded_at, event.data)
         if event.hash != expected:
             raise ChainBroken(event.position, "hash does not match the event's content (altered)")
-        tips[event.stream] = (event.version, event.hash)
+        self._tips[event.stream] = (event.version, event.hash)

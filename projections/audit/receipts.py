@@ -18,7 +18,20 @@ space). Two algorithms:
     its leaf to the root. One signature thus vouches for every receipt of the
     batch, and each receipt is checked on its own, without the others.
 
-The server signs with ``engine.app.receipts.ReceiptSigner``, on this format.
+``Ed25519-log``
+    the receipt is the server's signed tree head after the commit that wrote the
+    bid (:mod:`projections.audit.heads`) with the bid's event (``event``: its
+    type, data and ``prev_hash``) and the event's inclusion proof in that tree
+    (``log``: ``index`` = its global position - 1, ``path`` of hex hashes, and the
+    ``head``); ``signature`` is the head's. The check recomputes the event's hash
+    from the receipt's fields and ``event``, its leaf, the root its path leads to,
+    and the head's signature over that root. One signature per commit thus vouches
+    for every bid of the commit and for the whole log before it: the receipt also
+    proves, against any later copy of the log, that the copy extends what the
+    bidder was shown.
+
+The server signs with ``engine.app.transparency.Transparency`` (``Ed25519-log``);
+``engine.app.receipts.ReceiptSigner`` makes the two older kinds, which stay verifiable.
 """
 
 from __future__ import annotations
@@ -35,14 +48,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from engine import codec, merkle
 from engine.events import BidAccepted
 from engine.model import parse_instant, parse_money
-from engine.store.base import StoredEvent
-from engine.streams import auction_of
+from engine.store.base import StoredEvent, chain_hash, log_leaf
+from engine.streams import auction_of, stream_of
 from projections.audit.log import LogError
 
 SIGNED_FIELDS = ("auction", "bidder_code", "amount", "position", "received_at")
 ALGORITHM = "Ed25519"
 TREE_ALGORITHM = "Ed25519-sha256-tree"
 TREE_LABEL = b"judicial-auction receipt tree v1\x00"
+LOG_ALGORITHM = "Ed25519-log"
 
 
 class ReceiptError(ValueError):
@@ -120,10 +134,13 @@ def verify_receipt(receipt: dict[str, Any], public_key: str | None = None) -> No
     """Raise :class:`ReceiptError` unless the signature matches. ``public_key`` is
     the server's key as published (base64url or PEM); without it, the key written
     in the receipt is used, which proves integrity but not who signed."""
-    message = _signed_message(receipt)
     key_text = public_key or receipt.get("public_key")
     if not isinstance(key_text, str):
         raise ReceiptError("no public key")
+    if receipt.get("algorithm") == LOG_ALGORITHM:
+        _verify_log_receipt(receipt, key_text)
+        return
+    message = _signed_message(receipt)
     signature = receipt.get("signature")
     if not isinstance(signature, str):
         raise ReceiptError("no signature")
@@ -131,6 +148,54 @@ def verify_receipt(receipt: dict[str, Any], public_key: str | None = None) -> No
         load_public_key(key_text).verify(unb64(signature), message)
     except InvalidSignature:
         raise ReceiptError("the signature does not match the receipt") from None
+
+
+def receipt_event_hash(receipt: dict[str, Any]) -> str:
+    """The hash of the event an ``Ed25519-log`` receipt carries, from its own fields: the bid
+    its signed fields name, in the auction's stream at its position, at its receipt time."""
+    event = receipt.get("event")
+    if not isinstance(event, dict):
+        raise ReceiptError("an Ed25519-log receipt needs its event")
+    type_, data, prev_hash = event.get("type"), event.get("data"), event.get("prev_hash")
+    if type_ != "BidAccepted" or not isinstance(data, dict) or not isinstance(prev_hash, str):
+        raise ReceiptError("a receipt's event is an accepted bid: type, data and prev_hash")
+    try:
+        bid = codec.decode(type_, data)
+        at = parse_instant(receipt["received_at"])
+        signed = (receipt["bidder_code"], parse_money(receipt["amount"]), at)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise ReceiptError(f"the receipt's event cannot be read: {exc}") from None
+    if not isinstance(bid, BidAccepted) or (bid.bidder_code, bid.amount) != signed[:2]:
+        raise ReceiptError("the receipt's event is not the bid its fields name")
+    auction, position = receipt.get("auction"), receipt.get("position")
+    if not isinstance(auction, str) or type(position) is not int:
+        raise ReceiptError("a receipt needs auction as a string and position as a number")
+    return chain_hash(prev_hash, stream_of(auction), position, type_, at, data)
+
+
+def _verify_log_receipt(receipt: dict[str, Any], public_key: str) -> None:
+    from projections.audit.heads import HeadError, hashes_from_hex, parse_head, verify_head
+
+    log = receipt.get("log")
+    if not isinstance(log, dict):
+        raise ReceiptError("an Ed25519-log receipt needs its log proof")
+    try:
+        head = parse_head(log.get("head"))
+        path = hashes_from_hex(log.get("path"), "a receipt's log path")
+    except HeadError as exc:
+        raise ReceiptError(str(exc)) from None
+    index = log.get("index")
+    if type(index) is not int:
+        raise ReceiptError("a receipt's log index is a JSON number")
+    if receipt.get("signature") != head.signature:
+        raise ReceiptError("the receipt's signature is not its head's")
+    leaf = log_leaf(receipt_event_hash(receipt))
+    if not merkle.verify_inclusion(leaf, index, head.size, path, head.root):
+        raise ReceiptError("the bid's event is not in the log its head signs (the path leads elsewhere)")
+    try:
+        verify_head(head, public_key)
+    except HeadError as exc:
+        raise ReceiptError(str(exc)) from None
 
 
 # ------------------------------------------------------------------ receipts against a log
@@ -205,4 +270,11 @@ def check_receipts(
             raise LogError(
                 f"{name}: event at position {found.position} (auction {auction!r}, position {position}) is not"
                 " the accepted bid its receipt names"
+            )
+        if receipt.get("algorithm") == LOG_ALGORITHM and (
+            found.hash != receipt_event_hash(receipt) or found.position != receipt["log"]["index"] + 1
+        ):
+            raise LogError(
+                f"{name}: event at position {found.position} (auction {auction!r}, position {position}) is not"
+                " the event the receipt's signed log holds there"
             )

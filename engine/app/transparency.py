@@ -1,0 +1,159 @@
+"""The verifiable log, the server's side: signed tree heads, proofs, and receipts that carry both.
+
+The store keeps the Merkle tree over every event (:mod:`engine.store.tree`) in
+the transaction that writes them; every append answers what its commit added
+(:class:`engine.merkle.Span`). :meth:`Transparency.committed` signs a head for
+each commit (once, however many appends a group commit answered), and the
+receipt of an accepted bid is that head with the bid's inclusion proof and the
+event itself (:data:`projections.audit.receipts.LOG_ALGORITHM`): one signature
+per commit vouches for every bid in it, and for the whole log up to it.
+
+The format and the offline checks are the auditors' (:mod:`projections.audit.heads`).
+The key and the last head kept from an earlier run come from the composition
+root (``api.bootstrap``); nothing here touches a file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from engine.app.receipts import Receipt
+from engine.clock import Clock
+from engine.merkle import EMPTY_ROOT, Frontier, Span
+from engine.model import format_instant
+from engine.store import tree
+from engine.store.base import EventStore, StoredEvent, TreeStore, log_leaf
+from engine.store.chain import ChainBroken, Chains
+from engine.streams import auction_of
+from projections.audit.heads import Head, HeadError, LogTree, first_disagreement, key_id, sign_head, verify_head
+from projections.audit.receipts import LOG_ALGORITHM, b64
+
+# How many events the start-up check reads per page.
+_PAGE = 5000
+
+
+@dataclass(frozen=True)
+class LogProof:
+    """What a receipt carries of the log: the signed head and the event's path to its root."""
+
+    head: Head
+    index: int  # the event's leaf: its position - 1
+    path: tuple[bytes, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"index": self.index, "path": [step.hex() for step in self.path], "head": self.head.to_json()}
+
+
+class Transparency:
+    def __init__(self, store: TreeStore, key: Ed25519PrivateKey, clock: Clock) -> None:
+        self._store = store
+        self._key = key
+        self.public_key = key.public_key()
+        raw = self.public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        self.public_key_b64 = b64(raw)
+        self.key_id = key_id(self.public_key)
+        self._clock = clock
+        self.latest: Head | None = None  # the largest head signed so far
+        self._last: tuple[Span, Head] | None = None
+
+    def _sign(self, size: int, root: bytes) -> Head:
+        head = sign_head(self._key.sign, self.public_key, size, root, format_instant(self._clock.now()))
+        if self.latest is None or head.size >= self.latest.size:
+            self.latest = head
+        return head
+
+    def committed(self, span: Span | None) -> Head | None:
+        """The head after the commit ``span`` describes, signed once per commit."""
+        if span is None:
+            return None
+        if self._last is not None and self._last[0] is span:
+            return self._last[1]
+        head = self._sign(span.size, span.root())
+        self._last = (span, head)
+        return head
+
+    def proof(self, span: Span, event: StoredEvent) -> LogProof:
+        """The receipt's part of the log for ``event``, one the commit ``span`` describes wrote."""
+        head = self.committed(span)
+        assert head is not None
+        index = event.position - 1
+        return LogProof(head, index, tuple(span.inclusion_proof(index)))
+
+    async def receipt(self, span: Span | None, event: StoredEvent, amount: str) -> Receipt:
+        """The receipt of the accepted bid ``event`` (written by the commit ``span`` describes; None:
+        by an earlier one, for a repeated request, whose receipt is made on the log as it is now)."""
+        if span is not None:
+            proof = self.proof(span, event)
+        else:
+            head = await self.head()
+            path = await tree.inclusion_proof(self._store, event.position - 1, head.size)
+            proof = LogProof(head, event.position - 1, tuple(path))
+        auction = auction_of(event.stream)
+        assert auction is not None
+        return Receipt(
+            auction=auction,
+            bidder_code=str(event.data["bidder_code"]),
+            amount=amount,
+            position=event.version,
+            received_at=format_instant(event.recorded_at),
+            algorithm=LOG_ALGORITHM,
+            public_key=self.public_key_b64,
+            signature=proof.head.signature,
+            proof={
+                "event": {"type": event.type, "data": event.data, "prev_hash": event.prev_hash},
+                "log": proof.to_json(),
+            },
+        )
+
+    async def head(self) -> Head:
+        """A head over the whole log as the store holds it now (signed anew only when it grew)."""
+        size = await self._store.tree_size()
+        latest = self.latest
+        if latest is not None and latest.size == size:
+            return latest
+        return self._sign(size, await tree.root(self._store, size))
+
+    async def inclusion(self, position: int, size: int) -> dict[str, Any]:
+        """The path of the event at ``position`` to the root of the tree of ``size`` events."""
+        path = await tree.inclusion_proof(self._store, position - 1, size)
+        return {"position": position, "index": position - 1, "size": size, "path": [p.hex() for p in path]}
+
+    async def consistency(self, first: int, second: int) -> dict[str, Any]:
+        """The proof that the tree of ``second`` events extends the tree of the first ``first``."""
+        proof = await tree.consistency_proof(self._store, first, second)
+        return {"first": first, "second": second, "path": [p.hex() for p in proof]}
+
+    async def check_extends(self, kept: Head, log: EventStore) -> str | None:
+        """Why ``log`` does not extend ``kept`` (a head this server signed on an earlier run), or
+        None when it does. The events themselves are read and hashed (their chains and the tree
+        they make), not only the subtree hashes the store keeps, which whoever can write to the
+        database can recompute as easily as the events."""
+        try:
+            verify_head(kept, self.public_key)
+        except HeadError as error:
+            return f"the kept tree head is not this server's: {error}"
+        chains, frontier, at_head = Chains(), Frontier(), EMPTY_ROOT
+        after = 0
+        try:
+            while page := await log.read_all(after, _PAGE):
+                for event in page:
+                    chains.check(event)
+                    if event.position != frontier.size + 1:
+                        return f"first bad position {frontier.size + 1}: missing (the log goes on at {event.position})"
+                    frontier.push(log_leaf(event.hash))
+                    if frontier.size == kept.size:
+                        at_head = frontier.root()
+                after = page[-1].position
+        except ChainBroken as error:
+            return f"first bad position {error.position}: {error.reason}"
+        computed = LogTree(frontier.size, {kept.size: at_head} if kept.size <= frontier.size else {})
+        problem = first_disagreement(computed, [("the last head this server signed", kept)])
+        if problem is not None:
+            return problem
+        if frontier.size and await tree.root(self._store, frontier.size) != frontier.root():
+            return "the store's Merkle tree does not match its events (its subtree hashes were changed)"
+        return None
