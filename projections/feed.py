@@ -459,10 +459,10 @@ ITEM_SCHEMA: dict[str, Any] = {
                 "contact": {"type": ["object", "null"]},
             },
         },
-        "jsonld": {"type": "object", "description": "only with 'lot': the lot as a schema.org Offer"},
-    },
-}
         "details": {
             "type": "object",
             "description": "only on an 'amended' item: the new value of each detail it changed (null: cleared)",
         },
+        "jsonld": {"type": "object", "description": "only with 'lot': the lot as a schema.org Offer"},
+    },
+}

@@ -223,15 +223,6 @@ def _after_bidding(r: dict[str, Any]) -> str:
     )
 
 
-def render_html(reports: list[dict[str, Any]]) -> bytes:
-    sections = []
-    for r in reports:
-        terms = r["terms"]
-        winner = r.get("winner") or {}
-        summary = [
-            ("Country", r["country"]),
-            ("Time zone", r["time_zone"]),
-            ("Title", terms["title"]),
 def _text(value: Any) -> str | None:
     """A detail's value in words: an object as ``key value; ...``, a list one item after another."""
     if value is None:
@@ -276,6 +267,15 @@ def _lot_details(r: dict[str, Any]) -> str:
     )
 
 
+def render_html(reports: list[dict[str, Any]]) -> bytes:
+    sections = []
+    for r in reports:
+        terms = r["terms"]
+        winner = r.get("winner") or {}
+        summary = [
+            ("Country", r["country"]),
+            ("Time zone", r["time_zone"]),
+            ("Title", terms["title"]),
             ("Asset", terms["asset"]),
             ("Value", f"{terms['value']} {terms['currency']}"),
             ("Starting price", terms["starting_price"]),
