@@ -59,10 +59,33 @@ def cli() -> None:
     default=None,
     help="One log line per HTTP request (default off, or AUCTION_ACCESS_LOG).",
 )
+@click.option(
+    "--harvest",
+    "harvest_db",
+    default=None,
+    help="Serve, read-only, the cross-border catalogue `auction harvest` made in this file (no engine).",
+)
 def serve(
-    host: str | None, port: int | None, database_url: str | None, redis_url: str | None, access_log: bool | None
+    host: str | None,
+    port: int | None,
+    database_url: str | None,
+    redis_url: str | None,
+    access_log: bool | None,
+    harvest_db: str | None,
 ) -> None:
-    """Run the engine (HTTP API, WebSocket feed, deadline scheduler)."""
+    """Run the engine (HTTP API, WebSocket feed, deadline scheduler), or with --harvest the catalogue of a harvest."""
+    if harvest_db is not None:
+        from api.harvest import HarvestError
+        from api.harvest_app import run as serve_harvest
+
+        if database_url is not None or redis_url is not None:
+            _fail("--harvest serves a harvest database alone: leave out --database and --redis")
+        settings = _settings(host=host, port=port, access_log=access_log)
+        try:
+            serve_harvest(harvest_db, settings.host, settings.port, settings.access_log)
+        except HarvestError as exc:
+            _fail(f"--harvest: {exc}")
+        return
     from api.server import run
 
     run(_settings(host=host, port=port, database_url=database_url, redis_url=redis_url, access_log=access_log))

@@ -12,20 +12,23 @@ only over an older one). The head page is asked for with ``If-None-Match``: a
 
 The catalogue keeps per lot its country, asset kind, title, description,
 location, prices in the source's currency (value, starting price, the current
-or final price), dates (opening, deadline) and status; :func:`search` filters on
-them.
+or final price), dates (opening, deadline) and status; :func:`search_page` filters
+on them, and ``auction serve --harvest FILE`` (``api.harvest_app``) serves that search
+read-only.
 """
 
 from __future__ import annotations
 
+import base64
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import quote, urljoin
 
 import httpx
 import orjson
@@ -84,11 +87,17 @@ def cents(amount: object) -> int | None:
         return None
 
 
+def _fold(text: str | None) -> str | None:
+    """Case-insensitive matching for every script (SQLite's own ``LIKE`` and ``lower`` fold ASCII only)."""
+    return None if text is None else str(text).casefold()
+
+
 def connect(database: str) -> sqlite3.Connection:
     conn = sqlite3.connect(database, isolation_level=None)  # transactions are explicit
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA journal_mode=WAL")
     conn.executescript(SCHEMA)
+    conn.create_function("fold", 1, _fold, deterministic=True)
     return conn
 
 
@@ -269,6 +278,169 @@ class Harvester:
         return progress
 
 
+# Page sizes of :func:`search_page` (``GET /auctions`` of ``auction serve --harvest``).
+PAGE_DEFAULT = 20
+PAGE_MAX = 100
+# Lots without a deadline sort after every other (any digit sorts before it).
+_NO_DEADLINE = "~"
+
+
+class NotAHarvest(HarvestError):
+    """The file is missing or is not a catalogue ``auction harvest`` made."""
+
+
+def connect_readonly(database: str) -> sqlite3.Connection:
+    """The harvest database opened for reading only (a harvester may be writing it at the same time:
+    its readers see each committed page whole)."""
+    path = Path(database)
+    if not path.is_file():
+        raise NotAHarvest(f"{database}: no such file")
+    conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True, isolation_level=None)
+    try:
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA query_only = ON")
+        conn.create_function("fold", 1, _fold, deterministic=True)
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise NotAHarvest(f"{database}: not a harvest database ({exc})") from None
+    if not {"lots", "sources"} <= tables:
+        conn.close()
+        raise NotAHarvest(f"{database}: not a harvest database (no lots and sources tables)")
+    return conn
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a search asks for; every field left ``None`` (or empty) matches every lot.
+
+    Prices are decimal strings compared in each lot's own currency (its current price, else its
+    starting price), never converted; instants are RFC 3339 in UTC as :func:`engine.model.format_instant`
+    writes them (the feed's form), so that they compare as text; ``location`` is text found in the
+    address, the municipality or the region, ``q`` in the title or the description (both ignoring case)."""
+
+    countries: tuple[str, ...] = ()
+    asset: str | None = None
+    status: str | None = None
+    currency: str | None = None
+    min_price: str | None = None
+    max_price: str | None = None
+    opens_from: str | None = None
+    opens_until: str | None = None
+    closes_from: str | None = None
+    closes_until: str | None = None
+    location: str | None = None
+    q: str | None = None
+
+
+def _where(filters: Filters) -> tuple[list[str], list[object]]:
+    where: list[str] = []
+    args: list[object] = []
+    if filters.countries:
+        where.append(f"country IN ({', '.join('?' * len(filters.countries))})")
+        args += [code.upper() for code in filters.countries]
+    for column, value in (("asset", filters.asset), ("status", filters.status), ("currency", filters.currency)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            args.append(value.upper() if column == "currency" else value)
+    for condition, amount in (("price_cents >= ?", filters.min_price), ("price_cents <= ?", filters.max_price)):
+        if amount is not None:
+            where.append(condition)
+            args.append(cents(amount))
+    for condition, instant in (
+        ("opens_at >= ?", filters.opens_from),
+        ("opens_at <= ?", filters.opens_until),
+        ("closes_at >= ?", filters.closes_from),
+        ("closes_at <= ?", filters.closes_until),
+    ):
+        if instant is not None:
+            where.append(condition)
+            args.append(instant)
+    for columns, text in (
+        (("address", "municipality", "region"), filters.location),
+        (("title", "description"), filters.q),
+    ):
+        if text:
+            where.append("(" + " OR ".join(f"instr(fold({column}), ?) > 0" for column in columns) + ")")
+            args += [text.casefold()] * len(columns)
+    return where, args
+
+
+def lot_json(row: sqlite3.Row) -> dict[str, Any]:
+    """A harvested lot as ``GET /auctions`` of the harvest server shows it: ``url`` is its page on the
+    engine it came from (where to bid), every amount in the lot's own ``currency``."""
+    return {
+        "source": row["source"],
+        "auction": row["auction"],
+        "url": f"{row['source']}/app/auction/{row['auction']}",
+        "country": row["country"],
+        "asset": row["asset"],
+        "title": row["title"],
+        "description": row["description"],
+        "location": {"address": row["address"], "municipality": row["municipality"], "region": row["region"]},
+        "currency": row["currency"],
+        "value": row["value"],
+        "starting_price": row["starting_price"],
+        "price": row["price"],
+        "status": row["status"],
+        "opens_at": row["opens_at"],
+        "closes_at": row["closes_at"],
+        "leader": row["leader"],
+        "sale": row["sale"],
+        "ended": bool(row["ended"]),
+    }
+
+
+@dataclass(frozen=True)
+class Page:
+    lots: list[dict[str, Any]]
+    total: int
+    cursor: str | None  # where the next page starts; None on the last page
+
+
+def encode_cursor(key: tuple[str, str, str]) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(list(key))).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[str, str, str]:
+    """The sort key a cursor names; ``ValueError`` when it is not one :func:`search_page` gave."""
+    try:
+        key = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, orjson.JSONDecodeError):
+        raise ValueError("not a cursor this server gave") from None
+    if not (isinstance(key, list) and len(key) == 3 and all(isinstance(part, str) for part in key)):
+        raise ValueError("not a cursor this server gave")
+    return key[0], key[1], key[2]
+
+
+def search_page(
+    conn: sqlite3.Connection, filters: Filters, limit: int | None = PAGE_DEFAULT, cursor: str | None = None
+) -> Page:
+    """The lots matching ``filters``, soonest deadline first (then by source and auction): at most ``limit``
+    after ``cursor``, with how many match in all. ``limit=None``: every one."""
+    where, args = _where(filters)
+    matching = " WHERE " + " AND ".join(where) if where else ""
+    total = int(conn.execute("SELECT count(*) FROM lots" + matching, args).fetchone()[0])
+    key = f"COALESCE(closes_at, '{_NO_DEADLINE}')"
+    if cursor is not None:
+        where.append(f"({key}, source, auction) > (?, ?, ?)")
+        args += list(decode_cursor(cursor))
+    sql = f"SELECT *, {key} AS sort_key FROM lots" + (" WHERE " + " AND ".join(where) if where else "")
+    sql += f" ORDER BY {key}, source, auction"
+    if limit is not None:
+        sql += " LIMIT ?"
+        args.append(limit + 1)
+    rows = conn.execute(sql, args).fetchall()
+    more = limit is not None and len(rows) > limit
+    rows = rows[:limit] if limit is not None else rows
+    last = rows[-1] if more and rows else None
+    return Page(
+        [lot_json(row) for row in rows],
+        total,
+        None if last is None else encode_cursor((last["sort_key"], last["source"], last["auction"])),
+    )
+
+
 def search(
     conn: sqlite3.Connection,
     *,
@@ -282,54 +454,20 @@ def search(
     closes_until: str | None = None,
     q: str | None = None,
 ) -> list[dict[str, Any]]:
-    """The harvested lots matching every filter given, soonest closing first. Prices compare in the
-    lot's own currency (the current price, else the starting price); dates as RFC 3339 instants in UTC."""
-    where: list[str] = []
-    args: list[object] = []
-    for column, value in (("country", country), ("asset", asset), ("status", status), ("currency", currency)):
-        if value is not None:
-            where.append(f"{column} = ?")
-            args.append(value.upper() if column in ("country", "currency") else value)
-    if min_price is not None:
-        where.append("price_cents >= ?")
-        args.append(cents(min_price))
-    if max_price is not None:
-        where.append("price_cents <= ?")
-        args.append(cents(max_price))
-    if opens_from is not None:
-        where.append("opens_at >= ?")
-        args.append(opens_from)
-    if closes_until is not None:
-        where.append("closes_at <= ?")
-        args.append(closes_until)
-    if q:
-        where.append("(title LIKE ? OR description LIKE ? OR address LIKE ? OR municipality LIKE ? OR region LIKE ?)")
-        args += [f"%{q}%"] * 5
-    sql = "SELECT * FROM lots" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY closes_at, source"
-    rows = conn.execute(sql, args).fetchall()
-    return [
-        {
-            "source": row["source"],
-            "auction": row["auction"],
-            "url": f"{row['source']}/app/auction/{row['auction']}",
-            "country": row["country"],
-            "asset": row["asset"],
-            "title": row["title"],
-            "description": row["description"],
-            "location": {"address": row["address"], "municipality": row["municipality"], "region": row["region"]},
-            "currency": row["currency"],
-            "value": row["value"],
-            "starting_price": row["starting_price"],
-            "price": row["price"],
-            "status": row["status"],
-            "opens_at": row["opens_at"],
-            "closes_at": row["closes_at"],
-            "leader": row["leader"],
-            "sale": row["sale"],
-            "ended": bool(row["ended"]),
-        }
-        for row in rows
-    ]
+    """Every harvested lot matching every filter given, soonest closing first (:class:`Filters`
+    says how each compares)."""
+    filters = Filters(
+        countries=(country,) if country else (),
+        asset=asset,
+        status=status,
+        currency=currency,
+        min_price=min_price,
+        max_price=max_price,
+        opens_from=opens_from,
+        closes_until=closes_until,
+        q=q,
+    )
+    return search_page(conn, filters, limit=None).lots
 
 
 def run(

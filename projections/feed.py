@@ -302,6 +302,22 @@ def offer_jsonld(lot: dict[str, Any], base: str = "") -> dict[str, Any]:
     return offer
 
 
+def catalogue_jsonld(offers: Iterable[dict[str, Any]], url: str) -> dict[str, Any]:
+    """A catalogue page as a schema.org ``ItemList`` of the lots it shows, each the ``Offer`` of
+    :func:`offer_jsonld`, in the page's order."""
+    elements = [
+        {"@type": "ListItem", "position": n, "item": {k: v for k, v in offer.items() if k != "@context"}}
+        for n, offer in enumerate(offers, start=1)
+    ]
+    return {
+        "@context": "https://schema.org",
+        "@type": "ItemList",
+        "url": url,
+        "numberOfItems": len(elements),
+        "itemListElement": elements,
+    }
+
+
 def _place(location: object, country: str) -> dict[str, Any] | None:
     if not isinstance(location, dict):
         return None

@@ -19,8 +19,8 @@ from fastapi.responses import Response
 
 from api.deps import AuctionId, RuntimeDep, runtime_of
 from api.errors import ApiError
+from engine.app.queries import Queries
 from projections import feed
-from projections.catalogue import summary_json
 
 router = APIRouter(tags=["feed"])
 
@@ -135,11 +135,41 @@ async def feed_dcat(request: Request, runtime: RuntimeDep) -> Response:
 
 
 @router.get("/auctions/{auction_id}/jsonld", response_class=Response)
-async def auction_jsonld(request: Request, auction_id: AuctionId, runtime: RuntimeDep) -> Response:
+async def auction_jsonld(request: Request, auction_id: AuctionId) -> Response:
     """The lot as schema.org JSON-LD (an ``Offer``), as it is now."""
-    summary = runtime.model.summary(auction_id)
-    if summary is None:
+    offer = lot_jsonld(request, auction_id)
+    if offer is None:
         raise ApiError(404, "auction_not_found", f"no auction {auction_id!r}")
-    lot: dict[str, Any] = summary_json(summary)
+    return Response(orjson.dumps(offer), media_type="application/ld+json")
+
+
+# How many lots the catalogue page's JSON-LD lists at most (the first ones the page shows).
+CATALOGUE_JSONLD_LIMIT = 100
+
+
+def _queries(request: Request) -> Queries | None:
+    runtime = getattr(request.app.state, "runtime", None)  # None: the pages mounted on an app without an engine
+    return None if runtime is None else runtime.queries
+
+
+def lot_jsonld(request: Request, auction_id: str) -> dict[str, Any] | None:
+    """The lot's ``Offer`` made from the auction's public view as it is now (its location included when
+    the view has one), or None for no such auction. ``/auctions/{id}/jsonld`` answers it, and the
+    lot's page (``api.web``) embeds it."""
+    queries = _queries(request)
+    summary = None if queries is None else runtime_of(request).model.summary(auction_id)
+    if queries is None or summary is None:
+        return None
+    return feed.offer_jsonld(queries.view(summary), str(request.base_url).rstrip("/"))
+
+
+def catalogue_page_jsonld(request: Request) -> dict[str, Any] | None:
+    """The catalogue page's ``ItemList``: the ``Offer`` of each lot the page lists for its query
+    (``country``, ``status``), in its order, the first :data:`CATALOGUE_JSONLD_LIMIT`."""
+    queries = _queries(request)
+    if queries is None:
+        return None
+    country, status = request.query_params.get("country") or None, request.query_params.get("status") or None
+    views = queries.catalogue(country, status)[:CATALOGUE_JSONLD_LIMIT]
     base = str(request.base_url).rstrip("/")
-    return Response(orjson.dumps(feed.offer_jsonld(lot, base)), media_type="application/ld+json")
+    return feed.catalogue_jsonld((feed.offer_jsonld(view, base) for view in views), str(request.url))

@@ -10,6 +10,10 @@ same server, so the pages live under paths the API never uses:
 * ``/app/auditor[/{id}]``    the auditor view (report, price chart, hash-chain check, downloads)
 * ``/app/sign-in``           paste a bearer token
 * ``/app/static/...``        scripts, styles
+
+The catalogue and each auction's page carry the schema.org JSON-LD of what they show
+(``api.routes.feed`` makes it, the same as ``/auctions/{id}/jsonld``), written into the
+page here, so that a crawler reads it without running the page's script.
 """
 
 from __future__ import annotations
@@ -19,10 +23,15 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import orjson
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
+
+from api.deps import checked_auction_id
+from api.errors import ApiError
+from api.routes.feed import catalogue_page_jsonld, lot_jsonld
 
 STATIC_DIR = Path(__file__).parent / "static"
 STATIC_PATH = "/app/static"
@@ -39,8 +48,25 @@ PAGES: dict[str, str] = {
     "/app/sign-in": "sign-in.html",
 }
 
+
+def _lot_page_jsonld(request: Request) -> dict[str, Any] | None:
+    try:
+        auction_id = checked_auction_id(request.path_params["auction_id"])
+    except ApiError:
+        return None
+    return lot_jsonld(request, auction_id)
+
+
+# Page path -> its JSON-LD (None: the page shows nothing to describe, e.g. an unknown auction).
+PAGE_JSONLD: dict[str, Callable[[Request], dict[str, Any] | None]] = {
+    "/": catalogue_page_jsonld,
+    "/app/auction/{auction_id}": _lot_page_jsonld,
+}
+
 # The pages load only their own scripts and styles and talk only to their own origin
-# ('self' covers ws:/wss: to the same host), so an injected string can never run.
+# ('self' covers ws:/wss: to the same host), so an injected string can never run. A JSON-LD
+# block (<script type="application/ld+json">) is a data block: browsers never run it, and
+# script-src does not apply to it.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
@@ -61,10 +87,38 @@ class _StaticFiles(StaticFiles):
         return response
 
 
-def _page(file_name: str) -> Callable[[Request], Awaitable[Response]]:
+def jsonld_script(document: dict[str, Any]) -> bytes:
+    """``document`` as a ``<script type="application/ld+json">`` data block. ``<``, ``>`` and ``&`` are
+    written as JSON escapes (``\\u003c``...), which read back as the same text: nothing in the data,
+    a title holding ``</script>`` or ``<!--`` say, can end the block or change how the page parses."""
+    body = orjson.dumps(document).replace(b"<", b"\\u003c").replace(b">", b"\\u003e").replace(b"&", b"\\u0026")
+    return b'<script type="application/ld+json">' + body + b"</script>"
+
+
+def with_jsonld(html: bytes, document: dict[str, Any] | None) -> bytes:
+    """The page with ``document``'s data block at the end of its ``<head>`` (unchanged for None)."""
+    if document is None:
+        return html
+    end = html.find(b"</head>")
+    if end < 0:
+        raise ValueError("the page has no </head>")
+    return html[:end] + b"  " + jsonld_script(document) + b"\n" + html[end:]
+
+
+def page_response(file_name: str, document: dict[str, Any] | None) -> Response:
+    """A page of ``static/`` with the pages' headers and, when given, its JSON-LD."""
+    html = with_jsonld((STATIC_DIR / file_name).read_bytes(), document)
+    return Response(html, media_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
+
+
+def _page(
+    file_name: str, jsonld: Callable[[Request], dict[str, Any] | None] | None = None
+) -> Callable[[Request], Awaitable[Response]]:
     path = STATIC_DIR / file_name
 
     async def page(request: Request) -> Response:
+        if jsonld is not None:
+            return page_response(file_name, jsonld(request))
         return FileResponse(path, media_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
 
     page.__name__ = f"web_page_{file_name.removesuffix('.html').replace('-', '_')}"
@@ -79,12 +133,17 @@ def mount_web(app: FastAPI) -> None:
     """Serve the pages and their static files on ``app``; calling it again changes nothing."""
     if is_mounted(app):
         return
+    for path, file_name in PAGES.items():
+        app.add_route(path, _page(file_name, PAGE_JSONLD.get(path)), methods=["GET", "HEAD"], include_in_schema=False)
+    mount_static(app)
+
+
+def mount_static(app: FastAPI) -> None:
+    """Serve the scripts and styles alone (``auction serve --harvest`` has pages of its own)."""
     # Module scripts are refused unless served with a JavaScript type; some systems map .js otherwise.
     mimetypes.add_type("text/javascript", ".js")
     mimetypes.add_type("text/css", ".css")
-    for path, file_name in PAGES.items():
-        app.add_route(path, _page(file_name), methods=["GET", "HEAD"], include_in_schema=False)
     app.mount(STATIC_PATH, _StaticFiles(directory=STATIC_DIR), name=STATIC_ROUTE_NAME)
 
 
-__all__ = ["PAGES", "STATIC_DIR", "is_mounted", "mount_web"]
+__all__ = ["PAGES", "PAGE_HEADERS", "STATIC_DIR", "is_mounted", "mount_static", "mount_web", "page_response"]

@@ -45,8 +45,12 @@ DOMAINS: dict[str, set[str]] = {
     "addressLocality": {"PostalAddress"},
     "addressRegion": {"PostalAddress"},
     "addressCountry": {"PostalAddress"},
+    "itemListElement": {"ItemList"},
+    "numberOfItems": {"ItemList"},
+    "position": {"ListItem"},
+    "item": {"ListItem"},
 }
-TYPES = {"Offer", "Product", "PriceSpecification", "Place", "PostalAddress", "Country"}
+TYPES = {"Offer", "Product", "PriceSpecification", "Place", "PostalAddress", "Country", "ItemList", "ListItem"}
 IRI_VALUED = {"url", "businessFunction", "availability"}
 DATES = {"availabilityStarts", "availabilityEnds"}
 
@@ -98,17 +102,18 @@ def expanded_terms(node: Any, found: list[tuple[str, str]]) -> None:
                 expanded_terms(value, found)
 
 
-def assert_schema_org(offer: dict[str, Any]) -> dict[str, Any]:
+def assert_schema_org(document: dict[str, Any], root: str = "Offer") -> dict[str, Any]:
+    """``document`` expanded: every term of it kept (schema.org's), each on a type it belongs to."""
     compact: list[tuple[str, str]] = []
-    terms_of(offer, compact)
-    (node,) = expand(offer)
+    terms_of(document, compact)
+    (node,) = expand(document)
     expanded: list[tuple[str, str]] = []
     expanded_terms(node, expanded)
     assert sorted(expanded) == sorted(compact)  # nothing dropped: every term is schema.org's
     for type_, term in expanded:
         assert type_ in TYPES, type_
         assert type_ in DOMAINS[term] or DOMAINS[term] is THING, (type_, term)
-    assert node["@type"] == [SCHEMA + "Offer"]
+    assert node["@type"] == [SCHEMA + root]
     return node
 
 
