@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from engine import merkle
 from engine.store.base import StoredEvent, log_leaf
+from engine.store.chain import ChainBroken, verify_chain
 from projections.audit.receipts import ReceiptError, b64, load_public_key, unb64
 
 HEAD_LABEL = b"judicial-auction tree head v1\x00"
@@ -142,7 +143,7 @@ def roots_of(events: Iterable[StoredEvent], sizes: Iterable[int]) -> LogTree:
     roots: dict[int, bytes] = {0: merkle.EMPTY_ROOT} if 0 in wanted else {}
     for event in events:
         if event.position != frontier.size + 1:
-            raise HeadError(f"position {frontier.size + 1} is missing (the log goes on at {event.position})")
+            raise HeadError(f"first bad position {frontier.size + 1}: missing (the log goes on at {event.position})")
         frontier.push(log_leaf(event.hash))
         if frontier.size in wanted:
             roots[frontier.size] = frontier.root()
@@ -174,3 +175,25 @@ def first_disagreement(tree: LogTree, heads: Sequence[tuple[str, Head]]) -> str 
             )
         matched = head.size
     return None
+
+
+def check_log(events: Sequence[StoredEvent], heads: Sequence[tuple[str, Head]]) -> str | None:
+    """What is wrong with a whole exported log, alone and against the heads someone holds
+    (named), starting with its first bad position; None when it is intact and extends every head.
+    The heads' signatures are checked by the caller (:func:`verify_head`)."""
+    try:
+        verify_chain(events)
+    except ChainBroken as error:
+        return f"first bad position {error.position}: {error.reason}"
+    try:
+        tree = roots_of(events, [head.size for _, head in heads])
+    except HeadError as error:
+        return str(error)
+    return first_disagreement(tree, heads)
+
+
+def consistent(older: Head, newer: Head, proof: Sequence[bytes]) -> bool:
+    """Whether ``proof`` shows the log ``newer`` signs extends the one ``older`` signs."""
+    if older.size == 0:
+        return True
+    return merkle.verify_consistency(older.size, newer.size, older.root, newer.root, proof)
