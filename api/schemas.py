@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
+from engine import details as lot
 from engine.model import AssetKind, parse_instant, parse_money
 
 # Far enough for any judicial calendar, near enough that date arithmetic never overflows.
@@ -78,8 +79,150 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class AuctionIn(Strict):
-    """The scenario's ``auction`` object plus ``country`` and ``title``."""
+def _text(where: str, **schema: Any) -> Any:
+    """A text of 1 to the engine's limit of characters (``engine.details.TEXT_LIMITS``), stripped as kept."""
+    return Field(min_length=1, max_length=lot.TEXT_LIMITS.get(where, lot.REASON_LIMIT), **schema)
+
+
+def _range(where: str) -> Any:
+    low, high = lot.NUMBER_LIMITS[where]
+    return Field(strict=True, ge=low, le=high)
+
+
+Stripped = BeforeValidator(_stripped)
+Address = Annotated[str, Stripped, _text("location.address", examples=["Vitosha Blvd 1, fl. 3"])]
+Municipality = Annotated[str, Stripped, _text("location.municipality", examples=["Sofia"])]
+Region = Annotated[str, Stripped, _text("location.region", examples=["Sofia City"])]
+Cadastral = Annotated[str, Stripped, _text("asset_details.cadastral_number")]
+Register = Annotated[str, Stripped, _text("asset_details.register_number")]
+Vin = Annotated[str, Stripped, _text("asset_details.vin")]
+Plate = Annotated[str, Stripped, _text("asset_details.registration")]
+HowToBook = Annotated[str, Stripped, _text("viewing.how_to_book", examples=["Call the office"])]
+ViewingText = Annotated[str, Stripped, _text("viewing", examples=["By appointment with the office"])]
+ContactName = Annotated[str, Stripped, _text("contact.name", examples=["Bailiff's office Sofia 1"])]
+Phone = Annotated[str, Stripped, _text("contact.phone", examples=["+359 2 123 4567"])]
+Email = Annotated[str, Stripped, _text("contact.email", examples=["office@example.bg"])]
+Hours = Annotated[str, Stripped, _text("contact.hours", examples=["Mon-Fri 9:00-12:00"])]
+Description = Annotated[str, Stripped, _text("description", description="what the lot is, in the notice's language")]
+CaseReference = Annotated[str, Stripped, _text("case_reference", description="the enforcement case")]
+Court = Annotated[str, Stripped, _text("court", description="the court or office conducting the sale")]
+Conditions = Annotated[
+    str, Stripped, _text("conditions", description="conditions and encumbrances the buyer takes over")
+]
+AmendReason = Annotated[str, Stripped, _text("reason", description="why; required once bidding opened; public")]
+Latitude = Annotated[float, _range("location.coordinates.lat")]
+Longitude = Annotated[float, _range("location.coordinates.lon")]
+Area = Annotated[float, _range("asset_details.area_m2")]
+Rooms = Annotated[int, _range("asset_details.rooms")]
+Floor = Annotated[int, _range("asset_details.floor")]
+YearBuilt = Annotated[int, _range("asset_details.year_built")]
+Mileage = Annotated[int, _range("asset_details.mileage_km")]
+
+
+class CoordinatesIn(Strict):
+    lat: Latitude
+    lon: Longitude
+
+
+class LocationIn(Strict):
+    """Where the lot is (public)."""
+
+    address: Address | None = None
+    municipality: Municipality | None = None
+    region: Region | None = None
+    coordinates: CoordinatesIn | None = Field(default=None, description="WGS 84: lat -90 to 90, lon -180 to 180")
+
+    def to_details(self) -> lot.Location:
+        point = self.coordinates
+        where = lot.Coordinates(float(point.lat), float(point.lon)) if point is not None else None
+        return lot.Location(self.address, self.municipality, self.region, where)
+
+
+class AssetFactsIn(Strict):
+    """Facts about the lot by its kind: real_estate takes cadastral_number, register_number, area_m2, rooms,
+    floor, year_built; vehicle takes register_number, vin, mileage_km, registration, year_built; movable and
+    other take register_number, year_built (422 for a fact the kind does not take, or a real_estate lot that
+    is not immovable)."""
+
+    kind: Literal["real_estate", "vehicle", "movable", "other"]
+    cadastral_number: Cadastral | None = None
+    register_number: Register | None = None
+    area_m2: Area | None = None
+    rooms: Rooms | None = None
+    floor: Floor | None = None
+    year_built: YearBuilt | None = None
+    vin: Vin | None = None
+    mileage_km: Mileage | None = None
+    registration: Plate | None = None
+
+    def to_details(self) -> lot.AssetFacts:
+        values = self.model_dump(exclude={"kind"})
+        if values.get("area_m2") is not None:
+            values["area_m2"] = float(values["area_m2"])
+        return lot.AssetFacts(kind=self.kind, **values)
+
+
+class ViewingIn(Strict):
+    starts_at: Instant
+    ends_at: Instant = Field(description="after starts_at; viewings listed in the order they start")
+    how_to_book: HowToBook | None = None
+
+
+class ContactIn(Strict):
+    """The office's contact for questions and viewings (public)."""
+
+    name: ContactName | None = None
+    phone: Phone | None = None
+    email: Email | None = None
+    hours: Hours | None = None
+
+
+class LotDetailsIn(Strict):
+    """What is for sale, beside the legal terms: every field optional, all public (no personal data)."""
+
+    description: Description | None = None
+    case_reference: CaseReference | None = None
+    court: Court | None = None
+    location: LocationIn | None = None
+    asset_details: AssetFactsIn | None = None
+    viewing: list[ViewingIn] | ViewingText | None = Field(
+        default=None,
+        description=f"a list of 1 to {lot.VIEWINGS_LIMIT} viewings {{starts_at, ends_at, how_to_book}}, or a text",
+    )
+    conditions: Conditions | None = None
+    contact: ContactIn | None = None
+
+    def details_given(self) -> frozenset[str]:
+        """The details the body names (with a value or null)."""
+        return frozenset(name for name in lot.FIELDS if name in self.model_fields_set)
+
+    def to_details(self) -> lot.LotDetails:
+        viewing: tuple[lot.Viewing, ...] | str | None
+        if isinstance(self.viewing, list):
+            viewing = tuple(lot.Viewing(v.starts_at, v.ends_at, v.how_to_book) for v in self.viewing)
+        else:
+            viewing = self.viewing
+        contact = self.contact
+        return lot.LotDetails(
+            description=self.description,
+            case_reference=self.case_reference,
+            court=self.court,
+            location=self.location.to_details() if self.location is not None else None,
+            asset_details=self.asset_details.to_details() if self.asset_details is not None else None,
+            viewing=viewing,
+            conditions=self.conditions,
+            contact=lot.Contact(contact.name, contact.phone, contact.email, contact.hours) if contact else None,
+        )
+
+
+class DetailsPatchIn(LotDetailsIn):
+    """An amendment: each detail given replaces the one there (null clears it); those left out stay."""
+
+    reason: AmendReason | None = None
+
+
+class AuctionIn(LotDetailsIn):
+    """The scenario's ``auction`` object plus ``country`` and ``title``, and the lot's details."""
 
     country: Annotated[str, Field(pattern=r"^[A-Za-z]{2}$", examples=["HR"])]
     title: Annotated[str, Field(min_length=1, max_length=500)]
@@ -266,6 +409,16 @@ class AuctionOut(BaseModel):
     previous: str | None = Field(description="the auction this round repeats")
     next_round: str | None = Field(description="the auction that repeats this one's failed or defaulted sale")
     outcome: str | None = Field(description="what became of the property after the last round failed")
+    language: str | None = Field(description="the language of the notice (BCP 47, from the country): bg, hr, sl ...")
+    description: str | None = Field(description="what the lot is")
+    case_reference: str | None = Field(description="the enforcement case")
+    court: str | None = Field(description="the court or office conducting the sale")
+    location: dict[str, Any] | None = Field(description="address, municipality, region, coordinates {lat, lon}")
+    asset_details: dict[str, Any] | None = Field(description="facts by kind: real_estate, vehicle, movable, other")
+    viewing: list[dict[str, Any]] | str | None = Field(description="[{starts_at, ends_at, how_to_book}] or a text")
+    conditions: str | None = Field(description="conditions and encumbrances the buyer takes over")
+    contact: dict[str, Any] | None = Field(description="the office's contact: name, phone, email, hours")
+    amendments: int = Field(description="how many times the details were amended")
     deposits: list[DepositLineOut] | None = Field(
         default=None, description="bailiffs and auditors only (absent for anyone else): every deposit and its status"
     )

@@ -29,11 +29,12 @@ from api.schemas import (
     AuctionListOut,
     AuctionOut,
     BidPageOut,
+    DetailsPatchIn,
     ErrorOut,
     IncidentIn,
     IncidentOut,
 )
-from engine.app.requests import End, Incident, Open, Schedule
+from engine.app.requests import AmendLot, End, Incident, Open, Schedule
 from engine.model import format_instant
 from engine.policy import Draft
 
@@ -53,7 +54,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 )
 async def schedule_auction(body: AuctionIn, principal: Bailiff, handlers: HandlersDep) -> Any:
     """Schedule an auction. Fields left out are derived by the country's rules; illegal ones are refused (422).
-    ``payment_days`` (the purchaser's payment period) is required except in SE (422 ``payment_days_required``)."""
+    ``payment_days`` (the purchaser's payment period) is required except in SE (422 ``payment_days_required``).
+    The lot's details (``description``, ``case_reference``, ``court``, ``location``, ``asset_details``,
+    ``viewing``, ``conditions``, ``contact``) are optional and public; invalid ones are refused (422)."""
     draft = Draft(
         country=body.country,
         title=body.title,
@@ -70,7 +73,23 @@ async def schedule_auction(body: AuctionIn, principal: Bailiff, handlers: Handle
         zone=body.zone,
         payment_days=body.payment_days,
     )
-    return (await handlers.handle(Schedule(draft, principal.subject, principal.office))).view
+    details = body.to_details()
+    return (await handlers.handle(Schedule(draft, principal.subject, principal.office, details))).view
+
+
+@router.patch(
+    "/auctions/{auction_id}/details", response_model=AuctionOut, response_model_exclude_unset=True, responses=ERRORS
+)
+async def amend_details(auction_id: AuctionId, body: DetailsPatchIn, principal: Bailiff, handlers: HandlersDep) -> Any:
+    """Amend the lot's details: each detail given replaces the one there (``null`` clears it), the others stay.
+    Before bidding opens anything may change; once it has opened only additions (text added at the end of the
+    ``description``, viewings added after the listed ones), with a ``reason`` (422 ``invalid_reason`` without);
+    any other change is 409 ``details_locked``, and after bidding ended 409 ``auction_closed``. Recorded as a
+    ``DetailsAmended`` event naming each field changed, old and new; amending to what is there records nothing."""
+    request = AmendLot(
+        auction_id, body.to_details(), body.details_given(), principal.subject, body.reason, principal.office
+    )
+    return (await handlers.handle(request)).view
 
 
 @router.get("/auctions", response_model=AuctionListOut, response_model_exclude_unset=True)

@@ -62,6 +62,7 @@ from cryptography.hazmat.primitives import serialization
 from engine.app.queries import Queries
 from engine.app.receipts import ReceiptSigner
 from engine.app.requests import (
+    AmendLot,
     Bid,
     CancelAuction,
     Deposit,
@@ -95,6 +96,7 @@ from engine.app.results import (
     RegistrationResult,
 )
 from engine.commands import (
+    AmendDetails,
     Cancel,
     Command,
     DecideTransfer,
@@ -123,6 +125,7 @@ from engine.events import (
     AuctionCancelled,
     AuctionResumed,
     AuctionScheduled,
+    DetailsAmended,
     AuctionSuspended,
     BidAccepted,
     BidderAdmitted,
@@ -280,7 +283,8 @@ async def schedule_auction(context: Context, request: Schedule) -> AuctionResult
     for _ in range(ID_ATTEMPTS):
         auction_id = context.new_auction_id()
         try:
-            command = ScheduleAuction(auction_id, draft, official(request.subject, request.office))
+            by = official(request.subject, request.office)
+            command = ScheduleAuction(auction_id, draft, by, details=request.details)
             outcome = await context.execute(auction_id, command, None)
         except RuleViolation:
             raise
@@ -479,6 +483,16 @@ async def record_incident(context: Context, request: Incident) -> IncidentResult
     )
 
 
+async def amend_details(context: Context, request: AmendLot) -> AuctionResult:
+    """The lot's details amended (engine.details); answered with the view after it. Amending to
+    what is there already records nothing (``position`` None)."""
+    command = AmendDetails(request.details, request.fields, request.reason, official(request.subject, request.office))
+    outcome = await context.execute(request.auction_id, command, None)
+    amended = _first(outcome, DetailsAmended)
+    view = await context.queries.auction(request.auction_id)
+    return AuctionResult(request.auction_id, view, amended[1] if amended is not None else None)
+
+
 # ------------------------------------------------------------------ after the hammer
 
 
@@ -666,7 +680,9 @@ async def start_next_round(context: Context, request: NextRound) -> AuctionResul
     new_id = recorded.next_auction
     draft = scheduled_round(outcome.state, rules, recorded)
     try:
-        scheduled = await context.execute(new_id, ScheduleAuction(new_id, draft, by), None)
+        # The lot is the same: its details as they stood go with it.
+        again = ScheduleAuction(new_id, draft, by, details=outcome.state.details)
+        scheduled = await context.execute(new_id, again, None)
     except CommandRejected as error:
         if error.code != "auction_exists":
             raise
@@ -679,6 +695,7 @@ Handler = Callable[[Context, Any], Awaitable[Any]]
 
 HANDLERS: dict[type[Request[Any]], Handler] = {
     Schedule: schedule_auction,
+    AmendLot: amend_details,
     Register: register_bidder,
     Deposit: record_deposit,
     Open: open_bidding,

@@ -25,6 +25,7 @@ from engine.app.results import (
     RefundResult,
     RegistrationResult,
 )
+from engine.details import LotDetails
 from engine.policy import Draft
 
 R_co = TypeVar("R_co", covariant=True)
@@ -42,6 +43,20 @@ class Schedule(Request[AuctionResult]):
 
     draft: Draft
     subject: str | None = None  # the official scheduling it
+    office: str | None = None
+    details: LotDetails | None = None  # what is for sale (engine.details)
+
+
+@dataclass(frozen=True, slots=True)
+class AmendLot(Request[AuctionResult]):
+    """A bailiff amends the lot's details: each field of ``fields`` takes its value in ``details``
+    (``None`` clears it). After bidding opened only additions, with a ``reason``."""
+
+    auction_id: str
+    details: LotDetails
+    fields: frozenset[str]
+    subject: str
+    reason: str | None = None
     office: str | None = None
 
 
