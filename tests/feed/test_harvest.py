@@ -1,11 +1,16 @@
-"""``auction harvest`` against two real engines (HR and LT): every lot once in the cross-border
-catalogue; restarting a server or the harvester, or a harvest cut off half-way, loses and
-duplicates nothing; a complete page revalidates with 304."""
+"""``auction harvest`` against two real engines (HR and LT, the Croatian one on SQLite or on
+PostgreSQL): every lot once in the cross-border catalogue; restarting a server or the harvester,
+or a harvest cut off half-way, loses and duplicates nothing; a complete page revalidates with 304;
+``auction serve --harvest`` serves the catalogue read-only, each lot linking back to its engine."""
 
 from __future__ import annotations
 
+import os
+import signal
 import sqlite3
 import subprocess
+import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +19,8 @@ import orjson
 import pytest
 
 from api.harvest import Harvester, HarvestError, connect, search
-from tests.e2e.support import Server, auction_command, auth
+from tests.e2e.support import Server, auction_command, auth, free_port, fresh_postgres_database
+from tests.feed.support import jsonld_blocks
 
 pytestmark = pytest.mark.e2e
 
@@ -63,8 +69,58 @@ def catalogue(database: Path, **filters: Any) -> list[dict[str, Any]]:
         conn.close()
 
 
-def test_two_engines_one_harvester_every_lot_once_across_restarts(tmp_path: Path) -> None:
-    zagreb = Server(f"sqlite:///{tmp_path / 'hr.sqlite3'}", tmp_path).start()
+class HarvestServer:
+    """``auction serve --harvest FILE --port P``, as an operator runs it."""
+
+    def __init__(self, database: Path, directory: Path) -> None:
+        self.database = database
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = directory / f"harvest-server-{self.port}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> HarvestServer:
+        command = [*auction_command(), "serve", "--harvest", str(self.database), "--port", str(self.port)]
+        env = {k: v for k, v in os.environ.items() if k not in ("AUCTION_HOST", "AUCTION_PORT")}
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the harvest server exited with {self.process.returncode}:\n{self.log.read_text()}")
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1.0).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"the harvest server did not become healthy:\n{self.log.read_text()}")
+
+    def stop(self) -> int | None:
+        if self.process is None or self.process.poll() is not None:
+            return None if self.process is None else self.process.returncode
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise RuntimeError(f"the harvest server did not stop on SIGTERM:\n{self.log.read_text()}") from None
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def zagreb_database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """The Croatian engine's database: a SQLite file, or a fresh database on the test PostgreSQL server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'hr.sqlite3'}"
+        return
+    async with fresh_postgres_database() as url:
+        yield url
+
+
+def test_two_engines_one_harvester_every_lot_once_across_restarts(tmp_path: Path, zagreb_database: str) -> None:
+    zagreb = Server(zagreb_database, tmp_path).start()
     vilnius = Server(f"sqlite:///{tmp_path / 'lt.sqlite3'}", tmp_path).start()
     try:
         split = schedule(zagreb, "HR", "House in Split", "100000.00")
@@ -121,6 +177,38 @@ def test_two_engines_one_harvester_every_lot_once_across_restarts(tmp_path: Path
         ]
         with sqlite3.connect(database) as conn:
             assert conn.execute("SELECT count(*), count(DISTINCT source || auction) FROM lots").fetchone() == (6, 6)
+        conn.close()
+
+        # The catalogue served read-only: each lot links back to its engine, whose page carries its offer.
+        served = HarvestServer(database, tmp_path).start()
+        try:
+            body = httpx.get(f"{served.url}/auctions", params={"country": "HR"}).json()
+            assert sorted(lot["title"] for lot in body["auctions"]) == [
+                "Flat in Rijeka",
+                "House in Split",
+                "Tractor, Osijek",
+            ]
+            (flat,) = httpx.get(f"{served.url}/auctions", params={"q": "Kaunas"}).json()["auctions"]
+            assert (flat["source"], flat["price"], flat["currency"]) == (vilnius.url, "51200.00", "EUR")
+            assert flat["url"] == f"{vilnius.url}/app/auction/{kaunas['id']}"
+            (offer,) = jsonld_blocks(httpx.get(flat["url"]).text)
+            assert (offer["@id"], offer["price"]) == (f"{vilnius.url}/auctions/{kaunas['id']}", "51200.00")
+            bid = httpx.post(f"{served.url}/auctions/{kaunas['id']}/bids", json={"amount": "60000.00"})
+            assert (bid.status_code, bid.json()["error"]["code"]) == (405, "read_only")
+
+            # Both engines, the harvester and the harvest server restart: every lot is still there once.
+            assert zagreb.stop() is not None and vilnius.stop() is not None
+            zagreb.start()
+            vilnius.start()
+            assert harvest(database, zagreb.url, vilnius.url)[-1] == {"lots": 6, "failed": 0}
+            assert served.stop() == 0
+            served.start()
+            body = httpx.get(f"{served.url}/auctions", params={"limit": 100}).json()
+            assert body["total"] == 6
+            assert len({(lot["source"], lot["auction"]) for lot in body["auctions"]}) == 6
+            assert httpx.get(f"{served.url}/auctions", params={"country": "LT"}).json()["total"] == 3
+        finally:
+            served.stop()
 
         # A complete page of a real server revalidates with 304.
         full = httpx.get(f"{vilnius.url}/feed?after=0&limit=2")
