@@ -5,6 +5,7 @@ import { ApiError, NetworkError, allBids, auctionPath, describeError, getJson, l
 import { isLargeJump, jumpQuestion, nextBid, outsizeQuestion, refusalSentence } from "./bidding.js";
 import { byId, h, idFromPath, renderHeader, say, setTitle } from "./layout.js";
 import { LiveFeed } from "./live.js";
+import { lotDetails, lotLanguage } from "./lot.js";
 import { formatCents, formatMoney, fromCents, parseAmount } from "./money.js";
 import { bidderCode, bidderRole, currentSession, rememberBidderCode, rememberBidderRole } from "./session.js";
 import { COUNTRY_NAMES, ServerClock, durationInWords, formatDuration, formatLocal, timeElement, zoneOf } from "./time.js";
@@ -37,10 +38,24 @@ function local(iso, options) {
   return formatLocal(iso, state.auction.country, options);
 }
 
+/** What is for sale: the description and the details, in the notice's language. */
+function renderLot() {
+  byId("lot").replaceChildren(...lotDetails(state.auction));
+}
+
+/** An amendment of the details announced on the feed: what changed and why; the page reads the lot again. */
+function showAmendment(message) {
+  const fields = (message.fields || []).map((field) => field.replace("_", " ")).join(", ");
+  const why = message.reason ? ` (${message.reason})` : "";
+  say(byId("lot-amended"), `The lot's details were amended: ${fields}${why}.`, "info");
+}
+
 function renderTerms() {
   const a = state.auction;
   setTitle(a.title);
   byId("title").textContent = a.title;
+  const language = lotLanguage(a);
+  if (language) byId("title").setAttribute("lang", language);
   byId("meta").textContent = `${COUNTRY_NAMES[a.country] || a.country} (${a.country}) · ${ASSETS[a.asset] || a.asset} · round ${a.round} · times in ${zoneOf(a.country)}`;
   byId("currency").textContent = a.currency;
   const rows = [
@@ -305,13 +320,14 @@ function onMessage(message) {
     showExtension(previousDeadline, a.closes_at, null);
   }
   if (message.type === "incident") showIncident(message);
+  if (message.type === "amended") showAmendment(message);
   if (message.type === "declared") a.purchaser = message.purchaser ?? null;
   if (message.type === "snapshot" && typeof message.bid_count === "number" && message.bid_count > state.bids.size) {
     refreshBids(); // bids accepted between the page load and this snapshot
   }
   renderLive();
   // A change after bidding (or one a snapshot shows we missed): read the whole auction again.
-  if (SALE_MESSAGES.has(message.type) || (message.type === "snapshot" && message.ended !== undefined && (message.ended || message.sale))) scheduleRefetch();
+  if (SALE_MESSAGES.has(message.type) || message.type === "amended" || (message.type === "snapshot" && message.ended !== undefined && (message.ended || message.sale))) scheduleRefetch();
 }
 
 async function refreshBids() {
@@ -574,6 +590,7 @@ async function refetchAuction() {
   try {
     const fresh = await getJson(auctionPath(auctionId));
     state.auction = { ...state.auction, ...fresh };
+    renderLot();
   } catch (error) {
     console.warn("could not read the auction again", error);
   }
@@ -787,6 +804,7 @@ async function main() {
     state.role = bidderRole(auctionId, session.subject);
   }
   renderTerms();
+  renderLot();
   renderRegistration();
   renderLive();
   await refreshBids();

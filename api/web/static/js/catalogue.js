@@ -2,6 +2,7 @@
 
 import { describeError, getJson, lastResponse } from "./api.js";
 import { byId, h, renderHeader, say } from "./layout.js";
+import { inLanguage, lotLanguage, placeText } from "./lot.js";
 import { formatMoney } from "./money.js";
 import { currentSession } from "./session.js";
 import { COUNTRY_NAMES, ServerClock, durationInWords, formatDuration, formatLocal, zoneOf } from "./time.js";
@@ -25,6 +26,13 @@ function query({ country, status }) {
   return text ? `?${text}` : "";
 }
 
+/** The first words of a description, cut at a word under 160 characters. */
+function excerpt(text) {
+  if (text.length <= 160) return text;
+  const cut = text.slice(0, 160);
+  return `${cut.slice(0, cut.lastIndexOf(" ") > 80 ? cut.lastIndexOf(" ") : 160)}…`;
+}
+
 function card(auction) {
   const session = currentSession();
   const country = `${COUNTRY_NAMES[auction.country] || auction.country} (${auction.country})`;
@@ -45,12 +53,15 @@ function card(auction) {
     h(
       "article",
       { "aria-labelledby": `title-${auction.id}` },
-      h("h2", { id: `title-${auction.id}` }, h("a", { href: `/app/auction/${encodeURIComponent(auction.id)}`, text: auction.title })),
+      h("h2", { id: `title-${auction.id}`, lang: lotLanguage(auction) }, h("a", { href: `/app/auction/${encodeURIComponent(auction.id)}`, text: auction.title })),
+      auction.description ? inLanguage("p", auction, excerpt(auction.description), { class: "lot-description" }) : null,
       h(
         "dl",
         { class: "facts" },
         h("dt", { text: "Country" }),
         h("dd", { class: "country", text: country }),
+        placeText(auction.location) ? [h("dt", { text: "Location" }), h("dd", { class: "location", lang: lotLanguage(auction), text: placeText(auction.location) })] : null,
+        auction.case_reference ? [h("dt", { text: "Case" }), h("dd", { class: "case", text: auction.case_reference })] : null,
         h("dt", { text: "Status" }),
         h("dd", {}, h("span", { class: `badge status-${auction.status}`, text: auction.ended ? "Result declared" : STATUS_TEXT[auction.status] || auction.status })),
         h("dt", { text: "Current price" }),
