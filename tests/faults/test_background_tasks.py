@@ -94,7 +94,8 @@ async def test_the_deadline_scheduler_retries_an_advance_that_failed_and_keeps_r
             scheduler.wake()
 
             async def replanned_or_done() -> bool:
-                return bool(done) or scheduler.planned("a-1") is not None and scheduler.planned("a-1") > clock.now()
+                planned = scheduler.planned("a-1")
+                return bool(done) or (planned is not None and planned > clock.now())
 
             await eventually(replanned_or_done, timeout=20)
             if done:
