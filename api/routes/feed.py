@@ -11,6 +11,7 @@ for a few seconds. Every page has a strong ETag; ``If-None-Match`` answers 304.
 from __future__ import annotations
 
 from collections import OrderedDict
+from itertools import islice
 from typing import Annotated, Any
 
 import orjson
@@ -169,7 +170,13 @@ def catalogue_page_jsonld(request: Request) -> dict[str, Any] | None:
     queries = _queries(request)
     if queries is None:
         return None
-    country, status = request.query_params.get("country") or None, request.query_params.get("status") or None
-    views = queries.catalogue(country, status)[:CATALOGUE_JSONLD_LIMIT]
+    country = (request.query_params.get("country") or "").upper() or None
+    status = request.query_params.get("status") or None
+    shown = (
+        summary
+        for summary in runtime_of(request).model.summaries()
+        if country in (None, summary.country) and status in (None, summary.status.value)
+    )
     base = str(request.base_url).rstrip("/")
-    return feed.catalogue_jsonld((feed.offer_jsonld(view, base) for view in views), str(request.url))
+    offers = (feed.offer_jsonld(queries.view(summary), base) for summary in islice(shown, CATALOGUE_JSONLD_LIMIT))
+    return feed.catalogue_jsonld(offers, str(request.url))

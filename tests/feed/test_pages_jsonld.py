@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from api.routes import feed as feed_routes
 from engine.clock import ManualClock
 from tests.api.support import running_api, swedish_auction
 from tests.feed.support import jsonld_blocks, scripts
@@ -97,6 +98,15 @@ async def test_the_catalogue_page_lists_the_offers_it_shows() -> None:
         assert [element["item"]["identifier"] for element in lithuanian["itemListElement"]] == [flat["id"]]
         (none,) = jsonld_blocks((await api.client.get("/?status=closed")).text)
         assert none["itemListElement"] == []
+
+
+async def test_the_catalogue_pages_list_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    async with running_api(clock=ManualClock(START)) as api:
+        first = await api.schedule(lithuanian_auction("Flat in Kaunas"))
+        await api.schedule(lithuanian_auction("Garage in Vilnius"))
+        monkeypatch.setattr(feed_routes, "CATALOGUE_JSONLD_LIMIT", 1)
+        (document,) = jsonld_blocks((await api.client.get("/")).text)
+        assert [element["item"]["identifier"] for element in document["itemListElement"]] == [first["id"]]
 
 
 async def test_a_title_cannot_end_the_data_block() -> None:
