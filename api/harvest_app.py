@@ -23,7 +23,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Query, Request
@@ -226,9 +226,7 @@ def create_harvest_app(database: str) -> FastAPI:
         request: Request,
         country: Annotated[list[str] | None, Query(description="a country code; repeat for several")] = None,
         asset: Annotated[str | None, Query(description="the asset kind: immovable, movable, ...")] = None,
-        status: Annotated[
-            Literal["scheduled", "open", "suspended", "closed", "failed", "cancelled"] | None, Query()
-        ] = None,
+        status: Annotated[str | None, Query(description=f"one of {', '.join(STATUSES)}")] = None,
         currency: Annotated[str | None, Query(description="the lots' own currency; needed with a price range")] = None,
         min_price: Annotated[str | None, Query(description="the current (else starting) price at least")] = None,
         max_price: Annotated[str | None, Query(description="the current (else starting) price at most")] = None,

@@ -141,6 +141,8 @@ async def test_the_lots_of_several_countries_are_served_each_linking_to_its_own_
     sources = (await client.get("/sources")).json()["sources"]
     assert [(source["url"], source["lots"]) for source in sources] == [(VILNIUS, 2), (GOTHENBURG, 1), (ZAGREB, 2)]
     assert (await client.get("/health")).json() == {"status": "ok", "mode": "harvest", "lots": 5}
+    # an empty parameter (as a form sends it) is no filter
+    assert await titles(client, "country=&asset=&status=&currency=&min_price=&closes_from=&location=&q=") == TITLES
 
 
 # Each criterion with the lots it keeps: every one leaves out at least one lot that does not match.
