@@ -8,7 +8,8 @@ last event is overruled by that event's instant (``engine.clock.not_before``, do
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -16,13 +17,14 @@ from hypothesis import strategies as st
 from engine.commands import Advance, Command, PlaceBid, RecordDeposit, RegisterBidder, ScheduleAuction
 from engine.errors import DomainError
 from engine.events import BidAccepted
-from engine.model import AuctionState, Status
+from engine.model import AuctionState, Status, parse_instant
 from engine.policy import RuleViolation
 from engine.service import AuctionService, decode_stored
 from engine.store.batching import GroupCommitStore
 from engine.store.memory import MemoryEventStore
 from engine.streams import stream_of
 from rules import load_rules
+from tests.api.support import running_api, swedish_auction
 from tests.domain.support import COUNTRIES, draft_for
 
 AUCTION = "clock-1"
@@ -178,3 +180,28 @@ async def test_another_process_with_its_clock_ahead_is_never_followed_by_an_earl
         behind.step(timedelta(seconds=5))
     instants = [event.recorded_at for event in await store.read_stream(stream_of(AUCTION))]
     assert instants == sorted(instants)
+
+
+async def test_through_the_http_api_a_clock_stepped_back_a_minute_moves_no_instant_or_deadline_back(
+    tmp_path: Path,
+) -> None:
+    """The same through the whole application (routes, handlers, the group commit, SQLite): a server
+    whose wall clock steps back a minute in an auction's last two minutes."""
+    opens = datetime(2026, 5, 15, 15, 0, tzinfo=UTC)
+    clock = SteppingClock(opens - timedelta(minutes=1))
+    async with running_api(f"sqlite:///{tmp_path / 'auction.sqlite3'}", clock=clock) as api:
+        auction_id = (await api.schedule(swedish_auction(opens)))["id"]
+        for subject in ("first@example.test", "second@example.test"):
+            await api.register(auction_id, subject)
+        clock.step(opens + timedelta(minutes=59, seconds=30) - clock.instant)
+        first = await api.bid(auction_id, "first@example.test", "1100.00")
+        assert first.status_code == 201, first.text
+        clock.step(timedelta(seconds=-60))
+        second = await api.bid(auction_id, "second@example.test", "1200.00")
+        assert second.status_code == 201, second.text
+        assert parse_instant(second.json()["received_at"]) >= parse_instant(first.json()["received_at"])
+        assert parse_instant(second.json()["closes_at"]) >= parse_instant(first.json()["closes_at"])
+        shown = (await api.client.get(f"/auctions/{auction_id}")).json()
+        assert parse_instant(shown["closes_at"]) >= parse_instant(first.json()["closes_at"])
+        instants = [parse_instant(event["recorded_at"]) for event in await api.events(auction_id)]
+        assert instants == sorted(instants), "an event was recorded before the one it follows"
