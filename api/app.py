@@ -18,7 +18,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api import errors, limits, observability
+from api import errors, limits, observability, ratelimit
 from api.bootstrap import start
 from api.deps import QueriesDep
 from api.routes import auctions, bidding, bids, feed, live, sale
@@ -106,6 +106,7 @@ class AuctionApp(FastAPI):
     line and count: ``api.observability.RequestLog``), installed by the lifespan."""
 
     request_log: observability.RequestLog | None = None
+    write_limits: ratelimit.WriteLimits | None = None  # per caller and address (api.ratelimit), by the lifespan
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self.request_log is not None:
@@ -114,6 +115,11 @@ class AuctionApp(FastAPI):
             await self.route_request(scope, receive, send)
 
     async def route_request(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self.write_limits is not None:
+            refused = self.write_limits.refusal(scope)
+            if refused is not None:  # over a write limit: 429, nothing read or decided
+                await refused(scope, receive, send)
+                return
         if scope["type"] == "http":
             admitted = await limits.admit(self.state, scope, receive, send)
             if admitted is None:
@@ -138,6 +144,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.state.runtime = runtime
         if isinstance(app, AuctionApp):
             app.request_log = observability.RequestLog(runtime.metrics, config.access_log)
+            app.write_limits = ratelimit.WriteLimits(config, runtime.tokens)
         try:
             yield
         finally:

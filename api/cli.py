@@ -96,7 +96,12 @@ def serve(
 @click.option("--subject", required=True, help="Who the token speaks for (the JWT 'sub').")
 @click.option("--secret", default=None, help="Signing secret (default: AUCTION_SECRET, else ./.auction-secret).")
 @click.option("--hours", type=float, default=12.0, show_default=True, help="Validity.")
-@click.option("--office", default=None, help="The official's office (the JWT 'office'), recorded with official acts.")
+@click.option(
+    "--office",
+    default=None,
+    help="The official's office (the JWT 'office'): a bailiff acts, an auditor reads, on its auctions only; "
+    "'*' gives an auditor every office's. Without it: the default office.",
+)
 def token(role: str, subject: str, secret: str | None, hours: float, office: str | None) -> None:
     """Print a bearer token that a server with the same secret accepts."""
     from datetime import timedelta
@@ -109,6 +114,8 @@ def token(role: str, subject: str, secret: str | None, hours: float, office: str
         _fail("--hours must be positive")
     if office is not None and (not office.strip() or len(office) > OFFICE_LIMIT):
         _fail(f"--office must be a text of 1 to {OFFICE_LIMIT} characters")
+    if office == "*" and role != "auditor":
+        _fail("--office '*' (every office) is an auditor's: a bailiff acts for one office")
     key = secret or _settings().jwt_secret()
     click.echo(issue_token(key, role, subject, timedelta(hours=hours), office=office))
 

@@ -2,6 +2,12 @@
 
 No token on an endpoint that needs one, or a token that does not verify:
 401 ``unauthenticated``. A valid token with the wrong role: 403 ``forbidden``.
+
+An auction belongs to the office that scheduled it (the token's ``office`` claim, recorded in
+``AuctionScheduled``; a token without one acts for the default office). A bailiff acts, and an
+auditor reads, only on their office's auctions: on another office's, 403 ``forbidden``
+(:func:`check_office`). An auditor whose token names the office ``*`` reads every office's
+auctions; a bailiff's token naming ``*`` is refused (a bailiff acts for one office).
 The FastAPI dependencies below and the plain bid route (``api.routes.bids``)
 share :func:`principal_from_header`, :func:`require`, :func:`checked_auction_id`
 and :func:`checked_idempotency_key`, so both answer alike.
@@ -112,6 +118,26 @@ def require(principal: Principal | None, roles: tuple[Role, ...], allowed: str) 
     return principal
 
 
+ALL_OFFICES = "*"  # an auditor's office claim granting every office's auctions
+
+
+def may_act_for(principal: Principal, office: str | None) -> bool:
+    """Whether an official may act on (a bailiff) or read (an auditor) an auction of ``office``
+    (None: the default office, that of tokens naming none)."""
+    if principal.role is Role.AUDITOR and principal.office == ALL_OFFICES:
+        return True
+    return principal.office == office
+
+
+async def check_office(runtime: Runtime, principal: Principal, auction_id: str) -> None:
+    """403 unless the official may act on the auction (a bidder's token is not an office's)."""
+    if principal.role is Role.BIDDER:
+        return
+    if not may_act_for(principal, await runtime.queries.office(auction_id)):
+        mine = "the default office" if principal.office is None else f"the office {principal.office!r}"
+        raise ApiError(403, "forbidden", f"this auction belongs to another office than {mine}")
+
+
 async def get_principal(
     request: Request,
     # Declared for the OpenAPI document's security scheme; the header is read below.
@@ -139,10 +165,19 @@ Viewer = Annotated[Principal | None, Depends(get_viewer)]
 
 
 def _require(*roles: Role) -> object:
+    """The caller, of one of ``roles``; an official on a route about one auction, of its office."""
     allowed = ", ".join(role.value for role in roles)
 
-    async def dependency(principal: MaybePrincipal) -> Principal:
-        return require(principal, roles, allowed)
+    async def dependency(request: Request, principal: MaybePrincipal) -> Principal:
+        found = require(principal, roles, allowed)
+        if found.role is Role.BAILIFF and found.office == ALL_OFFICES:
+            raise ApiError(
+                403, "forbidden", f"the office {ALL_OFFICES!r} is an auditor's; a bailiff acts for one office"
+            )
+        auction_id = request.path_params.get("auction_id")
+        if auction_id is not None:
+            await check_office(runtime_of(request), found, checked_auction_id(auction_id))
+        return found
 
     return Depends(dependency)
 

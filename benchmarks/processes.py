@@ -14,6 +14,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from api.ratelimit import LOAD_TEST_ENVIRONMENT
+
 SECRET = "benchmark-secret-long-enough-for-hs256-signatures-0123456789"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
@@ -41,7 +43,7 @@ class ServerProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> ServerProcess:
-        env = {**os.environ, "AUCTION_SECRET": SECRET}
+        env = {**os.environ, **LOAD_TEST_ENVIRONMENT, "AUCTION_SECRET": SECRET}  # a few addresses, many bids
         for name in ("AUCTION_DATABASE_URL", "AUCTION_REDIS_URL", "AUCTION_HOST", "AUCTION_PORT"):
             env.pop(name, None)
         script = Path(sys.executable).with_name("auction")

@@ -22,6 +22,7 @@ from api.deps import (
     QueriesDep,
     Reader,
     Viewer,
+    may_act_for,
 )
 from api.responses import REPLAYED, JsonResponse
 from api.schemas import (
@@ -107,8 +108,12 @@ async def get_auction(auction_id: AuctionId, queries: QueriesDep, principal: Vie
     """The auction's terms and live state: status, price, leader (a bidder code), closes_at, bid_count, position,
     and the sale after bidding (sale, purchaser, payment_due, paid). Public; with a bailiff's or an auditor's
     token also ``deposits``: each bidder's deposit, its status and a refund's due date (a token that does not
-    verify is read as none)."""
-    official = principal is not None and principal.role in (Role.BAILIFF, Role.AUDITOR)
+    verify is read as none; an official of another office gets the public view)."""
+    official = (
+        principal is not None
+        and principal.role in (Role.BAILIFF, Role.AUDITOR)
+        and may_act_for(principal, await queries.office(auction_id))
+    )
     return await queries.auction(auction_id, refresh=True, deposits=official)
 
 

@@ -63,6 +63,8 @@ class Queries:
         # auction id -> the rules' warnings about its schedule: terms never change once scheduled,
         # so the catalogue need not count working days on every read
         self._warnings: dict[str, tuple[ScheduleWarning, ...]] = {}
+        # auction id -> the office it belongs to (None: the default office); fixed when scheduled
+        self._offices: dict[str, str | None] = {}
 
     # ------------------------------------------------------------ auctions
 
@@ -116,6 +118,19 @@ class Queries:
         return {"auction": auction_id, "bids": [bid_json(row) for row in page.rows], "next_after": page.next_after}
 
     # ------------------------------------------------------------ from the store
+
+    async def office(self, auction_id: str) -> str | None:
+        """The office the auction belongs to: the one that scheduled it, as its ``AuctionScheduled``
+        records it (None: scheduled by an official whose token names no office, the default office).
+        Read from the store once (another process may have scheduled it), then remembered."""
+        if auction_id in self._offices:
+            return self._offices[auction_id]
+        stored = await self._store.read_stream(stream_of(auction_id))
+        if not stored or stored[0].type != AuctionScheduled.__name__:
+            raise AuctionNotFound(auction_id)
+        office = stored[0].data.get("office")
+        self._offices[auction_id] = found = office if isinstance(office, str) else None
+        return found
 
     async def report(self, auction_id: str, anonymise: bool) -> dict[str, Any]:
         """The report rebuilt from the events; identities are opened (vault) only when not ``anonymise``."""

@@ -32,8 +32,9 @@ def auth(role: str, subject: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token(role, subject)}"}
 
 
-BAILIFF = auth("bailiff", "bailiff-1")
-AUDITOR = auth("auditor", "auditor-1")
+BAILIFF = auth("bailiff", "bailiff-1")  # no office claim: the default office
+# An auditor of every office (the office "*"), so that one token reads any test's auction.
+AUDITOR = {"Authorization": f"Bearer {issue_token(SECRET, 'auditor', 'auditor-1', office='*')}"}
 
 
 def bidder(subject: str) -> dict[str, str]:

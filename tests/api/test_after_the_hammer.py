@@ -14,7 +14,7 @@ from api.auth import issue_token
 from engine.clock import ManualClock
 from engine.model import parse_instant
 from tests.api.deadline_support import eventually, move_clock, status_becomes
-from tests.api.support import AUDITOR, BAILIFF, SECRET, Api, bidder, running_api, swedish_auction
+from tests.api.support import AUDITOR, SECRET, Api, bidder, running_api, swedish_auction
 
 START = datetime(2030, 5, 15, 8, 0, tzinfo=UTC)  # a Wednesday
 VILNIUS = ZoneInfo("Europe/Vilnius")
@@ -119,7 +119,7 @@ async def test_a_sale_runs_from_the_declaration_to_the_transfer_and_every_act_na
         assert (due.date(), due.hour, due.minute) == (declared_on + timedelta(days=11), 0, 0)
         assert "deposits" not in state
         assert "deposits" not in await view(api, auction_id, bidder("alice"))
-        for reader in (BAILIFF, AUDITOR):
+        for reader in (OFFICIAL, AUDITOR):
             deposits = {line["bidder_code"]: line for line in (await view(api, auction_id, reader))["deposits"]}
             assert deposits[bob] == {"bidder_code": bob, "amount": "800.00", "status": "credited", "due": None}
             assert (deposits[alice]["status"], deposits[alice]["amount"]) == ("refund_due", "800.00")
@@ -156,7 +156,7 @@ async def test_a_sale_runs_from_the_declaration_to_the_transfer_and_every_act_na
             "9000.00",
             "0.00",
         )
-        deposits = {line["bidder_code"]: line["status"] for line in (await view(api, auction_id, BAILIFF))["deposits"]}
+        deposits = {line["bidder_code"]: line["status"] for line in (await view(api, auction_id, OFFICIAL))["deposits"]}
         assert deposits == {alice: "refunded", bob: "credited"}
 
         events = await api.events(auction_id)
@@ -214,7 +214,7 @@ async def test_payments_refunds_and_the_transfer_refuse_what_cannot_be_and_recor
 async def test_before_a_declaration_there_is_no_sale_to_pay_or_refund() -> None:
     clock = ManualClock(START)
     async with running_api(clock=clock) as api:
-        auction = await api.schedule(lithuanian())
+        auction = await api.schedule(lithuanian(), OFFICIAL)
         alice = await admitted(api, auction["id"], "alice", "800.00")
         await refused(api, auction["id"], f"/auctions/{auction['id']}/payments", {"amount": "1.00"}, 409, "no_sale")
         refund = f"/auctions/{auction['id']}/registrations/{alice}/refund"
@@ -276,7 +276,7 @@ async def test_a_default_at_the_deadline_then_the_sale_offered_to_the_next_best_
 
 async def test_without_a_next_best_rule_the_offer_is_refused() -> None:
     async with running_api(clock=ManualClock(START)) as api:
-        auction = await api.schedule(swedish_auction(START))
+        auction = await api.schedule(swedish_auction(START), OFFICIAL)
         await refused(api, auction["id"], f"/auctions/{auction['id']}/offer-next", None, 409, "next_best_not_provided")
 
 
@@ -355,7 +355,7 @@ async def test_a_failed_round_gets_a_next_round_whose_previous_is_the_failed_one
 async def test_a_country_without_a_next_round_refuses_one() -> None:
     clock = ManualClock(START)
     async with running_api(clock=clock) as api:
-        auction = await api.schedule(lithuanian())
+        auction = await api.schedule(lithuanian(), OFFICIAL)
         await move_clock(api, clock, START + timedelta(days=2))
         await status_becomes(api, auction["id"], "failed")
         body = {"opens_at": (START + timedelta(days=40)).isoformat()}
@@ -369,7 +369,7 @@ async def test_a_country_without_a_next_round_refuses_one() -> None:
 async def test_a_suspension_keeps_the_time_left_and_the_resumption_gives_it_back() -> None:
     clock = ManualClock(START)
     async with running_api(clock=clock) as api:
-        auction = await api.schedule(swedish_auction(START))
+        auction = await api.schedule(swedish_auction(START), OFFICIAL)
         auction_id = auction["id"]
         await api.register(auction_id, "alice")
         assert (await api.bid(auction_id, "alice", "1500.00")).status_code == 201
@@ -408,7 +408,7 @@ async def test_a_suspension_keeps_the_time_left_and_the_resumption_gives_it_back
 async def test_only_an_open_auction_can_be_suspended() -> None:
     clock = ManualClock(START)
     async with running_api(clock=clock) as api:
-        auction = await api.schedule(swedish_auction(START + timedelta(days=1)))
+        auction = await api.schedule(swedish_auction(START + timedelta(days=1)), OFFICIAL)
         path = f"/auctions/{auction['id']}/suspend"
         await refused(api, auction["id"], path, {"reason": "maintenance"}, 409, "auction_not_open")
         await refused(api, auction["id"], path, {"reason": "maintenance"}, 403, "forbidden", AUDITOR)
@@ -418,7 +418,7 @@ async def test_only_an_open_auction_can_be_suspended() -> None:
 async def test_a_cancellation_ends_the_auction_without_a_sale_and_makes_every_deposit_refundable() -> None:
     clock = ManualClock(START)
     async with running_api(clock=clock) as api:
-        auction = await api.schedule(lithuanian())
+        auction = await api.schedule(lithuanian(), OFFICIAL)
         auction_id = auction["id"]
         alice = await admitted(api, auction_id, "alice", "800.00")
         assert (await api.bid(auction_id, "alice", "8000.00")).status_code == 201
@@ -427,7 +427,7 @@ async def test_a_cancellation_ends_the_auction_without_a_sale_and_makes_every_de
         assert cancelled.status_code == 200, cancelled.text
         assert (cancelled.json()["status"], cancelled.json()["sale"]) == ("cancelled", None)
         assert cancelled.json()["cancelled_at"] is not None
-        (deposit,) = (await view(api, auction_id, BAILIFF))["deposits"]
+        (deposit,) = (await view(api, auction_id, OFFICIAL))["deposits"]
         assert (deposit["bidder_code"], deposit["status"]) == (alice, "refund_due")
         await refused(
             api, auction_id, f"/auctions/{auction_id}/cancel", {"reason": "again"}, 409, "auction_not_cancellable"
@@ -573,7 +573,7 @@ async def test_a_token_with_an_empty_office_does_not_verify() -> None:
 async def test_a_swedish_grace_period_moves_the_deadline_once_a_tenth_is_paid() -> None:
     clock = ManualClock(START)
     async with running_api(clock=clock) as api:
-        auction = await api.schedule(swedish_auction(START, value="90000.00", starting_price="50000.00"))
+        auction = await api.schedule(swedish_auction(START, value="90000.00", starting_price="50000.00"), OFFICIAL)
         auction_id = auction["id"]
         await api.register(auction_id, "ana")
         assert (await api.bid(auction_id, "ana", "85000.00")).status_code == 201

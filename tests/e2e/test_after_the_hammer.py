@@ -23,7 +23,7 @@ from tests.e2e.support import SECRET, Server, eventually
 
 OFFICE = "Tribunal Judicial da Comarca de Lisboa"
 OFFICIAL = {"Authorization": f"Bearer {issue_token(SECRET, 'bailiff', 'agente-1', office=OFFICE)}"}
-AUDITOR = {"Authorization": f"Bearer {issue_token(SECRET, 'auditor', 'auditor-1')}"}
+AUDITOR = {"Authorization": f"Bearer {issue_token(SECRET, 'auditor', 'auditor-1', office=OFFICE)}"}
 LISBON = ZoneInfo("Europe/Lisbon")
 
 
