@@ -60,9 +60,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     ws_queue_size: int = 1000
-    # One log line per HTTP request (uvicorn's access log). Off by default: every bid, refused
-    # or not, is in the event log, and a reverse proxy in front logs the requests; on a busy
-    # auction the line costs a noticeable share of a bid's time (benchmark a).
+    # One log line per HTTP request (api.observability.RequestLog: method, route, status, duration,
+    # request id). Off by default: every bid, refused or not, is in the event log, and a reverse proxy
+    # in front logs the requests; on a busy auction the line costs a share of a bid's time (benchmark a).
     access_log: bool = False
     bid_confirmation_factor: int = 10  # a bid above this many times the value needs "confirm": true; 0: never
     # Writes a second, sustained and at once, per caller and per client address (api.ratelimit); rate 0: no limit.
