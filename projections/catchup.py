@@ -77,6 +77,7 @@ class Projector:
         self._wake = asyncio.Event()
         self._progress = asyncio.Event()
         self._lock = asyncio.Lock()
+        self.failures = 0  # catch-ups failed in a row (the store out of reach): 0 when it reads
 
     @property
     def checkpoint(self) -> int:
@@ -186,7 +187,16 @@ class Projector:
                 await self.catch_up()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                # The store may be briefly unavailable; the next tick retries from the checkpoint.
-                log.exception("projection catch-up failed at position %s", self.model.checkpoint)
+            except Exception as error:
+                # The store may be briefly unavailable; the next tick retries from the checkpoint. The
+                # first failure is logged with its traceback, the next ones (a database restarting) in a line.
+                self.failures += 1
+                if self.failures == 1:
+                    log.exception("projection catch-up failed at position %s", self.model.checkpoint)
+                else:
+                    log.warning("projection catch-up failed %s times in a row: %r", self.failures, error)
                 await asyncio.sleep(self.interval)
+            else:
+                if self.failures:
+                    log.info("projection catch-up reads again after %s failed attempts", self.failures)
+                self.failures = 0

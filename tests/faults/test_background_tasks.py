@@ -11,9 +11,11 @@ again: both tasks are still running and do their work.
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import timedelta
 
 import asyncpg
+import pytest
 
 from engine.app.scheduler import RETRY_FIRST, DeadlineScheduler
 from engine.clock import ManualClock
@@ -48,7 +50,10 @@ class FlakyStore(MemoryEventStore):
         return await super().read_rows(after, limit)
 
 
-async def test_the_catch_up_task_survives_failed_reads_and_folds_what_was_written_meanwhile() -> None:
+async def test_the_catch_up_task_survives_failed_reads_and_folds_what_was_written_meanwhile(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="projections.catchup")
     draft = draft_for("SE")
     clock = ManualClock(draft.opens_at - timedelta(days=1))
     store = FlakyStore([])
@@ -69,6 +74,11 @@ async def test_the_catch_up_task_survives_failed_reads_and_folds_what_was_writte
         assert store.failures == [], "the outage was not met"
         assert not task.done(), "the catch-up task ended"
         assert {s.auction_id for s in projector.model.summaries()} == {"a-0", "a-1", "a-2"}
+        assert projector.failures == 0
+        # One traceback for the outage, a line for each further failure, and a line when it reads again.
+        tracebacks = [r for r in caplog.records if r.name == "projections.catchup" and r.exc_info]
+        assert len(tracebacks) == 1
+        assert any(f"after {len(OUTAGE)} failed attempts" in r.getMessage() for r in caplog.records)
     finally:
         task.cancel()
 
