@@ -9,7 +9,8 @@ key is configured, tokens signed by an outside identity provider are accepted to
 A token signed with another secret is refused saying so, and how the secret is shared
 (``auction token`` run elsewhere signs with that directory's ``.auction-secret``). A
 verified token whose subject or office is not text (a lone UTF-16 surrogate, which JSON
-can write but no store can hold) is refused as the request's content: 422 ``invalid_subject``.
+can write but no store can hold) is :class:`UnusableToken`, which ``api.limits`` answers as
+the request's content: 422 ``invalid_subject``.
 """
 
 from __future__ import annotations
@@ -42,6 +43,11 @@ class Principal:
 
 class InvalidToken(Exception):
     pass
+
+
+class UnusableToken(InvalidToken):
+    """A token that verifies but names a subject (or office) that is not text: the request's
+    content is wrong, not its credentials (api.limits answers 422 ``invalid_subject``)."""
 
 
 WRONG_SECRET = (
@@ -129,7 +135,5 @@ def _verified(token: str, secret: str, public_key: str | None, audience: str | N
     if office is not None and (not isinstance(office, str) or not office.strip() or len(office) > OFFICE_LIMIT):
         raise InvalidToken(f"office must be a text of 1 to {OFFICE_LIMIT} characters")
     if not is_text(subject) or (office is not None and not is_text(office)):
-        from api.errors import ApiError  # the one refusal here that is not a 401
-
-        raise ApiError(422, "invalid_subject", "the token's subject and office must be text (no lone UTF-16 surrogate)")
+        raise UnusableToken("the token's subject and office must be text (no lone UTF-16 surrogate)")
     return Principal(subject=subject, role=role, office=office), float(claims["exp"])

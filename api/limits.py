@@ -14,10 +14,12 @@ Raw ASGI, in front of every HTTP route, the bid lane included (``api.app.Auction
   body and no token that verifies is refused with 401 before its body is read: an anonymous
   client cannot make the server hold a body at all. The role is checked by the endpoint, as
   before.
-* **Text.** The JSON routes parse with the standard library, which reads a lone UTF-16
-  surrogate (``"\\ud800"``) into a string no store can hold; such a body is refused with 422
-  ``invalid_request``. Only a body with a backslash in it is looked at twice, once by orjson
-  (which refuses lone surrogates, so a body it reads is fine); a bid never is.
+* **Text.** A token that verifies but whose subject is not text (a lone UTF-16 surrogate) is
+  refused with 422 ``invalid_subject`` (:class:`api.auth.UnusableToken`). The JSON routes
+  parse with the standard library, which reads a lone surrogate (``"\\ud800"``) into a string
+  no store can hold; such a body is refused with 422 ``invalid_request``. Only a body with a
+  backslash in it is looked at, first by orjson (which refuses lone surrogates, so a body it
+  reads has none); a bid never is.
 
 A refusal sent before the body was read closes the connection (``Connection: close``), so the
 server reads no more of it either.
@@ -29,10 +31,12 @@ import json
 from typing import Any
 
 import orjson
+from fastapi.security.utils import get_authorization_scheme_param
 from starlette.datastructures import State
 from starlette.exceptions import HTTPException
 from starlette.types import Message, Receive, Scope, Send
 
+from api.auth import InvalidToken, UnusableToken
 from api.deps import principal_from_header
 from api.errors import ApiError, answer_to
 
@@ -85,9 +89,13 @@ async def admit(state: State, scope: Scope, receive: Receive, send: Send) -> Rec
     if declared is not None and declared > limit:
         await _refuse(scope, receive, send, BodyTooLarge(limit))
         return None
+    header = authorization.decode("latin-1") if authorization is not None else None
+    if header is not None and (unusable := _unusable(header, runtime.tokens)) is not None:
+        await _refuse(scope, receive, send, unusable)
+        return None
     if (chunked or declared) and scope["method"] in _WRITES:
         try:
-            claimed = principal_from_header(authorization.decode("latin-1") if authorization else None, runtime.tokens)
+            claimed = principal_from_header(header, runtime.tokens)
             if claimed is None:
                 raise ApiError(401, "unauthenticated", "a bearer token is required", headers=_CHALLENGE)
         except ApiError as error:
@@ -95,6 +103,20 @@ async def admit(state: State, scope: Scope, receive: Receive, send: Send) -> Rec
             await _refuse(scope, receive, send, error)
             return None
     return _Counting(receive, limit)
+
+
+def _unusable(header: str, tokens: Any) -> ApiError | None:
+    """422 for a bearer token that verifies but names no text, else None (any other token is the routes')."""
+    scheme, credentials = get_authorization_scheme_param(header)
+    if scheme.lower() != "bearer" or not credentials:
+        return None
+    try:
+        tokens.read(credentials)
+    except UnusableToken as error:
+        return ApiError(422, "invalid_subject", str(error))
+    except InvalidToken:
+        pass
+    return None
 
 
 def _declared(length: bytes | None) -> int | None:

@@ -18,18 +18,29 @@ On SIGTERM (or SIGINT) the server stops in this order:
 uvicorn alone would close the WebSockets with a bare 1012 and no reason, and
 re-raise the signal once done, so that a graceful stop ended in "killed by
 SIGTERM"; :class:`GracefulServer` changes both.
+
+Connections are bounded (settings; docs/deployment.md): past ``AUCTION_LIMIT_CONCURRENCY``
+connections (live watchers included) or requests in progress, a request gets 503; an idle
+keep-alive connection is closed after ``AUCTION_TIMEOUT_KEEP_ALIVE`` seconds; and a request's
+head (request line and headers) must arrive within ``AUCTION_HEADER_TIMEOUT`` seconds of the
+connection opening, or of its first byte on a kept-alive connection, and hold at most
+``AUCTION_MAX_HEADER_BYTES``, else it is answered 408 or 431 and the connection closed.
+uvicorn has no such timeout (a client sending nothing, or a byte now and then, held its
+connection for ever): :class:`HeaderDeadline` adds it to uvicorn's HTTP protocol.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import signal
 import socket
 import sys
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
+import orjson
 import uvicorn
 from fastapi import FastAPI
 
@@ -77,6 +88,87 @@ def _websocket_protocol(app: FastAPI) -> type[LiveSocket] | str:
 WS_PER_MESSAGE_DEFLATE = False
 
 
+class HeaderDeadline:
+    """Mixed into uvicorn's HTTP protocol (httptools or h11): each request's head has
+    :attr:`header_timeout` seconds to arrive and :attr:`max_header_bytes` to fit in.
+
+    The clock starts when the connection opens and, on a kept-alive one, at the first byte
+    of the next request (before it, uvicorn's keep-alive timeout applies); it stops when
+    uvicorn has the whole head (a request cycle starts, or the connection is upgraded to a
+    WebSocket). The body is not timed: the request is then the application's."""
+
+    header_timeout: ClassVar[float]
+    max_header_bytes: ClassVar[int]
+
+    # uvicorn's protocols have these (declared for the mixin's own use).
+    loop: asyncio.AbstractEventLoop
+    transport: asyncio.Transport
+    cycle: Any
+
+    def connection_made(self, transport: asyncio.Transport) -> None:
+        super().connection_made(transport)  # type: ignore[misc]
+        self._head_bytes = 0
+        self._head_timer: asyncio.TimerHandle | None = None
+        self._start_head()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._head_done()
+        super().connection_lost(exc)  # type: ignore[misc]
+
+    def data_received(self, data: bytes) -> None:
+        cycle = self.cycle
+        waiting = cycle is None or cycle.response_complete  # this data begins or continues a head
+        if waiting and self._head_timer is None:
+            self._start_head()
+        super().data_received(data)  # type: ignore[misc]
+        if self._head_timer is None:
+            return  # upgraded to a WebSocket, or a body
+        if self.cycle is not cycle or self.transport.is_closing():
+            self._head_done()  # the head is whole: the request is the application's
+        elif waiting:
+            self._head_bytes += len(data)
+            if self._head_bytes > self.max_header_bytes:
+                self._refuse(431, "headers_too_large", f"a request's head holds at most {self.max_header_bytes} bytes")
+
+    def handle_websocket_upgrade(self, *args: Any) -> None:
+        self._head_done()
+        super().handle_websocket_upgrade(*args)  # type: ignore[misc]
+
+    def _start_head(self) -> None:
+        self._head_bytes = 0
+        self._head_timer = self.loop.call_later(self.header_timeout, self._too_slow)
+
+    def _head_done(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _too_slow(self) -> None:
+        self._head_timer = None
+        self._refuse(408, "request_timeout", f"a request's head must arrive within {self.header_timeout:g} s")
+
+    def _refuse(self, status: int, code: str, message: str) -> None:
+        self._head_done()
+        if self.transport.is_closing():
+            return
+        body = orjson.dumps({"error": {"code": code, "message": message}})
+        head = f"HTTP/1.1 {status} {_REASONS[status]}\r\ncontent-type: application/json\r\n"
+        head += f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
+        self.transport.write(head.encode("ascii") + body)
+        self.transport.close()
+
+
+_REASONS = {408: "Request Timeout", 431: "Request Header Fields Too Large"}
+
+
+def http_protocol(header_timeout: float, max_header_bytes: int) -> type[asyncio.Protocol]:
+    """uvicorn's HTTP protocol (httptools when installed, else h11, as its ``auto``) with :class:`HeaderDeadline`."""
+    from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+    namespace = {"header_timeout": header_timeout, "max_header_bytes": max_header_bytes}
+    return type(f"Deadline{AutoHTTPProtocol.__name__}", (HeaderDeadline, AutoHTTPProtocol), namespace)
+
+
 class GracefulServer(uvicorn.Server):
     def __init__(self, config: uvicorn.Config, app: FastAPI) -> None:
         super().__init__(config)
@@ -112,16 +204,22 @@ def uvicorn_config(
     access_log: bool = False,
     logging: dict[str, Any] | None = None,
     log_level: str = "info",
+    settings: Settings | None = None,
 ) -> uvicorn.Config:
     """How ``auction serve`` runs an application (the benchmarks run their reference app alike).
     ``logging``: a ``logging.config.dictConfig`` configuration (``auction serve``'s structured
-    lines, api.observability.log_config), else uvicorn's own."""
+    lines, api.observability.log_config), else uvicorn's own. The connection limits are
+    ``settings``' (default: the settings' defaults)."""
+    limits = settings if settings is not None else Settings.model_construct()
     return uvicorn.Config(
         app,
         host=host,
         port=port,
         loop="auto",
-        http="auto",
+        http=http_protocol(limits.header_timeout, limits.max_header_bytes),
+        limit_concurrency=limits.limit_concurrency,
+        timeout_keep_alive=limits.timeout_keep_alive,
+        h11_max_incomplete_event_size=limits.max_header_bytes,
         ws=_websocket_protocol(app),
         ws_per_message_deflate=WS_PER_MESSAGE_DEFLATE,
         lifespan="on",
@@ -139,6 +237,7 @@ def run(settings: Settings) -> None:
     # One structured line per request comes from the application (api.observability.RequestLog),
     # with AUCTION_ACCESS_LOG: uvicorn's own access log stays off.
     logging = log_config(settings.log_level, settings.log_format)
-    GracefulServer(uvicorn_config(app, settings.host, settings.port, False, logging, settings.log_level), app).run()
+    config = uvicorn_config(app, settings.host, settings.port, False, logging, settings.log_level, settings)
+    GracefulServer(config, app).run()
     if getattr(app.state, "startup_refused", None):
         sys.exit(1)  # the log failed its check against the kept tree head (said in one line)

@@ -6,8 +6,10 @@ no await in between (:meth:`ReadModel.resume`), so nothing falls between
 history and live; anything at or below the last position sent is skipped,
 so nothing is sent twice.
 
-Close codes: 4400 a malformed ``after``; 4404 no such auction; 1013 the
-watcher fell behind (reason ``too slow, resume with after=<position>``);
+Close codes: 4400 a malformed ``after``, or one beyond the auction's current
+position (the reason names it: a watcher of another process's feed that is
+ahead of this one's read model is told only once it has caught up); 4404 no
+such auction; 1013 the watcher fell behind (reason ``too slow, resume with after=<position>``);
 1012 the server is shutting down (reason names the position to resume from).
 
 Two ways to serve it, with the same messages and close codes:
@@ -79,6 +81,20 @@ def _after(text: str | None) -> int | None | str:
     return int(text)
 
 
+def _ahead(runtime: Runtime, auction_id: str, after: int | None) -> bool:
+    """True when ``after`` is past what the read model holds of the auction (or the auction is unknown)."""
+    state = runtime.model.state(auction_id)
+    return state is None or (after is not None and after > state.version)
+
+
+def _beyond(runtime: Runtime, auction_id: str, after: int | None) -> str | None:
+    """The close reason for an ``after`` beyond the auction's current position, if it is."""
+    state = runtime.model.state(auction_id)
+    if state is None or after is None or after <= state.version:
+        return None
+    return f"after={after} is beyond the auction's current position {state.version}"
+
+
 async def watch(websocket: WebSocket) -> None:
     auction_id: str = websocket.path_params["auction_id"]
     runtime: Runtime = websocket.app.state.runtime
@@ -88,11 +104,14 @@ async def watch(websocket: WebSocket) -> None:
     if isinstance(after, str):
         await websocket.close(CLOSE_BAD_REQUEST, after)
         return
-    if auction_id not in runtime.model:
+    if _ahead(runtime, auction_id, after):
         await runtime.projector.refresh(timeout=1.0)
         if auction_id not in runtime.model:
             await websocket.close(CLOSE_NOT_FOUND, "no such auction")
             return
+    if (beyond := _beyond(runtime, auction_id, after)) is not None:
+        await websocket.close(CLOSE_BAD_REQUEST, beyond)
+        return
 
     subscriber = runtime.hub.subscribe(auction_id)
     start = runtime.model.resume(auction_id, after)  # no await since subscribing
@@ -327,7 +346,7 @@ class LiveSocket(asyncio.Protocol):
             return
         runtime = self.runtime
         assert runtime is not None
-        if self.auction_id in runtime.model:
+        if not _ahead(runtime, self.auction_id, after):
             self._start(runtime, after)
         else:
             self.task = asyncio.get_running_loop().create_task(self._look_up(runtime, after))
@@ -340,10 +359,12 @@ class LiveSocket(asyncio.Protocol):
         self.task = None
         if self.closing:
             return
-        if self.auction_id in runtime.model:
-            self._start(runtime, after)
-        else:
+        if self.auction_id not in runtime.model:
             self._send_close(CLOSE_NOT_FOUND, "no such auction")
+        elif (beyond := _beyond(runtime, self.auction_id, after)) is not None:
+            self._send_close(CLOSE_BAD_REQUEST, beyond)
+        else:
+            self._start(runtime, after)
 
     def _start(self, runtime: Runtime, after: int | None) -> None:
         try:

@@ -8,6 +8,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -17,7 +18,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from api.settings import Settings
-from tests.api.support import BAILIFF, SECRET, Api, bidder, running_api, swedish_auction, utc_now
+from tests.api.support import (
+    BAILIFF,
+    SECRET,
+    Api,
+    bidder,
+    free_socket,
+    running_api,
+    served,
+    swedish_auction,
+    utc_now,
+)
 
 JSON = {"Content-Type": "application/json"}
 
@@ -204,8 +215,7 @@ async def test_a_token_whose_subject_is_not_text_is_a_422(api: Api, claims: dict
     bid = await api.client.post(f"/auctions/{auction['id']}/bids", json={"amount": "1500.00"}, headers=headers)
     error_of(bid, 422, "invalid_subject")
     assert await api.all_events() == before
-    # a public read with it is a read without a token
-    assert (await api.client.get(f"/auctions/{auction['id']}", headers=headers)).status_code == 200
+    error_of(await api.client.get(f"/auctions/{auction['id']}", headers=headers), 422, "invalid_subject")
 
 
 async def test_a_token_signed_with_another_secret_says_so_and_how_to_share_it(api: Api) -> None:
@@ -271,3 +281,161 @@ async def _eventually(condition: Any, timeout: float = 10.0) -> None:
     async with asyncio.timeout(timeout):
         while not condition():
             await asyncio.sleep(0.02)
+
+
+@asynccontextmanager
+async def under_auction_serve(**values: Any) -> AsyncIterator[tuple[Api, str]]:
+    """The application under uvicorn configured as ``auction serve`` configures it (the live feed
+    on api.routes.live.LiveSocket, the connection limits and the head deadline), on a loopback port."""
+    import uvicorn
+
+    from api.app import create_app
+    from api.server import uvicorn_config
+
+    settings = _settings(**values)
+    app = create_app(settings)
+    sock = free_socket()
+    config = uvicorn_config(app, "127.0.0.1", 0, log_level="warning", settings=settings)
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        await _eventually(lambda: server.started or task.done())
+        host, port = sock.getsockname()[:2]
+        async with httpx.AsyncClient(base_url=f"http://{host}:{port}") as client:
+            yield Api(app, client), f"{host}:{port}"
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
+
+
+# ------------------------------------------------------------------ 11. connection limits
+
+
+def test_the_connection_settings_reach_uvicorn() -> None:
+    from api.app import create_app
+    from api.server import HeaderDeadline, uvicorn_config
+
+    settings = _settings(limit_concurrency=7, timeout_keep_alive=3, header_timeout=0.25, max_header_bytes=2048)
+    config = uvicorn_config(create_app(settings), "127.0.0.1", 0, settings=settings)
+    assert (config.limit_concurrency, config.timeout_keep_alive, config.h11_max_incomplete_event_size) == (7, 3, 2048)
+    assert isinstance(config.http, type) and issubclass(config.http, HeaderDeadline)
+    assert (config.http.header_timeout, config.http.max_header_bytes) == (0.25, 2048)
+    defaults = uvicorn_config(create_app(_settings()), "127.0.0.1", 0)
+    assert defaults.limit_concurrency == Settings.model_fields["limit_concurrency"].default
+    assert defaults.http.header_timeout == Settings.model_fields["header_timeout"].default  # type: ignore[union-attr]
+
+
+def test_auction_serve_runs_with_the_settings_connection_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    import api.server
+
+    seen: list[Any] = []
+    monkeypatch.setattr(api.server.GracefulServer, "run", lambda self, sockets=None: seen.append(self.config))
+    api.server.run(_settings(limit_concurrency=11, timeout_keep_alive=2, header_timeout=1.5, max_header_bytes=4096))
+    (config,) = seen
+    assert (config.limit_concurrency, config.timeout_keep_alive) == (11, 2)
+    assert (config.http.header_timeout, config.http.max_header_bytes) == (1.5, 4096)
+
+
+async def _read_to_end(reader: asyncio.StreamReader) -> bytes:
+    async with asyncio.timeout(10):  # the server closes well before; this only bounds a failure
+        return await reader.read()
+
+
+async def test_a_request_head_that_does_not_arrive_in_time_is_answered_408_and_closed() -> None:
+    async with under_auction_serve(header_timeout=0.3) as (api, address):
+        host, port = address.split(":")
+        silent = await asyncio.open_connection(host, int(port))
+        trickling = await asyncio.open_connection(host, int(port))
+        trickling[1].write(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+        for reader, writer in (silent, trickling):
+            answer = await _read_to_end(reader)
+            assert answer.startswith(b"HTTP/1.1 408 ") and b'"code":"request_timeout"' in answer
+            writer.close()
+        # a whole head in time is served, and so is the next one on the same connection
+        reader, writer = await asyncio.open_connection(host, int(port))
+        for _ in range(2):
+            writer.write(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            status = await reader.readline()
+            assert status.startswith(b"HTTP/1.1 200 "), status
+            length = 0
+            while (line := await reader.readline()) != b"\r\n":
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            await reader.readexactly(length)
+        writer.close()
+        assert (await api.client.get("/health")).status_code == 200
+
+
+async def test_a_request_head_larger_than_the_limit_is_answered_431_and_closed() -> None:
+    async with under_auction_serve(max_header_bytes=2048) as (_, address):
+        host, port = address.split(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        fillers = b"".join(b"X-Filler-%d: %s\r\n" % (n, b"y" * 100) for n in range(30))
+        writer.write(b"GET /health HTTP/1.1\r\nHost: x\r\n" + fillers)  # 3.5 KB, and no end of the head
+        answer = await _read_to_end(reader)
+        assert answer.startswith(b"HTTP/1.1 431 ") and b'"code":"headers_too_large"' in answer
+        writer.close()
+
+
+async def test_a_live_watcher_outlives_the_head_deadline() -> None:
+    from websockets.asyncio.client import connect
+
+    async with under_auction_serve(header_timeout=0.3) as (api, address):
+        auction = await api.schedule(swedish_auction(utc_now()))
+        await api.register(auction["id"], "alice")
+        async with connect(f"ws://{address}/ws/auctions/{auction['id']}") as socket:
+            assert json.loads(await socket.recv())["type"] == "snapshot"
+            await asyncio.sleep(0.6)  # twice the deadline: the upgraded connection is not timed
+            accepted = await api.bid(auction["id"], "alice", "1500.00")
+            message = json.loads(await asyncio.wait_for(socket.recv(), 10))
+            assert message["position"] == accepted.json()["position"]
+
+
+# ------------------------------------------------------------------ 12. after beyond the auction
+
+
+async def _closed_with(address: str, path: str) -> tuple[int | None, str]:
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed
+
+    async with connect(f"ws://{address}{path}") as socket:
+        with pytest.raises(ConnectionClosed) as closed:
+            async with asyncio.timeout(10):
+                while True:
+                    await socket.recv()
+    assert closed.value.rcvd is not None
+    return closed.value.rcvd.code, closed.value.rcvd.reason
+
+
+@pytest.mark.parametrize("server", ["asgi-route", "auction-serve"])
+async def test_an_after_beyond_the_current_position_is_closed_with_4400_naming_it(server: str) -> None:
+    from api.app import create_app
+
+    if server == "asgi-route":
+        app = create_app(_settings())
+        context: Any = served_api(app)
+    else:
+        context = under_auction_serve()
+    async with context as (api, address):
+        auction = await api.schedule(swedish_auction(utc_now()))
+        await api.register(auction["id"], "alice")
+        position = (await api.bid(auction["id"], "alice", "1500.00")).json()["position"]
+        for after in (position + 1, 10**17):
+            code, reason = await _closed_with(address, f"/ws/auctions/{auction['id']}?after={after}")
+            assert code == 4400
+            assert reason == f"after={after} is beyond the auction's current position {position}"
+        # at the current position: nothing to resend, then live
+        from websockets.asyncio.client import connect
+
+        async with connect(f"ws://{address}/ws/auctions/{auction['id']}?after={position}") as socket:
+            assert json.loads(await socket.recv())["type"] == "snapshot"
+            later = (await api.bid(auction["id"], "alice", "1600.00")).json()["position"]
+            assert json.loads(await asyncio.wait_for(socket.recv(), 10))["position"] == later
+
+
+@asynccontextmanager
+async def served_api(app: Any) -> AsyncIterator[tuple[Api, str]]:
+    async with served(app) as address:
+        async with httpx.AsyncClient(base_url=f"http://{address}") as client:
+            yield Api(app, client), address
