@@ -16,12 +16,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors, limits, observability, ratelimit
-from api.bootstrap import start
+from api.bootstrap import StartupRefused, start
 from api.deps import QueriesDep
-from api.routes import auctions, bidding, bids, feed, live, sale
+from api.routes import auctions, bidding, bids, feed, live, sale, transparency
 from api.schemas import HealthOut
 from api.settings import Settings
 from api.web import mount_web
@@ -109,10 +109,25 @@ class AuctionApp(FastAPI):
     write_limits: ratelimit.WriteLimits | None = None  # per caller and address (api.ratelimit), by the lifespan
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await super().__call__(scope, receive, self._refusal_in_one_line(send))
+            return
         if scope["type"] == "http" and self.request_log is not None:
             await self.request_log(scope, receive, send, self.route_request)
         else:
             await self.route_request(scope, receive, send)
+
+    def _refusal_in_one_line(self, send: Send) -> Send:
+        """The server logs a failed start-up's message: for a refusal (api.bootstrap.StartupRefused),
+        its one line instead of the traceback."""
+
+        async def sending(message: Message) -> None:
+            refused = getattr(self.state, "startup_refused", None)
+            if message["type"] == "lifespan.startup.failed" and refused:
+                message = {**message, "message": refused}
+            await send(message)
+
+        return sending
 
     async def route_request(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self.write_limits is not None:
@@ -140,7 +155,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = await start(config, clock)
+        try:
+            runtime = await start(config, clock)
+        except StartupRefused as refused:
+            app.state.startup_refused = str(refused)  # said in one line, not a traceback (AuctionApp)
+            raise
         app.state.runtime = runtime
         if isinstance(app, AuctionApp):
             app.request_log = observability.RequestLog(runtime.metrics, config.access_log)
@@ -167,6 +186,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     bids.install(app)  # the hot path: a plain Starlette endpoint, documented like the others
     app.include_router(live.router)
     app.include_router(feed.router)
+    app.include_router(transparency.router)
     app.include_router(observability.router)  # GET /metrics, GET /ready
     mount_web(app)
 

@@ -148,6 +148,7 @@ async def start(settings: Settings, clock: Clock | None = None) -> Runtime:
         transparency = Transparency(adapter, load_private_key(settings.receipt_key_text()), clock)
         head_file = settings.head_path()
         await check_log(transparency, adapter, head_file)
+        await transparency.head()  # signed before serving: every snapshot and receipt has a head to show
         service = AuctionService(store, load_rules, clock, vault=SubjectVault(adapter))
         model = ReadModel()
         hub = Hub(settings.ws_queue_size)

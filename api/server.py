@@ -238,6 +238,8 @@ def run(settings: Settings) -> None:
     # with AUCTION_ACCESS_LOG: uvicorn's own access log stays off.
     logging = log_config(settings.log_level, settings.log_format)
     config = uvicorn_config(app, settings.host, settings.port, False, logging, settings.log_level, settings)
-    GracefulServer(config, app).run()
-    if getattr(app.state, "startup_refused", None):
-        sys.exit(1)  # the log failed its check against the kept tree head (said in one line)
+    try:
+        GracefulServer(config, app).run()  # a failed start-up exits 3 from inside uvicorn
+    finally:
+        if getattr(app.state, "startup_refused", None):
+            sys.exit(1)  # the log failed its check against the kept tree head (said in one line), as replay's 1

@@ -95,6 +95,13 @@ def _beyond(runtime: Runtime, auction_id: str, after: int | None) -> str | None:
     return f"after={after} is beyond the auction's current position {state.version}"
 
 
+def with_tree_head(runtime: Runtime, snapshot: dict[str, Any]) -> dict[str, Any]:
+    """A snapshot with the latest signed tree head (GET /transparency/head): a watcher who keeps it
+    can later ask for a consistency proof that the log was only appended to since."""
+    head = runtime.transparency.latest
+    return snapshot if head is None else {**snapshot, "tree_head": head.to_json()}
+
+
 async def watch(websocket: WebSocket) -> None:
     auction_id: str = websocket.path_params["auction_id"]
     runtime: Runtime = websocket.app.state.runtime
@@ -119,7 +126,7 @@ async def watch(websocket: WebSocket) -> None:
 
     async def pump() -> None:
         nonlocal sent
-        await websocket.send_text(encode_message(start.snapshot, runtime.clock.now()))
+        await websocket.send_text(encode_message(with_tree_head(runtime, start.snapshot), runtime.clock.now()))
         for change in start.history:
             await websocket.send_text(encode_message(change.body, runtime.clock.now()))
             sent = change.position
@@ -385,7 +392,7 @@ class LiveSocket(asyncio.Protocol):
         transport = self.transport
         assert transport is not None
         now = runtime.clock.now()
-        transport.write(_text_frame(encode_message(start.snapshot, now)))
+        transport.write(_text_frame(encode_message(with_tree_head(runtime, start.snapshot), now)))
         for change in start.history:
             transport.write(_text_frame(encode_message(change.body, now)))
             self.sent = change.position

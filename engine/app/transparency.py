@@ -152,8 +152,29 @@ class Transparency:
             return f"first bad position {error.position}: {error.reason}"
         computed = LogTree(frontier.size, {kept.size: at_head} if kept.size <= frontier.size else {})
         problem = first_disagreement(computed, [("the last head this server signed", kept)])
+        if problem is not None and kept.size <= frontier.size:
+            exact = await self._first_changed_leaf(kept, log)
+            if exact is not None:
+                return f"first bad position {exact}: its event is not the one the last head this server signed holds"
         if problem is not None:
             return problem
         if frontier.size and await tree.root(self._store, frontier.size) != frontier.root():
             return "the store's Merkle tree does not match its events (its subtree hashes were changed)"
+        return None
+
+    async def _first_changed_leaf(self, kept: Head, log: EventStore) -> int | None:
+        """The position of the first event whose leaf differs from the store's own tree, when that
+        tree still has the kept head's root (the events were changed, the subtree hashes not):
+        then the signed leaves are known one by one and the change is found exactly."""
+        if kept.size == 0 or await tree.root(self._store, kept.size) != kept.root:
+            return None
+        after = 0
+        while after < kept.size and (page := await log.read_all(after, _PAGE)):
+            stored = await self._store.tree_hashes([(0, e.position - 1) for e in page])
+            for event in page:
+                if event.position > kept.size:
+                    return None
+                if stored.get((0, event.position - 1)) != log_leaf(event.hash):
+                    return event.position
+            after = page[-1].position
         return None
