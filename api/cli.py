@@ -11,12 +11,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
-from typing import Any, Literal, NoReturn
+from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
 import click
 import orjson
+from pydantic import ValidationError
 
-from api.settings import Settings
+from api.settings import Settings, WeakSecret, checked_secret
+
+if TYPE_CHECKING:
+    from engine.store.base import StoredEvent
 
 
 class Failure(click.ClickException):
@@ -39,7 +43,11 @@ def _settings(**overrides: Any) -> Settings:
     values = {k: v for k, v in overrides.items() if v is not None}
     try:
         return Settings(**values)
-    except Exception as exc:  # pydantic's ValidationError: report one line
+    except ValidationError as exc:  # one line: the first problem, where and what
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first.get("loc", ()))
+        _fail(f"invalid settings: {where}: {str(first.get('msg', 'invalid')).removeprefix('Value error, ')}")
+    except Exception as exc:
         _fail(f"invalid settings: {str(exc).splitlines()[0]}")
 
 
@@ -87,9 +95,15 @@ def serve(
         except HarvestError as exc:
             _fail(f"--harvest: {exc}")
         return
-    from api.server import run
+    from pathlib import Path
 
-    run(_settings(host=host, port=port, database_url=database_url, redis_url=redis_url, access_log=access_log))
+    from api.server import run
+    from api.settings import SECRET_FILE
+
+    settings = _settings(host=host, port=port, database_url=database_url, redis_url=redis_url, access_log=access_log)
+    if settings.secret is None and Path(SECRET_FILE).is_file():
+        _secret_of(settings)  # a short ./.auction-secret stops here in one line (AUCTION_SECRET did above)
+    run(settings)
 
 
 @cli.command()
@@ -107,18 +121,37 @@ def token(role: str, subject: str, secret: str | None, hours: float, office: str
     """Print a bearer token that a server with the same secret accepts."""
     from datetime import timedelta
 
-    from api.auth import OFFICE_LIMIT, issue_token
+    from api.auth import OFFICE_LIMIT, is_text, issue_token
 
     if not subject.strip():
         _fail("--subject must not be empty")
+    if not is_text(subject) or (office is not None and not is_text(office)):
+        _fail("--subject and --office must be text (the arguments are not valid UTF-8)")
     if hours <= 0:
         _fail("--hours must be positive")
     if office is not None and (not office.strip() or len(office) > OFFICE_LIMIT):
         _fail(f"--office must be a text of 1 to {OFFICE_LIMIT} characters")
     if office == "*" and role != "auditor":
         _fail("--office '*' (every office) is an auditor's: a bailiff acts for one office")
-    key = secret or _settings().jwt_secret()
+    key = _checked(secret, "--secret") if secret is not None else _secret_of(_settings())
     click.echo(issue_token(key, role, subject, timedelta(hours=hours), office=office))
+
+
+def _checked(secret: str, source: str) -> str:
+    try:
+        return checked_secret(secret, source)
+    except WeakSecret as exc:
+        _fail(str(exc))
+
+
+def _secret_of(settings: Settings) -> str:
+    """The token secret ``settings`` name (AUCTION_SECRET, else ./.auction-secret); a short one exits 2."""
+    try:
+        return settings.jwt_secret()
+    except WeakSecret as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"cannot read or create the token secret ./.auction-secret: {exc.strerror}")
 
 
 @cli.command()
@@ -183,7 +216,7 @@ def replay(
     from pathlib import Path
 
     from engine.model import InvalidValue, parse_instant
-    from projections.audit.log import LogError, read_log, verify_log
+    from projections.audit.log import LogError, verify_log
     from projections.audit.receipts import check_receipts, receipts_in
     from projections.audit.render import RENDERERS
     from projections.audit.replay import replay_reports
@@ -195,15 +228,7 @@ def replay(
             instant = parse_instant(as_of, "--as-of")
         except InvalidValue as exc:
             _fail(str(exc))
-    try:
-        with click.open_file(log, "rb") as handle:
-            events = read_log(handle)
-    except FileNotFoundError:
-        _fail(f"{log}: no such file")
-    except OSError as exc:
-        _fail(f"{log}: {exc.strerror}")
-    except LogError as exc:
-        _fail(f"{log}: {exc}", 1)
+    events = _log_events(log)
     if receipts and public_key is None:
         _fail("--receipt needs --public-key, the server's published key (GET /receipts/public-key)")
     if public_key is not None and not receipts:
@@ -328,8 +353,9 @@ def _verify_copy(database_url: str, name: str) -> int:
 @click.argument("receipt", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--public-key", default=None, help="The server's published key (base64url or PEM file path).")
 def verify_receipt_command(receipt: str, public_key: str | None) -> None:
-    """Check a signed bid receipt (the JSON answer to an accepted bid) offline."""
-    from projections.audit.receipts import ReceiptError, verify_receipt
+    """Check a signed bid receipt (the JSON answer to an accepted bid, or its receipt) offline."""
+    from projections.audit.log import LogError
+    from projections.audit.receipts import ReceiptError, receipts_in, verify_receipt
 
     try:
         with click.open_file(receipt, "rb") as handle:
@@ -342,6 +368,10 @@ def verify_receipt_command(receipt: str, public_key: str | None) -> None:
         _fail(f"{receipt}: not valid JSON ({exc})")
     if not isinstance(data, dict):
         _fail(f"{receipt}: a receipt is a JSON object")
+    try:
+        (data,) = receipts_in(data)  # the 201 answer to a bid holds its receipt
+    except LogError as exc:
+        _fail(f"{receipt}: not a receipt ({exc})")
     key = _public_key(public_key)
     try:
         verify_receipt(data, key)
@@ -373,6 +403,28 @@ def harvest(urls: tuple[str, ...], database: str, limit: int, follow: bool, inte
     failed = run(list(urls), database, limit, follow, interval, lambda line: click.echo(orjson.dumps(line)))
     if failed:
         _fail(f"{failed} source(s) could not be harvested", 1)
+
+
+def _log_events(log: str) -> list[StoredEvent]:
+    """The events of the exported log file ``log`` ("-": stdin). Not a log at all (not even its
+    first line is an event) exits 2; a log with a damaged line does not verify: exit 1."""
+    from projections.audit.log import LogError, read_log
+
+    try:
+        with click.open_file(log, "rb") as handle:
+            lines = handle.readlines()
+    except FileNotFoundError:
+        _fail(f"{log}: no such file")
+    except OSError as exc:
+        _fail(f"{log}: {exc.strerror}")
+    try:
+        read_log([line for line in lines if line.strip()][:1])
+    except LogError as exc:
+        _fail(f"{log}: not an event log ({exc})")
+    try:
+        return read_log(lines)
+    except LogError as exc:
+        _fail(f"{log}: log NOT verified: {exc}", 1)
 
 
 def _public_key(option: str | None) -> str | None:
