@@ -468,8 +468,8 @@ class BidOut(BaseModel):
     leader: str | None
     receipt: dict[str, Any] = Field(
         description="signed receipt: auction, bidder_code, amount, position, received_at, algorithm"
-        " (Ed25519-sha256-tree: the bids answered together share one signature over a Merkle tree of their"
-        " receipts), tree (index, size, path to the signed root), public_key, signature;"
+        " (Ed25519-log: the signed tree head of the commit that wrote the bid), event (type, data, prev_hash),"
+        " log (index, path to the head's root, head), public_key, signature (the head's);"
         " check it offline with `auction verify-receipt`"
     )
 

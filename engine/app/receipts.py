@@ -8,7 +8,6 @@ at start-up; nothing here touches a file.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,23 +58,17 @@ class Receipt:
 
 
 class ReceiptSigner:
-    """Signs receipts with an Ed25519 key.
-
-    The bid path awaits :meth:`issue`: the receipts asked for in one turn of the
-    event loop (the bids a group commit wrote are answered together) are signed
-    with one signature, over the root of their Merkle tree, each receipt carrying
-    its path to that root (``Ed25519-sha256-tree``, see
-    :mod:`projections.audit.receipts`). An Ed25519 signature costs tens of
-    microseconds, a tenth of a bid's time on the event loop; a leaf and its share
-    of the tree cost about two hashes.
-    """
+    """Signs receipts of the two older kinds with an Ed25519 key: one receipt alone (``Ed25519``),
+    or a batch under one signature over the root of their Merkle tree, each carrying its path
+    (``Ed25519-sha256-tree``, see :mod:`projections.audit.receipts`). The server's receipts are
+    signed tree heads of the log (:class:`engine.app.transparency.Transparency`); the older
+    kinds stay verifiable, and this makes them for tests and tools."""
 
     def __init__(self, private_key: Ed25519PrivateKey) -> None:
         self._key = private_key
         self.public_key = private_key.public_key()
         raw = self.public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         self.public_key_b64 = b64(raw)
-        self._waiting: list[tuple[dict[str, Any], asyncio.Future[Receipt]]] = []
 
     @classmethod
     def from_text(cls, text: str) -> ReceiptSigner:
@@ -86,35 +79,6 @@ class ReceiptSigner:
         """``receipt`` (its signed fields, and any others) with the algorithm, key and signature."""
         signature = self._key.sign(signed_bytes(receipt))
         return {**receipt, "algorithm": ALGORITHM, "public_key": self.public_key_b64, "signature": b64(signature)}
-
-    async def issue(self, auction: str, bidder_code: str, amount: str, position: int, received_at: str) -> Receipt:
-        """The receipt, signed with the others asked for in this turn of the event loop."""
-        loop = asyncio.get_running_loop()
-        answer: asyncio.Future[Receipt] = loop.create_future()
-        fields = {
-            "auction": auction,
-            "bidder_code": bidder_code,
-            "amount": amount,
-            "position": position,
-            "received_at": received_at,
-        }
-        self._waiting.append((fields, answer))
-        if len(self._waiting) == 1:
-            loop.call_soon(self._sign_waiting)
-        return await answer
-
-    def _sign_waiting(self) -> None:
-        batch, self._waiting = self._waiting, []
-        try:
-            receipts = self.sign_together([fields for fields, _ in batch])
-        except Exception as error:  # noqa: BLE001 (each waiting bid gets the failure)
-            for _, answer in batch:
-                if not answer.done():
-                    answer.set_exception(error)
-            return
-        for (_, answer), receipt in zip(batch, receipts, strict=True):
-            if not answer.done():  # a cancelled request
-                answer.set_result(receipt)
 
     def sign_together(self, batch: list[dict[str, Any]]) -> list[Receipt]:
         """Tree receipts for ``batch`` (each the five signed fields), under one signature."""

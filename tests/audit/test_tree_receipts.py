@@ -3,7 +3,6 @@ verifies on its own, and any change to it, its place in the tree or its path is 
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from typing import Any
 
@@ -116,27 +115,3 @@ def test_a_malformed_tree_is_refused_with_a_reason(tree: Any) -> None:
         del forged["tree"]
     with pytest.raises(ReceiptError):
         verify_receipt(forged, KEY)
-
-
-async def test_receipts_asked_for_in_one_turn_of_the_loop_share_a_tree_and_later_ones_do_not() -> None:
-    signer = ReceiptSigner.from_text(new_seed())
-    together = await asyncio.gather(*(signer.issue(**fields(n)) for n in range(5)))
-    later = await signer.issue(**fields(5))
-    assert {r.signature for r in together} == {together[0].signature}
-    assert [r.tree["index"] for r in together] == [0, 1, 2, 3, 4]
-    assert later.tree == {"index": 0, "size": 1, "path": []} and later.signature != together[0].signature
-    for receipt in [*together, later]:
-        verify_receipt(receipt.to_json(), signer.public_key_b64)
-    assert [r.position for r in together] == [1, 2, 3, 4, 5]  # each answer is its own request's
-
-
-async def test_a_cancelled_request_does_not_stop_the_others_of_its_batch() -> None:
-    signer = ReceiptSigner.from_text(new_seed())
-    tasks = [asyncio.create_task(signer.issue(**fields(n))) for n in range(3)]
-    await asyncio.sleep(0)  # all three are waiting for the batch
-    tasks[1].cancel()
-    results = await asyncio.gather(*tasks, return_exceptions=True)
-    assert isinstance(results[1], asyncio.CancelledError)
-    for result in (results[0], results[2]):
-        assert not isinstance(result, BaseException)
-        verify_receipt(result.to_json(), signer.public_key_b64)
