@@ -31,6 +31,7 @@ from tests.crash.test_kill_9 import assert_chain_holds
 from tests.e2e.support import Server, eventually
 from tests.faults.support import PostgresCluster, postgres_cluster
 from tests.scale.support import (
+    AUDITOR,
     BAILIFF,
     assert_decided_one_after_another,
     bid_events,
@@ -137,8 +138,10 @@ async def storm_through_a_restart(cluster: PostgresCluster, servers: list[Server
     try:
         await asyncio.sleep(0.7)
         await asyncio.to_thread(cluster.stop, mode)
-        # Down until the other auction's deadline has passed (its close was due meanwhile).
+        # Down until the other auction's deadline has passed (its close was due meanwhile); the other
+        # routes, answered through the application's exception handlers, are refused the same way.
         while now() < closing_at + timedelta(seconds=1):
+            unavailable.extend(await other_requests(servers, auction_id))
             await asyncio.sleep(0.1)
         await asyncio.to_thread(cluster.start)
         restarted.set()
@@ -196,6 +199,23 @@ async def storm_through_a_restart(cluster: PostgresCluster, servers: list[Server
     for server in servers:
         assert server.process is not None and server.process.poll() is None, "a server died in the outage"
         assert server_errors(server) == []
+
+
+async def other_requests(servers: list[Server], auction_id: str) -> list[httpx.Response]:
+    """A registration, a new auction and the auditor's log read on each server while the database
+    is down: each answered as usual or 503, never 500; the 503s."""
+    refused = []
+    for server in servers:
+        async with httpx.AsyncClient(base_url=server.url, timeout=20) as http:
+            for response in (
+                await http.post(f"/auctions/{auction_id}/registrations", headers=bidder(100 + server.port % 100)),
+                await http.post("/auctions", json=swedish(now(), now() + timedelta(hours=1)), headers=BAILIFF),
+                await http.get(f"/auctions/{auction_id}/events", headers=AUDITOR),
+            ):
+                assert response.status_code in (200, 201, 503), (response.status_code, response.text, unhandled(server))
+                if response.status_code == 503:
+                    refused.append(response)
+    return refused
 
 
 async def recovered(answers: dict[str, Answer]) -> bool:
