@@ -12,7 +12,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.merkle import EMPTY_ROOT, Frontier, Tree, leaf_hash, verify_consistency, verify_inclusion
+from engine.merkle import (
+    EMPTY_ROOT,
+    Frontier,
+    Span,
+    Tree,
+    frontier_coordinates,
+    leaf_hash,
+    subtrees_needed,
+    verify_consistency,
+    verify_inclusion,
+)
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "rfc6962-merkle"
 
@@ -59,8 +69,10 @@ def test_consistency_vectors(name: str, case: dict[str, Any]) -> None:
 
 def test_the_proofs_made_here_are_the_published_ones() -> None:
     # The happy-path cases are over the eight leaves of RFC 6962's own example tree.
-    leaves = [leaf_hash(bytes.fromhex(x)) for x in ("", "00", "10", "2021", "3031", "40414243", "5051525354555657",
-                                                     "606162636465666768696a6b6c6d6e6f")]
+    leaves = [
+        leaf_hash(bytes.fromhex(x))
+        for x in ("", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f")
+    ]
     tree = Tree.of_leaves(leaves)
     for name, case in INCLUSION:
         if case["desc"] == "happy path" and case["treeSize"] <= 8 and not case["wantErr"]:
@@ -130,3 +142,45 @@ def test_the_frontier_keeps_the_root_of_every_prefix(data: list[bytes]) -> None:
     assert stored.inclusion_proof(len(leaves) - 1, len(leaves)) == tree.inclusion_proof(len(leaves) - 1, len(leaves))
     resumed = Frontier(frontier.size, frontier.hashes)
     assert resumed.root() == tree.root(len(leaves))
+
+
+@given(leaf_lists, st.data())
+def test_a_log_with_a_dropped_leaf_does_not_extend_the_earlier_root(data: list[bytes], draw: st.DataObject) -> None:
+    leaves = [leaf_hash(d) for d in data]
+    if len(leaves) < 2:
+        return
+    tree = Tree.of_leaves(leaves)
+    first = draw.draw(st.integers(1, len(leaves) - 1))
+    dropped_at = draw.draw(st.integers(0, first - 1))
+    dropped = leaves[:dropped_at] + leaves[dropped_at + 1 :]
+    if dropped[:first] == leaves[:first]:
+        return  # the leaf dropped had an equal neighbour: the same log
+    other = Tree.of_leaves(dropped)
+    second = len(dropped)
+    assert not verify_consistency(
+        first, second, tree.root(first), other.root(second), other.consistency_proof(first, second)
+    )
+
+
+@given(leaf_lists, st.lists(st.integers(1, 7), min_size=1, max_size=40))
+def test_commit_spans_give_the_whole_trees_roots_proofs_and_subtrees(data: list[bytes], cuts: list[int]) -> None:
+    leaves = [leaf_hash(d) for d in data]
+    tree = Tree.of_leaves(leaves)
+    kept: dict[tuple[int, int], bytes] = {}
+    start = 0
+    for cut in cuts:
+        if start >= len(leaves):
+            break
+        end = min(len(leaves), start + cut)
+        frontier = [kept[c] for c in frontier_coordinates(start)]
+        span = Span(start, frontier, leaves[start:end])
+        kept.update(((level, index), digest) for level, index, digest in span.nodes)
+        assert span.size == end and span.root() == tree.root(end)
+        for index in range(start, end):
+            assert span.inclusion_proof(index) == tree.inclusion_proof(index, end)
+        start = end
+    # What a store keeps from the spans answers every proof, reading only what subtrees_needed names.
+    size = start
+    asked = subtrees_needed(lambda t: t.consistency_proof(max(1, size // 2), size))
+    stored = Tree(lambda level, index: kept[level, index] if (level, index) in asked else b"")
+    assert stored.consistency_proof(max(1, size // 2), size) == tree.consistency_proof(max(1, size // 2), size)
