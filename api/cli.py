@@ -11,16 +11,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
-from typing import TYPE_CHECKING, Any, Literal, NoReturn
+from typing import Any, Literal, NoReturn
 
 import click
 import orjson
 from pydantic import ValidationError
 
 from api.settings import Settings, WeakSecret, checked_secret
-
-if TYPE_CHECKING:
-    from engine.store.base import StoredEvent
 
 
 class Failure(click.ClickException):
@@ -272,7 +269,7 @@ def forget(subject: str, database_url: str | None) -> None:
     from engine.app.offline import forget as erase
 
     settings = _settings(database_url=database_url)
-    erased = asyncio.run(erase(settings.database_url, subject))
+    erased = asyncio.run(erase(settings.database_url, subject, settings.keys_database_url))
     if not erased:
         _fail(f"no identity key is held for {subject!r} (never registered, or already erased)", 1)
     click.echo(f"erased the identity key of {subject!r}: the log still verifies, the identity is unreadable")
@@ -405,7 +402,7 @@ def harvest(urls: tuple[str, ...], database: str, limit: int, follow: bool, inte
         _fail(f"{failed} source(s) could not be harvested", 1)
 
 
-def _log_events(log: str) -> list[StoredEvent]:
+def _log_events(log: str) -> list[Any]:
     """The events of the exported log file ``log`` ("-": stdin). Not a log at all (not even its
     first line is an event) exits 2; a log with a damaged line does not verify: exit 1."""
     from projections.audit.log import LogError, read_log
@@ -425,6 +422,88 @@ def _log_events(log: str) -> list[StoredEvent]:
         return read_log(lines)
     except LogError as exc:
         _fail(f"{log}: log NOT verified: {exc}", 1)
+
+
+@cli.command()
+@click.argument("log", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option(
+    "--head",
+    "heads",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="A signed tree head (GET /transparency/head, or one a receipt carries) the log must extend; repeatable.",
+)
+@click.option("--public-key", default=None, help="The server's key (GET /transparency/key): the heads' signatures.")
+def verify(log: str, heads: tuple[str, ...], public_key: str | None) -> None:
+    """Check LOG.jsonl: its hash chains, its Merkle tree, and that it extends every --head.
+
+    A rewrite or a cut before any head held exits 1 naming the first bad position; bad
+    input exits 2. Without --public-key the heads' signatures are not checked (their key
+    is named by its id only): give the key the server publishes."""
+    from pathlib import Path
+
+    from projections.audit.heads import HeadError, check_log, parse_head, roots_of, verify_head
+
+    events = _log_events(log)
+    key = _public_key(public_key)
+    held = []
+    for name in heads:
+        try:
+            document = orjson.loads(Path(name).read_bytes())
+            if isinstance(document, dict) and isinstance(document.get("log"), dict):
+                document = document["log"].get("head")  # a receipt: the head it carries
+            elif isinstance(document, dict) and isinstance(document.get("receipt"), dict):
+                document = document["receipt"].get("log", {}).get("head")  # the answer to a bid
+            held.append((name, parse_head(document)))
+        except FileNotFoundError:
+            _fail(f"{name}: no such file")
+        except OSError as exc:
+            _fail(f"{name}: {exc.strerror}")
+        except (orjson.JSONDecodeError, HeadError) as exc:
+            _fail(f"{name}: not a tree head ({exc})")
+    if key is not None:
+        for name, head in held:
+            try:
+                verify_head(head, key)
+            except HeadError as exc:
+                _fail(f"{name}: head NOT valid: {exc}", 1)
+    problem = check_log(events, held)
+    if problem is not None:
+        _fail(f"{log}: log NOT verified: {problem}", 1)
+    root = roots_of(events, [len(events)]).roots[len(events)]
+    signed = "signatures checked" if key is not None else "signatures NOT checked (no --public-key)"
+    extends = f", extends {len(held)} head(s), {signed}" if held else ""
+    click.echo(f"auction: log verified: {len(events)} events, tree root {root.hex()}{extends}", err=True)
+
+
+@cli.command()
+@click.argument("url")
+@click.option("--state", type=click.Path(dir_okay=False), default=None, help="Keep the last head checked here.")
+@click.option("--interval", type=click.FloatRange(min=0.05), default=10.0, show_default=True, help="Seconds.")
+@click.option("--count", type=click.IntRange(min=1), default=None, help="Stop after this many heads (default: never).")
+@click.option("--public-key", default=None, help="Pin this key (default: the one the server publishes at the start).")
+def monitor(url: str, state: str | None, interval: float, count: int | None, public_key: str | None) -> None:
+    """Follow URL's signed tree heads: each new one must extend the last (a consistency proof).
+
+    A fork (a log that shrank, two roots for one size, a proof that fails, a bad signature)
+    exits 1 in one line; a server out of reach is reported and tried again."""
+    from pathlib import Path
+
+    from api.monitor import Fork, MonitorError, follow
+
+    try:
+        follow(
+            url,
+            state=Path(state) if state else None,
+            interval=interval,
+            count=count,
+            public_key=_public_key(public_key),
+            say=lambda line: click.echo(line, err=True),
+        )
+    except MonitorError as exc:
+        _fail(str(exc))
+    except Fork as exc:
+        _fail(f"FORK: {exc}", 1)
 
 
 def _public_key(option: str | None) -> str | None:
