@@ -141,7 +141,8 @@ async def start(settings: Settings, clock: Clock | None = None) -> Runtime:
     # concurrent first bids raced each other's half-written key file.
     tokens = TokenReader(settings.jwt_secret(), settings.jwt_public_key, settings.jwt_audience)
     signer = ReceiptSigner.from_text(settings.receipt_key_text())
-    adapter = await open_store(settings.database_url)  # the log (an EventStore) and the identity keys (a KeyStore)
+    # The log (an EventStore) and the identity keys (a KeyStore), kept apart from the log.
+    adapter = await open_store(settings.database_url, settings.keys_database_url)
     store: EventStore = GroupCommitStore(adapter) if GROUP_COMMIT else adapter
     runtime: Runtime | None = None
     try:

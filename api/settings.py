@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=PREFIX, extra="forbid")
 
     database_url: str = DEFAULT_DATABASE
+    keys_database_url: str | None = None  # identity keys: SQLite file (default <db>.keys) or PostgreSQL role's URL
     redis_url: str | None = None
     secret: str | None = None
     # PEM public key of an outside identity provider (RS256/ES256/EdDSA tokens).
@@ -170,8 +171,11 @@ def write_once(path: Path, text: str) -> str:
     others read its content, never a half-written one."""
     if not path.exists():
         temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-        temporary.write_text(text)
-        temporary.chmod(0o600)
+        # Created 0600 (never readable by others, whatever the umask), not chmod'ed after being written.
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            os.fchmod(descriptor, 0o600)  # 0600 exactly: a umask can only have taken bits away
+            file.write(text)
         try:
             os.link(temporary, path)
         except FileExistsError:

@@ -2,7 +2,7 @@
 
 A ``BidderRegistered`` event keeps the identity sealed with AES-256-GCM under a
 key that belongs to that person and is kept outside the append-only log, in a
-:class:`engine.store.base.KeyStore` (the adapters keep it beside the log).
+:class:`engine.store.base.KeyStore`, apart from the log (a file or a schema of its own).
 Erasing the key after the retention period (``auction forget``) makes the identity unreadable in every event that holds
 it, while the log, its hash chain and every report built from it still verify:
 the bidder then appears only by their per-auction code.

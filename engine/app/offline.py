@@ -22,9 +22,10 @@ async def simulate(scenario: Any, rules_for: RulesLookup) -> dict[str, Any]:
     return await run_scenario(scenario, MemoryEventStore(), rules_for)
 
 
-async def forget(database_url: str, subject: str) -> int:
-    """Erase ``subject``'s identity key (crypto-shredding); how many keys were erased."""
-    store = await open_store(database_url)
+async def forget(database_url: str, subject: str, keys_url: str | None = None) -> int:
+    """Erase ``subject``'s identity key (crypto-shredding) from the keys of the log at ``database_url``
+    (kept at ``keys_url`` when given, ``engine.store.open_store``); how many keys were erased."""
+    store = await open_store(database_url, keys_url)
     try:
         return await SubjectVault(store).forget(subject)
     finally:

@@ -265,9 +265,13 @@ class TreeStore(Protocol):
 
 class KeyStore(Protocol):
     """The identity key port (crypto-shredding, ``engine.vault``): one key per owner, kept
-    outside the append-only log so that erasing it is possible. The adapters keep the keys in
-    the log's database, beside the events; the port is a separate one all the same, since
-    what uses keys never needs the log and the other way round."""
+    outside the append-only log so that erasing it is possible, and apart from it, so that
+    whoever holds a copy of the log (a backup, an auditor, a published log) cannot open the
+    identities sealed in it. SQLite keeps the keys in a file of their own beside the log's
+    (``<log>.keys``), PostgreSQL in the schema ``identity``, optionally through a role of its
+    own that cannot read the log, while the log's role cannot read the keys (docs/keys.md);
+    the memory adapter keeps them in the process. What uses keys never needs the log and the
+    other way round."""
 
     async def keep_subject_key(self, owner: str, key_id: str, key: bytes) -> tuple[str, bytes]:
         """Store ``key`` as ``key_id`` for ``owner`` unless the owner has a key already (or
@@ -284,6 +288,7 @@ class KeyStore(Protocol):
 
 
 class StoreAdapter(EventStore, TreeStore, KeyStore, Protocol):
-    """What :func:`engine.store.open_store` opens: both ports over one database, closed together.
+    """What :func:`engine.store.open_store` opens: the ports over one store (the log, and the keys
+    apart from it), closed together.
     The composition root hands it on as an :class:`EventStore` to what writes and reads the log
     and as a :class:`KeyStore` to the vault."""

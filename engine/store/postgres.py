@@ -27,6 +27,11 @@ while nobody can have written meanwhile, and the one-statement path never
 holds it across a round trip to a client process busy with other work.
 
 Durability: the server's default ``synchronous_commit`` (on) is left alone.
+
+Identity keys (:class:`engine.store.base.KeyStore`) live in the schema ``identity``
+(migrations/postgres/005), apart from the log's tables, and are reached through a
+pool of their own when a keys URL is given: a role that owns that schema and nothing
+else, while the log's role is refused the keys (docs/keys.md has the GRANTs).
 """
 
 from __future__ import annotations
@@ -76,6 +81,8 @@ _RECORDED = (
 )
 # Streams whose tip is remembered (start again from none beyond that).
 _KNOWN_STREAMS = 100_000
+# Connections of a keys URL's own pool: a key is kept once per registration, read once per process.
+KEYS_POOL_SIZE = 4
 
 
 def _event(row: asyncpg.Record) -> StoredEvent:
@@ -85,10 +92,16 @@ def _event(row: asyncpg.Record) -> StoredEvent:
     return stored_event(row[0], row[1], row[2], row[3], orjson.loads(row[4]), row[5], row[6], row[7])
 
 
+# The identity keys' table, in a schema of its own (migrations/postgres/005).
+_KEYS_TABLE = "identity.subject_keys"
+
+
 class PostgresEventStore:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, keys_pool: asyncpg.Pool | None = None) -> None:
         # Use :meth:`open`.
         self._pool = pool
+        # The identity keys' connections: their own role's (a keys URL), or the log's.
+        self._keys_pool = keys_pool or pool
         # The last tip this store read or wrote of each stream, and the head: only a first guess for
         # a plan, which append_events checks under the lock (another process may have written since).
         self._tips: dict[str, Tip] = {}
@@ -97,17 +110,32 @@ class PostgresEventStore:
 
     @classmethod
     async def open(
-        cls, url: str, *, min_size: int = 1, max_size: int = 10, **connect_kwargs: Any
+        cls,
+        url: str,
+        *,
+        keys_url: str | None = None,
+        min_size: int = 1,
+        max_size: int = 10,
+        **connect_kwargs: Any,
     ) -> PostgresEventStore:
+        """Open (and migrate) the log at ``url``. The identity keys are read and written through
+        ``keys_url`` when given (a role that holds the ``identity`` schema, and nothing of the log),
+        else through the log's own connections. The migrations run on ``url``'s role."""
         connect_kwargs.setdefault("reset", _keep_session)
         pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size, **connect_kwargs)
+        keys_pool = None
         try:
             async with pool.acquire() as connection:
                 await migrate_postgres(connection)
+            if keys_url is not None:
+                keys_pool = await asyncpg.create_pool(keys_url, min_size=1, max_size=KEYS_POOL_SIZE, **connect_kwargs)
+            await _check_keys_reachable(keys_pool or pool, keys_url is not None)
         except BaseException:
+            if keys_pool is not None:
+                await keys_pool.close()
             await pool.close()
             raise
-        return cls(pool)
+        return cls(pool, keys_pool)
 
     async def append(
         self,
@@ -278,11 +306,11 @@ class PostgresEventStore:
     async def keep_subject_key(self, owner: str, key_id: str, key: bytes) -> tuple[str, bytes]:
         self._check_open()
         while True:
-            row = await self._pool.fetchrow(
-                "WITH added AS (INSERT INTO subject_keys (key_id, owner, key) VALUES ($1, $2, $3)"
+            row = await self._keys_pool.fetchrow(
+                f"WITH added AS (INSERT INTO {_KEYS_TABLE} (key_id, owner, key) VALUES ($1, $2, $3)"
                 " ON CONFLICT (owner) DO NOTHING RETURNING key_id, key)"
                 " SELECT key_id, key FROM added"
-                " UNION ALL SELECT key_id, key FROM subject_keys WHERE owner = $2 LIMIT 1",
+                f" UNION ALL SELECT key_id, key FROM {_KEYS_TABLE} WHERE owner = $2 LIMIT 1",
                 key_id,
                 owner,
                 key,
@@ -297,25 +325,48 @@ class PostgresEventStore:
         self._check_open()
         if not key_ids:
             return {}
-        rows = await self._pool.fetch(
-            "SELECT key_id, key FROM subject_keys WHERE key_id = ANY($1::text[])", list(key_ids)
+        rows = await self._keys_pool.fetch(
+            f"SELECT key_id, key FROM {_KEYS_TABLE} WHERE key_id = ANY($1::text[])", list(key_ids)
         )
         return {str(r["key_id"]): bytes(r["key"]) for r in rows}
 
     async def erase_subject_key(self, owner: str) -> int:
         self._check_open()
-        status = await self._pool.execute("DELETE FROM subject_keys WHERE owner = $1", owner)
+        status = await self._keys_pool.execute(f"DELETE FROM {_KEYS_TABLE} WHERE owner = $1", owner)
         return int(status.split()[-1])
 
     async def close(self) -> None:
         if self._closed:
             return
         self._closed = True
-        await self._pool.close()
+        try:
+            await self._pool.close()
+        finally:
+            if self._keys_pool is not self._pool:
+                await self._keys_pool.close()
 
     def _check_open(self) -> None:
         if self._closed:
             raise StoreError("the store is closed")
+
+
+async def _check_keys_reachable(keys_pool: asyncpg.Pool, own_url: bool) -> None:
+    """Refuse, at start-up and in one line, connections whose role cannot use the keys' table (a keys
+    URL's role without its GRANTs, or a log's role the keys were taken from with no keys URL given),
+    rather than let the first registration fail."""
+    try:
+        async with keys_pool.acquire() as connection, connection.transaction():
+            await connection.execute(f"SELECT key_id, owner, key FROM {_KEYS_TABLE} LIMIT 0")
+            await connection.execute(f"DELETE FROM {_KEYS_TABLE} WHERE false")
+            await connection.execute(
+                f"INSERT INTO {_KEYS_TABLE} (key_id, owner, key)"
+                f" SELECT key_id, owner, key FROM {_KEYS_TABLE} WHERE false"
+            )
+    except (asyncpg.InsufficientPrivilegeError, asyncpg.UndefinedTableError, asyncpg.InvalidSchemaNameError) as error:
+        through = "the keys URL (AUCTION_KEYS_DATABASE_URL)" if own_url else "the log's URL, with no keys URL given,"
+        raise StoreError(
+            f"the identity keys cannot be used through {through}: {error} (docs/keys.md: the roles and their GRANTs)"
+        ) from error
 
 
 async def _keep_session(connection: asyncpg.Connection) -> None:

@@ -1,8 +1,26 @@
-"""The embedded event store: one SQLite file, no server needed.
+"""The embedded event store: one SQLite file for the log, one beside it for the identity keys,
+no server needed.
 
-The stdlib ``sqlite3`` connection blocks, so it lives on one dedicated worker
+The stdlib ``sqlite3`` connections block, so they live on one dedicated worker
 thread and every call (reads and writes) runs there: the event loop never
-waits on the disk, and the connection is never shared between threads.
+waits on the disk, and a connection is never shared between threads.
+
+The identity keys (:class:`engine.store.base.KeyStore`) are in a file of their own,
+``<log>.keys`` unless another is named, so that a copy of the log file (a backup, a
+copy given to an auditor, a published log) opens no identity. The keys file has its own
+connection, on the same worker thread, rather than being ATTACHed to the log's: in WAL
+mode SQLite commits attached files one by one, not atomically together, so one
+connection would only pretend to an atomicity the two files do not have; with its own
+connection a key written or erased never waits for the log's write lock (nor an append
+for a key's), each file records its own migrations, and only the keys file pays for
+``secure_delete``. The keys file is opened when a key is first kept, or read while the
+file exists: opening a copy of the log alone (``auction export``) makes no keys file.
+A log from before the keys file has its keys moved out when it is first opened
+(:func:`_move_keys`).
+
+Every file the store creates, database and keys file, is made mode 0600 before SQLite
+opens it, and SQLite gives the ``-wal`` and ``-shm`` files the mode of their database
+file: private from the start, whatever the umask.
 
 Durability: WAL journal with ``synchronous=FULL``, so a committed append
 survives a power cut. Ordering: every append takes SQLite's single write lock
@@ -14,6 +32,7 @@ even with several processes writing to the same file.
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -36,7 +55,7 @@ from engine.store.base import (
     log_leaf,
     stored_event,
 )
-from engine.store.migrate import migrate_sqlite
+from engine.store.migrate import load, migrate_sqlite, sqlite_statements
 from engine.store.planning import (
     EMPTY_TIP,
     KeyRecord,
@@ -68,6 +87,33 @@ _RECORDED = (
 # How long an append waits for another process's write lock before giving up.
 BUSY_TIMEOUT_SECONDS = 30.0
 
+# The keys file beside a log file ``F`` when no other is named: ``F.keys``.
+KEYS_SUFFIX = ".keys"
+# The keys file's own migrations (a directory of migrations/sqlite, not numbered with the log's).
+KEYS_MIGRATIONS = "sqlite/keys"
+IN_MEMORY = ":memory:"
+
+
+def keys_path_for(path: str | Path) -> str:
+    """The keys file kept beside the log file ``path`` (another database in memory for ``:memory:``)."""
+    return IN_MEMORY if str(path) == IN_MEMORY else f"{path}{KEYS_SUFFIX}"
+
+
+def create_private(path: str | Path) -> None:
+    """Create the database file ``path``, empty and mode 0600, unless it exists. SQLite would
+    create it 0644 (less the umask), and creates the ``-wal`` and ``-shm`` files with the mode
+    of the database file: made here first, all three are private from the start."""
+    if str(path) == IN_MEMORY:
+        return
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    except FileExistsError:
+        return
+    try:
+        os.fchmod(descriptor, 0o600)  # 0600 exactly, whatever the umask took away
+    finally:
+        os.close(descriptor)
+
 
 def _event(row: tuple[Any, ...]) -> StoredEvent:
     position, stream, version, type_, data, recorded_at, prev_hash, hash_ = row
@@ -77,7 +123,9 @@ def _event(row: tuple[Any, ...]) -> StoredEvent:
 
 
 def connect(path: str | Path) -> sqlite3.Connection:
-    """A connection with the store's settings (autocommit: transactions are explicit)."""
+    """A connection with the store's settings (autocommit: transactions are explicit); a new
+    file is made private first (:func:`create_private`)."""
+    create_private(path)
     connection = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=True)
     try:
         _enable_wal(connection)
@@ -108,34 +156,61 @@ def _enable_wal(connection: sqlite3.Connection) -> None:
 
 
 class SqliteEventStore:
-    def __init__(self, executor: ThreadPoolExecutor, connection: sqlite3.Connection, path: str) -> None:
-        # Use :meth:`open`: the connection must be made on the executor's thread.
+    def __init__(
+        self,
+        executor: ThreadPoolExecutor,
+        connection: sqlite3.Connection,
+        path: str,
+        keys_path: str,
+        keys: sqlite3.Connection | None = None,
+    ) -> None:
+        # Use :meth:`open`: the connections must be made on the executor's thread.
         self._executor = executor
         self._connection = connection
         self.path = path
+        self.keys_path = keys_path
+        self._keys = keys  # the keys file's connection, once opened (on the executor's thread)
         self._closed = False
 
     @classmethod
-    async def open(cls, path: str | Path) -> SqliteEventStore:
+    async def open(cls, path: str | Path, keys_path: str | Path | None = None) -> SqliteEventStore:
+        """Open (and migrate) the log file ``path`` and its keys file, ``keys_path`` (default
+        ``<path>.keys``, :func:`keys_path_for`)."""
+        keys_file = keys_path_for(path) if keys_path is None else str(keys_path)
+        if keys_file != IN_MEMORY and os.path.abspath(keys_file) == os.path.abspath(path):
+            raise ValueError(f"the identity keys need a file of their own, not the log's {path}")
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-event-store")
         loop = asyncio.get_running_loop()
 
-        def start() -> sqlite3.Connection:
+        def start() -> tuple[sqlite3.Connection, sqlite3.Connection | None]:
             connection = connect(path)
+            keys: list[sqlite3.Connection] = []
+
+            def open_keys() -> sqlite3.Connection:
+                keys.append(open_keys_file(keys_file))
+                return keys[0]
+
             try:
+                # The log's rows are never deleted, so this costs appends nothing; what it zeroes is
+                # the identity keys' table of a log from before the keys file, as it is moved out.
+                connection.execute("PRAGMA secure_delete=ON")
+                moved = _move_keys(connection, open_keys, keys_file)
                 migrate_sqlite(connection)
+                if moved:
+                    connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the old pages out of the WAL too
                 _complete_tree(connection)
             except BaseException:
-                connection.close()
+                for c in (connection, *keys):
+                    c.close()
                 raise
-            return connection
+            return connection, (keys[0] if keys else None)
 
         try:
-            connection = await loop.run_in_executor(executor, start)
+            connection, keys = await loop.run_in_executor(executor, start)
         except BaseException:
             executor.shutdown(wait=False)
             raise
-        return cls(executor, connection, str(path))
+        return cls(executor, connection, str(path), keys_file, keys)
 
     async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
         if self._closed:
@@ -143,6 +218,19 @@ class SqliteEventStore:
         # A cancelled caller does not stop the work already handed to the thread: an append in flight
         # still commits or rolls back as a whole (idempotency keys make the retry safe).
         return await asyncio.get_running_loop().run_in_executor(self._executor, work, self._connection)
+
+    async def _run_on_keys(self, work: Callable[[sqlite3.Connection], T], otherwise: T, create: bool = False) -> T:
+        """``work`` on the keys file's connection, on the worker thread; ``otherwise`` when there is
+        no keys file and ``create`` is false (nothing to read or erase: none is made for that)."""
+
+        def run(_: sqlite3.Connection) -> T:
+            if self._keys is None:
+                if not create and self.keys_path != IN_MEMORY and not os.path.exists(self.keys_path):
+                    return otherwise
+                self._keys = open_keys_file(self.keys_path)
+            return work(self._keys)
+
+        return await self._run(run)
 
     async def append(
         self,
@@ -221,7 +309,7 @@ class SqliteEventStore:
             row = c.execute("SELECT key_id, key FROM subject_keys WHERE owner = ?", (owner,)).fetchone()
             return str(row[0]), bytes(row[1])
 
-        return await self._run(keep)
+        return await self._run_on_keys(keep, ("", b""), create=True)
 
     async def subject_keys(self, key_ids: Sequence[str]) -> dict[str, bytes]:
         ids = list(dict.fromkeys(key_ids))
@@ -235,10 +323,20 @@ class SqliteEventStore:
                     found[str(key_id)] = bytes(key)
             return found
 
-        return await self._run(read) if ids else {}
+        return await self._run_on_keys(read, {}) if ids else {}
 
     async def erase_subject_key(self, owner: str) -> int:
-        return await self._run(lambda c: c.execute("DELETE FROM subject_keys WHERE owner = ?", (owner,)).rowcount)
+        def erase(c: sqlite3.Connection) -> int:
+            erased = c.execute("DELETE FROM subject_keys WHERE owner = ?", (owner,)).rowcount
+            if erased:
+                # secure_delete zeroed the key in the page's new version, written to the WAL; the checkpoint
+                # copies that over the old one in the file and empties the WAL, so that the key's bytes are
+                # nowhere on disk (unless another process is reading the file at this moment: then at the
+                # next checkpoint, when it has finished).
+                c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            return int(erased)
+
+        return await self._run_on_keys(erase, 0)
 
     async def tree_size(self) -> int:
         return await self._run(_tree_size)
@@ -251,10 +349,107 @@ class SqliteEventStore:
         if self._closed:
             return
         self._closed = True
+
+        def close_all() -> None:
+            try:
+                self._connection.close()
+            finally:
+                if self._keys is not None:
+                    self._keys.close()
+
         try:
-            await asyncio.get_running_loop().run_in_executor(self._executor, self._connection.close)
+            await asyncio.get_running_loop().run_in_executor(self._executor, close_all)
         finally:
             self._executor.shutdown(wait=False)
+
+
+def open_keys_file(path: str) -> sqlite3.Connection:
+    """A connection to the keys file ``path`` (made private, migrated), with ``secure_delete``
+    on: an erased key's bytes are overwritten with zeros, not left in a free part of the page."""
+    connection = connect(path)
+    try:
+        connection.execute("PRAGMA secure_delete=ON")
+        _migrate_keys(connection)
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def _migrate_keys(c: sqlite3.Connection) -> None:
+    """The keys file's migrations (``migrations/sqlite/keys``), each once, as ``migrate_sqlite``
+    applies the log's: one transaction per file with the row that records it."""
+    for migration in load(KEYS_MIGRATIONS):
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            c.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
+            if c.execute("SELECT 1 FROM schema_migrations WHERE version = ?", (migration.version,)).fetchone() is None:
+                for statement in sqlite_statements(migration.sql):
+                    c.execute(statement)
+                c.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, datetime('now'))",
+                    (migration.version, migration.name),
+                )
+            c.execute("COMMIT")
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
+
+
+_KEY_ROW = "key_id, owner, key, created_at"
+
+
+def _keys_left_in_log(c: sqlite3.Connection) -> bool:
+    table = c.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'subject_keys'").fetchone()
+    return table is not None and c.execute("SELECT 1 FROM subject_keys LIMIT 1").fetchone() is not None
+
+
+def _move_keys(log: sqlite3.Connection, open_keys: Callable[[], sqlite3.Connection], keys_file: str) -> bool:
+    """Move the identity keys a log from before the keys file holds into the keys file, once:
+    copied and committed there first, only then deleted from the log (zeroed by secure_delete),
+    under the log's write lock all along, so that no key is added to the log's table meanwhile.
+    Interrupted anywhere, every key is in one file or both, never in neither, and the next start
+    finishes the move. The emptied table is dropped by migration 004. True if keys were moved."""
+    if not _keys_left_in_log(log):
+        return False
+    log.execute("BEGIN IMMEDIATE")
+    try:
+        # Again under the lock: another process starting at the same moment may have moved them.
+        rows = log.execute(f"SELECT {_KEY_ROW} FROM subject_keys").fetchall() if _keys_left_in_log(log) else []
+        if rows:
+            _keep_moved(open_keys(), rows, keys_file)
+            log.execute("DELETE FROM subject_keys")
+        log.execute("COMMIT")
+    except BaseException:
+        if log.in_transaction:
+            log.execute("ROLLBACK")
+        raise
+    return bool(rows)
+
+
+def _keep_moved(keys: sqlite3.Connection, rows: list[tuple[Any, ...]], keys_file: str) -> None:
+    """Write the log's key rows into the keys file and commit (durably: synchronous=FULL); refuse,
+    writing nothing, if the keys file holds another key for one of their owners or ids."""
+    keys.execute("BEGIN IMMEDIATE")
+    try:
+        keys.executemany(
+            f"INSERT INTO subject_keys ({_KEY_ROW}) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING", rows
+        )  # a row already there: an earlier move, interrupted before the log's rows were deleted
+        for key_id, owner, key, _ in rows:
+            held = keys.execute("SELECT owner, key FROM subject_keys WHERE key_id = ?", (key_id,)).fetchone()
+            if held is None or (held[0], bytes(held[1])) != (owner, bytes(key)):
+                raise StoreError(
+                    f"the keys file {keys_file} holds another key for an owner whose key is in the log's file"
+                    " (a keys file from another log?): the keys are left in the log, nothing is moved"
+                )
+        keys.execute("COMMIT")
+    except BaseException:
+        if keys.in_transaction:
+            keys.execute("ROLLBACK")
+        raise
 
 
 def _head(c: sqlite3.Connection) -> int:
