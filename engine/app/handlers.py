@@ -11,6 +11,7 @@ request                   handler                 result
 ``Bid``                   ``place_bid``           ``BidResult`` (with the signed receipt)
 ``Proxy``                 ``set_proxy``           ``ProxyResult``
 ``Incident``              ``record_incident``     ``IncidentResult``
+``AmendLot``              ``amend_details``       ``AuctionResult`` (the view after it)
 ``Preempt``               ``declare_preemption``  ``PreemptionResult``
 ``Payment``               ``record_payment``      ``PaymentResult``
 ``Refund``                ``record_refund``       ``RefundResult``

@@ -242,3 +242,24 @@ async def test_only_a_bailiff_amends_and_an_invalid_amendment_stores_nothing() -
             response = await patch(api, auction_id, body)
             assert response.status_code == 422, (body, response.text)
         assert await api.all_events() == before
+
+
+async def test_public_reads_of_the_details_name_no_one() -> None:
+    """The details and their amendments are public: no view, catalogue or feed item names the official
+    (only the full report does) or a bidder (codes only)."""
+    async with running_api(clock=clock()) as api:
+        auction_id = (await api.schedule(scheduled_lot()))["id"]
+        await api.register(auction_id, "alice@example.test")
+        assert (await patch(api, auction_id, {"court": "Kronofogden"})).status_code == 200
+        public = [
+            (await api.client.get(f"/auctions/{auction_id}")).text,
+            (await api.client.get("/auctions")).text,
+            (await api.client.get("/feed")).text,
+            (await api.client.get("/feed.atom")).text,
+            (await api.client.get(f"/auctions/{auction_id}/report", headers=bidder("alice@example.test"))).text,
+        ]
+        full = (await api.client.get(f"/auctions/{auction_id}/report", headers=AUDITOR)).json()
+    for text in public[:4]:
+        assert "bailiff-1" not in text and "alice@example.test" not in text
+    assert "alice@example.test" not in public[4]
+    assert full["amendments"][0]["official"] == "bailiff-1"
