@@ -21,6 +21,7 @@ from msgspec import structs
 
 from engine import codec
 from engine.commands import EndAuction
+from engine.details import details_json
 from engine.errors import CommandRejected
 from engine.events import BidAccepted, DeadlineExtended, Event
 from engine.meaning import MEANINGS, instant, money
@@ -104,6 +105,10 @@ def check_read_sides(run: Run) -> None:
         assert (accepted_lines[-1]["amount"], accepted_lines[-1]["bidder_code"]) == (want["price"], want["leader"])
     assert len(report["extensions"]) == state.extensions
     assert report["ended"] == state.ended
+    # What is for sale (tests/domain/test_lot_details.py folds amendments through every read side).
+    details = details_json(state.details)
+    assert report["details"] == details and {name: catalogue[name] for name in details} == details
+    assert len(report["amendments"]) == catalogue["amendments"] == state.amendments
 
 
 def play_and_maybe_end(country: str, plan: list[tuple], end: bool) -> Run:
