@@ -263,3 +263,28 @@ async def test_public_reads_of_the_details_name_no_one() -> None:
         assert "bailiff-1" not in text and "alice@example.test" not in text
     assert "alice@example.test" not in public[4]
     assert full["amendments"][0]["official"] == "bailiff-1"
+
+
+async def test_the_next_round_offers_the_same_lot_with_its_details_as_they_stood() -> None:
+    from tests.api.deadline_support import move_clock, status_becomes
+
+    the_clock = ManualClock(datetime(2026, 5, 1, 8, 0, tzinfo=UTC))
+    croatian = {
+        "country": "HR", "title": "Kuća, Zadar", "asset": "immovable", "value": "100000.00",
+        "opens_at": "2026-06-01T10:00:00+02:00", "closes_at": "2026-06-12T11:00:00+02:00", "payment_days": 15,
+        "description": "Kuća s vrtom.", "location": {"municipality": "Zadar", "region": "Zadarska"},
+    }  # fmt: skip
+    async with running_api(clock=the_clock) as api:
+        first = await api.schedule(croatian)
+        assert (await patch(api, first["id"], {"case_reference": "Ovr-123/2026"})).status_code == 200
+        await move_clock(api, the_clock, datetime(2026, 6, 13, 7, 0, tzinfo=UTC))
+        await status_becomes(api, first["id"], "failed")
+        body = {"opens_at": "2026-08-12T10:00:00+02:00", "closes_at": "2026-08-25T11:00:00+02:00"}
+        created = await api.client.post(f"/auctions/{first['id']}/next-round", json=body, headers=BAILIFF)
+        assert created.status_code == 201, created.text
+        second = created.json()
+        events = await api.events(second["id"])
+    assert second["language"] == "hr"
+    assert (second["description"], second["case_reference"]) == ("Kuća s vrtom.", "Ovr-123/2026")
+    assert second["location"] == {"municipality": "Zadar", "region": "Zadarska"}
+    assert events[0]["data"]["details"]["case_reference"] == "Ovr-123/2026"
