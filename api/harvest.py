@@ -68,9 +68,15 @@ CREATE TABLE IF NOT EXISTS lots (
     ended INTEGER NOT NULL DEFAULT 0,
     position INTEGER NOT NULL,
     lot TEXT NOT NULL,
+    place_key TEXT,
+    text_key TEXT,
     PRIMARY KEY (source, auction)
 );
 CREATE INDEX IF NOT EXISTS lots_country ON lots (country, asset);
+-- The search's order (api.harvest.SORT_KEY): a page is read in order and stops at its limit,
+-- within a country too.
+CREATE INDEX IF NOT EXISTS lots_deadline ON lots (COALESCE(closes_at, '~'), source, auction);
+CREATE INDEX IF NOT EXISTS lots_country_deadline ON lots (country, COALESCE(closes_at, '~'), source, auction);
 """
 
 
@@ -87,8 +93,19 @@ def cents(amount: object) -> int | None:
         return None
 
 
+# What a text search reads, folded once when a lot is harvested (Python's casefold: SQLite's own
+# LIKE and lower fold ASCII only): the place (address, municipality, region) and the words (title,
+# description), each field apart from the next by a character no one types, so no match spans two.
+SEARCH_KEYS = {"place_key": ("address", "municipality", "region"), "text_key": ("title", "description")}
+_APART = "\x1f"
+
+
+def search_key(*fields: object) -> str:
+    return _APART.join(field if isinstance(field, str) else "" for field in fields).casefold()
+
+
 def _fold(text: str | None) -> str | None:
-    """Case-insensitive matching for every script (SQLite's own ``LIKE`` and ``lower`` fold ASCII only)."""
+    """:func:`search_key` in SQL, for lots harvested before the keys were kept."""
     return None if text is None else str(text).casefold()
 
 
@@ -98,7 +115,21 @@ def connect(database: str) -> sqlite3.Connection:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.executescript(SCHEMA)
     conn.create_function("fold", 1, _fold, deterministic=True)
+    _add_search_keys(conn)
     return conn
+
+
+def _add_search_keys(conn: sqlite3.Connection) -> None:
+    """A catalogue harvested before the search keys were kept gets them, from the lots it holds."""
+    columns = {row["name"] for row in conn.execute("PRAGMA table_info(lots)")}
+    missing = [key for key in SEARCH_KEYS if key not in columns]
+    if not missing:
+        return
+    with transaction(conn):
+        for key in missing:
+            conn.execute(f"ALTER TABLE lots ADD COLUMN {key} TEXT")
+            joined = " || char(31) || ".join(f"COALESCE({field}, '')" for field in SEARCH_KEYS[key])
+            conn.execute(f"UPDATE lots SET {key} = fold({joined})")
 
 
 @contextmanager
@@ -135,8 +166,9 @@ def _apply_lot(conn: sqlite3.Connection, source: str, item: dict[str, Any]) -> N
     location = lot.get("location") if isinstance(lot.get("location"), dict) else {}
     conn.execute(
         """INSERT INTO lots (source, auction, country, asset, title, description, address, municipality, region,
-               currency, value, starting_price, price, price_cents, status, opens_at, closes_at, position, lot)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?)
+               currency, value, starting_price, price, price_cents, status, opens_at, closes_at, position, lot,
+               place_key, text_key)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (source, auction) DO NOTHING""",
         (
             source,
@@ -157,6 +189,8 @@ def _apply_lot(conn: sqlite3.Connection, source: str, item: dict[str, Any]) -> N
             lot["closes_at"],
             item["position"],
             orjson.dumps(lot).decode(),
+            search_key(location.get("address"), location.get("municipality"), location.get("region")),
+            search_key(lot["title"], lot.get("description")),
         ),
     )
 
@@ -281,8 +315,9 @@ class Harvester:
 # Page sizes of :func:`search_page` (``GET /auctions`` of ``auction serve --harvest``).
 PAGE_DEFAULT = 20
 PAGE_MAX = 100
-# Lots without a deadline sort after every other (any digit sorts before it).
-_NO_DEADLINE = "~"
+# The search's order, soonest deadline first; lots without one after every other (any digit sorts
+# before "~"). The same expression as the index lots_deadline, so that SQLite reads pages from it.
+SORT_KEY = "COALESCE(closes_at, '~')"
 
 
 class NotAHarvest(HarvestError):
@@ -299,7 +334,6 @@ def connect_readonly(database: str) -> sqlite3.Connection:
     try:
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA query_only = ON")
-        conn.create_function("fold", 1, _fold, deterministic=True)
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     except sqlite3.DatabaseError as exc:
         conn.close()
@@ -307,6 +341,9 @@ def connect_readonly(database: str) -> sqlite3.Connection:
     if not {"lots", "sources"} <= tables:
         conn.close()
         raise NotAHarvest(f"{database}: not a harvest database (no lots and sources tables)")
+    if not set(SEARCH_KEYS) <= {row["name"] for row in conn.execute("PRAGMA table_info(lots)")}:
+        conn.close()
+        raise NotAHarvest(f"{database}: made by an older auction harvest; run auction harvest on it once to update it")
     return conn
 
 
@@ -336,8 +373,11 @@ class Filters:
 def _where(filters: Filters) -> tuple[list[str], list[object]]:
     where: list[str] = []
     args: list[object] = []
-    if filters.countries:
-        where.append(f"country IN ({', '.join('?' * len(filters.countries))})")
+    if len(filters.countries) == 1:
+        where.append("country = ?")  # read in order from lots_country_deadline
+        args.append(filters.countries[0].upper())
+    elif filters.countries:  # read in order from lots_deadline (the unary + keeps SQLite off lots_country)
+        where.append(f"+country IN ({', '.join('?' * len(filters.countries))})")
         args += [code.upper() for code in filters.countries]
     for column, value in (("asset", filters.asset), ("status", filters.status), ("currency", filters.currency)):
         if value is not None:
@@ -350,19 +390,17 @@ def _where(filters: Filters) -> tuple[list[str], list[object]]:
     for condition, instant in (
         ("opens_at >= ?", filters.opens_from),
         ("opens_at <= ?", filters.opens_until),
-        ("closes_at >= ?", filters.closes_from),
-        ("closes_at <= ?", filters.closes_until),
+        # on the sort key, so that the index lots_deadline finds the range ("~" is after any date)
+        (f"closes_at IS NOT NULL AND {SORT_KEY} >= ?", filters.closes_from),
+        (f"{SORT_KEY} <= ?", filters.closes_until),
     ):
         if instant is not None:
             where.append(condition)
             args.append(instant)
-    for columns, text in (
-        (("address", "municipality", "region"), filters.location),
-        (("title", "description"), filters.q),
-    ):
+    for key, text in (("place_key", filters.location), ("text_key", filters.q)):
         if text:
-            where.append("(" + " OR ".join(f"instr(fold({column}), ?) > 0" for column in columns) + ")")
-            args += [text.casefold()] * len(columns)
+            where.append(f"instr({key}, ?) > 0")
+            args.append(text.replace(_APART, " ").casefold())
     return where, args
 
 
@@ -389,6 +427,13 @@ def lot_json(row: sqlite3.Row) -> dict[str, Any]:
         "sale": row["sale"],
         "ended": bool(row["ended"]),
     }
+
+
+# What lot_json reads (not the lot as the feed gave it, kept whole in the column lot).
+LOT_COLUMNS = (
+    "source, auction, country, asset, title, description, address, municipality, region, currency, value, "
+    "starting_price, price, status, opens_at, closes_at, leader, sale, ended"
+)
 
 
 @dataclass(frozen=True)
@@ -421,11 +466,11 @@ def search_page(
     where, args = _where(filters)
     matching = " WHERE " + " AND ".join(where) if where else ""
     total = int(conn.execute("SELECT count(*) FROM lots" + matching, args).fetchone()[0])
-    key = f"COALESCE(closes_at, '{_NO_DEADLINE}')"
+    key = SORT_KEY
     if cursor is not None:
         where.append(f"({key}, source, auction) > (?, ?, ?)")
         args += list(decode_cursor(cursor))
-    sql = f"SELECT *, {key} AS sort_key FROM lots" + (" WHERE " + " AND ".join(where) if where else "")
+    sql = f"SELECT {LOT_COLUMNS}, {key} AS sort_key FROM lots" + (" WHERE " + " AND ".join(where) if where else "")
     sql += f" ORDER BY {key}, source, auction"
     if limit is not None:
         sql += " LIMIT ?"

@@ -8,6 +8,7 @@ the lots' schema.org JSON-LD, which pyld expands to schema.org terms."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,7 +20,7 @@ from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api.harvest import Filters, connect, search_page
+from api.harvest import Filters, NotAHarvest, connect, connect_readonly, search_page
 from api.harvest_app import create_harvest_app
 from engine.model import format_instant
 from tests.feed.support import Lot, apply_lots, harvest_file, jsonld_blocks, scripts
@@ -298,6 +299,29 @@ def test_serve_harvest_refuses_a_file_that_is_not_a_harvest(tmp_path: Path) -> N
     assert main(["serve", "--harvest", str(tmp_path / "other.sqlite3")]) == 2
     harvested = harvest_file(tmp_path / "h.sqlite3", [SPLIT])
     assert main(["serve", "--harvest", str(harvested), "--database", "sqlite:///x.sqlite3"]) == 2
+
+
+def test_a_catalogue_harvested_before_the_search_keys_is_updated_by_the_next_harvest(tmp_path: Path) -> None:
+    from api.cli import main
+
+    path = harvest_file(tmp_path / "h.sqlite3", [SPLIT, GARAGE])
+    with sqlite3.connect(path) as older:  # as the first auction harvest left it
+        older.execute("ALTER TABLE lots DROP COLUMN place_key")
+        older.execute("ALTER TABLE lots DROP COLUMN text_key")
+    older.close()
+    with pytest.raises(NotAHarvest, match="older auction harvest"):
+        connect_readonly(str(path))
+    assert main(["serve", "--harvest", str(path)]) == 2
+    connect(str(path)).close()  # what auction harvest opens it with
+    conn = connect_readonly(str(path))
+    try:
+        assert [lot["title"] for lot in search_page(conn, Filters(location="šiauliai")).lots] == ["Garage"]
+        assert [lot["title"] for lot in search_page(conn, Filters(location="Obala")).lots] == ["House in Split"]
+        assert [lot["title"] for lot in search_page(conn, Filters(q="BY THE SEA")).lots] == ["House in Split"]
+        for across in ("splitsplitsko", "split\x1fsplitsko"):  # no match across two fields
+            assert search_page(conn, Filters(location=across)).lots == []
+    finally:
+        conn.close()
 
 
 async def test_the_server_reads_what_a_harvester_commits_meanwhile(tmp_path: Path) -> None:
