@@ -4,11 +4,14 @@ additions after, every invalid detail refused with a 4xx and nothing stored."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from engine.clock import ManualClock
 from projections.audit.render import render_html
@@ -288,3 +291,65 @@ async def test_the_next_round_offers_the_same_lot_with_its_details_as_they_stood
     assert (second["description"], second["case_reference"]) == ("Kuća s vrtom.", "Ovr-123/2026")
     assert second["location"] == {"municipality": "Zadar", "region": "Zadarska"}
     assert events[0]["data"]["details"]["case_reference"] == "Ovr-123/2026"
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=30),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=5),
+    max_leaves=12,
+)
+# A valid value of each detail or a part of one, or junk in its place.
+DETAIL_VALUES = {
+    name: st.sampled_from([value, None]) | JSON for name, value in details(reason="Because").items()
+} | {
+    "location": st.fixed_dictionaries(
+        {},
+        optional={
+            "address": st.text(max_size=5) | JSON,
+            "coordinates": st.fixed_dictionaries(
+                {"lat": st.floats(-200, 200) | JSON, "lon": st.floats(-400, 400) | JSON}
+            ),
+        },
+    )
+    | JSON,
+    "viewing": st.lists(
+        st.fixed_dictionaries(
+            {"starts_at": st.sampled_from(["2027-03-02T10:00:00+01:00", "2027-03-02T10:00:00", "x"]),
+             "ends_at": st.sampled_from(["2027-03-02T09:00:00Z", "2027-03-02T12:00:00+01:00", 5])}
+        ),
+        max_size=3,
+    )
+    | JSON,
+}  # fmt: skip
+detail_bodies = st.fixed_dictionaries({}, optional=DETAIL_VALUES)
+
+
+def test_no_body_of_details_ever_yields_a_5xx_and_a_refused_one_records_nothing() -> None:
+    async def check(api: Api, auction_id: str, body: dict[str, Any]) -> None:
+        before = await api.all_events()
+        scheduled = await api.client.post(
+            "/auctions", json={**scheduled_lot(), **{k: v for k, v in body.items() if k != "reason"}}, headers=BAILIFF
+        )
+        assert scheduled.status_code in (201, 422), scheduled.text
+        if scheduled.status_code == 422:
+            assert set(scheduled.json()) == {"error"} and await api.all_events() == before
+        before = await api.all_events()
+        amended = await patch(api, auction_id, body)
+        assert amended.status_code in (200, 409, 422), amended.text
+        if amended.status_code != 200:
+            assert set(amended.json()) == {"error"} and await api.all_events() == before
+
+    with asyncio.Runner() as runner:
+        context = running_api(clock=clock())
+        api = runner.run(context.__aenter__())
+        try:
+            auction_id = runner.run(api.schedule(scheduled_lot()))["id"]
+
+            @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+            @given(body=detail_bodies)
+            def fuzz(body: dict[str, Any]) -> None:
+                runner.run(check(api, auction_id, body))
+
+            fuzz()
+        finally:
+            runner.run(context.__aexit__(None, None, None))
