@@ -3,8 +3,11 @@
 ``office`` names the official's office (a bailiff's court or chamber); every official act
 records it with the official's subject.
 
-HS256 with the shared secret (``auction token`` issues these); where a public
-key is configured, tokens signed by an outside identity provider are accepted too.
+Three kinds of token are read. In production, the access tokens of the court's OpenID Connect
+identity provider (``AUCTION_OIDC_ISSUER``), checked against its published keys (JWKS) and mapped
+to a role and an office by configurable claims (``api.oidc``). For development and tests, HS256
+tokens signed with the shared secret (``auction token`` issues these). And, where a PEM public key
+is configured (``AUCTION_JWT_PUBLIC_KEY``), tokens an outside issuer signs with its private key.
 
 A token signed with another secret is refused saying so, and how the secret is shared
 (``auction token`` run elsewhere signs with that directory's ``.auction-secret``). A
@@ -26,6 +29,8 @@ import jwt
 
 if TYPE_CHECKING:
     from jwt.types import Options
+
+    from api.oidc import OidcProvider
 
 
 class Role(str, Enum):
@@ -97,14 +102,37 @@ def read_token(
 
 @dataclass(frozen=True)
 class TokenReader:
-    """How this server reads tokens: its secret, and an identity provider's key if configured."""
+    """How this server reads tokens: its secret, an identity provider's key if configured, and
+    the OpenID Connect provider's tokens (those naming its issuer) when one is configured."""
 
     secret: str
     public_key: str | None = None
     audience: str | None = None
+    oidc: OidcProvider | None = None
 
     def read(self, token: str) -> Principal:
+        if self.oidc is not None and self.oidc.issued(token):
+            return read_provider_token(self.oidc, token)
         return read_token(token, self.secret, self.public_key, self.audience)
+
+
+_provider_tokens: dict[tuple[OidcProvider, str], tuple[Principal, float]] = {}
+
+
+def read_provider_token(provider: OidcProvider, token: str, now: float | None = None) -> Principal:
+    """An identity provider's token read through its JWKS (``api.oidc``); remembered as
+    :func:`read_token` remembers, its expiry checked again on every use."""
+    key = (provider, token)
+    found = _provider_tokens.get(key)
+    if found is None:
+        found = provider.principal(token)
+        if len(_provider_tokens) >= _CACHED_TOKENS:
+            _provider_tokens.clear()
+        _provider_tokens[key] = found
+    principal, expires = found
+    if (time.time() if now is None else now) >= expires:
+        raise InvalidToken("Signature has expired")
+    return principal
 
 
 _CACHED_TOKENS = 10_000

@@ -30,6 +30,7 @@ import orjson
 
 from api.auth import TokenReader
 from api.observability import Metrics, Observer, ScrapeTime
+from api.oidc import provider_from_settings
 from api.settings import Settings
 from engine.app.handlers import Context, Handlers
 from engine.app.queries import Queries
@@ -139,7 +140,8 @@ async def start(settings: Settings, clock: Clock | None = None) -> Runtime:
     clock = clock or SystemClock()
     # The keys are read (or made and kept) here, once, before any request: made lazily,
     # concurrent first bids raced each other's half-written key file.
-    tokens = TokenReader(settings.jwt_secret(), settings.jwt_public_key, settings.jwt_audience)
+    oidc = provider_from_settings(settings)  # the identity provider's tokens, read through its JWKS (api.oidc)
+    tokens = TokenReader(settings.jwt_secret(), settings.jwt_public_key, settings.jwt_audience, oidc)
     signer = ReceiptSigner.from_text(settings.receipt_key_text())
     # The log (an EventStore) and the identity keys (a KeyStore), kept apart from the log.
     adapter = await open_store(settings.database_url, settings.keys_database_url)

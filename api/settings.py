@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, PositiveFloat, PositiveInt, field_validator
+from pydantic import Field, PositiveFloat, PositiveInt, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE = "sqlite:///auction.sqlite3"
@@ -54,6 +54,20 @@ class Settings(BaseSettings):
     # PEM public key of an outside identity provider (RS256/ES256/EdDSA tokens).
     jwt_public_key: str | None = None
     jwt_audience: str | None = None
+    # OpenID Connect identity provider (api.oidc): its issuer, this engine as its client, and the claims mapped.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None  # a confidential client's secret; none: a public client (PKCE only)
+    oidc_audience: str | None = None  # the audience (aud) of access tokens for this API; default: the client id
+    oidc_scopes: str = "openid profile"
+    oidc_redirect_uri: str | None = None  # default: /auth/callback on the address the browser used
+    oidc_role_claim: str = "role"
+    oidc_role_map: str | None = None  # "provider-value=role,...": the provider's role values read as ours
+    oidc_default_role: Literal["bidder", "bailiff", "auditor"] | None = None  # for tokens naming no role
+    oidc_office_claim: str = "office"
+    oidc_subject_claim: str = "sub"
+    # Days after a sale is completed or fails when the bidders' identities are erased (engine.app.retention).
+    retention_days: int | None = Field(default=None, ge=0)
     # Ed25519 key signing bid receipts: PEM or base64url seed; default ./.auction-receipt-key.
     receipt_key: str | None = None
     # Where the last signed tree head is kept between runs ("off": nowhere); see head_path.
@@ -86,6 +100,21 @@ class Settings(BaseSettings):
     @classmethod
     def _long_enough(cls, secret: str | None) -> str | None:
         return secret and checked_secret(secret)  # empty: none given, the local secret is used
+
+    @field_validator("oidc_role_map")
+    @classmethod
+    def _role_map(cls, text: str | None) -> str | None:
+        from api.oidc import parse_role_map  # ValueError naming the bad entry
+
+        parse_role_map(text)
+        return text
+
+    @field_validator("oidc_client_id")
+    @classmethod
+    def _client_with_issuer(cls, client_id: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("oidc_issuer") and not client_id:
+            raise ValueError("AUCTION_OIDC_ISSUER needs AUCTION_OIDC_CLIENT_ID (this engine's client id there)")
+        return client_id
 
     # Logs (api.observability): from this level up, one line a record, as "json" or "text".
     log_level: Literal["debug", "info", "warning", "error"] = "info"

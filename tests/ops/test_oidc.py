@@ -1,0 +1,282 @@
+"""Signing in through a real OpenID Connect provider (oidc-provider on Node.js, tests/ops/oidc/provider.js).
+
+The engine runs under uvicorn on a loopback port with ``AUCTION_OIDC_*`` settings; the provider on
+another. The code flow with PKCE is driven with httpx following the redirects and filling in the
+provider's own login and consent forms, as a browser would; its access token is then used as any
+API client's bearer token. The role and office come from the provider's claims through the
+configured mapping; a key rotated at the provider is found through the JWKS read again.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+
+from api.app import create_app
+from api.settings import Settings
+from tests.api.support import SECRET, auth, served, swedish_auction
+from tests.e2e.support import free_port
+from tests.ops.oidc_support import Provider, signing_key
+
+AUDIENCE = "https://auction.test/api"
+CLIENT_ID = "auction-web"
+CLIENT_SECRET = "auction-web-secret-0123456789abcdef"
+OFFICE = "okrajno-sodisce-ljubljana"
+USERS = {
+    # A bailiff: the court's provider names the role in a list of groups and the office in a nested claim.
+    "ana.bailiff": {
+        "claims": {"name": "Ana"},
+        "access": {"court_groups": ["staff", "court:bailiff"], "court": {"office": OFFICE}},
+    },
+    # A citizen signing in with a national e-ID: no role claim at all, so the default role (bidder).
+    "citizen-58": {"claims": {"name": "Citizen"}, "access": {}},
+    # Two of the engine's roles at once: refused, it must be one.
+    "two.hats": {"claims": {}, "access": {"court_groups": ["court:bailiff", "court:audit"]}},
+}
+
+
+def oidc_settings(issuer: str) -> Settings:
+    return Settings(
+        database_url="memory:",
+        secret=SECRET,
+        oidc_issuer=issuer,
+        oidc_client_id=CLIENT_ID,
+        oidc_client_secret=CLIENT_SECRET,
+        oidc_audience=AUDIENCE,
+        oidc_scopes="openid profile auction",
+        oidc_role_claim="court_groups",
+        oidc_role_map="court:bailiff=bailiff,court:audit=auditor",
+        oidc_default_role="bidder",
+        oidc_office_claim="court.office",
+    )
+
+
+def provider_config(engine: str, keys: list[dict[str, Any]]) -> dict[str, Any]:
+    client = {
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "redirect_uris": [f"{engine}/auth/callback"],
+        "post_logout_redirect_uris": [f"{engine}/app/sign-in"],
+        "grant_types": ["authorization_code"],
+        "response_types": ["code"],
+        "token_endpoint_auth_method": "client_secret_basic",
+    }
+    return {"audience": AUDIENCE, "clients": [client], "keys": keys, "users": USERS}
+
+
+class World:
+    def __init__(self, engine: str, provider: Provider, directory: Path) -> None:
+        self.engine = engine
+        self.provider = provider
+        self.directory = directory
+        self.key, self.jwk = signing_key("first")
+
+    def start_provider(self, jwk: dict[str, Any]) -> None:
+        self.provider.stop()
+        self.provider.start(provider_config(self.engine, [jwk]))
+
+    async def sign_in(self, client: httpx.AsyncClient, login: str, next_path: str = "/app/bailiff") -> httpx.Response:
+        """The pages' sign-in: /auth/login, the provider's login and consent forms, the callback,
+        then POST /auth/session; every URL on the way is checked to hold no token."""
+        page = await client.get(f"{self.engine}/auth/login", params={"next": next_path})
+        history = list(page.history)
+        for form in ({"prompt": "login", "login": login, "password": "any"}, {"prompt": "consent"}):
+            action = re.search(r'<form[^>]+action="([^"]+)"', page.text)
+            if action is None:
+                break  # consent already given in this provider session
+            page = await client.post(httpx.URL(str(page.url)).join(action.group(1)), data=form)
+            history += page.history
+        assert page.status_code == 200 and page.url.path == "/app/sign-in", (page.status_code, page.url)
+        assert page.url.params.get("next") == next_path
+        session = await client.post(f"{self.engine}/auth/session")
+        if session.status_code == 200:
+            token = session.json()["token"]
+            for step in [*history, page]:
+                assert token not in str(step.url) and token not in step.headers.get("location", "")
+            assert "code=" in str(next(s for s in history if s.url.path == "/auth/callback").url)
+        return session
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    port = free_port()
+    provider = Provider(tmp_path / "provider", port)
+    app = create_app(oidc_settings(provider.issuer))
+    async with served(app) as address:
+        world = World(f"http://{address}", provider, tmp_path)
+        world.start_provider(world.jwk)
+        try:
+            yield world
+        finally:
+            provider.stop()
+
+
+@pytest.fixture
+def browser() -> Iterator[httpx.AsyncClient]:
+    client = httpx.AsyncClient(follow_redirects=True, timeout=20)
+    yield client
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_the_code_flow_with_pkce_signs_a_bailiff_in_with_the_mapped_role_and_office(
+    world: World, browser: httpx.AsyncClient
+) -> None:
+    async with browser:
+        login = await browser.get(f"{world.engine}/auth/login", follow_redirects=False)
+        assert login.status_code == 303
+        asked = httpx.URL(login.headers["location"])
+        assert asked.params["code_challenge_method"] == "S256" and len(asked.params["code_challenge"]) == 43
+        assert (
+            asked.params["client_id"] == CLIENT_ID and asked.params["redirect_uri"] == f"{world.engine}/auth/callback"
+        )
+
+        session = await world.sign_in(browser, "ana.bailiff")
+        assert session.status_code == 200, session.text
+        body = session.json()
+        assert (body["subject"], body["role"], body["office"]) == ("ana.bailiff", "bailiff", OFFICE)
+        assert session.headers["cache-control"] == "no-store"
+        # The token was handed over once: the cookie is spent.
+        assert (await browser.post(f"{world.engine}/auth/session")).status_code == 404
+
+        token = body["token"]
+        claims = jwt.decode(token, options={"verify_signature": False})
+        assert claims["iss"] == world.provider.issuer and claims["aud"] == AUDIENCE
+        # As an API client's bearer token: the bailiff schedules for their office ...
+        tomorrow = datetime.now(UTC) + timedelta(days=1)
+        scheduled = await browser.post(
+            f"{world.engine}/auctions", json=swedish_auction(tomorrow), headers=bearer(token)
+        )
+        assert scheduled.status_code == 201, scheduled.text
+        auction = scheduled.json()["id"]
+        # ... which a bailiff of another office (an HS256 development token without one) may not act on.
+        other = await browser.post(f"{world.engine}/auctions/{auction}/open", headers=auth("bailiff", "bob"))
+        assert other.status_code == 403, other.text
+        opened = await browser.post(f"{world.engine}/auctions/{auction}/open", headers=bearer(token))
+        assert opened.status_code == 200, opened.text
+
+
+async def test_a_citizen_without_a_role_claim_is_a_bidder_and_two_roles_are_refused(
+    world: World, browser: httpx.AsyncClient
+) -> None:
+    async with browser:
+        citizen = await world.sign_in(browser, "citizen-58", next_path="/")
+        assert citizen.status_code == 200, citizen.text
+        assert (citizen.json()["role"], citizen.json()["office"]) == ("bidder", None)
+    async with httpx.AsyncClient(follow_redirects=True, timeout=20) as other_browser:
+        callback_refused = await other_browser.get(f"{world.engine}/auth/login")
+        assert callback_refused.status_code == 200  # the provider's login form
+        action = re.search(r'<form[^>]+action="([^"]+)"', callback_refused.text)
+        assert action is not None
+        page = await other_browser.post(
+            callback_refused.url.join(action.group(1)), data={"prompt": "login", "login": "two.hats", "password": "x"}
+        )
+        action = re.search(r'<form[^>]+action="([^"]+)"', page.text)
+        assert action is not None
+        page = await other_browser.post(page.url.join(action.group(1)), data={"prompt": "consent"})
+        assert page.status_code == 401, page.text
+        assert page.json()["error"]["code"] == "unauthenticated"
+        assert "several roles" in page.json()["error"]["message"]
+
+
+async def test_a_rotated_signing_key_is_read_from_the_jwks_again(world: World, browser: httpx.AsyncClient) -> None:
+    async with browser:
+        first = (await world.sign_in(browser, "ana.bailiff")).json()["token"]
+        assert jwt.get_unverified_header(first)["kid"] == "first"
+        listed = await browser.get(f"{world.engine}/auctions", headers=bearer(first))
+        assert listed.status_code == 200
+    # The provider restarts with a new key only: the engine holds the old key set.
+    _, jwk = signing_key("second")
+    world.start_provider(jwk)
+    async with httpx.AsyncClient(follow_redirects=True, timeout=20) as again:
+        second = (await world.sign_in(again, "ana.bailiff")).json()["token"]
+        assert jwt.get_unverified_header(second)["kid"] == "second"
+        now = datetime.now(UTC)
+        scheduled = await again.post(f"{world.engine}/auctions", json=swedish_auction(now), headers=bearer(second))
+        assert scheduled.status_code == 201, scheduled.text
+
+
+def forged(world: World, **changes: Any) -> str:
+    """A token signed with the provider's own key (as the provider would sign it), claims changed."""
+    now = datetime.now(UTC)
+    claims = {
+        "iss": world.provider.issuer,
+        "aud": AUDIENCE,
+        "sub": "ana.bailiff",
+        "iat": now,
+        "exp": now + timedelta(minutes=5),
+    }
+    claims |= {"court_groups": ["court:bailiff"], **changes}
+    return jwt.encode(claims, world.key, algorithm="RS256", headers={"kid": world.jwk["kid"]})
+
+
+@pytest.mark.parametrize(
+    ("changes", "says"),
+    [
+        ({"exp": datetime.now(UTC) - timedelta(hours=1)}, "expired"),
+        ({"aud": "https://another.example/api"}, "audience"),
+        ({"iss_is_other": True}, None),
+    ],
+)
+async def test_an_expired_or_wrong_audience_token_is_401(
+    world: World, changes: dict[str, Any], says: str | None
+) -> None:
+    async with httpx.AsyncClient(timeout=20) as client:
+        good = await client.post(
+            f"{world.engine}/auctions", json=swedish_auction(datetime.now(UTC)), headers=bearer(forged(world))
+        )
+        assert good.status_code == 201, good.text  # the key and claims as the provider makes them are accepted
+        if changes.pop("iss_is_other", False):
+            other_key, other_jwk = signing_key("first")  # the same key id, another key: the signature fails
+            token = jwt.encode(
+                jwt.decode(forged(world), options={"verify_signature": False}),
+                other_key,
+                algorithm="RS256",
+                headers={"kid": "first"},
+            )
+        else:
+            token = forged(world, **changes)
+        refused = await client.post(
+            f"{world.engine}/auctions", json=swedish_auction(datetime.now(UTC)), headers=bearer(token)
+        )
+        assert refused.status_code == 401, refused.text
+        assert refused.json()["error"]["code"] == "unauthenticated"
+        if says is not None:
+            assert says in refused.json()["error"]["message"].lower()
+
+
+async def test_logout_ends_the_session_at_the_provider_without_a_token_in_the_url(
+    world: World, browser: httpx.AsyncClient
+) -> None:
+    async with browser:
+        await world.sign_in(browser, "citizen-58", next_path="/")
+        out = await browser.get(f"{world.engine}/auth/logout", follow_redirects=False)
+        assert out.status_code == 303
+        target = httpx.URL(out.headers["location"])
+        assert str(target).startswith(world.provider.issuer)
+        assert target.params["client_id"] == CLIENT_ID
+        assert target.params["post_logout_redirect_uri"] == f"{world.engine}/app/sign-in"
+        assert "id_token_hint" not in target.params
+        confirm = await browser.get(target)
+        assert confirm.status_code == 200 and "logout" in confirm.text.lower()
+
+
+async def test_without_a_provider_the_sign_in_routes_say_so() -> None:
+    app = create_app(Settings(database_url="memory:", secret=SECRET))
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://auction.test") as client:
+            assert (await client.get("/auth/config")).json() == {"oidc": False, "issuer": None}
+            login = await client.get("/auth/login")
+            assert login.status_code == 404 and login.json()["error"]["code"] == "oidc_not_configured"
+            assert (await client.post("/auth/session")).status_code == 404
+            callback = await client.get("/auth/callback", params={"code": "x", "state": "y"})
+            assert callback.status_code == 404
