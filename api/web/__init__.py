@@ -32,6 +32,8 @@ from starlette.responses import FileResponse, Response
 from api.deps import checked_auction_id
 from api.errors import ApiError
 from api.routes.feed import catalogue_page_jsonld, lot_jsonld
+from api.web.docs import mount_docs
+from api.web.navigation import refuse_foreign_next
 
 STATIC_DIR = Path(__file__).parent / "static"
 STATIC_PATH = "/app/static"
@@ -111,12 +113,20 @@ def page_response(file_name: str, document: dict[str, Any] | None) -> Response:
     return Response(html, media_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
 
 
+# Page path -> a check that may answer instead of the page (the sign-in page's next: api.web.navigation).
+PAGE_GUARDS: dict[str, Callable[[Request, dict[str, str]], Response | None]] = {"/app/sign-in": refuse_foreign_next}
+
+
 def _page(
-    file_name: str, jsonld: Callable[[Request], dict[str, Any] | None] | None = None
+    file_name: str,
+    jsonld: Callable[[Request], dict[str, Any] | None] | None = None,
+    guard: Callable[[Request, dict[str, str]], Response | None] | None = None,
 ) -> Callable[[Request], Awaitable[Response]]:
     path = STATIC_DIR / file_name
 
     async def page(request: Request) -> Response:
+        if guard is not None and (answer := guard(request, COMMON_HEADERS)) is not None:
+            return answer
         if jsonld is not None:
             return page_response(file_name, jsonld(request))
         return FileResponse(path, media_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
@@ -134,8 +144,10 @@ def mount_web(app: FastAPI) -> None:
     if is_mounted(app):
         return
     for path, file_name in PAGES.items():
-        app.add_route(path, _page(file_name, PAGE_JSONLD.get(path)), methods=["GET", "HEAD"], include_in_schema=False)
+        page = _page(file_name, PAGE_JSONLD.get(path), PAGE_GUARDS.get(path))
+        app.add_route(path, page, methods=["GET", "HEAD"], include_in_schema=False)
     mount_static(app)
+    mount_docs(app, STATIC_PATH, PAGE_HEADERS)  # /docs from this server's own files (api.web.docs)
 
 
 def mount_static(app: FastAPI) -> None:

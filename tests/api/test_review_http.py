@@ -439,3 +439,60 @@ async def served_api(app: Any) -> AsyncIterator[tuple[Api, str]]:
     async with served(app) as address:
         async with httpx.AsyncClient(base_url=f"http://{address}") as client:
             yield Api(app, client), address
+
+
+# ------------------------------------------------------------------ 3. the sign-in page's next
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "next=/%5Cevil.example/x",
+        "next=/%09/evil.example/x",
+        "next=//evil.example",
+        "next=/%0A/evil.example",
+        "next=https://evil.example",
+        "next=/app/sign-in",
+        "next=/app/bailiff&next=//evil.example",
+    ],
+)
+async def test_a_sign_in_page_asked_to_continue_elsewhere_is_sent_back_without_next(api: Api, query: str) -> None:
+    response = await api.client.get(f"/app/sign-in?{query}")
+    assert response.status_code == 303 and response.headers["location"] == "/app/sign-in"
+    assert (await api.client.get("/app/sign-in?next=/app/bailiff")).status_code == 200
+
+
+@given(st.text(max_size=40))
+def test_an_accepted_next_is_always_one_path_on_this_site(text: str) -> None:
+    from urllib.parse import urlsplit
+
+    from api.web.navigation import safe_next
+
+    for value in (text, "/" + text):
+        if safe_next(value):
+            assert value.startswith("/") and value[1:2] not in ("/", "\\")
+            assert not any(c.isspace() or ord(c) < 0x21 or 0x7F <= ord(c) <= 0x9F or c == "\\" for c in value)
+            assert urlsplit("https://auction.test" + value).netloc == "auction.test"
+
+
+# ------------------------------------------------------------------ 14. the docs page
+
+
+async def test_the_docs_page_names_only_this_servers_files_under_the_pages_policy(api: Api) -> None:
+    import re
+
+    from api.web import PAGE_HEADERS
+
+    docs = await api.client.get("/docs")
+    assert docs.status_code == 200 and docs.headers["content-type"].startswith("text/html")
+    assert docs.headers["content-security-policy"] == PAGE_HEADERS["Content-Security-Policy"]
+    assert "<script>" not in docs.text and "http" not in docs.text.lower().replace("http-equiv", "")
+    assets = re.findall(r'(?:src|href)="([^"]+)"', docs.text)
+    assert "/app/static/vendor/swagger-ui/swagger-ui-bundle.js" in assets and "/app/static/js/docs.js" in assets
+    for asset in assets:
+        if asset.startswith("data:"):
+            continue
+        served = await api.client.get(asset)
+        assert served.status_code == 200, asset
+        assert served.headers["content-type"].split(";")[0] in ("text/javascript", "text/css"), asset
+    assert (await api.client.get("/openapi.json")).json()["info"]["title"] == "Judicial e-auction engine"

@@ -6,10 +6,26 @@ import { currentSession, decodeToken, expiresAt, isExpired, signIn, signOut } fr
 
 const HOME = { bidder: ["/", "the auctions"], bailiff: ["/app/bailiff", "the bailiff console"], auditor: ["/app/auditor", "the auditor view"] };
 
+// C0 controls, space, DEL, C1 controls, the backslash, and any other white space: browsers read a
+// backslash as a slash and drop tabs and newlines, so "/\\evil.example" and "/\t/evil.example" leave the site.
+const UNSAFE = /[\u0000-\u0020\u007f-\u009f\\\s]/;
+
+/** Whether ``next`` (decoded) is a path on this site to continue to: one leading "/", never "//", nothing
+ * a browser reads as a slash or drops, not this page, and resolving to this origin (as api/web/navigation.py). */
+export function isSafeNext(next, origin = location.origin) {
+  if (typeof next !== "string" || !next.startsWith("/") || next.startsWith("//") || UNSAFE.test(next)) return false;
+  if (next.startsWith("/app/sign-in")) return false;
+  try {
+    return new URL(next, origin).origin === origin;
+  } catch {
+    return false;
+  }
+}
+
 /** Only a path on this site may be a place to continue to (never another origin). */
 function nextPath() {
   const next = new URLSearchParams(location.search).get("next");
-  return next && next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/app/sign-in") ? next : null;
+  return isSafeNext(next) ? next : null;
 }
 
 let now = Date.now(); // replaced by the server's time as soon as it is known
