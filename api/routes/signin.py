@@ -27,6 +27,7 @@ import secrets
 import time
 from typing import Any
 
+import httpx
 import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
@@ -91,8 +92,16 @@ def _redirect_uri(request: Request, runtime: Any) -> str:
     return configured or str(request.url_for("oidc_callback"))
 
 
-def _secure(request: Request) -> bool:
-    return request.url.scheme == "https"
+def _origin(request: Request, runtime: Any) -> str:
+    """The site's origin as the browser sees it: that of the configured callback (behind a TLS proxy,
+    the server itself sees plain HTTP), else the request's."""
+    configured: str | None = runtime.settings.oidc_redirect_uri
+    url = httpx.URL(configured) if configured else httpx.URL(str(request.base_url))
+    return f"{url.scheme}://{url.netloc.decode('ascii')}"
+
+
+def _secure(request: Request, runtime: Any) -> bool:
+    return _origin(request, runtime).startswith("https://")
 
 
 @router.get("/config", summary="Whether pages sign in through an identity provider")
@@ -120,7 +129,7 @@ async def login(request: Request, runtime: RuntimeDep, next: str | None = None) 
         max_age=FLOW_SECONDS,
         path="/auth/callback",
         httponly=True,
-        secure=_secure(request),
+        secure=_secure(request, runtime),
         samesite="lax",  # sent on the provider's top-level redirect back to the callback
     )
     return response
@@ -164,7 +173,7 @@ async def callback(
         max_age=SESSION_SECONDS,
         path="/auth/session",
         httponly=True,
-        secure=_secure(request),
+        secure=_secure(request, runtime),
         samesite="strict",
     )
     return response
@@ -189,7 +198,7 @@ async def session(request: Request, runtime: RuntimeDep) -> Response:
 @router.get("/logout", summary="Sign out at the identity provider too (its end-session endpoint)")
 async def logout(request: Request, runtime: RuntimeDep) -> Response:
     provider = _provider(runtime)
-    back = str(request.base_url).rstrip("/") + "/app/sign-in"  # registered at the provider as is
+    back = _origin(request, runtime) + "/app/sign-in"  # registered at the provider as is
     try:
         target = await asyncio.to_thread(provider.logout_url, back)
     except ProviderUnavailable as error:

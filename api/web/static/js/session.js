@@ -1,8 +1,11 @@
-// The signed-in user: a bearer token pasted on the sign-in page, kept in localStorage.
-// The browser cannot check the signature (the server does on every call); it only
-// reads the claims to show who is signed in and to pick the right buttons.
+// The signed-in user: a bearer token pasted on the sign-in page, or handed over after signing in at
+// the identity provider, kept in localStorage. The browser cannot check the signature (the server
+// does on every call); it only reads the claims to show who is signed in and to pick the right
+// buttons. A provider's token names the role and office in claims of its own: the server says what
+// they map to (POST /auth/session), and that is kept beside the token.
 
 const TOKEN_KEY = "auction.token";
+const MAPPED_KEY = "auction.principal"; // {subject, role, office} of a provider's token, as the server read it
 export const ROLES = ["bidder", "bailiff", "auditor"];
 
 function base64UrlDecode(text) {
@@ -12,8 +15,9 @@ function base64UrlDecode(text) {
   return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
 }
 
-/** The claims of a JWT, or throws an Error whose message says what is wrong. */
-export function decodeToken(token) {
+/** The claims of a JWT (with ``mapped``'s subject, role and office when given), or throws an Error
+ * whose message says what is wrong. */
+export function decodeToken(token, mapped = null) {
   const parts = token.trim().split(".");
   if (parts.length !== 3 || parts.some((part) => !/^[A-Za-z0-9_-]*$/.test(part)) || !parts[1]) {
     throw new Error("This is not a bearer token: expected three base64url parts separated by dots.");
@@ -25,6 +29,7 @@ export function decodeToken(token) {
     throw new Error("The token's payload cannot be read.");
   }
   if (claims === null || typeof claims !== "object") throw new Error("The token's payload is not an object.");
+  if (mapped) claims = { ...claims, sub: mapped.subject, role: mapped.role, office: mapped.office ?? undefined };
   if (typeof claims.sub !== "string" || claims.sub === "") throw new Error("The token names no subject (sub).");
   if (!ROLES.includes(claims.role)) throw new Error(`The token's role must be one of ${ROLES.join(", ")}.`);
   return claims;
@@ -50,7 +55,7 @@ export function currentSession() {
   }
   if (!token) return null;
   try {
-    const claims = decodeToken(token);
+    const claims = decodeToken(token, storedMapping());
     return { token, subject: claims.sub, role: claims.role, claims };
   } catch {
     return null;
@@ -59,12 +64,31 @@ export function currentSession() {
 
 export function signIn(token) {
   const claims = decodeToken(token);
+  localStorage.removeItem(MAPPED_KEY);
   localStorage.setItem(TOKEN_KEY, token.trim());
   return { token: token.trim(), subject: claims.sub, role: claims.role, claims };
 }
 
+/** A provider's token with the subject, role and office the server mapped its claims to. */
+export function signInMapped(token, mapped) {
+  const claims = decodeToken(token, mapped);
+  localStorage.setItem(TOKEN_KEY, token.trim());
+  localStorage.setItem(MAPPED_KEY, JSON.stringify({ subject: mapped.subject, role: mapped.role, office: mapped.office }));
+  return { token: token.trim(), subject: claims.sub, role: claims.role, claims };
+}
+
+function storedMapping() {
+  try {
+    const text = localStorage.getItem(MAPPED_KEY);
+    return text ? JSON.parse(text) : null;
+  } catch {
+    return null;
+  }
+}
+
 export function signOut() {
   localStorage.removeItem(TOKEN_KEY);
+  localStorage.removeItem(MAPPED_KEY);
 }
 
 // A bidder's code is per auction and per person: keyed by both, so switching tokens never mixes them up.
