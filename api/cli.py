@@ -115,7 +115,10 @@ def serve(
     "'*' gives an auditor every office's. Without it: the default office.",
 )
 def token(role: str, subject: str, secret: str | None, hours: float, office: str | None) -> None:
-    """Print a bearer token that a server with the same secret accepts."""
+    """Print a bearer token that a server with the same secret accepts.
+
+    For development and tests only (HS256 with the shared secret): in production people sign in
+    through the court's identity provider (AUCTION_OIDC_ISSUER, docs/identity.md)."""
     from datetime import timedelta
 
     from api.auth import OFFICE_LIMIT, is_text, issue_token
