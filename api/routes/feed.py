@@ -27,7 +27,9 @@ router = APIRouter(tags=["feed"])
 
 CACHE_PAGES = 4096
 
-After = Annotated[int | None, Query(ge=0, description="start after this global position (omitted: the head page)")]
+After = Annotated[
+    int | None, Query(ge=0, le=2**63 - 1, description="start after this global position (omitted: the head page)")
+]
 Limit = Annotated[int, Query(ge=1, le=feed.MAX_LIMIT, description="the page size; pages cut at multiples of it")]
 
 
