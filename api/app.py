@@ -33,7 +33,10 @@ Event-sourced judicial e-auctions with per-country rule books.
 * Money is a decimal string with two decimals (`"80000.00"`); times are RFC 3339 with an offset.
 * Every refusal is `{"error": {"code": "<snake_case>", "message": "..."}}` with a 4xx status.
 * Bearer tokens (JWT with `sub` and `role`: `bidder`, `bailiff`, `auditor`; optionally `office`, the
-  official's office, recorded with every official act) come from `auction token`.
+  official's office, recorded with every official act) come from `auction token`. An auction belongs to the
+  office that scheduled it: officials of another office get 403 (an auditor with `office: "*"` reads every
+  office's); tokens without `office` act for one default office.
+* Writes over the per-caller or per-address limit: 429 `rate_limited` with `Retry-After`.
 * Public reads never show a bidder's identity, only the per-auction `bidder_code`.
 * Live feed: `GET /ws/auctions/{id}[?after=N]` (WebSocket): a snapshot, then one message per change
   (`bid`, `extended`, `opened`, `closed`, `failed`, `declared`, `scheduled`, `incident`; after bidding
