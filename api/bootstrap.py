@@ -35,6 +35,7 @@ from api.settings import Settings
 from engine.app.handlers import Context, Handlers
 from engine.app.queries import Queries
 from engine.app.receipts import ReceiptSigner, load_private_key
+from engine.app.retention import Retention
 from engine.app.scheduler import DeadlineScheduler
 from engine.app.transparency import Transparency
 from engine.clock import Clock, SystemClock
@@ -84,6 +85,7 @@ class Runtime:
     metrics: Metrics | None = None
     scrape: ScrapeTime | None = None
     observer: Observer | None = None
+    retention: Retention | None = None  # erases identities after AUCTION_RETENTION_DAYS (engine.app.retention)
     # Built from the above by start():
     queries: Queries = field(init=False)
     handlers: Handlers = field(init=False)
@@ -188,6 +190,10 @@ async def start(settings: Settings, clock: Clock | None = None) -> Runtime:
         ]
         if head_file is not None:
             runtime.tasks.append(asyncio.create_task(keep_heads(transparency, head_file), name="tree-heads"))
+        runtime.queries.retention_days = settings.retention_days
+        if settings.retention_days is not None:
+            runtime.retention = Retention(store, service.vault, clock, settings.retention_days)
+            runtime.tasks.append(asyncio.create_task(runtime.retention.run(), name="retention"))
     except BaseException:
         if runtime is not None and runtime.wakeups is not None:
             await runtime.wakeups.stop()

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.app.receipts import ReceiptSigner
+from engine.app.retention import retention_status
 from engine.errors import AuctionNotFound
 from engine.events import AuctionScheduled
 from engine.policy import ScheduleWarning, schedule_warnings
@@ -65,6 +66,8 @@ class Queries:
         self._warnings: dict[str, tuple[ScheduleWarning, ...]] = {}
         # auction id -> the office it belongs to (None: the default office); fixed when scheduled
         self._offices: dict[str, str | None] = {}
+        # Days after an auction is over when its identities are erased (engine.app.retention); None: never.
+        self.retention_days: int | None = None
 
     # ------------------------------------------------------------ auctions
 
@@ -139,9 +142,10 @@ class Queries:
             raise AuctionNotFound(auction_id)
         country = str(events[0].data.get("country", ""))
         decoded = None if anonymise else await self._service.decode(events)
-        return build_report(
-            auction_id, events, self._service.rules_for(country), anonymise, decoded, as_of=self._service.clock.now()
-        )
+        now = self._service.clock.now()
+        report = build_report(auction_id, events, self._service.rules_for(country), anonymise, decoded, as_of=now)
+        report["retention"] = retention_status(events, self.retention_days, decoded, now)
+        return report
 
     async def event_log(self, auction_id: str) -> bytes:
         """The auction's events as JSON Lines, in order (the format of ``auction export``)."""
