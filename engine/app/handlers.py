@@ -527,10 +527,11 @@ async def record_payment(context: Context, request: Payment) -> PaymentResult:
 
 
 async def record_refund(context: Context, request: Refund) -> RefundResult:
-    key = scoped_key("refund", request.bidder_code, request.subject, request.idempotency_key, _secret(context))
+    key = scoped_key("refund", None, request.subject, request.idempotency_key, _secret(context))
     command = RecordRefund(request.bidder_code, official(request.subject, request.office))
     outcome = await context.execute(request.auction_id, command, key)
     event, position = _caused(outcome, DepositRefunded)
+    _same_request(outcome, (request.bidder_code,), (event.bidder_code,))  # the key is the official's, not per bidder
     return RefundResult(request.auction_id, event.bidder_code, event.amount, position, event.at, outcome.duplicate)
 
 

@@ -17,8 +17,10 @@ from api import cli
 from api.auth import issue_token, read_token
 from api.ratelimit import TokenBuckets
 from engine.app.offline import forget
+from engine.clock import ManualClock
 from engine.vault import owner_of
 from tests.api.support import BAILIFF, SECRET, Api, bidder, running_api, swedish_auction, utc_now
+from tests.api.test_after_the_hammer import OFFICIAL, START, sold
 
 
 def official(role: str, subject: str, office: str | None) -> dict[str, str]:
@@ -375,3 +377,17 @@ def test_auction_token_names_the_office_and_gives_every_office_to_auditors_only(
     assert cli.main(["token", "--role", "bailiff", "--subject", "b", "--office", "*", *secret]) == 2
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and "auditor" in error
+
+
+async def test_a_refund_key_repeated_for_another_bidder_is_refused() -> None:
+    clock = ManualClock(START)
+    async with running_api(clock=clock) as api:
+        auction_id, alice, bob = await sold(api, clock)
+        headers = {**OFFICIAL, "Idempotency-Key": "refund-1"}
+        path = f"/auctions/{auction_id}/registrations/{{}}/refund"
+        first = await api.client.post(path.format(alice), headers=headers)
+        assert first.status_code == 200, first.text
+        again = await api.client.post(path.format(alice), headers=headers)
+        assert again.status_code == 200 and again.headers["idempotent-replayed"] == "true"
+        other = await api.client.post(path.format(bob), headers=headers)
+        assert other.status_code == 422 and other.json()["error"]["code"] == "idempotency_key_reused"
