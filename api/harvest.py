@@ -77,6 +77,8 @@ CREATE INDEX IF NOT EXISTS lots_country ON lots (country, asset);
 -- within a country too.
 CREATE INDEX IF NOT EXISTS lots_deadline ON lots (COALESCE(closes_at, '~'), source, auction);
 CREATE INDEX IF NOT EXISTS lots_country_deadline ON lots (country, COALESCE(closes_at, '~'), source, auction);
+-- What counting the matches reads instead of the table: a currency's prices (the places: lots_place).
+CREATE INDEX IF NOT EXISTS lots_price ON lots (currency, price_cents);
 """
 
 
@@ -116,6 +118,7 @@ def connect(database: str) -> sqlite3.Connection:
     conn.executescript(SCHEMA)
     conn.create_function("fold", 1, _fold, deterministic=True)
     _add_search_keys(conn)
+    conn.execute("CREATE INDEX IF NOT EXISTS lots_place ON lots (place_key)")  # counting by place reads it alone
     return conn
 
 
@@ -189,8 +192,8 @@ def _apply_lot(conn: sqlite3.Connection, source: str, item: dict[str, Any]) -> N
             lot["closes_at"],
             item["position"],
             orjson.dumps(lot).decode(),
-            search_key(location.get("address"), location.get("municipality"), location.get("region")),
-            search_key(lot["title"], lot.get("description")),
+            search_key(*(location.get(field) for field in SEARCH_KEYS["place_key"])),
+            search_key(*(lot.get(field) for field in SEARCH_KEYS["text_key"])),
         ),
     )
 
@@ -370,28 +373,34 @@ class Filters:
     q: str | None = None
 
 
-def _where(filters: Filters) -> tuple[list[str], list[object]]:
+def _where(filters: Filters, ordered: bool = False) -> tuple[list[str], list[object]]:
+    """The conditions of ``filters``. Counting, SQLite picks the index that narrows most (a country,
+    a currency's price range, the deadlines; the place read from its own index). ``ordered``, for a
+    page: only a single country and the deadlines may choose the index (the unary ``+`` keeps SQLite
+    off the others), so that the page is read in its order from lots_deadline or
+    lots_country_deadline and stops at its limit instead of sorting every match."""
+    plain = "+" if ordered else ""
     where: list[str] = []
     args: list[object] = []
     if len(filters.countries) == 1:
-        where.append("country = ?")  # read in order from lots_country_deadline
+        where.append("country = ?")
         args.append(filters.countries[0].upper())
-    elif filters.countries:  # read in order from lots_deadline (the unary + keeps SQLite off lots_country)
+    elif filters.countries:
         where.append(f"+country IN ({', '.join('?' * len(filters.countries))})")
         args += [code.upper() for code in filters.countries]
     for column, value in (("asset", filters.asset), ("status", filters.status), ("currency", filters.currency)):
         if value is not None:
-            where.append(f"{column} = ?")
+            where.append(f"{plain}{column} = ?")
             args.append(value.upper() if column == "currency" else value)
     for condition, amount in (("price_cents >= ?", filters.min_price), ("price_cents <= ?", filters.max_price)):
         if amount is not None:
-            where.append(condition)
+            where.append(plain + condition)
             args.append(cents(amount))
     for condition, instant in (
         ("opens_at >= ?", filters.opens_from),
         ("opens_at <= ?", filters.opens_until),
         # on the sort key, so that the index lots_deadline finds the range ("~" is after any date)
-        (f"closes_at IS NOT NULL AND {SORT_KEY} >= ?", filters.closes_from),
+        (f"{SORT_KEY} >= ? AND {SORT_KEY} < '~'", filters.closes_from),
         (f"{SORT_KEY} <= ?", filters.closes_until),
     ):
         if instant is not None:
@@ -399,7 +408,7 @@ def _where(filters: Filters) -> tuple[list[str], list[object]]:
             args.append(instant)
     for key, text in (("place_key", filters.location), ("text_key", filters.q)):
         if text:
-            where.append(f"instr({key}, ?) > 0")
+            where.append(f"instr({plain}{key}, ?) > 0")
             args.append(text.replace(_APART, " ").casefold())
     return where, args
 
@@ -466,10 +475,13 @@ def search_page(
     where, args = _where(filters)
     matching = " WHERE " + " AND ".join(where) if where else ""
     total = int(conn.execute("SELECT count(*) FROM lots" + matching, args).fetchone()[0])
+    where, args = _where(filters, ordered=True)
     key = SORT_KEY
     if cursor is not None:
-        where.append(f"({key}, source, auction) > (?, ?, ?)")
-        args += list(decode_cursor(cursor))
+        after = decode_cursor(cursor)
+        # The first condition is implied by the second, but SQLite seeks an index with it only.
+        where.append(f"{key} >= ? AND ({key}, source, auction) > (?, ?, ?)")
+        args += [after[0], *after]
     sql = f"SELECT {LOT_COLUMNS}, {key} AS sort_key FROM lots" + (" WHERE " + " AND ".join(where) if where else "")
     sql += f" ORDER BY {key}, source, auction"
     if limit is not None:

@@ -1,6 +1,7 @@
 """Feed pages served per second, from the page cache and from the store, beside ``GET /auctions``.
 
     .venv/bin/python benchmarks/feed.py [--database URL] [--auctions A] [--bids B] [--limit N] [--seconds S]
+                                        [--harvest-lots H]
 
 One in-process application (the same ``create_app`` as ``auction serve``, requests through
 httpx's ASGI transport, no sockets) on the given store (default an in-memory one) is seeded
@@ -11,7 +12,12 @@ another in the same run:
 - ``GET /feed`` from the store: complete pages in turn, the page cache emptied before each
   request (the rows read, the items made, the page rendered and hashed);
 - ``GET /feed`` from the cache: the same complete pages, kept once rendered;
-- ``GET /feed`` revalidated: the same with ``If-None-Match`` (304).
+- ``GET /feed`` revalidated: the same with ``If-None-Match`` (304);
+- a lot's page with its JSON-LD written in, beside the sign-in page (a file as it is).
+
+Then ``auction serve --harvest``'s application on a harvest database of H lots in four
+countries (made as a harvest makes it): ``GET /auctions`` unfiltered, by country, by place
+and by a price range, first pages and the pages after them.
 """
 
 from __future__ import annotations
@@ -19,7 +25,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -86,6 +94,73 @@ async def main(database: str, auctions: int, bids: int, limit: int, seconds: flo
         cache = await rate("GET /feed (from the cache)", seconds, from_cache, 200)
         await rate("GET /feed (If-None-Match, 304)", seconds, revalidated, 304)
         print(f"from the store / GET /auctions: {store / base:.2f}; from the cache / GET /auctions: {cache / base:.2f}")
+        lot = f"/app/auction/{auction['id']}"
+
+        async def lot_page(n: int) -> httpx.Response:
+            return await client.get(lot)
+
+        async def plain_page(n: int) -> httpx.Response:
+            return await client.get("/app/sign-in")
+
+        await rate("a lot's page, with its JSON-LD", seconds, lot_page, 200)
+        await rate("the sign-in page (a file)", seconds, plain_page, 200)
+
+
+async def harvest_search(count: int, seconds: float) -> None:
+    from api.harvest import connect
+    from api.harvest_app import create_harvest_app
+    from tests.feed.support import Lot, apply_lots
+
+    chosen = random.Random(1)
+    places = [("Split", "Splitsko-dalmatinska"), ("Šiauliai", "Šiaulių apskritis"), ("Kaunas", "Kauno apskritis")]
+    places += [("Göteborg", "Västra Götaland")]
+    lots = []
+    for n in range(count):
+        country, currency = chosen.choice([("HR", "EUR"), ("LT", "EUR"), ("SE", "SEK"), ("EE", "EUR")])
+        municipality, region = chosen.choice(places)
+        closes = f"2027-{chosen.randint(3, 9):02d}-{chosen.randint(10, 28)}T08:00:00+00:00"
+        price = f"{chosen.randint(1000, 500000)}.00"
+        location = {"municipality": municipality, "region": region}
+        source = f"https://engine-{n % 4}.example"
+        lots.append(
+            Lot(
+                source,
+                f"a{n}",
+                country,
+                f"Lot {n}",
+                price,
+                "2027-03-01T08:00:00+00:00",
+                closes,
+                currency,
+                location=location,
+            )
+        )
+    with tempfile.TemporaryDirectory() as directory:
+        path = os.path.join(directory, "harvest.sqlite3")
+        conn = connect(path)
+        try:
+            apply_lots(conn, lots)
+        finally:
+            conn.close()
+        print(f"a harvest of {count} lots")
+        app = create_harvest_app(path)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://harvest.test") as client:
+            for name, query in (
+                ("everything", ""),
+                ("country=LT", "country=LT"),
+                ("location=šiauliai", "location=%C5%A1iauliai"),
+                ("currency=EUR, a price range", "currency=EUR&min_price=100000&max_price=200000"),
+            ):
+                following = (await client.get(f"/auctions?{query}")).json()["next"]
+
+                async def first(n: int, query: str = query) -> httpx.Response:
+                    return await client.get(f"/auctions?{query}")
+
+                async def after(n: int, following: str = following) -> httpx.Response:
+                    return await client.get(following)
+
+                await rate(f"GET /auctions {name}", seconds, first, 200)
+                await rate("  the page after", seconds, after, 200)
 
 
 if __name__ == "__main__":
@@ -95,5 +170,7 @@ if __name__ == "__main__":
     parser.add_argument("--bids", type=int, default=10)
     parser.add_argument("--limit", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--harvest-lots", type=int, default=20_000)
     args = parser.parse_args()
     asyncio.run(main(args.database, args.auctions, args.bids, args.limit, args.seconds))
+    asyncio.run(harvest_search(args.harvest_lots, args.seconds))
