@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from api.settings import PREFIX, Settings
-from tests.ops.nginx_support import check, main_config, site, self_signed_certificate
+from tests.ops.nginx_support import check, main_config, self_signed_certificate, site
 from tests.ops.oidc_support import ROOT, need
 
 UNIT = ROOT / "deploy" / "systemd" / "auction@.service"
