@@ -2,6 +2,7 @@
 # benchmarks/run.sh. Source it from a script that has cd'd to the repository root, then call
 #
 #   servers_install   # python3, the venv, PostgreSQL and Redis from Debian packages, the project
+#   ops_install       # Node.js, npm, nginx and Prometheus from Debian packages (tests/ops)
 #   servers_start     # both servers in a temporary directory, stopped (and the directory removed)
 #                     # when the sourcing script exits; exports AUCTION_TEST_POSTGRES_URL,
 #                     # AUCTION_TEST_REDIS_URL, AUCTION_TEST_PG_BIN, AUCTION_TEST_REDIS_SERVER
@@ -54,6 +55,22 @@ servers_install() {
             || { cat "$pip_log" >&2; rm -f "$pip_log"; exit 1; }
         rm -f "$pip_log"
         echo "$want" >"$stamp"
+    fi
+}
+
+# What tests/ops needs beyond the servers: Node.js and npm (the OpenID Connect provider the sign-in
+# tests run, the npm package oidc-provider, installed by the tests into test-artifacts/), nginx and
+# Prometheus, all from Debian packages, installed only when missing.
+ops_install() {
+    local missing=()
+    command -v node >/dev/null || missing+=(nodejs)
+    command -v npm >/dev/null || missing+=(npm)
+    command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+    command -v prometheus >/dev/null || missing+=(prometheus)
+    if [ ${#missing[@]} -gt 0 ]; then
+        log "installing ${missing[*]}"
+        apt_get update >/dev/null
+        apt_get install -y --no-install-recommends "${missing[@]}" >/dev/null
     fi
 }
 

@@ -22,6 +22,7 @@ if [ ${#browser_missing[@]} -gt 0 ]; then
 fi
 
 servers_install
+ops_install
 servers_start
 
 set +e
