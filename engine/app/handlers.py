@@ -145,7 +145,7 @@ from engine.events import (
     SaleOffered,
     TransferDecided,
 )
-from engine.model import AuctionState, Status, format_instant, format_money
+from engine.model import AuctionState, Status, Terms, format_instant, format_money
 from engine.policy import RuleViolation
 from engine.sale import next_round_draft, scheduled_round
 from engine.service import AuctionService, Outcome
@@ -220,10 +220,17 @@ def _same_request(outcome: Outcome, asked: tuple[object, ...], recorded: tuple[o
         raise CommandRejected(KEY_REUSED, "this Idempotency-Key was used for a different request; use a new key")
 
 
-def needs_confirmation(value: int, amount: int, factor: int) -> bool:
-    """A bid above ``factor`` times the auction's value is most likely a typo (digits too
-    many): it stands only when the bidder confirmed it. A factor of 0 never asks."""
-    return factor > 0 and amount > value * factor
+def confirmation_basis(terms: Terms) -> int:
+    """What a bid is measured against: the auction's value, or its starting price where the
+    notice gives no value (SE, EE and GR need none); 0 when neither is known."""
+    return terms.value or terms.starting_price
+
+
+def needs_confirmation(basis: int, amount: int, factor: int) -> bool:
+    """A bid above ``factor`` times the auction's value (its :func:`confirmation_basis`) is most
+    likely a typo (digits too many): it stands only when the bidder confirmed it. A factor of 0,
+    or a basis of 0, never asks."""
+    return factor > 0 and basis > 0 and amount > basis * factor
 
 
 def official(subject: str | None, office: str | None) -> Official | None:
@@ -373,9 +380,9 @@ async def place_bid(context: Context, request: Bid) -> BidResult:
     if code is None:
         return _unrecorded_bid(context, request, NOT_ADMITTED, None)
     assert state.terms is not None
-    if not request.confirmed and needs_confirmation(state.terms.value, request.amount, request.confirmation_factor):
-        above = state.terms.value * request.confirmation_factor
-        return _unrecorded_bid(context, request, CONFIRMATION_REQUIRED, code, above)
+    basis = confirmation_basis(state.terms)
+    if not request.confirmed and needs_confirmation(basis, request.amount, request.confirmation_factor):
+        return _unrecorded_bid(context, request, CONFIRMATION_REQUIRED, code, basis * request.confirmation_factor)
     key = scoped_key("bid", code, request.subject, request.idempotency_key, _secret(context))
     outcome = await context.execute(auction_id, PlaceBid(code, request.amount), key)
     own = _first(outcome, BidAccepted, BidRejected, automatic=False)

@@ -391,3 +391,12 @@ async def test_a_refund_key_repeated_for_another_bidder_is_refused() -> None:
         assert again.status_code == 200 and again.headers["idempotent-replayed"] == "true"
         other = await api.client.post(path.format(bob), headers=headers)
         assert other.status_code == 422 and other.json()["error"]["code"] == "idempotency_key_reused"
+
+
+async def test_without_a_value_the_bound_is_ten_times_the_starting_price() -> None:
+    async with running_api() as api:
+        auction = await api.schedule(swedish_auction(utc_now(), value="0.00", starting_price="1000.00"))
+        await api.register(auction["id"], "alice")
+        assert (await api.bid(auction["id"], "alice", "5000.00")).status_code == 201
+        refused = await api.bid(auction["id"], "alice", "10000.01")
+        assert refused.status_code == 409 and refused.json()["error"]["confirm_above"] == "10000.00"

@@ -3,21 +3,36 @@ stored Idempotency-Key names its caller (never by identity, nor by a digest anyo
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.app.handlers import caller_handle, needs_confirmation, scoped_key
+from engine.app.handlers import caller_handle, confirmation_basis, needs_confirmation, scoped_key
+from engine.model import AssetKind, Terms
 from engine.vault import owner_of
 
 cents = st.integers(min_value=1, max_value=10**17)
 factors = st.integers(min_value=0, max_value=1000)
 subjects = st.text(min_size=1, max_size=40)
 secrets_ = st.binary(min_size=32, max_size=32)
+START = datetime(2030, 5, 15, 8, 0, tzinfo=UTC)
 
 
 @given(value=cents, amount=cents, factor=factors)
 def test_a_bid_needs_confirming_exactly_above_factor_times_the_value(value: int, amount: int, factor: int) -> None:
     assert needs_confirmation(value, amount, factor) == (factor > 0 and amount > value * factor)
+
+
+@given(amount=cents, factor=factors)
+def test_without_a_basis_nothing_is_asked(amount: int, factor: int) -> None:
+    assert not needs_confirmation(0, amount, factor)
+
+
+@given(value=st.integers(min_value=0, max_value=10**12), starting=cents)
+def test_the_basis_is_the_value_else_the_starting_price(value: int, starting: int) -> None:
+    terms = Terms("SE", "Boat", AssetKind.MOVABLE, value, "SEK", starting, None, START, START, 1, 0)
+    assert confirmation_basis(terms) == (value or starting)
 
 
 @given(value=cents, amount=cents, more=cents, factor=st.integers(min_value=1, max_value=1000))
