@@ -177,8 +177,11 @@ class SqliteEventStore:
         """Open (and migrate) the log file ``path`` and its keys file, ``keys_path`` (default
         ``<path>.keys``, :func:`keys_path_for`)."""
         keys_file = keys_path_for(path) if keys_path is None else str(keys_path)
-        if keys_file != IN_MEMORY and os.path.abspath(keys_file) == os.path.abspath(path):
-            raise ValueError(f"the identity keys need a file of their own, not the log's {path}")
+        if keys_file != IN_MEMORY:
+            # Made absolute now: the file may be made long after, when the working directory has changed.
+            keys_file = os.path.abspath(keys_file)
+            if keys_file == os.path.abspath(path):
+                raise ValueError(f"the identity keys need a file of their own, not the log's {path}")
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-event-store")
         loop = asyncio.get_running_loop()
 
