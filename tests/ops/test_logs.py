@@ -3,6 +3,8 @@ made, and returned), one per notable domain act, never an identity; JSON or text
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
 import logging
 import re
@@ -18,8 +20,10 @@ from hypothesis import strategies as st
 
 from api.observability import (
     EVENT_LOGGER,
+    FLUSH_EVERY,
     REQUEST_LOGGER,
     JsonFormatter,
+    LineHandler,
     TextFormatter,
     checked_request_id,
     log_config,
@@ -176,3 +180,48 @@ def test_auction_serve_writes_json_lines_on_stderr(tmp_path: Path, monkeypatch: 
     scheduled = [line for line in lines if line["message"] == "auction scheduled"]
     assert scheduled and scheduled[0]["auction"] == schedule.json()["id"]
     assert any(line["logger"].startswith("uvicorn") and "startup complete" in line["message"] for line in lines)
+
+
+class _Stream(io.TextIOWrapper):
+    """A text stream over bytes that records when its bytes were flushed."""
+
+    def __init__(self) -> None:
+        self.bytes = io.BytesIO()
+        self.flushed: list[bytes] = []
+        super().__init__(self.bytes, encoding="utf-8", line_buffering=True)
+
+    def flush(self) -> None:
+        super().flush()
+        self.flushed.append(self.bytes.getvalue())
+
+
+async def test_info_lines_are_flushed_together_soon_and_warnings_at_once() -> None:
+    stream = _Stream()
+    handler = LineHandler(stream)
+    handler.setFormatter(TextFormatter())
+    log = logging.getLogger("tests.ops.lines")
+    log.propagate = False
+    log.setLevel(logging.INFO)
+    log.addHandler(handler)
+    try:
+        log.warning("first")
+        assert stream.flushed[-1].endswith(b"first\n")  # at once
+        log.info("second")
+        log.info("third")
+        assert not stream.flushed[-1].endswith(b"third\n")  # written, not yet flushed
+        for _ in range(200):  # the flush planned on the event loop, once it comes
+            if stream.flushed[-1].endswith(b"third\n"):
+                break
+            await asyncio.sleep(FLUSH_EVERY)
+        assert len(stream.flushed) == 2 and b"second\n" in stream.flushed[-1]  # both by one flush
+        assert stream.bytes.getvalue().count(b"\n") == 3
+    finally:
+        log.removeHandler(handler)
+
+
+def test_outside_an_event_loop_every_line_is_flushed() -> None:
+    stream = _Stream()
+    handler = LineHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    handler.handle(logging.LogRecord("x", logging.INFO, __file__, 1, "alone", (), None))
+    assert orjson.loads(stream.flushed[-1])["message"] == "alone"
