@@ -41,6 +41,7 @@ ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES
 REFRESH_AT_MOST_EVERY = 10.0  # seconds between two reads of the JWKS for an unknown key id
 JWKS_LIFESPAN = 300  # seconds the key set is kept before it is read again anyway
 LEEWAY = 30  # seconds of clock difference allowed on exp, nbf and iat
+REQUIRED_METADATA = ("authorization_endpoint", "token_endpoint", "jwks_uri")
 PROVIDER_TIMEOUT = 5.0  # seconds for any request to the provider
 
 
@@ -195,6 +196,10 @@ class OidcProvider:
             if not isinstance(document, dict) or document.get("issuer") != self.issuer:
                 self._last_discovery_failure = time.monotonic()
                 raise ProviderUnavailable(f"{url} names another issuer than {self.issuer}")
+            lacking = [name for name in REQUIRED_METADATA if not isinstance(document.get(name), str)]
+            if lacking:
+                self._last_discovery_failure = time.monotonic()
+                raise ProviderUnavailable(f"{url} names no {', '.join(lacking)}")
             self._keys = jwt.PyJWKClient(
                 document["jwks_uri"], cache_keys=False, lifespan=JWKS_LIFESPAN, timeout=int(PROVIDER_TIMEOUT)
             )

@@ -26,6 +26,7 @@ import re
 import secrets
 import time
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import orjson
@@ -164,7 +165,8 @@ async def callback(
         raise _unavailable(unavailable) from None
     except InvalidToken as refused:
         raise ApiError(401, "unauthenticated", f"sign-in failed: {refused}") from None
-    target = "/app/sign-in?provider=1" + (f"&next={flow['next']}" if flow.get("next") else "")
+    back = {"provider": "1", **({"next": str(flow["next"])} if flow.get("next") else {})}
+    target = f"/app/sign-in?{urlencode(back)}"
     response = RedirectResponse(target, status_code=303, headers=NO_STORE)
     response.delete_cookie(FLOW_COOKIE, path="/auth/callback")
     response.set_cookie(

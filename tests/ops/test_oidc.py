@@ -18,8 +18,13 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from api.app import create_app
+from api.auth import InvalidToken, Role
+from api.oidc import ClaimMapping, claim, parse_role_map, principal_from_claims
 from api.settings import Settings
 from tests.api.support import SECRET, auth, served, swedish_auction
 from tests.e2e.support import free_port
@@ -280,3 +285,43 @@ async def test_without_a_provider_the_sign_in_routes_say_so() -> None:
             assert (await client.post("/auth/session")).status_code == 404
             callback = await client.get("/auth/callback", params={"code": "x", "state": "y"})
             assert callback.status_code == 404
+
+
+def test_the_settings_refuse_a_bad_role_map_and_an_issuer_without_a_client() -> None:
+    with pytest.raises(ValidationError, match="'court-bailiff' is not provider-value=role"):
+        Settings(oidc_role_map="court-bailiff")
+    with pytest.raises(ValidationError, match="'judge' is no role"):
+        Settings(oidc_role_map="court-judge=judge")
+    with pytest.raises(ValidationError, match="AUCTION_OIDC_ISSUER needs AUCTION_OIDC_CLIENT_ID"):
+        Settings(oidc_issuer="https://login.example")
+    assert parse_role_map(" a=bidder , b:c=auditor ,") == {"a": Role.BIDDER, "b:c": Role.AUDITOR}
+
+
+@given(
+    st.lists(st.sampled_from(["staff", "court:bailiff", "court:audit", "bidder", "auditor", "x"]), max_size=5),
+    st.sampled_from([None, Role.BIDDER]),
+)
+def test_a_role_claim_names_one_role_or_the_token_is_refused(values: list[str], default: Role | None) -> None:
+    mapping = ClaimMapping(
+        role_claim="groups", role_map={"court:bailiff": Role.BAILIFF, "court:audit": Role.AUDITOR}, default_role=default
+    )
+    named = {
+        {"court:bailiff": Role.BAILIFF, "court:audit": Role.AUDITOR}.get(v)
+        or (Role(v) if v in ("bidder", "auditor") else None)
+        for v in values
+    } - {None}
+    claims = {"sub": "someone", "groups": values}
+    if len(named) == 1:
+        assert principal_from_claims(claims, mapping).role in named
+    elif not named and default is not None:
+        assert principal_from_claims(claims, mapping).role is default
+    else:
+        with pytest.raises(InvalidToken):
+            principal_from_claims(claims, mapping)
+
+
+def test_claims_are_found_by_name_first_then_by_dotted_path() -> None:
+    claims = {"https://court.example/office": "ljubljana", "realm_access": {"roles": ["bailiff"]}, "a": {"b": 1}}
+    assert claim(claims, "https://court.example/office") == "ljubljana"
+    assert claim(claims, "realm_access.roles") == ["bailiff"]
+    assert claim(claims, "a.b.c") is None and claim(claims, "missing") is None
