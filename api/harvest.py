@@ -7,7 +7,8 @@ checkpoint, follows ``next`` while pages are complete, and applies each page in
 one transaction together with the new checkpoint: stopped at any moment, it
 resumes where the last committed page ended, and applying a page twice changes
 nothing (a lot is keyed by its source and its auction, and a change is applied
-only over an older one). The head page is asked for with ``If-None-Match``: a
+only over an older one). An amendment of a lot's details (an ``amended`` item) updates
+its description and location. The head page is asked for with ``If-None-Match``: a
 304 means nothing new.
 
 The catalogue keeps per lot its country, asset kind, title, description,
@@ -221,6 +222,39 @@ def _apply_change(conn: sqlite3.Connection, source: str, item: dict[str, Any]) -
     )
 
 
+def _apply_details(conn: sqlite3.Connection, source: str, item: dict[str, Any]) -> None:
+    """An ``amended`` item: the new value of each detail it changed (``location`` whole, null when
+    cleared) goes into the lot, and the search keys are made again; over an older change only."""
+    details = item["details"]
+    if not isinstance(details, dict):
+        return
+    row = conn.execute(
+        "SELECT lot FROM lots WHERE source = ? AND auction = ? AND position < ?",
+        (source, item["auction"], item["position"]),
+    ).fetchone()
+    if row is None:
+        return
+    lot = {**orjson.loads(row["lot"]), **details}
+    found = lot.get("location")
+    location: dict[str, Any] = found if isinstance(found, dict) else {}
+    conn.execute(
+        """UPDATE lots SET description = ?, address = ?, municipality = ?, region = ?, lot = ?,
+               place_key = ?, text_key = ?
+           WHERE source = ? AND auction = ?""",
+        (
+            lot.get("description"),
+            location.get("address"),
+            location.get("municipality"),
+            location.get("region"),
+            orjson.dumps(lot).decode(),
+            search_key(*(location.get(field) for field in SEARCH_KEYS["place_key"])),
+            search_key(*(lot.get(field) for field in SEARCH_KEYS["text_key"])),
+            source,
+            item["auction"],
+        ),
+    )
+
+
 def apply_items(conn: sqlite3.Connection, source: str, after: int, items: Iterable[dict[str, Any]]) -> tuple[int, int]:
     """Apply a page's items past ``after`` (inside the caller's transaction); returns (applied, last position)."""
     applied, last = 0, after
@@ -230,6 +264,8 @@ def apply_items(conn: sqlite3.Connection, source: str, after: int, items: Iterab
             continue
         if "lot" in item:
             _apply_lot(conn, source, item)
+        if "details" in item:
+            _apply_details(conn, source, item)
         _apply_change(conn, source, item)
         applied += 1
         last = max(last, position)

@@ -28,8 +28,11 @@ BAILIFF = auth("bailiff", "bailiff-1")
 OPENS = "2027-03-02T10:00:00+01:00"
 
 
-def schedule(server: Server, country: str, title: str, value: str, asset: str = "immovable") -> dict[str, Any]:
+def schedule(
+    server: Server, country: str, title: str, value: str, asset: str = "immovable", **details: Any
+) -> dict[str, Any]:
     body = {"country": country, "payment_days": 30, "title": title, "asset": asset, "value": value, "opens_at": OPENS}
+    body.update(details)
     response = httpx.post(f"{server.url}/auctions", json=body, headers=BAILIFF)
     assert response.status_code == 201, response.text
     return response.json()  # type: ignore[no-any-return]
@@ -123,9 +126,13 @@ def test_two_engines_one_harvester_every_lot_once_across_restarts(tmp_path: Path
     zagreb = Server(zagreb_database, tmp_path).start()
     vilnius = Server(f"sqlite:///{tmp_path / 'lt.sqlite3'}", tmp_path).start()
     try:
-        split = schedule(zagreb, "HR", "House in Split", "100000.00")
-        schedule(zagreb, "HR", "Tractor, Osijek", "12000.00", asset="movable")
-        kaunas = schedule(vilnius, "LT", "Flat in Kaunas", "64000.00")
+        split = schedule(
+            zagreb, "HR", "House in Split", "100000.00", location={"municipality": "Split", "region": "Dalmacija"}
+        )
+        tractor = schedule(zagreb, "HR", "Tractor, Osijek", "12000.00", asset="movable")
+        kaunas = schedule(
+            vilnius, "LT", "Flat in Kaunas", "64000.00", location={"address": "Laisvės al. 1", "municipality": "Kaunas"}
+        )
         schedule(vilnius, "LT", "Garage in Vilnius", "9000.00")
         schedule(vilnius, "LT", "Plot in Klaipeda", "30000.00")
         leader = open_and_bid(zagreb, split, "ana.horvat@example.test", "80000.00")
@@ -193,8 +200,20 @@ def test_two_engines_one_harvester_every_lot_once_across_restarts(tmp_path: Path
             assert flat["url"] == f"{vilnius.url}/app/auction/{kaunas['id']}"
             (offer,) = jsonld_blocks(httpx.get(flat["url"]).text)
             assert (offer["@id"], offer["price"]) == (f"{vilnius.url}/auctions/{kaunas['id']}", "51200.00")
+            assert offer["availableAtOrFrom"]["address"]["streetAddress"] == "Laisvės al. 1"
             bid = httpx.post(f"{served.url}/auctions/{kaunas['id']}/bids", json={"amount": "60000.00"})
             assert (bid.status_code, bid.json()["error"]["code"]) == (405, "read_only")
+            (house,) = httpx.get(f"{served.url}/auctions", params={"location": "DALMACIJA"}).json()["auctions"]
+            assert house["auction"] == split["id"]
+            assert httpx.get(f"{served.url}/auctions", params={"location": "vukovar"}).json()["total"] == 0
+
+            # The tractor is moved before its auction opens: the next harvest finds it where it is now.
+            moved = {"location": {"municipality": "Vukovar"}, "description": "Kept in the barn"}
+            amended = httpx.patch(f"{zagreb.url}/auctions/{tractor['id']}/details", json=moved, headers=BAILIFF)
+            assert amended.status_code == 200, amended.text
+            assert harvest(database, zagreb.url, vilnius.url)[-1] == {"lots": 6, "failed": 0}
+            (found,) = httpx.get(f"{served.url}/auctions", params={"location": "vukovar"}).json()["auctions"]
+            assert (found["title"], found["description"]) == ("Tractor, Osijek", "Kept in the barn")
 
             # Both engines, the harvester and the harvest server restart: every lot is still there once.
             assert zagreb.stop() is not None and vilnius.stop() is not None

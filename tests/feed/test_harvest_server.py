@@ -20,7 +20,15 @@ from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api.harvest import Filters, NotAHarvest, connect, connect_readonly, search_page
+from api.harvest import (
+    Filters,
+    NotAHarvest,
+    apply_items,
+    connect,
+    connect_readonly,
+    search_page,
+    transaction,
+)
 from api.harvest_app import create_harvest_app
 from engine.model import format_instant
 from tests.feed.support import Lot, apply_lots, harvest_file, jsonld_blocks, scripts
@@ -322,6 +330,39 @@ def test_a_catalogue_harvested_before_the_search_keys_is_updated_by_the_next_har
         assert [lot["title"] for lot in search_page(conn, Filters(q="BY THE SEA")).lots] == ["House in Split"]
         for across in ("splitsplitsko", "split\x1fsplitsko"):  # no match across two fields
             assert search_page(conn, Filters(location=across)).lots == []
+    finally:
+        conn.close()
+
+
+def test_an_amended_location_or_description_is_what_the_search_finds(tmp_path: Path) -> None:
+    conn = connect(str(harvest_file(tmp_path / "h.sqlite3", [TRACTOR])))
+    moved = {"address": "Trg 2", "municipality": "Vukovar", "region": "Vukovarsko-srijemska"}
+    state = {"status": "scheduled", "price": None, "leader": None, "closes_at": TRACTOR.closes_at, "ended": False}
+    amended = {
+        "position": 5,
+        "auction": TRACTOR.auction,
+        "version": 2,
+        "type": "amended",
+        "details": {"location": moved, "description": "Red, runs well"},
+        "change": {**state, "fields": ["location", "description"]},
+    }
+    try:
+        for _ in range(2):  # a page applied again changes nothing
+            with transaction(conn):
+                apply_items(conn, ZAGREB, 1, [amended])
+            found = search_page(conn, Filters(location="vukovar")).lots
+            assert [(lot["title"], lot["location"]) for lot in found] == [("Tractor", moved)]
+            assert search_page(conn, Filters(location="osijek")).lots == []
+            assert [lot["description"] for lot in search_page(conn, Filters(q="runs well")).lots] == ["Red, runs well"]
+        # an older amendment than what the lot shows is not applied over it
+        with transaction(conn):
+            apply_items(conn, ZAGREB, 1, [{**amended, "position": 3, "details": {"location": None}}])
+        assert [lot["title"] for lot in search_page(conn, Filters(location="vukovar")).lots] == ["Tractor"]
+        with transaction(conn):  # a location cleared
+            apply_items(conn, ZAGREB, 5, [{**amended, "position": 6, "details": {"location": None}}])
+        assert search_page(conn, Filters(location="vukovar")).lots == []
+        (tractor,) = search_page(conn, Filters()).lots
+        assert tractor["location"] == {"address": None, "municipality": None, "region": None}
     finally:
         conn.close()
 
