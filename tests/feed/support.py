@@ -131,6 +131,21 @@ def jsonld_blocks(page: str) -> list[Any]:
     return [orjson.loads(block) for block in parser.blocks]
 
 
+DATA_TYPES = ("application/ld+json", "application/json")
+
+
+def only_own_scripts(page: str) -> list[str | None]:
+    """The types of the page's scripts, checked to be the page's own modules (each from a file) or data
+    blocks, which never run: no script written into the page can run."""
+    found = scripts(page)
+    for script in found:
+        if script.get("type") == "module":
+            assert (script.get("src") or "").startswith("/app/static/js/"), script
+        else:
+            assert script.get("type") in DATA_TYPES and "src" not in script, script
+    return [script.get("type") for script in found]
+
+
 def scripts(page: str) -> list[dict[str, str | None]]:
     """The attributes of every ``<script>`` of an HTML page."""
     parser = _DataBlocks()

@@ -45,12 +45,16 @@ DOMAINS: dict[str, set[str]] = {
     "addressLocality": {"PostalAddress"},
     "addressRegion": {"PostalAddress"},
     "addressCountry": {"PostalAddress"},
+    "geo": {"Place"},
+    "latitude": {"GeoCoordinates", "Place"},
+    "longitude": {"GeoCoordinates", "Place"},
     "itemListElement": {"ItemList"},
     "numberOfItems": {"ItemList"},
     "position": {"ListItem"},
     "item": {"ListItem"},
 }
-TYPES = {"Offer", "Product", "PriceSpecification", "Place", "PostalAddress", "Country", "ItemList", "ListItem"}
+TYPES = {"Offer", "Product", "PriceSpecification", "Place", "PostalAddress", "GeoCoordinates", "Country"}
+TYPES |= {"ItemList", "ListItem"}
 IRI_VALUED = {"url", "businessFunction", "availability"}
 DATES = {"availabilityStarts", "availabilityEnds"}
 

@@ -13,7 +13,7 @@ import pytest
 from api.routes import feed as feed_routes
 from engine.clock import ManualClock
 from tests.api.support import running_api, swedish_auction
-from tests.feed.support import jsonld_blocks, scripts
+from tests.feed.support import jsonld_blocks, only_own_scripts, scripts
 from tests.feed.test_jsonld import SCHEMA, assert_schema_org
 
 START = datetime(2030, 5, 15, 8, 0, tzinfo=UTC)
@@ -54,18 +54,27 @@ async def test_a_lots_page_embeds_the_offer_of_its_jsonld_route() -> None:
         assert after["price"] == "1500.00" and after["priceSpecification"]["minPrice"] == "1000.00"
 
 
-async def test_a_location_in_the_auctions_view_becomes_the_offers_place(monkeypatch: pytest.MonkeyPatch) -> None:
-    location = {"address": "Laisvės al. 1", "municipality": "Kaunas", "region": "Kauno apskritis"}
+async def test_the_lots_location_becomes_the_offers_place() -> None:
+    location = {
+        "address": "Laisvės al. 1",
+        "municipality": "Kaunas",
+        "region": "Kauno apskritis",
+        "coordinates": {"lat": 54.897, "lon": 23.886},
+    }
     async with running_api(clock=ManualClock(START)) as api:
-        auction = await api.schedule(lithuanian_auction("Flat in Kaunas"))
-        view = api.runtime.queries.view
-        monkeypatch.setattr(api.runtime.queries, "view", lambda summary: {**view(summary), "location": location})
+        auction = await api.schedule({**lithuanian_auction("Flat in Kaunas"), "location": location})
         (document,) = jsonld_blocks((await api.client.get(f"/app/auction/{auction['id']}")).text)
+        assert document == (await api.client.get(f"/auctions/{auction['id']}/jsonld")).json()
         node = assert_schema_org(document)
-        (address,) = node[SCHEMA + "availableAtOrFrom"][0][SCHEMA + "address"]
+        (place,) = node[SCHEMA + "availableAtOrFrom"]
+        (address,) = place[SCHEMA + "address"]
         assert address[SCHEMA + "streetAddress"] == [{"@value": "Laisvės al. 1"}]
         assert address[SCHEMA + "addressLocality"] == [{"@value": "Kaunas"}]
         assert address[SCHEMA + "addressRegion"] == [{"@value": "Kauno apskritis"}]
+        (geo,) = place[SCHEMA + "geo"]
+        assert geo[SCHEMA + "latitude"] == [{"@value": 54.897}]
+        (listed,) = jsonld_blocks((await api.client.get("/")).text)
+        assert listed["itemListElement"][0]["item"]["availableAtOrFrom"] == document["availableAtOrFrom"]
 
 
 async def test_an_unknown_lots_page_has_no_jsonld() -> None:
@@ -116,7 +125,7 @@ async def test_a_title_cannot_end_the_data_block() -> None:
         for path in (f"/app/auction/{auction['id']}", "/"):
             page = (await api.client.get(path)).text
             assert "</script><script>" not in page
-            assert [script.get("type") for script in scripts(page)] == ["module", "application/ld+json"]
+            assert only_own_scripts(page).count("application/ld+json") == 1
             (document,) = jsonld_blocks(page)
             offer = document if document["@type"] == "Offer" else document["itemListElement"][0]["item"]
             assert offer["name"] == title
