@@ -91,10 +91,12 @@ def _instant(name: str, value: str | None) -> str | None:
         return format_instant(parse_instant(value, name))
     except InvalidValue as exc:
         raise ApiError(422, "invalid_request", str(exc)) from None
+    except OverflowError:  # a date at the calendar's very end or start, moved out of it by its offset
+        raise ApiError(422, "invalid_request", f"{name} {value[:40]!r} is out of range") from None
 
 
 def _checked(name: str, value: str | None, pattern: re.Pattern[str], what: str) -> str | None:
-    if value is not None and not pattern.match(value):
+    if value is not None and not pattern.fullmatch(value):
         raise ApiError(422, "invalid_request", f"{name} must be {what}, not {value[:40]!r}")
     return value
 
