@@ -32,6 +32,8 @@ from engine.streams import auction_of
 from projections.audit.heads import Head, HeadError, LogTree, first_disagreement, key_id, sign_head, verify_head
 from projections.audit.receipts import LOG_ALGORITHM, b64
 
+# How many commits' heads are held for the answers to repeated requests.
+RECENT_HEADS = 4096
 # How many events the start-up check reads per page.
 _PAGE = 5000
 
@@ -59,6 +61,9 @@ class Transparency:
         self._clock = clock
         self.latest: Head | None = None  # the largest head signed so far
         self._last: tuple[Span, Head] | None = None
+        # The heads of recent commits by size, so that a repeated request is answered with the
+        # receipt it first got (the head of the commit that wrote it), as long as it is held.
+        self._recent: dict[int, Head] = {}
 
     def _sign(self, size: int, root: bytes) -> Head:
         head = sign_head(self._key.sign, self.public_key, size, root, format_instant(self._clock.now()))
@@ -74,7 +79,16 @@ class Transparency:
             return self._last[1]
         head = self._sign(span.size, span.root())
         self._last = (span, head)
+        self._recent[span.size] = head
+        if len(self._recent) > RECENT_HEADS:
+            del self._recent[next(iter(self._recent))]
         return head
+
+    def _commit_head(self, position: int) -> Head | None:
+        """The head of the commit that wrote the event at ``position``, if it is still held: the
+        smallest commit head at or after it (a commit's events are all or none)."""
+        sizes = [size for size in self._recent if size >= position]
+        return self._recent[min(sizes)] if sizes else None
 
     def proof(self, span: Span, event: StoredEvent) -> LogProof:
         """The receipt's part of the log for ``event``, one the commit ``span`` describes wrote."""
@@ -85,9 +99,14 @@ class Transparency:
 
     async def receipt(self, span: Span | None, event: StoredEvent, amount: str) -> Receipt:
         """The receipt of the accepted bid ``event`` (written by the commit ``span`` describes; None:
-        by an earlier one, for a repeated request, whose receipt is made on the log as it is now)."""
+        by an earlier one, for a repeated request: the receipt it first got while that commit's head
+        is held, else one on the log as it is now, naming the same event)."""
+        held = self._commit_head(event.position) if span is None else None
         if span is not None:
             proof = self.proof(span, event)
+        elif held is not None:
+            path = await tree.inclusion_proof(self._store, event.position - 1, held.size)
+            proof = LogProof(held, event.position - 1, tuple(path))
         else:
             head = await self.head()
             path = await tree.inclusion_proof(self._store, event.position - 1, head.size)

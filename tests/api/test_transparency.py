@@ -140,3 +140,18 @@ async def test_a_server_refuses_to_start_on_a_log_rewritten_after_the_head_it_si
     with pytest.raises(StartupRefused, match="first bad position"):
         async with running_api(f"sqlite:///{database}", head_file=str(tmp_path / "head.json")):
             pass
+
+
+async def test_a_repeated_bid_whose_commit_head_is_no_longer_held_gets_a_receipt_on_the_log_now() -> None:
+    async with running_api() as api:
+        auction = await api.schedule(swedish_auction(utc_now()))
+        await api.register(auction["id"], "alice")
+        first = (await api.bid(auction["id"], "alice", "1500.00", key="k")).json()["receipt"]
+        await api.bid(auction["id"], "alice", "1600.00")
+        api.runtime.transparency._recent.clear()  # as after a restart, or in another process
+        again = (await api.bid(auction["id"], "alice", "1500.00", key="k")).json()["receipt"]
+        key = (await api.client.get("/transparency/key")).json()["public_key"]
+
+        verify_receipt(again, key)
+        assert again["event"] == first["event"] and again["log"]["index"] == first["log"]["index"]
+        assert again["log"]["head"]["size"] > first["log"]["head"]["size"]
