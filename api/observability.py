@@ -25,7 +25,7 @@ runtime hands every command's outcome to :meth:`Observer.decided`.
   refused, with the auction id and the bidder's code, never an identity). Every
   line written while a request is answered carries its request id: the
   ``X-Request-ID`` header when it is 1 to 128 safe characters (letters, digits,
-  ``.``, ``_``, ``:``, ``-``), else a new random one; it is returned in the answer's
+  ``.``, ``_``, ``:``, ``-``), else a new one; it is returned in the answer's
   ``X-Request-ID`` header.
 """
 
@@ -396,16 +396,18 @@ class RequestLog:
             request_id.reset(token)
 
 
-BID_ROUTE = "/auctions/{auction_id}/bids"
+BID_ROUTE = "/auctions/{auction_id}/bids"  # api.routes.bids.PATH (which imports this module's importers)
 
 
 def route_template(scope: Scope) -> str:
     """The path template the request matched (``/auctions/{auction_id}``), never the path itself,
-    so that the request counter's labels stay bounded; ``unmatched`` for a path no route has."""
+    so that the request counter's labels stay bounded; ``unmatched`` for a request no route took
+    (an unknown path, or one refused before routing, as over a write limit)."""
     route = scope.get("route")
     if route is not None:
         return str(getattr(route, "path", "unmatched")) or "unmatched"
-    if "path_params" in scope and scope["method"] == "POST":
+    path: str = scope["path"]
+    if scope["method"] == "POST" and path.startswith("/auctions/") and path.endswith("/bids") and path.count("/") == 3:
         return BID_ROUTE  # the bid route's shortcut (api.app.AuctionApp) sets no route
     return "unmatched"
 
