@@ -308,6 +308,9 @@ def backup(dest: str, database_url: str | None) -> None:
         with contextlib.closing(sqlite3.connect(source, timeout=30)) as db:
             with contextlib.closing(sqlite3.connect(partial)) as copy:
                 db.backup(copy)  # all pages in one step: one consistent snapshot of the log
+                tables = copy.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'events'")
+                if tables.fetchone() is None:
+                    _fail(f"{source} is not an auction database (it holds no event log)")
         os.link(partial, target)  # fails if DEST appeared meanwhile: never replaced
     except FileExistsError:
         _fail(f"{dest} exists: not overwritten")

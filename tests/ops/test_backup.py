@@ -106,6 +106,16 @@ def test_what_cannot_be_backed_up_exits_2_in_one_line(
     assert not dest.exists()
 
 
+def test_a_file_that_is_no_auction_database_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "other.sqlite3"
+    with sqlite3.connect(source) as db:
+        db.execute("CREATE TABLE t (x)")
+    dest = tmp_path / "copy.sqlite3"
+    assert cli.main(["backup", "--database", f"sqlite:///{source}", str(dest)]) == 2
+    assert capsys.readouterr().err == f"auction: {source} is not an auction database (it holds no event log)\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other.sqlite3"]
+
+
 async def test_an_empty_engine_database_backs_up(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     url = f"sqlite:///{tmp_path / 'auction.sqlite3'}"
     async with running_api(url):
