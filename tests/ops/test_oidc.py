@@ -325,3 +325,24 @@ def test_claims_are_found_by_name_first_then_by_dotted_path() -> None:
     assert claim(claims, "https://court.example/office") == "ljubljana"
     assert claim(claims, "realm_access.roles") == ["bailiff"]
     assert claim(claims, "a.b.c") is None and claim(claims, "missing") is None
+
+
+async def test_a_callback_not_started_here_or_for_another_sign_in_is_refused(world: World) -> None:
+    async with httpx.AsyncClient(timeout=20) as browser:
+        stray = await browser.get(f"{world.engine}/auth/callback", params={"code": "c", "state": "s"})
+        assert stray.status_code == 400 and stray.json()["error"]["code"] == "sign_in_expired"
+
+        login = await browser.get(f"{world.engine}/auth/login")
+        assert login.status_code == 303
+        state = httpx.URL(login.headers["location"]).params["state"]
+        other = await browser.get(f"{world.engine}/auth/callback", params={"code": "c", "state": "another"})
+        assert other.status_code == 400 and other.json()["error"]["code"] == "sign_in_state_mismatch"
+        denied = await browser.get(
+            f"{world.engine}/auth/callback",
+            params={"error": "access_denied", "error_description": "the person said no", "state": state},
+        )
+        assert denied.status_code == 401 and "the person said no" in denied.json()["error"]["message"]
+        made_up = await browser.get(f"{world.engine}/auth/callback", params={"code": "made-up", "state": state})
+        assert made_up.status_code == 401 and made_up.json()["error"]["code"] == "unauthenticated"
+        # Nothing was handed over.
+        assert (await browser.post(f"{world.engine}/auth/session")).status_code == 404
