@@ -41,7 +41,8 @@ from api.harvest import (
     decode_cursor,
     search_page,
 )
-from api.web import mount_static, page_response
+from api.web import PAGE_HEADERS, STATIC_PATH, mount_static, page_response
+from api.web.docs import mount_docs
 from engine.model import InvalidValue, format_instant, parse_instant
 from projections.feed import catalogue_jsonld, offer_jsonld
 
@@ -313,6 +314,7 @@ def create_harvest_app(database: str) -> FastAPI:
 
     app.add_route("/", catalogue_page, methods=["GET", "HEAD"], include_in_schema=False)
     mount_static(app)
+    mount_docs(app, STATIC_PATH, PAGE_HEADERS)  # Swagger UI from this server's files, as the engine's
     return app
 
 

@@ -256,6 +256,15 @@ async def test_every_write_is_refused(client: httpx.AsyncClient, method: str, pa
     assert await titles(client, "") == TITLES  # nothing changed
 
 
+async def test_the_api_description_is_served_from_this_servers_own_files(client: httpx.AsyncClient) -> None:
+    docs = await client.get("/docs")
+    assert docs.status_code == 200 and "script-src 'self'" in docs.headers["content-security-policy"]
+    assert "cdn" not in docs.text.lower() and "/app/static/vendor/swagger-ui/" in docs.text
+    paths = (await client.get("/openapi.json")).json()["paths"]
+    assert sorted(paths) == ["/auctions", "/health", "/sources"]
+    assert all(set(methods) == {"get"} for methods in paths.values())
+
+
 async def test_no_engine_route_is_served(client: httpx.AsyncClient) -> None:
     for path in ("/auctions/hr-1", "/feed", "/app/auction/hr-1", "/app/bailiff", "/receipts/public-key"):
         assert (await client.get(path)).status_code == 404, path
