@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import secrets
 import threading
 import time
@@ -36,13 +37,15 @@ import jwt
 
 from api.auth import OFFICE_LIMIT, InvalidToken, Principal, Role, UnusableToken, is_text
 
+log = logging.getLogger(__name__)
+
 # The asymmetric algorithms a provider's token may use (never HS*: the key is public).
 ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"]
 REFRESH_AT_MOST_EVERY = 10.0  # seconds between two reads of the JWKS for an unknown key id
 JWKS_LIFESPAN = 300  # seconds the key set is kept before it is read again anyway
 LEEWAY = 30  # seconds of clock difference allowed on exp, nbf and iat
 REQUIRED_METADATA = ("authorization_endpoint", "token_endpoint", "jwks_uri")
-PROVIDER_TIMEOUT = 5.0  # seconds for any request to the provider
+PROVIDER_TIMEOUT = 3.0  # seconds for any request to the provider (on the request path: kept short)
 
 
 class ProviderUnavailable(InvalidToken):
@@ -205,6 +208,17 @@ class OidcProvider:
             )
             self._metadata = document
             return document
+
+    def warm_up(self) -> None:
+        """Read the discovery document and the keys ahead of the first token (at start-up, in a
+        thread), so that no request waits for them; a provider out of reach is only logged."""
+        try:
+            self.metadata()
+            assert self._keys is not None
+            self._keys.get_signing_keys()
+        except (InvalidToken, jwt.PyJWKClientError) as error:
+            log.warning("the identity provider %s is not reachable yet: %s", self.issuer, error)
+            self._last_discovery_failure = float("-inf")  # the first token asks again at once
 
     def signing_key(self, token: str) -> jwt.PyJWK:
         """The provider's key that signed ``token``, by its ``kid``: from the cached key set, else
