@@ -41,7 +41,7 @@ from engine.app.transparency import Transparency
 from engine.clock import Clock, SystemClock
 from engine.commands import Command
 from engine.service import AuctionService, Outcome
-from engine.store import open_store, sqlite_path
+from engine.store import open_store
 from engine.store.base import EventStore, StoreAdapter
 from engine.store.batching import GroupCommitStore
 from engine.vault import SubjectVault
@@ -49,7 +49,6 @@ from projections.audit.heads import Head, HeadError, parse_head
 from projections.catchup import Projector
 from projections.hub import Hub
 from projections.readmodel import ReadModel
-from projections.search import SearchProjection, cursor_secret, search_tables
 from rules import load_rules
 
 if TYPE_CHECKING:
@@ -87,7 +86,6 @@ class Runtime:
     scrape: ScrapeTime | None = None
     observer: Observer | None = None
     retention: Retention | None = None  # erases identities after AUCTION_RETENTION_DAYS (engine.app.retention)
-    search: SearchProjection | None = None  # the catalogue's search, in the log's database (projections.search)
     # Built from the above by start():
     queries: Queries = field(init=False)
     handlers: Handlers = field(init=False)
@@ -137,9 +135,6 @@ class Runtime:
                 await task
         if self.wakeups is not None:
             await self.wakeups.stop()
-        if self.search is not None:
-            with contextlib.suppress(Exception):  # its checkpoint kept if it can be: else caught up at the next start
-                await self.search.close()
         await self.store.close()
 
 
@@ -189,15 +184,9 @@ async def start(settings: Settings, clock: Clock | None = None) -> Runtime:
         await projector.rebuild()
         runtime.scheduler.plan_all(model.summaries())
         projector.listeners.append(runtime.scheduler.on_summary)
-        tables = search_tables(settings.database_url, sqlite_path(settings.database_url))
-        runtime.search = SearchProjection(tables, model, store, cursor_secret(settings.jwt_secret()))
-        await runtime.search.start()  # what changed since its checkpoint, or everything into new tables
-        projector.listeners.append(runtime.search.changed)
-        runtime.queries.search_index = runtime.search
         runtime.tasks = [
             asyncio.create_task(projector.run(), name="projections-catch-up"),
             asyncio.create_task(runtime.scheduler.run(), name="deadline-scheduler"),
-            asyncio.create_task(runtime.search.run(), name="search-index"),
         ]
         if head_file is not None:
             runtime.tasks.append(asyncio.create_task(keep_heads(transparency, head_file), name="tree-heads"))
@@ -210,8 +199,6 @@ async def start(settings: Settings, clock: Clock | None = None) -> Runtime:
     except BaseException:
         if runtime is not None and runtime.wakeups is not None:
             await runtime.wakeups.stop()
-        if runtime is not None and runtime.search is not None:
-            await runtime.search.tables.close()
         await store.close()
         raise
     log.info("engine ready at position %s with %s auctions", model.checkpoint, len(model.summaries()))
