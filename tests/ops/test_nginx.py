@@ -160,6 +160,13 @@ async def test_bids_and_watchers_through_nginx_over_tls(front: Front) -> None:
             }
             assert len(upstreams) == 1, (auction, upstreams)
 
+        # The proxy passes the site's host and its request id (the engine's log lines carry it).
+        atom = await client.get("/feed.atom")
+        assert atom.status_code == 200, atom.text
+        links = re.findall(r'href="([^"]+)"', atom.text)
+        assert links and all(httpx.URL(link).host == "127.0.0.1" for link in links), links[:3]  # not "engine"
+        request_id = atom.headers["x-request-id"]
+        assert re.fullmatch(r"[0-9a-f]{32}", request_id) and f"id={request_id}" in front.log.read_text()
         assert (await client.get("/metrics")).status_code == 404
         assert (await client.get("/health")).status_code == 200
     async with httpx.AsyncClient(timeout=10) as plain:
