@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import errors, limits, observability, ratelimit
 from api.bootstrap import StartupRefused, start
 from api.deps import QueriesDep
-from api.routes import auctions, bidding, bids, feed, live, sale, signin, transparency
+from api.routes import auctions, bidding, bids, feed, files, live, sale, signin, transparency
 from api.schemas import HealthOut
 from api.settings import Settings
 from api.web import mount_web
@@ -186,6 +186,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(auctions.router)
     app.include_router(bidding.router)
     app.include_router(sale.router)
+    app.include_router(files.router)  # the lot's photos and documents
     bids.install(app)  # the hot path: a plain Starlette endpoint, documented like the others
     app.include_router(live.router)
     app.include_router(feed.router)

@@ -8,8 +8,9 @@ Raw ASGI, in front of every HTTP route, the bid lane included (``api.app.Auction
   when its ``Content-Length`` says so (not a byte of it is read), else as soon as the
   ``http.request`` chunks counted pass the limit (a chunked upload). JSON bodies are small
   (``AUCTION_MAX_JSON_BODY``, 64 KiB by default: the largest document the API takes, an
-  auction's terms with its lot details, is a few kilobytes); paths that take uploads would
-  have a limit of their own (:data:`UPLOADS`, none yet).
+  auction's terms with its lot details, is a few kilobytes); the uploads of a lot's photos
+  and documents (``POST /auctions/{id}/photos``, ``/documents``) have a limit of their own,
+  ``AUCTION_MAX_UPLOAD_BYTES`` (20 MiB by default), checked the same way (:func:`body_limit`).
 * **Credentials.** Every endpoint that takes a body needs a bearer token, so a request with a
   body and no token that verifies is refused with 401 before its body is read: an anonymous
   client cannot make the server hold a body at all. The role is checked by the endpoint, as
@@ -28,6 +29,7 @@ server reads no more of it either.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import orjson
@@ -39,8 +41,10 @@ from api.auth import InvalidToken, UnusableToken
 from api.deps import principal_from_header
 from api.errors import ApiError, answer_to
 
-# Path prefix -> body limit in bytes, for the routes that take uploads (documents, photos); none yet.
+# Path prefix -> body limit in bytes, for other routes that take uploads.
 UPLOADS: dict[str, int] = {}
+# The uploads of a lot's photos and documents (api.routes.files): AUCTION_MAX_UPLOAD_BYTES.
+_FILE_UPLOAD = re.compile(r"^/auctions/[^/]+/(?:photos|documents)$")
 # Methods whose requests may carry a body, which then needs credentials.
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _CLOSE = {"Connection": "close"}
@@ -60,7 +64,9 @@ class NotText(HTTPException):
         super().__init__(422, "body: a string holds a lone UTF-16 surrogate, which is not text")
 
 
-def body_limit(path: str, json_limit: int) -> int:
+def body_limit(path: str, json_limit: int, upload_limit: int | None = None) -> int:
+    if upload_limit is not None and _FILE_UPLOAD.match(path):
+        return upload_limit
     for prefix, limit in UPLOADS.items():
         if path.startswith(prefix):
             return limit
@@ -77,6 +83,7 @@ async def admit(state: State, scope: Scope, receive: Receive, send: Send) -> Rec
     length: bytes | None = None
     chunked = False
     authorization: bytes | None = None
+    textual = True  # a JSON body, or one of no declared type (an upload's bytes are not looked at)
     for name, value in scope["headers"]:
         if name == b"content-length":
             length = value
@@ -84,7 +91,12 @@ async def admit(state: State, scope: Scope, receive: Receive, send: Send) -> Rec
             authorization = value
         elif name == b"transfer-encoding":
             chunked = True
-    limit = body_limit(scope["path"], runtime.settings.max_json_body) if UPLOADS else runtime.settings.max_json_body
+        elif name == b"content-type":
+            textual = b"json" in value.lower()
+    limit = runtime.settings.max_json_body
+    path: str = scope["path"]
+    if UPLOADS or path.endswith(("/photos", "/documents")):  # a look at the path's end on the bid path
+        limit = body_limit(path, limit, runtime.settings.max_upload_bytes)
     declared = _declared(length)
     if declared is not None and declared > limit:
         await _refuse(scope, receive, send, BodyTooLarge(limit))
@@ -99,7 +111,7 @@ async def admit(state: State, scope: Scope, receive: Receive, send: Send) -> Rec
     if not verified and (chunked or declared) and scope["method"] in _WRITES:
         await _refuse(scope, receive, send, _unauthenticated(authorization, runtime.tokens))
         return None
-    return _Counting(receive, limit)
+    return _Counting(receive, limit, textual)
 
 
 def _verified(authorization: bytes, tokens: Any) -> bool:
@@ -144,14 +156,15 @@ async def _refuse(scope: Scope, receive: Receive, send: Send, error: Exception) 
 
 
 class _Counting:
-    """A ``receive`` that counts the body's chunks against ``limit`` and, when the body has a
+    """A ``receive`` that counts the body's chunks against ``limit`` and, when a JSON body has a
     backslash in it, checks once it is whole that its strings are text."""
 
-    __slots__ = ("chunks", "escaped", "limit", "receive", "size")
+    __slots__ = ("chunks", "escaped", "limit", "receive", "size", "textual")
 
-    def __init__(self, receive: Receive, limit: int) -> None:
+    def __init__(self, receive: Receive, limit: int, textual: bool = True) -> None:
         self.receive = receive
         self.limit = limit
+        self.textual = textual
         self.size = 0
         self.chunks: list[bytes] = []
         self.escaped = False
@@ -164,6 +177,8 @@ class _Counting:
         self.size += len(chunk)
         if self.size > self.limit:
             raise BodyTooLarge(self.limit)
+        if not self.textual:
+            return message
         self.chunks.append(chunk)
         self.escaped = self.escaped or b"\\" in chunk
         if self.escaped and not message.get("more_body", False) and _holds_lone_surrogate(b"".join(self.chunks)):

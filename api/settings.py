@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     write_rate_per_address: float = Field(default=100.0, ge=0)
     write_burst_per_address: int = Field(default=1000, ge=1)
     max_json_body: PositiveInt = 64 * 1024  # bytes; a larger body is refused (413) before it is read (api.limits)
+    max_upload_bytes: PositiveInt = 20 * 1024 * 1024  # bytes of a photo or document upload (api.limits), else 413
+    max_image_pixels: PositiveInt = 40_000_000  # pixels of an uploaded photo, else 422 image_too_large (image bombs)
     limit_concurrency: PositiveInt = 20_000  # connections (live watchers included) past which requests get 503
     timeout_keep_alive: PositiveInt = 5  # seconds an idle keep-alive connection stays open
     header_timeout: PositiveFloat = 10.0  # seconds a request's head may take to arrive before the connection is closed

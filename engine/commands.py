@@ -98,6 +98,48 @@ class AmendDetails(Command):
     official: Official | None = None
 
 
+@dataclass(frozen=True)
+class PublishPhoto(Command):
+    """The bailiff publishes a photo of the lot, already re-encoded and stored (engine.app.files)."""
+
+    sha256: str
+    size: int
+    media_type: str
+    width: int
+    height: int
+    alt: str
+    thumbnail: str
+    preview: str
+    official: Official | None = None
+
+
+@dataclass(frozen=True)
+class PublishDocument(Command):
+    sha256: str
+    size: int
+    media_type: str
+    title: str
+    official: Official | None = None
+
+
+@dataclass(frozen=True)
+class WithdrawFile(Command):
+    """A published photo or document (``kind``) is no longer shown; the log keeps it."""
+
+    kind: str
+    sha256: str
+    reason: str
+    official: Official | None = None
+
+
+@dataclass(frozen=True)
+class OrderPhotos(Command):
+    """The lot's public photos in a new order: every one of them, each once."""
+
+    order: tuple[str, ...]
+    official: Official | None = None
+
+
 # ---------------------------------------------------------------- after the hammer
 
 

@@ -28,7 +28,10 @@ from engine.commands import (
     GrantGrace,
     OfferNextBest,
     OpenBidding,
+    OrderPhotos,
     PlaceBid,
+    PublishDocument,
+    PublishPhoto,
     RecordDeposit,
     RecordIncident,
     RecordPayment,
@@ -39,6 +42,7 @@ from engine.commands import (
     SetProxy,
     StartNextRound,
     Suspend,
+    WithdrawFile,
 )
 from engine.errors import AlreadyRegistered, AuctionNotFound, CommandRejected
 from engine.events import (
@@ -54,13 +58,18 @@ from engine.events import (
     DeadlineExtended,
     DepositRecorded,
     DetailsAmended,
+    DocumentPublished,
+    DocumentWithdrawn,
     Event,
     IncidentRecorded,
+    PhotoPublished,
+    PhotosOrdered,
+    PhotoWithdrawn,
     ProxyRejected,
     ProxySet,
 )
 from engine.meaning import evolve
-from engine.model import PREEMPTION_HOLDER, AuctionState, Status
+from engine.model import DOCUMENT, PHOTO, PREEMPTION_HOLDER, AuctionState, Status
 from engine.policy import AuctionRules, Extension, RuleViolation, registration_refusal
 
 # Reasons the engine itself gives (the rule books add their own, e.g. bid_too_low).
@@ -74,6 +83,14 @@ INVALID_INCIDENT = "invalid_incident"
 INCIDENT_TEXT_LIMIT = 2000  # characters
 INVALID_DETAILS = "invalid_request"  # a lot's details that cannot be (422, like any invalid request)
 DETAILS_LOCKED = "details_locked"  # after bidding opened, a change that is not an addition
+# Photos and documents of the lot (engine.app.files checks and stores the bytes first).
+LABEL_LIMIT = 500  # characters of a photo's alt text or a document's title
+PHOTO_LIMIT = 40  # public photos of one lot
+DOCUMENT_LIMIT = 20  # public documents of one lot
+FILE_NOT_FOUND = "file_not_found"
+ALREADY_PUBLISHED = "already_published"
+TOO_MANY_FILES = "too_many_files"
+_HEX = frozenset("0123456789abcdef")
 
 
 def decide(state: AuctionState, command: Command, rules: AuctionRules, now: datetime) -> list[Event]:
@@ -101,6 +118,8 @@ def decide(state: AuctionState, command: Command, rules: AuctionRules, now: date
         events += _incident(current, command, now)
     elif isinstance(command, AmendDetails):
         events += _amend(current, command, now)
+    elif isinstance(command, (PublishPhoto, PublishDocument, WithdrawFile, OrderPhotos)):
+        events += _files(current, command, now)
     else:
         events += _after_bidding(current, command, rules, now)
     return events
@@ -264,6 +283,66 @@ def _amend(state: AuctionState, command: AmendDetails, now: datetime) -> list[Ev
             after=lot.only(after, fields),
             reason=reason,
             **sale.by(command.official),
+        )
+    ]
+
+
+def _files(
+    state: AuctionState, command: PublishPhoto | PublishDocument | WithdrawFile | OrderPhotos, now: datetime
+) -> list[Event]:
+    """The lot's photos and documents: published until the auction is cancelled, withdrawn at any
+    time (the log keeps what was public when), photos reordered while published."""
+    official = sale.by(command.official)
+    if isinstance(command, WithdrawFile):
+        found = state.file(command.kind, command.sha256)
+        if found is None or not found.public:
+            raise CommandRejected(FILE_NOT_FOUND, f"no published {command.kind} {command.sha256}")
+        reason = command.reason.strip()
+        if not reason or len(reason) > lot.REASON_LIMIT:
+            raise CommandRejected("invalid_reason", f"a reason of 1 to {lot.REASON_LIMIT} characters is needed")
+        withdrawn = PhotoWithdrawn if command.kind == PHOTO else DocumentWithdrawn
+        return [withdrawn(at=now, sha256=command.sha256, reason=reason, **official)]
+    if state.status is Status.CANCELLED:
+        raise CommandRejected(AUCTION_CANCELLED, "the auction was cancelled")
+    public = [f.sha256 for f in state.files if f.kind == PHOTO and f.public]
+    if isinstance(command, OrderPhotos):
+        if sorted(command.order) != sorted(public):
+            raise CommandRejected(INVALID_DETAILS, "the order must name every public photo of the lot, each once")
+        return [] if list(command.order) == public else [PhotosOrdered(at=now, order=command.order, **official)]
+    kind = PHOTO if isinstance(command, PublishPhoto) else DOCUMENT
+    label = (command.alt if isinstance(command, PublishPhoto) else command.title).strip()
+    what = "alt text" if kind == PHOTO else "title"
+    if not label or len(label) > LABEL_LIMIT:
+        raise CommandRejected(INVALID_DETAILS, f"a {kind} needs its {what}, of 1 to {LABEL_LIMIT} characters")
+    hashes = [command.sha256] + ([command.thumbnail, command.preview] if isinstance(command, PublishPhoto) else [])
+    if any(len(h) != 64 or not _HEX.issuperset(h) for h in hashes) or command.size <= 0:
+        raise CommandRejected(INVALID_DETAILS, "a file is named by the SHA-256 of its bytes, in lowercase hex")
+    existing = state.file(kind, command.sha256)
+    if existing is not None and existing.public:
+        raise CommandRejected(ALREADY_PUBLISHED, f"this {kind} is already published")
+    limit = PHOTO_LIMIT if kind == PHOTO else DOCUMENT_LIMIT
+    if sum(1 for f in state.files if f.kind == kind and f.public) >= limit:
+        raise CommandRejected(TOO_MANY_FILES, f"a lot has at most {limit} public {kind}s; withdraw one first")
+    if isinstance(command, PublishPhoto):
+        if command.width <= 0 or command.height <= 0:
+            raise CommandRejected(INVALID_DETAILS, "a photo has a width and a height")
+        return [
+            PhotoPublished(
+                at=now,
+                sha256=command.sha256,
+                size=command.size,
+                media_type=command.media_type,
+                width=command.width,
+                height=command.height,
+                alt=label,
+                thumbnail=command.thumbnail,
+                preview=command.preview,
+                **official,
+            )
+        ]
+    return [
+        DocumentPublished(
+            at=now, sha256=command.sha256, size=command.size, media_type=command.media_type, title=label, **official
         )
     ]
 

@@ -160,6 +160,60 @@ class DetailsAmended(Event, frozen=True, omit_defaults=True):
     office: str | None = None
 
 
+# ---------------------------------------------------------------- photos and documents of the lot
+# Each names the bytes served by their SHA-256 (kept in the blob store, engine.app.blobs), so the
+# log proves which file was public when.
+
+
+class PhotoPublished(Event, frozen=True, omit_defaults=True):
+    """A photo of the lot, as served: re-encoded without its metadata (EXIF, location), with
+    two smaller renditions (``thumbnail``, ``preview``: the hashes of their own bytes)."""
+
+    sha256: str
+    size: int  # bytes
+    media_type: str
+    width: int
+    height: int
+    alt: str  # the text that says what the photo shows, in the auction's language
+    thumbnail: str
+    preview: str
+    official: str | None = None
+    office: str | None = None
+
+
+class DocumentPublished(Event, frozen=True, omit_defaults=True):
+    """A document of the sale (a valuation report, the order of sale), byte for byte as uploaded."""
+
+    sha256: str
+    size: int
+    media_type: str
+    title: str
+    official: str | None = None
+    office: str | None = None
+
+
+class PhotoWithdrawn(Event, frozen=True, omit_defaults=True):
+    sha256: str
+    reason: str
+    official: str | None = None
+    office: str | None = None
+
+
+class DocumentWithdrawn(Event, frozen=True, omit_defaults=True):
+    sha256: str
+    reason: str
+    official: str | None = None
+    office: str | None = None
+
+
+class PhotosOrdered(Event, frozen=True, omit_defaults=True):
+    """The order the lot's public photos are shown in (the first is the lot's picture)."""
+
+    order: tuple[str, ...]
+    official: str | None = None
+    office: str | None = None
+
+
 # ---------------------------------------------------------------- after the hammer
 # Every official act names the official (their subject) and their office.
 
@@ -313,6 +367,11 @@ EVENT_TYPES: dict[str, type[Event]] = {
         AuctionEnded,
         IncidentRecorded,
         DetailsAmended,
+        PhotoPublished,
+        DocumentPublished,
+        PhotoWithdrawn,
+        DocumentWithdrawn,
+        PhotosOrdered,
         PreemptionDeclared,
         DepositCredited,
         RefundDue,

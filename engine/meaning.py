@@ -47,11 +47,16 @@ from engine.events import (
     DepositRecorded,
     DepositRefunded,
     DetailsAmended,
+    DocumentPublished,
+    DocumentWithdrawn,
     Event,
     GraceGranted,
     IncidentRecorded,
     NextRoundScheduled,
     PaymentRecorded,
+    PhotoPublished,
+    PhotosOrdered,
+    PhotoWithdrawn,
     PreemptionDeclared,
     ProxyRejected,
     ProxySet,
@@ -63,11 +68,14 @@ from engine.events import (
     TransferDecided,
 )
 from engine.model import (
+    DOCUMENT,
+    PHOTO,
     AcceptedBid,
     AssetKind,
     AuctionState,
     Bidder,
     Ledger,
+    LotFile,
     Proxy,
     Sale,
     Status,
@@ -507,6 +515,123 @@ means(
         "changes": lot.changes_json(e.before, e.after, e.fields),
         "reason": e.reason,
     },
+)
+
+# ---------------------------------------------------------------- photos and documents of the lot
+
+
+def _published(state: AuctionState, file: LotFile) -> AuctionState:
+    # A file published again after its withdrawal takes its new place at the end.
+    kept = tuple(f for f in state.files if not (f.kind == file.kind and f.sha256 == file.sha256))
+    return replace(state, files=kept + (file,))
+
+
+def _photo_file(e: PhotoPublished) -> LotFile:
+    return LotFile(
+        kind=PHOTO,
+        sha256=e.sha256,
+        size=e.size,
+        media_type=e.media_type,
+        label=e.alt,
+        published_at=e.at,
+        width=e.width,
+        height=e.height,
+        thumbnail=e.thumbnail,
+        preview=e.preview,
+    )
+
+
+def _document_file(e: DocumentPublished) -> LotFile:
+    return LotFile(
+        kind=DOCUMENT, sha256=e.sha256, size=e.size, media_type=e.media_type, label=e.title, published_at=e.at
+    )
+
+
+def _withdrawn(kind: str) -> Callable[[AuctionState, Any], AuctionState]:
+    def evolve_withdrawn(state: AuctionState, e: PhotoWithdrawn | DocumentWithdrawn) -> AuctionState:
+        return replace(
+            state,
+            files=tuple(
+                replace(f, withdrawn_at=e.at, withdrawal_reason=e.reason)
+                if f.kind == kind and f.sha256 == e.sha256
+                else f
+                for f in state.files
+            ),
+        )
+
+    return evolve_withdrawn
+
+
+def _ordered(state: AuctionState, e: PhotosOrdered) -> AuctionState:
+    rank = {sha: index for index, sha in enumerate(e.order)}
+    photos = sorted(
+        (f for f in state.files if f.kind == PHOTO), key=lambda f: (not f.public, rank.get(f.sha256, len(rank)))
+    )
+    return replace(state, files=tuple(photos) + tuple(f for f in state.files if f.kind != PHOTO))
+
+
+def file_json(file: LotFile) -> dict[str, Any]:
+    """A file of the lot as the public reads show it (a withdrawn one: when and why)."""
+    out: dict[str, Any] = {
+        "sha256": file.sha256,
+        "size": file.size,
+        "media_type": file.media_type,
+        ("alt" if file.kind == PHOTO else "title"): file.label,
+        "published_at": format_instant(file.published_at),
+    }
+    if file.kind == PHOTO:
+        out.update(width=file.width, height=file.height, thumbnail=file.thumbnail, preview=file.preview)
+    if not file.public:
+        out.update(withdrawn_at=instant(file.withdrawn_at), withdrawal_reason=file.withdrawal_reason)
+    return out
+
+
+def _file_line(report: Report, e: Any, kind: str, act: str, fields: dict[str, Any]) -> None:
+    report.line(
+        "files", {"at": report.time(e.at), "act": act, "kind": kind, "sha256": e.sha256, **fields, **_official(e)}
+    )
+
+
+means(
+    PhotoPublished,
+    evolve=lambda s, e: _published(s, _photo_file(e)),
+    report=lambda e, r: _file_line(
+        r, e, PHOTO, "published", {"size": e.size, "media_type": e.media_type, "alt": e.alt}
+    ),
+    change="photo",
+    public=lambda e: {"at": format_instant(e.at), **file_json(_photo_file(e))},
+)
+means(
+    DocumentPublished,
+    evolve=lambda s, e: _published(s, _document_file(e)),
+    report=lambda e, r: _file_line(
+        r, e, DOCUMENT, "published", {"size": e.size, "media_type": e.media_type, "title": e.title}
+    ),
+    change="document",
+    public=lambda e: {"at": format_instant(e.at), **file_json(_document_file(e))},
+)
+means(
+    PhotoWithdrawn,
+    evolve=_withdrawn(PHOTO),
+    report=lambda e, r: _file_line(r, e, PHOTO, "withdrawn", {"reason": e.reason}),
+    change="withdrawn",
+    public=lambda e: {"at": format_instant(e.at), "kind": PHOTO, "sha256": e.sha256, "reason": e.reason},
+)
+means(
+    DocumentWithdrawn,
+    evolve=_withdrawn(DOCUMENT),
+    report=lambda e, r: _file_line(r, e, DOCUMENT, "withdrawn", {"reason": e.reason}),
+    change="withdrawn",
+    public=lambda e: {"at": format_instant(e.at), "kind": DOCUMENT, "sha256": e.sha256, "reason": e.reason},
+)
+means(
+    PhotosOrdered,
+    evolve=_ordered,
+    report=lambda e, r: r.line(
+        "files", {"at": r.time(e.at), "act": "ordered", "kind": PHOTO, "order": list(e.order), **_official(e)}
+    ),
+    change="photos_ordered",
+    public=lambda e: {"at": format_instant(e.at), "order": list(e.order)},
 )
 
 # ---------------------------------------------------------------- after the hammer (docs/rules.md, After bidding)

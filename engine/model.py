@@ -182,6 +182,33 @@ class AcceptedBid(msgspec.Struct, frozen=True, gc=False):
     automatic: bool = False
 
 
+PHOTO = "photo"
+DOCUMENT = "document"
+
+
+class LotFile(msgspec.Struct, frozen=True, gc=False):
+    """A photo or document published with the lot (``PhotoPublished``, ``DocumentPublished``),
+    named by the SHA-256 of the bytes served. A withdrawn file stays listed, with when and why:
+    the record of what was public when is the log's."""
+
+    kind: str  # PHOTO or DOCUMENT
+    sha256: str
+    size: int
+    media_type: str
+    label: str  # a photo's alt text, a document's title
+    published_at: datetime
+    width: int | None = None  # a photo's, in pixels
+    height: int | None = None
+    thumbnail: str | None = None  # a photo's smaller renditions, by their own hashes
+    preview: str | None = None
+    withdrawn_at: datetime | None = None
+    withdrawal_reason: str | None = None
+
+    @property
+    def public(self) -> bool:
+        return self.withdrawn_at is None
+
+
 class AuctionState(msgspec.Struct, frozen=True, gc=False):
     """An auction as its events left it: what the decider decides on, and what every read
     side shows (the catalogue, the live feed and the report take their status, price,
@@ -225,6 +252,8 @@ class AuctionState(msgspec.Struct, frozen=True, gc=False):
     # -- what is for sale (engine.details): as scheduled, with every amendment
     details: LotDetails | None = None
     amendments: int = 0
+    # -- photos and documents of the lot, in the order shown (photos: as last ordered)
+    files: tuple[LotFile, ...] = ()
 
     @property
     def price(self) -> int | None:
@@ -261,6 +290,12 @@ class AuctionState(msgspec.Struct, frozen=True, gc=False):
             return self.deadline
         if self.sale is Sale.AWAITING_PAYMENT:
             return self.payment_due
+        return None
+
+    def file(self, kind: str, sha256: str) -> LotFile | None:
+        for found in self.files:
+            if found.kind == kind and found.sha256 == sha256:
+                return found
         return None
 
     def bidder(self, code: str) -> Bidder | None:

@@ -9,7 +9,10 @@ it, the technical incidents the bailiff recorded, the winner and price, the
 deposits to refund, and the rule book's warnings about the schedule (computed
 from the AuctionScheduled terms; they are not events). It lists the lot's
 details as they stand (``details``, ``engine.details``) and every amendment of
-them (``amendments``: the fields changed, old and new, the reason, the official).
+them (``amendments``: the fields changed, old and new, the reason, the official). The lot's
+photos and documents: every publication, withdrawal and reordering with its time, the file's
+SHA-256 and the official (``files``), and those public at the report's end (``published``), so
+an auditor can prove which document was public when.
 
 After bidding it follows the sale: the declaration (purchaser, price, payment
 deadline), payments and what is still due, the transfer decision, a default
@@ -39,7 +42,7 @@ from zoneinfo import ZoneInfo
 from engine import codec
 from engine.details import details_json
 from engine.events import Event
-from engine.meaning import evolve, meaning_of, money
+from engine.meaning import evolve, file_json, meaning_of, money
 from engine.model import AuctionState, Ledger, Sale, Status, format_instant
 from engine.policy import AuctionRules, schedule_warnings
 from engine.store.base import StoredEvent
@@ -76,6 +79,11 @@ ACTS = {
     "AuctionEnded": "declared",
     "IncidentRecorded": "incident",
     "DetailsAmended": "amended",
+    "PhotoPublished": "photo_published",
+    "DocumentPublished": "document_published",
+    "PhotoWithdrawn": "photo_withdrawn",
+    "DocumentWithdrawn": "document_withdrawn",
+    "PhotosOrdered": "photos_ordered",
     "PaymentRecorded": "payment",
     "DepositRefunded": "refund",
     "TransferDecided": "transfer",
@@ -100,7 +108,7 @@ class _Builder:
         self.bidders: dict[str, _Bidder] = {}
         self.sections: dict[str, list[dict[str, Any]]] = {
             "bids": [], "proxies": [], "extensions": [], "incidents": [], "sale": [], "ledger": [], "suspensions": [],
-            "amendments": [],
+            "amendments": [], "files": [],
         }
         self.events: list[dict[str, Any]] = []
         self.rules_cited: set[str] = set()
@@ -345,6 +353,10 @@ def build_report(
         },
         "details": details_json(state.details),
         "amendments": builder.sections["amendments"],
+        "files": builder.sections["files"],
+        "published": {
+            kind: [file_json(f) for f in state.files if f.kind == kind and f.public] for kind in ("photo", "document")
+        },
         "warnings": [warning.to_json() for warning in warnings],
         "scheduled_at": t(state.scheduled_at),
         "opened_at": t(state.opened_at),

@@ -28,6 +28,7 @@ CENTS = st.integers(min_value=0, max_value=10**17 - 1)  # format_money's shape: 
 IN_UTC = st.just(UTC)
 OFFSETS = st.sampled_from([UTC, timezone(timedelta(hours=2)), timezone(timedelta(hours=-5, minutes=-30))])
 TEXT = st.text(max_size=12)
+SHA_A, SHA_B, SHA_C, SHA_D = ("a" * 64, "b" * 64, "c" * 64, "d" * 64)  # SHA-256s of a photo, its renditions, a PDF
 
 
 def _instants(zones: st.SearchStrategy[Any]) -> st.SearchStrategy[datetime]:
@@ -353,6 +354,42 @@ GOLDEN: list[tuple[ev.Event, dict[str, Any]]] = [
             },
             "official": "bailiff-7", "office": "Sofia 1",
         },
+    ),
+    # the lot's photos and documents, by the SHA-256 of the bytes served
+    (
+        ev.PhotoPublished(
+            at=AT, sha256=SHA_A, size=182_311, media_type="image/jpeg", width=2048, height=1536,
+            alt="Дворът откъм улицата", thumbnail=SHA_B, preview=SHA_C, official="bailiff-7", office="Sofia 1",
+        ),
+        {
+            "at": "2026-04-02T09:00:02.250000+00:00", "sha256": SHA_A, "size": 182311, "media_type": "image/jpeg",
+            "width": 2048, "height": 1536, "alt": "Дворът откъм улицата", "thumbnail": SHA_B, "preview": SHA_C,
+            "official": "bailiff-7", "office": "Sofia 1",
+        },
+    ),
+    (
+        ev.DocumentPublished(
+            at=AT, sha256=SHA_D, size=48_213, media_type="application/pdf", title="Valuation report",
+            official="bailiff-7",
+        ),
+        {
+            "at": "2026-04-02T09:00:02.250000+00:00", "sha256": SHA_D, "size": 48213,
+            "media_type": "application/pdf", "title": "Valuation report", "official": "bailiff-7",
+        },
+    ),
+    (
+        ev.PhotoWithdrawn(at=AT, sha256=SHA_A, reason="Shows a neighbour's car", official="bailiff-7"),
+        {"at": "2026-04-02T09:00:02.250000+00:00", "sha256": SHA_A, "reason": "Shows a neighbour's car",
+         "official": "bailiff-7"},
+    ),
+    (
+        ev.DocumentWithdrawn(at=AT, sha256=SHA_D, reason="Superseded by the corrected report"),
+        {"at": "2026-04-02T09:00:02.250000+00:00", "sha256": SHA_D, "reason": "Superseded by the corrected report"},
+    ),
+    (
+        ev.PhotosOrdered(at=AT, order=(SHA_C, SHA_A), official="bailiff-7", office="Sofia 1"),
+        {"at": "2026-04-02T09:00:02.250000+00:00", "order": (SHA_C, SHA_A), "official": "bailiff-7",
+         "office": "Sofia 1"},
     ),
 
 ]  # fmt: skip
