@@ -197,6 +197,7 @@ def export(database_url: str | None, auction_id: str | None) -> None:
 @click.option("--format", "fmt", type=click.Choice(["json", "html", "csv"]), default="json", show_default=True)
 @click.option("--as-of", default=None, help="Rebuild the state at this past instant (RFC 3339 with offset).")
 @click.option("--anonymise", is_flag=True, help="Bidder codes only, as a bidder's copy of the report.")
+@click.option("--lang", default=None, help="The HTML report's language (en, bg, hr, lt, sl, sv, et, lv, cs, pt, el).")
 @click.option(
     "--receipt",
     "receipts",
@@ -206,7 +207,13 @@ def export(database_url: str | None, auction_id: str | None) -> None:
 )
 @click.option("--public-key", default=None, help="The server's receipt key (base64url or PEM file path).")
 def replay(
-    log: str, fmt: str, as_of: str | None, anonymise: bool, receipts: tuple[str, ...], public_key: str | None
+    log: str,
+    fmt: str,
+    as_of: str | None,
+    anonymise: bool,
+    lang: str | None,
+    receipts: tuple[str, ...],
+    public_key: str | None,
 ) -> None:
     """Verify LOG.jsonl's hash chain and print the reconstructed auction report(s).
 
@@ -218,7 +225,7 @@ def replay(
     from engine.model import InvalidValue, parse_instant
     from projections.audit.log import LogError, verify_log
     from projections.audit.receipts import check_receipts, receipts_in
-    from projections.audit.render import RENDERERS
+    from projections.audit.render import RENDERERS, render_html
     from projections.audit.replay import replay_reports
     from rules import load_rules
 
@@ -228,6 +235,15 @@ def replay(
             instant = parse_instant(as_of, "--as-of")
         except InvalidValue as exc:
             _fail(str(exc))
+    labels = None
+    if lang is not None:
+        from api.i18n import LANGUAGES, translator
+
+        if fmt != "html":
+            _fail("--lang is for --format html: the JSON and CSV forms keep their English keys and codes")
+        if lang not in LANGUAGES:
+            _fail(f"--lang {lang!r}: not a language of the engine (one of {', '.join(LANGUAGES)})")
+        labels = translator(lang)
     events = _log_events(log)
     if receipts and public_key is None:
         _fail("--receipt needs --public-key, the server's published key (GET /receipts/public-key)")
@@ -256,7 +272,7 @@ def replay(
         _fail(f"{log}: {str(exc).strip(chr(39))}", 1)
     if not reports:
         _fail(f"{log}: nothing had happened by {as_of}")
-    sys.stdout.buffer.write(RENDERERS[fmt](reports))
+    sys.stdout.buffer.write(render_html(reports, labels) if labels is not None else RENDERERS[fmt](reports))
     matched = f", {len(held)} receipt(s) matched" if held else ""
     click.echo(f"auction: log verified: {len(events)} events, {len(reports)} auction(s){matched}", err=True)
 

@@ -9,6 +9,8 @@ same server, so the pages live under paths the API never uses:
 * ``/app/bailiff[/{id}]``    the bailiff console (schedule; registrations, deposits, open, close)
 * ``/app/auditor[/{id}]``    the auditor view (report, price chart, hash-chain check, downloads)
 * ``/app/sign-in``           paste a bearer token
+* ``/app/accessibility``     the accessibility statement
+* ``/i18n/{lang}.json``      a language's catalogue (``api.web.language``)
 * ``/app/static/...``        scripts, styles
 
 The catalogue and each auction's page carry the schema.org JSON-LD of what they show
@@ -27,12 +29,13 @@ import orjson
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response
 
 from api.deps import checked_auction_id
 from api.errors import ApiError
 from api.routes.feed import catalogue_page_jsonld, lot_jsonld
 from api.web.docs import mount_docs
+from api.web.language import I18N_PATH, catalogue, catalogue_document, language_headers, localise, page_language
 from api.web.navigation import refuse_foreign_next
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -48,6 +51,7 @@ PAGES: dict[str, str] = {
     "/app/auditor": "auditor.html",
     "/app/auditor/{auction_id}": "auditor.html",
     "/app/sign-in": "sign-in.html",
+    "/app/accessibility": "accessibility.html",
 }
 
 
@@ -107,10 +111,16 @@ def with_jsonld(html: bytes, document: dict[str, Any] | None) -> bytes:
     return html[:end] + b"  " + jsonld_script(document) + b"\n" + html[end:]
 
 
-def page_response(file_name: str, document: dict[str, Any] | None) -> Response:
-    """A page of ``static/`` with the pages' headers and, when given, its JSON-LD."""
+def page_response(file_name: str, document: dict[str, Any] | None, request: Request | None = None) -> Response:
+    """A page of ``static/`` with the pages' headers and, when given, its JSON-LD; with ``request``, in the
+    language chosen for it (``api.web.language``)."""
     html = with_jsonld((STATIC_DIR / file_name).read_bytes(), document)
-    return Response(html, media_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
+    if request is None:
+        return Response(html, media_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
+    language, source = page_language(request)
+    html = localise(html, language, source, catalogue_document(language, request))
+    headers = {**PAGE_HEADERS, **language_headers(request, language, source)}
+    return Response(html, media_type="text/html; charset=utf-8", headers=headers)
 
 
 # Page path -> a check that may answer instead of the page (the sign-in page's next: api.web.navigation).
@@ -122,14 +132,10 @@ def _page(
     jsonld: Callable[[Request], dict[str, Any] | None] | None = None,
     guard: Callable[[Request, dict[str, str]], Response | None] | None = None,
 ) -> Callable[[Request], Awaitable[Response]]:
-    path = STATIC_DIR / file_name
-
     async def page(request: Request) -> Response:
         if guard is not None and (answer := guard(request, COMMON_HEADERS)) is not None:
             return answer
-        if jsonld is not None:
-            return page_response(file_name, jsonld(request))
-        return FileResponse(path, media_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
+        return page_response(file_name, jsonld(request) if jsonld is not None else None, request)
 
     page.__name__ = f"web_page_{file_name.removesuffix('.html').replace('-', '_')}"
     return page
@@ -146,6 +152,7 @@ def mount_web(app: FastAPI) -> None:
     for path, file_name in PAGES.items():
         page = _page(file_name, PAGE_JSONLD.get(path), PAGE_GUARDS.get(path))
         app.add_route(path, page, methods=["GET", "HEAD"], include_in_schema=False)
+    app.add_route(I18N_PATH, catalogue, methods=["GET", "HEAD"], include_in_schema=False)
     mount_static(app)
     mount_docs(app, STATIC_PATH, PAGE_HEADERS)  # /docs from this server's own files (api.web.docs)
 

@@ -3,7 +3,8 @@
 
 import { ApiError, NetworkError, allBids, auctionPath, describeError, getJson, lastResponse, newIdempotencyKey, postJson } from "./api.js";
 import { isLargeJump, jumpQuestion, nextBid, outsizeQuestion, refusalSentence } from "./bidding.js";
-import { byId, h, idFromPath, renderHeader, say, setTitle } from "./layout.js";
+import { countryLanguage, t } from "./i18n.js";
+import { byId, h, idFromPath, renderHeader, roleName, say, setText, setTitle } from "./layout.js";
 import { LiveFeed } from "./live.js";
 import { lotDetails, lotLanguage } from "./lot.js";
 import { formatCents, formatMoney, fromCents, parseAmount } from "./money.js";
@@ -28,7 +29,7 @@ const state = {
 let feed = null;
 const clock = new ServerClock({ onJump: () => feed && feed.resync() });
 
-const ASSETS = { immovable: "Immovable property", movable: "Movable property", registered_movable: "Registered movable", rights: "Rights" };
+const ASSETS = { immovable: t("Immovable property"), movable: t("Movable property"), registered_movable: t("Registered movable"), rights: t("Rights") };
 
 function currency() {
   return state.auction ? state.auction.currency : "";
@@ -47,40 +48,51 @@ function renderLot() {
 function showAmendment(message) {
   const fields = (message.fields || []).map((field) => field.replace("_", " ")).join(", ");
   const why = message.reason ? ` (${message.reason})` : "";
-  say(byId("lot-amended"), `The lot's details were amended: ${fields}${why}.`, "info");
+  say(byId("lot-amended"), t("The lot's details were amended: {fields}{why}.", { fields, why }), "info");
 }
 
 function renderTerms() {
   const a = state.auction;
   setTitle(a.title);
   byId("title").textContent = a.title;
-  const language = lotLanguage(a);
+  const language = lotLanguage(a) || countryLanguage(a.country);
   if (language) byId("title").setAttribute("lang", language);
-  byId("meta").textContent = `${COUNTRY_NAMES[a.country] || a.country} (${a.country}) · ${ASSETS[a.asset] || a.asset} · round ${a.round} · times in ${zoneOf(a.country)}`;
+  byId("meta").textContent = t("{country} ({code}) · {asset} · round {round} · times in {zone}", {
+    country: COUNTRY_NAMES[a.country] || a.country,
+    code: a.country,
+    asset: ASSETS[a.asset] || a.asset,
+    round: a.round,
+    zone: zoneOf(a.country),
+  });
   byId("currency").textContent = a.currency;
   const rows = [
-    ["Value", formatMoney(a.value, a.currency)],
-    ["Starting price", formatMoney(a.starting_price, a.currency)],
-    ["Increment", a.increment ? formatMoney(a.increment, a.currency) : "Free: any amount above the best bid"],
-    ["Deposit to be admitted", a.deposit_required === "0.00" ? "None" : formatMoney(a.deposit_required, a.currency)],
-    ["Deposit due", a.deposit_due ? local(a.deposit_due, { withZoneName: true }) : "–"],
-    ["Opens", local(a.opens_at, { withZoneName: true })],
-    ["Scheduled close", local(a.scheduled_closes_at, { withZoneName: true })],
-    ["Rules version", `${a.country} ${a.rules_version}`],
-    ["Auction id", a.id],
+    [t("Value"), formatMoney(a.value, a.currency)],
+    [t("Starting price"), formatMoney(a.starting_price, a.currency)],
+    [t("Increment"), a.increment ? formatMoney(a.increment, a.currency) : t("Free: any amount above the best bid")],
+    [t("Deposit to be admitted"), a.deposit_required === "0.00" ? t("None") : formatMoney(a.deposit_required, a.currency)],
+    [t("Deposit due"), a.deposit_due ? local(a.deposit_due, { withZoneName: true }) : "–"],
+    [t("Opens"), local(a.opens_at, { withZoneName: true })],
+    [t("Scheduled close"), local(a.scheduled_closes_at, { withZoneName: true })],
+    [t("Rules version"), `${a.country} ${a.rules_version}`],
+    [t("Auction id"), a.id],
   ];
   byId("terms").replaceChildren(...rows.flatMap(([term, value]) => [h("dt", { text: term }), h("dd", { text: value })]));
 }
 
 const STATUS_TEXT = {
-  scheduled: "Scheduled",
-  open: "Open for bids",
-  closed: "Bidding ended",
-  failed: "Ended without a valid bid",
-  suspended: "Suspended",
-  cancelled: "Cancelled",
+  scheduled: t("Scheduled"),
+  open: t("Open for bids"),
+  closed: t("Bidding ended"),
+  failed: t("Ended without a valid bid"),
+  suspended: t("Suspended"),
+  cancelled: t("Cancelled"),
 };
-const SALE_BADGE = { awaiting_payment: "awaiting payment", paid: "price paid", completed: "sale completed", defaulted: "payment defaulted" };
+const SALE_BADGE = {
+  awaiting_payment: t("awaiting payment"),
+  paid: t("price paid"),
+  completed: t("sale completed"),
+  defaulted: t("payment defaulted"),
+};
 
 /** No bid can be placed: bidding ended, is suspended, or the auction was cancelled. */
 function biddingStopped(a) {
@@ -90,23 +102,24 @@ function biddingStopped(a) {
 function renderLive() {
   const a = state.auction;
   const status = byId("status");
-  status.textContent = a.ended ? (a.sale ? `Ended: ${SALE_BADGE[a.sale] || a.sale}` : "Ended: result declared") : STATUS_TEXT[a.status] || a.status;
+  setText(status, a.ended ? (a.sale ? t("Ended: {sale}", { sale: SALE_BADGE[a.sale] || a.sale }) : t("Ended: result declared")) : STATUS_TEXT[a.status] || a.status);
   status.className = `badge status-${a.status}`;
-  byId("price").textContent = a.price ? formatMoney(a.price, a.currency) : "No bids yet";
+  // Set only when the text changes: the price box is a live region, and new text is announced.
+  setText(byId("price"), a.price ? formatMoney(a.price, a.currency) : t("No bids yet"));
   const leader = byId("leader");
   if (a.leader) {
-    leader.textContent = `Leading: ${a.leader}${a.leader === state.myCode ? " (you)" : ""}`;
+    setText(leader, a.leader === state.myCode ? t("Leading: {code} (you)", { code: a.leader }) : t("Leading: {code}", { code: a.leader }));
   } else {
-    leader.textContent = `Starting price ${formatMoney(a.starting_price, a.currency)}`;
+    setText(leader, t("Starting price {amount}", { amount: formatMoney(a.starting_price, a.currency) }));
   }
   const deadline = byId("deadline");
-  deadline.textContent = a.status === "suspended" ? "suspended" : local(a.closes_at, { withZoneName: true });
+  setText(deadline, a.status === "suspended" ? t("suspended") : local(a.closes_at, { withZoneName: true }));
   renderStanding();
   renderBidHint();
   byId("bid-submit").disabled = biddingStopped(a);
-  if (a.status === "closed" || a.status === "failed") byId("bid-hint").textContent = "Bidding has ended.";
-  else if (a.status === "suspended") byId("bid-hint").textContent = "Bidding is suspended: no bid can be placed until it resumes.";
-  else if (a.status === "cancelled") byId("bid-hint").textContent = "The auction was cancelled.";
+  if (a.status === "closed" || a.status === "failed") setText(byId("bid-hint"), t("Bidding has ended."));
+  else if (a.status === "suspended") setText(byId("bid-hint"), t("Bidding is suspended: no bid can be placed until it resumes."));
+  else if (a.status === "cancelled") setText(byId("bid-hint"), t("The auction was cancelled."));
   renderAfterBidding();
   tick();
 }
@@ -124,16 +137,16 @@ function renderStanding() {
   }
   const ended = a.status === "closed" || a.status === "failed" || a.status === "cancelled";
   if (a.leader && a.leader === state.myCode) {
-    say(standing, ended ? "You won: yours is the best bid." : "You are leading.", "ok");
+    say(standing, ended ? t("You won: yours is the best bid.") : t("You are leading."), "ok");
     standing.dataset.standing = "leading";
   } else if (myBids().length > 0) {
     const text = ended
-      ? `Another bidder won with ${formatMoney(a.price, a.currency)}.`
-      : `You were outbid: the best bid is now ${formatMoney(a.price, a.currency)} by ${a.leader}.`;
+      ? t("Another bidder won with {amount}.", { amount: formatMoney(a.price, a.currency) })
+      : t("You were outbid: the best bid is now {amount} by {code}.", { amount: formatMoney(a.price, a.currency), code: a.leader });
     say(standing, text, "warn");
     standing.dataset.standing = "outbid";
   } else {
-    say(standing, `You are registered as ${state.myCode} and have not bid yet.`, "info");
+    say(standing, t("You are registered as {code} and have not bid yet.", { code: state.myCode }), "info");
     standing.dataset.standing = "none";
   }
 }
@@ -147,11 +160,11 @@ function renderBids() {
         "li",
         { dataset: { position: bid.position, bidder: bid.bidder_code } },
         h("span", { class: "bid-amount", text: formatMoney(bid.amount, currency()) }),
-        " by ",
+        " " + t("by") + " ",
         h("strong", { text: bid.bidder_code }),
-        bid.bidder_code === state.myCode ? " (you)" : "",
-        bid.automatic ? h("span", { class: "badge", text: "automatic" }) : "",
-        " at ",
+        bid.bidder_code === state.myCode ? " " + t("(you)") : "",
+        bid.automatic ? h("span", { class: "badge", text: t("automatic") }) : "",
+        " " + t("at") + " ",
         h("time", { datetime: bid.received_at, text: local(bid.received_at, { withDate: false }) }),
       ),
     ),
@@ -163,9 +176,16 @@ function renderBidHint() {
   if (!a) return;
   const next = nextBid(a, a.price);
   const hint = byId("bid-hint");
-  hint.textContent =
-    `Next valid amount: ${formatCents(next.proposed, a.currency)} (${next.explanation}` +
-    (next.exact ? ")." : `; the least accepted is ${formatCents(next.least, a.currency)}).`);
+  setText(
+    hint,
+    next.exact
+      ? t("Next valid amount: {amount} ({explanation}).", { amount: formatCents(next.proposed, a.currency), explanation: next.explanation })
+      : t("Next valid amount: {amount} ({explanation}; the least accepted is {least}).", {
+          amount: formatCents(next.proposed, a.currency),
+          explanation: next.explanation,
+          least: formatCents(next.least, a.currency),
+        }),
+  );
   const input = byId("bid-amount");
   if (!state.amountEdited) input.value = fromCents(next.proposed);
 }
@@ -180,55 +200,78 @@ function tick() {
   const now = clock.now();
   let remaining;
   if (a.status === "scheduled") {
-    label.textContent = "Opens in";
+    setText(label, t("Opens in"));
     remaining = Date.parse(a.opens_at) - now;
   } else if (a.status === "open") {
-    label.textContent = "Time left";
+    setText(label, t("Time left"));
     remaining = Date.parse(a.closes_at) - now;
   } else if (a.status === "suspended") {
     // The clock is stopped: the time left stays what it was when bidding was suspended.
     const left = (a.time_left_seconds || 0) * 1000;
-    label.textContent = "Time left (suspended)";
+    setText(label, t("Time left (suspended)"));
     const text = formatDuration(left);
     if (element.textContent !== text) {
       element.textContent = text;
-      element.setAttribute("aria-label", `${durationInWords(left)}, suspended`);
+      element.setAttribute("aria-label", t("{duration}, suspended", { duration: durationInWords(left) }));
     }
     element.dataset.remainingMs = String(Math.round(left));
     element.classList.remove("urgent");
     return;
   } else if (a.status === "cancelled") {
-    label.textContent = "Time left";
-    element.textContent = "Cancelled";
+    setText(label, t("Time left"));
+    setText(element, t("Cancelled"));
     element.dataset.remainingMs = "0";
-    element.setAttribute("aria-label", "The auction was cancelled");
+    element.setAttribute("aria-label", t("The auction was cancelled"));
     return;
   } else {
-    label.textContent = "Time left";
-    element.textContent = "Bidding has ended";
+    setText(label, t("Time left"));
+    setText(element, t("Bidding has ended"));
     element.dataset.remainingMs = "0";
-    element.setAttribute("aria-label", "Bidding has ended");
+    element.setAttribute("aria-label", t("Bidding has ended"));
     return;
   }
   element.dataset.remainingMs = String(Math.max(0, Math.round(remaining)));
-  const text = remaining > 0 ? formatDuration(remaining) : a.status === "open" ? "Closing…" : "Opening…";
+  const text = remaining > 0 ? formatDuration(remaining) : a.status === "open" ? t("Closing…") : t("Opening…");
   if (element.textContent !== text) {
     element.textContent = text;
     element.setAttribute("aria-label", remaining > 0 ? durationInWords(remaining) : text);
   }
   element.classList.toggle("urgent", a.status === "open" && remaining > 0 && remaining < 120000);
+  announceTimeLeft(a, remaining);
+}
+
+// The time left is announced when it crosses these marks (seconds), once each per deadline.
+const TIME_MARKS = [300, 60, 30, 10];
+
+/** Announce the time left at 5 min, 1 min, 30 s and 10 s (marks passed before the page loaded are not announced). */
+function announceTimeLeft(a, remaining) {
+  const region = byId("time-announcement");
+  if (!region || a.status !== "open" || !(remaining > 0)) return;
+  const seconds = remaining / 1000;
+  if (!state.timeMarks) {
+    state.timeMarks = new Set(TIME_MARKS.filter((mark) => seconds <= mark));
+    return;
+  }
+  for (const mark of TIME_MARKS) if (seconds > mark) state.timeMarks.delete(mark); // an extension gives a mark back
+  const due = TIME_MARKS.filter((mark) => seconds <= mark && !state.timeMarks.has(mark));
+  if (due.length === 0) return;
+  for (const mark of due) state.timeMarks.add(mark);
+  setText(region, t("{duration} left", { duration: durationInWords(Math.min(...due) * 1000) }));
 }
 
 function showExtension(previous, deadline, rule) {
   const extension = byId("extension");
   const minutes = Math.round((Date.parse(deadline) - Date.parse(previous)) / 60000);
-  const added = minutes > 0 ? `by ${minutes} min ` : "";
-  say(
-    extension,
-    `Deadline extended ${added}to ${local(deadline, { withDate: false })} (was ${local(previous, { withDate: false })})` +
-      (rule ? `: a late bid adds time under rule ${rule}.` : "."),
-    "warn",
-  );
+  const times = { minutes, deadline: local(deadline, { withDate: false }), previous: local(previous, { withDate: false }), rule };
+  const text =
+    minutes > 0
+      ? rule
+        ? t("Deadline extended by {minutes} min to {deadline} (was {previous}): a late bid adds time under rule {rule}.", times)
+        : t("Deadline extended by {minutes} min to {deadline} (was {previous}).", times)
+      : rule
+        ? t("Deadline extended to {deadline} (was {previous}): a late bid adds time under rule {rule}.", times)
+        : t("Deadline extended to {deadline} (was {previous}).", times);
+  say(extension, text, "warn");
   extension.dataset.deadline = deadline;
   extension.classList.remove("flash");
   void extension.offsetWidth; // restart the animation
@@ -239,8 +282,8 @@ function showExtension(previous, deadline, rule) {
 function incidentPeriod(incident) {
   const country = state.auction.country;
   const start = timeElement(incident.started_at, country);
-  if (!incident.ended_at) return [" Started ", start, "; not over yet, or its end is not known."];
-  return [" From ", start, " to ", timeElement(incident.ended_at, country), "."];
+  if (!incident.ended_at) return [" " + t("Started") + " ", start, "; " + t("not over yet, or its end is not known.")];
+  return [" " + t("From") + " ", start, " " + t("to") + " ", timeElement(incident.ended_at, country), "."];
 }
 
 function showIncident(message) {
@@ -256,10 +299,10 @@ function showIncident(message) {
   say(
     notice,
     [
-      h("strong", { text: "Technical incident recorded by the bailiff: " }),
+      h("strong", { text: t("Technical incident recorded by the bailiff:") + " " }),
       h("span", { class: "incident-description", text: incident.description }),
       ...incidentPeriod(incident),
-      ` Times in ${zoneOf(state.auction.country)}. It does not change the deadline.`,
+      " " + t("Times in {zone}. It does not change the deadline.", { zone: zoneOf(state.auction.country) }),
     ],
     "warn",
   );
@@ -343,12 +386,12 @@ async function refreshBids() {
 function onFeedState(value, detail) {
   const element = byId("connection");
   const text = {
-    connecting: "Connecting to the live feed…",
-    live: "Live: updates appear as they happen.",
-    reconnecting: `Connection lost: reconnecting in ${Math.ceil((detail || 0) / 1000)} s…`,
-    gone: "This auction is not available on the live feed.",
+    connecting: t("Connecting to the live feed…"),
+    live: t("Live: updates appear as they happen."),
+    reconnecting: t("Connection lost: reconnecting in {seconds} s…", { seconds: Math.ceil((detail || 0) / 1000) }),
+    gone: t("This auction is not available on the live feed."),
   }[value];
-  element.textContent = text || "";
+  setText(element, text || "");
   element.dataset.state = value;
 }
 
@@ -403,14 +446,14 @@ function renderSuspension() {
   if (a.status === "suspended") {
     const left = durationInWords((a.time_left_seconds || 0) * 1000);
     const reason = a.suspension_reason ? `: ${a.suspension_reason}` : "";
-    announce(element, `suspended|${a.suspended_at}`, [h("strong", { text: "Bidding is suspended" }), `${reason}. `, `Time left when it stopped: ${left}. Bidding resumes with that time left.`], "warn");
+    announce(element, `suspended|${a.suspended_at}`, [h("strong", { text: t("Bidding is suspended") }), `${reason}. `, t("Time left when it stopped: {left}. Bidding resumes with that time left.", { left })], "warn");
     element.dataset.state = "suspended";
   } else if (a.status === "cancelled") {
     const reason = state.cancelReason ? `: ${state.cancelReason}` : "";
-    announce(element, `cancelled|${a.cancelled_at}`, [h("strong", { text: "The auction was cancelled" }), `${reason}. No sale takes place; deposits are paid back.`], "error");
+    announce(element, `cancelled|${a.cancelled_at}`, [h("strong", { text: t("The auction was cancelled") }), `${reason}. ` + t("No sale takes place; deposits are paid back.")], "error");
     element.dataset.state = "cancelled";
   } else if (state.resumed && a.status === "open") {
-    announce(element, `resumed|${state.resumed}`, [h("strong", { text: "Bidding resumed. " }), `The deadline is now ${when(state.resumed)}.`], "info");
+    announce(element, `resumed|${state.resumed}`, [h("strong", { text: t("Bidding resumed.") + " " }), t("The deadline is now {deadline}.", { deadline: when(state.resumed) })], "info");
     element.dataset.state = "resumed";
   } else {
     silence(element);
@@ -426,7 +469,7 @@ function renderSale() {
   const a = state.auction;
   const element = byId("sale");
   if (!a.ended || !a.sale) {
-    if (a.ended && a.status === "failed") announce(element, "failed", "The auction ended without a sale: no valid bid was made.", "info");
+    if (a.ended && a.status === "failed") announce(element, "failed", t("The auction ended without a sale: no valid bid was made."), "info");
     else silence(element);
     if (a.next_round) renderNextRoundLink(element);
     if (!element.hidden) renderOutcome(element);
@@ -444,30 +487,32 @@ function renderSale() {
         element,
         key,
         [
-          h("strong", { text: "You are the purchaser. " }),
-          `Pay the amount still due by the deadline, or the sale is lost${a.paid && a.paid !== "0.00" ? " and so is your deposit" : ""}.`,
+          h("strong", { text: t("You are the purchaser.") + " " }),
+          a.paid && a.paid !== "0.00"
+            ? t("Pay the amount still due by the deadline, or the sale is lost and so is your deposit.")
+            : t("Pay the amount still due by the deadline, or the sale is lost."),
           saleFigures([
-            ["Still due", money(a.price_due), "amount-due"],
-            ["Deadline", when(a.payment_due), "payment-due"],
-            ["Paid so far", money(a.paid), "paid-so-far"],
+            [t("Still due"), money(a.price_due), "amount-due"],
+            [t("Deadline"), when(a.payment_due), "payment-due"],
+            [t("Paid so far"), money(a.paid), "paid-so-far"],
           ]),
         ],
         "warn",
       );
     } else if (a.sale === "paid") {
-      announce(element, key, [h("strong", { text: "Paid in full. " }), `You have paid ${money(a.paid)}; the bailiff's decision transferring ownership follows.`, saleFigures([["Paid", money(a.paid), "paid-so-far"]])], "ok");
+      announce(element, key, [h("strong", { text: t("Paid in full.") + " " }), t("You have paid {amount}; the bailiff's decision transferring ownership follows.", { amount: money(a.paid) }), saleFigures([[t("Paid"), money(a.paid), "paid-so-far"]])], "ok");
     } else if (a.sale === "completed") {
-      announce(element, key, [h("strong", { text: "The sale is complete. " }), "The decision transferring ownership to you is recorded."], "ok");
+      announce(element, key, [h("strong", { text: t("The sale is complete.") + " " }), t("The decision transferring ownership to you is recorded.")], "ok");
     } else if (a.sale === "defaulted") {
-      announce(element, key, [h("strong", { text: "The payment deadline has passed. " }), `The price was not covered by ${when(a.payment_due)}: the sale is lost.`], "error");
+      announce(element, key, [h("strong", { text: t("The payment deadline has passed.") + " " }), t("The price was not covered by {deadline}: the sale is lost.", { deadline: when(a.payment_due) })], "error");
     }
   } else {
-    const who = a.purchaser ? `The purchaser is ${a.purchaser}` : "No purchaser";
+    const who = a.purchaser ? t("The purchaser is {code}", { code: a.purchaser }) : t("No purchaser");
     const text = {
-      awaiting_payment: `${who}; the price is due by ${when(a.payment_due)}.`,
-      paid: `${who}, who has paid the price.`,
-      completed: `${who}: the sale is complete.`,
-      defaulted: `${who}, who did not pay by the deadline: the sale defaulted.`,
+      awaiting_payment: t("{who}; the price is due by {deadline}.", { who, deadline: when(a.payment_due) }),
+      paid: t("{who}, who has paid the price.", { who }),
+      completed: t("{who}: the sale is complete.", { who }),
+      defaulted: t("{who}, who did not pay by the deadline: the sale defaulted.", { who }),
     }[a.sale];
     announce(element, key, text || `${who}.`, "info");
   }
@@ -479,13 +524,13 @@ function renderSale() {
 function renderOutcome(element) {
   const a = state.auction;
   if (!a.outcome || element.querySelector(".outcome")) return;
-  element.append(" ", h("span", { class: "outcome", text: `After the last round the law allows: ${a.outcome.replaceAll("_", " ")}.` }));
+  element.append(" ", h("span", { class: "outcome", text: t("After the last round the law allows: {outcome}.", { outcome: a.outcome.replaceAll("_", " ") }) }));
 }
 
 function renderNextRoundLink(element) {
   const a = state.auction;
   if (element.querySelector("#next-round-link")) return;
-  element.append(" ", h("a", { href: `/app/auction/${encodeURIComponent(a.next_round)}`, id: "next-round-link", text: "The next round" }), " is scheduled.");
+  element.append(" ", h("a", { href: `/app/auction/${encodeURIComponent(a.next_round)}`, id: "next-round-link", text: t("The next round") }), " " + t("is scheduled."));
   element.hidden = false;
 }
 
@@ -502,10 +547,12 @@ function renderMyDeposit() {
   const amount = formatMoney(last.amount, a.currency);
   element.dataset.status = last.status;
   const text = {
-    refund_due: `Your deposit of ${amount} is due back to you${last.due ? `, by ${when(last.due)}` : "; the law sets no date for it"}.`,
-    refunded: `Your deposit of ${amount} has been paid back to you.`,
-    credited: `Your deposit of ${amount} counts towards the price.`,
-    forfeited: `Your deposit of ${amount} is forfeited: the price was not paid in time.`,
+    refund_due: last.due
+      ? t("Your deposit of {amount} is due back to you, by {due}.", { amount, due: when(last.due) })
+      : t("Your deposit of {amount} is due back to you; the law sets no date for it.", { amount }),
+    refunded: t("Your deposit of {amount} has been paid back to you.", { amount }),
+    credited: t("Your deposit of {amount} counts towards the price.", { amount }),
+    forfeited: t("Your deposit of {amount} is forfeited: the price was not paid in time.", { amount }),
   }[last.status];
   if (text) announce(element, `${last.status}|${last.due}`, text, last.status === "forfeited" ? "error" : "info");
   else silence(element);
@@ -538,9 +585,12 @@ function renderPreemption() {
   byId("preempt").hidden = false;
   byId("preemption-hint").hidden = false;
   const until = Date.parse(a.closed_at || a.closes_at) + PREEMPTION_WINDOW_MS[a.country];
-  const hint = `As the holder of a pre-emption right you may buy at the best price, ${formatMoney(a.price, a.currency)}, until ${when(new Date(until).toISOString())}.`;
-  if (byId("preemption-hint").textContent !== hint) byId("preemption-hint").textContent = hint;
-  byId("preempt").textContent = `Declare pre-emption at ${formatMoney(a.price, a.currency)}`;
+  const hint = t("As the holder of a pre-emption right you may buy at the best price, {amount}, until {deadline}.", {
+    amount: formatMoney(a.price, a.currency),
+    deadline: when(new Date(until).toISOString()),
+  });
+  setText(byId("preemption-hint"), hint);
+  setText(byId("preempt"), t("Declare pre-emption at {amount}", { amount: formatMoney(a.price, a.currency) }));
 }
 
 async function declarePreemption() {
@@ -549,10 +599,10 @@ async function declarePreemption() {
   button.disabled = true;
   try {
     const { body } = await postJson(`${auctionPath(auctionId)}/preemption`);
-    say(result, `Declared: you buy at ${formatMoney(body.price ?? state.auction.price, state.auction.currency)} once the bailiff declares the purchaser.`, "ok");
+    say(result, t("Declared: you buy at {amount} once the bailiff declares the purchaser.", { amount: formatMoney(body.price ?? state.auction.price, state.auction.currency) }), "ok");
     result.dataset.outcome = "declared";
   } catch (error) {
-    say(result, [h("strong", { text: "Refused. " }), error instanceof ApiError ? error.message : describeError(error), error instanceof ApiError ? h("span", { class: "detail", text: ` (${error.code})` }) : ""], "error");
+    say(result, [h("strong", { text: t("Refused.") + " " }), error instanceof ApiError ? error.message : describeError(error), error instanceof ApiError ? h("span", { class: "detail", text: ` (${error.code})` }) : ""], "error");
     result.dataset.outcome = "refused";
     result.dataset.code = error instanceof ApiError ? error.code : "network";
   } finally {
@@ -616,8 +666,8 @@ function renderRegistration() {
       h(
         "p",
         { class: "hint" },
-        session ? `You are signed in as ${session.role}; only a bidder can bid. ` : "To bid, ",
-        h("a", { href: `/app/sign-in?next=${next}`, text: "sign in with a bidder token" }),
+        session ? t("You are signed in as {role}; only a bidder can bid.", { role: roleName(session.role) }) + " " : t("To bid,") + " ",
+        h("a", { href: `/app/sign-in?next=${next}`, text: t("sign in with a bidder token") }),
         ".",
       ),
     );
@@ -632,14 +682,14 @@ function renderRegistration() {
           { class: "checkbox" },
           h("input", { type: "checkbox", id: "register-preemption", "aria-describedby": "register-preemption-hint" }),
           " ",
-          h("label", { for: "register-preemption", text: "I hold a pre-emption right and register to be able to declare it" }),
-          h("span", { class: "hint", id: "register-preemption-hint", text: " After bidding ends with a bid, a holder may declare within 10 minutes to buy at the best price." }),
+          h("label", { for: "register-preemption", text: t("I hold a pre-emption right and register to be able to declare it") }),
+          h("span", { class: "hint", id: "register-preemption-hint", text: " " + t("After bidding ends with a bid, a holder may declare within 10 minutes to buy at the best price.") }),
         )
       : "";
     panel.replaceChildren(
-      h("p", { class: "hint", text: "Register for this auction to get your bidder code. Others only ever see the code, never your name." }),
+      h("p", { class: "hint", text: t("Register for this auction to get your bidder code. Others only ever see the code, never your name.") }),
       holder,
-      h("button", { type: "button", id: "register", class: "primary", text: "Register for this auction", onclick: register }),
+      h("button", { type: "button", id: "register", class: "primary", text: t("Register for this auction"), onclick: register }),
       h("p", { id: "register-result", class: "message", role: "status", "aria-live": "polite", hidden: true }),
     );
     return;
@@ -647,16 +697,19 @@ function renderRegistration() {
   form.hidden = false;
   const reg = state.registration;
   const a = state.auction;
-  const parts = [h("span", {}, "Your bidder code: ", h("strong", { id: "my-code", text: state.myCode }), ". ")];
-  if (state.role === "preemption_holder") parts.push(h("span", { class: "badge", id: "my-role", text: "pre-emption holder" }), " ");
+  const parts = [h("span", {}, t("Your bidder code:") + " ", h("strong", { id: "my-code", text: state.myCode }), ". ")];
+  if (state.role === "preemption_holder") parts.push(h("span", { class: "badge", id: "my-role", text: t("pre-emption holder") }), " ");
   if (reg) {
-    if (reg.admitted) parts.push(h("span", { class: "badge ok", id: "admitted", text: "admitted to bid" }));
+    if (reg.admitted) parts.push(h("span", { class: "badge ok", id: "admitted", text: t("admitted to bid") }));
     else
       parts.push(
         h("span", {
           id: "admitted",
           class: "badge warn",
-          text: `not admitted yet: deposit ${formatMoney(reg.deposit_total ?? reg.deposit ?? "0.00", a.currency)} of ${formatMoney(a.deposit_required, a.currency)} recorded`,
+          text: t("not admitted yet: deposit {paid} of {required} recorded", {
+            paid: formatMoney(reg.deposit_total ?? reg.deposit ?? "0.00", a.currency),
+            required: formatMoney(a.deposit_required, a.currency),
+          }),
         }),
       );
   }
@@ -714,7 +767,7 @@ async function submitBid(event) {
   const result = byId("bid-result");
   const amount = parseAmount(input.value);
   if (amount === null || amount <= 0n) {
-    say(result, "Enter an amount such as 81500.00.", "error");
+    say(result, t("Enter an amount such as {example}.", { example: "81500.00" }), "error");
     result.dataset.outcome = "invalid";
     input.setAttribute("aria-invalid", "true");
     input.focus();
@@ -724,14 +777,15 @@ async function submitBid(event) {
   const next = nextBid(a, a.price);
   const jump = isLargeJump(amount, next.proposed);
   if (jump && !window.confirm(jumpQuestion(amount, next.proposed, a.currency))) {
-    say(result, `Bid of ${formatCents(amount, a.currency)} not sent.`, "info");
+    say(result, t("Bid of {amount} not sent.", { amount: formatCents(amount, a.currency) }), "info");
     result.dataset.outcome = "cancelled";
     input.focus();
     return;
   }
   const button = byId("bid-submit");
+  const focused = document.activeElement; // the control the bidder acted with keeps the focus afterwards
   button.disabled = true;
-  say(result, `Sending your bid of ${formatCents(amount, a.currency)}…`, "info");
+  say(result, t("Sending your bid of {amount}…", { amount: formatCents(amount, a.currency) }), "info");
   result.dataset.outcome = "pending";
   try {
     const key = newIdempotencyKey();
@@ -743,7 +797,7 @@ async function submitBid(event) {
       // sent again with the same key once the bidder confirms, else not sent.
       if (jump || !(error instanceof ApiError && error.code === "confirmation_required")) throw error;
       if (!window.confirm(outsizeQuestion(amount, a.currency))) {
-        say(result, `Bid of ${formatCents(amount, a.currency)} not sent.`, "info");
+        say(result, t("Bid of {amount} not sent.", { amount: formatCents(amount, a.currency) }), "info");
         result.dataset.outcome = "cancelled";
         input.focus();
         return;
@@ -760,9 +814,12 @@ async function submitBid(event) {
     });
     say(
       result,
-      `Accepted: your bid of ${formatMoney(body.amount, a.currency)} was received at ` +
-        `${local(body.received_at, { withDate: false })} and recorded at position ${body.position}. ` +
-        `Bidding closes at ${local(body.closes_at, { withDate: false })}.`,
+      t("Accepted: your bid of {amount} was received at {received} and recorded at position {position}. Bidding closes at {closes}.", {
+        amount: formatMoney(body.amount, a.currency),
+        received: local(body.received_at, { withDate: false }),
+        position: body.position,
+        closes: local(body.closes_at, { withDate: false }),
+      }),
       "ok",
     );
     result.dataset.outcome = "accepted";
@@ -771,7 +828,7 @@ async function submitBid(event) {
     renderLive();
   } catch (error) {
     if (error instanceof ApiError && error.status === 409) {
-      say(result, [h("strong", { text: "Refused. " }), refusalSentence(error.code, error.message), h("span", { class: "detail", text: ` (${error.code})` })], "error");
+      say(result, [h("strong", { text: t("Refused.") + " " }), refusalSentence(error.code, error.message), h("span", { class: "detail", text: ` (${error.code})` })], "error");
       result.dataset.outcome = "refused";
       result.dataset.code = error.code;
     } else {
@@ -781,6 +838,9 @@ async function submitBid(event) {
     }
   } finally {
     button.disabled = biddingStopped(state.auction);
+    if (document.activeElement !== focused && (!document.activeElement || document.activeElement === document.body)) {
+      (focused && !focused.disabled ? focused : input).focus();
+    }
   }
 }
 
@@ -789,7 +849,7 @@ async function submitBid(event) {
 async function main() {
   renderHeader("auction");
   if (!auctionId) {
-    say(byId("load-error"), "No auction given.", "error");
+    say(byId("load-error"), t("No auction given."), "error");
     return;
   }
   try {

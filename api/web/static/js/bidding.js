@@ -1,5 +1,6 @@
 // What a bidder may bid next, when to ask before sending, and refusals in plain words.
 
+import { t } from "./i18n.js";
 import { formatCents, toCents } from "./money.js";
 
 /** Free increments: propose about 1% more, as a round step (1, 2 or 5 times a power of ten, at least 1.00). */
@@ -31,15 +32,15 @@ export function nextBid(auction, priceText = auction.price) {
     least = country === "SI" && increment ? start + increment : start;
     if (least <= 0n) least = 1n; // a starting price of 0 means any positive first bid
     proposed = least < 100n ? 100n : least;
-    explanation = country === "SI" && increment ? "the starting price plus one increment" : "the starting price";
+    explanation = country === "SI" && increment ? t("the starting price plus one increment") : t("the starting price");
   } else if (increment) {
     least = price + increment;
     proposed = least;
-    explanation = country === "BG" ? "exactly one increment above the best bid" : "the best bid plus the increment";
+    explanation = country === "BG" ? t("exactly one increment above the best bid") : t("the best bid plus the increment");
   } else {
     least = price + 1n;
     proposed = price + roundStep(price / 100n);
-    explanation = "any amount above the best bid";
+    explanation = t("any amount above the best bid");
   }
   return { least, proposed, explanation, exact: country === "BG" && increment !== null };
 }
@@ -51,37 +52,37 @@ export function isLargeJump(amount, proposed) {
 
 export function jumpQuestion(amount, proposed, currency) {
   const percent = Number(((amount - proposed) * 100n) / (proposed || 1n));
-  return (
-    `You are about to bid ${formatCents(amount, currency)}, ${percent}% more than the next valid amount ` +
-    `${formatCents(proposed, currency)}. A bid cannot be withdrawn. Place this bid?`
-  );
+  return t("You are about to bid {amount}, {percent}% more than the next valid amount {proposed}. A bid cannot be withdrawn. Place this bid?", {
+    amount: formatCents(amount, currency),
+    percent,
+    proposed: formatCents(proposed, currency),
+  });
 }
 
 export function outsizeQuestion(amount, currency) {
-  return (
-    `You are about to bid ${formatCents(amount, currency)}, far more than the property's value. ` +
-    `A bid cannot be withdrawn. Place this bid?`
-  );
+  return t("You are about to bid {amount}, far more than the property's value. A bid cannot be withdrawn. Place this bid?", {
+    amount: formatCents(amount, currency),
+  });
 }
 
-const REASONS = {
-  bid_too_low: "Your bid is too low: it must be higher than the best bid, and the first bid must reach the starting price.",
-  bad_increment: "Your bid does not follow the auction's bidding step: bid the proposed amount (the best bid plus the increment).",
-  auction_closed: "Bidding has ended: your bid arrived after the deadline.",
-  auction_not_open: "Bidding has not opened yet: wait for the opening time.",
-  confirmation_required: "Your bid is far above the property's value and was not placed: confirm it to place it.",
-  not_admitted: "You are not admitted to bid yet: register for this auction and pay the required deposit, which the bailiff must record.",
-  proxy_not_allowed: "Automatic bidding is not allowed in this country.",
-  registration_closed: "Registration for this auction has closed.",
-  unknown_bidder: "You are not registered for this auction.",
-  invalid_amount: "That is not a valid amount.",
-  auction_not_found: "There is no such auction.",
-  busy: "The server is busy with other bids on this auction: try again in a moment.",
-  unauthenticated: "You need to sign in with a bidder token first.",
-  forbidden: "Only a bidder can bid: sign in with a bidder token.",
-};
+const REASONS = () => ({
+  bid_too_low: t("Your bid is too low: it must be higher than the best bid, and the first bid must reach the starting price."),
+  bad_increment: t("Your bid does not follow the auction's bidding step: bid the proposed amount (the best bid plus the increment)."),
+  auction_closed: t("Bidding has ended: your bid arrived after the deadline."),
+  auction_not_open: t("Bidding has not opened yet: wait for the opening time."),
+  confirmation_required: t("Your bid is far above the property's value and was not placed: confirm it to place it."),
+  not_admitted: t("You are not admitted to bid yet: register for this auction and pay the required deposit, which the bailiff must record."),
+  proxy_not_allowed: t("Automatic bidding is not allowed in this country."),
+  registration_closed: t("Registration for this auction has closed."),
+  unknown_bidder: t("You are not registered for this auction."),
+  invalid_amount: t("That is not a valid amount."),
+  auction_not_found: t("There is no such auction."),
+  busy: t("The server is busy with other bids on this auction: try again in a moment."),
+  unauthenticated: t("You need to sign in with a bidder token first."),
+  forbidden: t("Only a bidder can bid: sign in with a bidder token."),
+});
 
 /** A refusal code -> a sentence a bidder understands (falls back to the server's own message). */
 export function refusalSentence(code, serverMessage = "") {
-  return REASONS[code] || serverMessage || `The bid was refused (${code}).`;
+  return REASONS()[code] || serverMessage || t("The bid was refused ({code}).", { code });
 }

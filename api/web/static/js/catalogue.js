@@ -1,14 +1,15 @@
 // The public catalogue: every auction with its country, status, price and time left.
 
 import { describeError, getJson, lastResponse } from "./api.js";
-import { byId, h, renderHeader, say } from "./layout.js";
+import { t, tn } from "./i18n.js";
+import { byId, h, renderHeader, say, setText } from "./layout.js";
 import { inLanguage, lotLanguage, placeText } from "./lot.js";
 import { formatMoney } from "./money.js";
 import { currentSession } from "./session.js";
 import { COUNTRY_NAMES, ServerClock, durationInWords, formatDuration, formatLocal, zoneOf } from "./time.js";
 
 const REFRESH_MS = 15000;
-const STATUS_TEXT = { scheduled: "Scheduled", open: "Open for bids", closed: "Bidding ended", failed: "No valid bid" };
+const STATUS_TEXT = { scheduled: t("Scheduled"), open: t("Open for bids"), closed: t("Bidding ended"), failed: t("No valid bid") };
 const clock = new ServerClock({ onJump: () => load() });
 let auctions = [];
 let refreshTimer = null;
@@ -38,14 +39,14 @@ function card(auction) {
   const country = `${COUNTRY_NAMES[auction.country] || auction.country} (${auction.country})`;
   const price = auction.price
     ? formatMoney(auction.price, auction.currency)
-    : `starting at ${formatMoney(auction.starting_price, auction.currency)}`;
+    : t("starting at {amount}", { amount: formatMoney(auction.starting_price, auction.currency) });
   const closes = auction.status === "scheduled" ? auction.opens_at : auction.closes_at;
-  const links = [h("a", { href: `/app/auction/${encodeURIComponent(auction.id)}`, class: "button-link", text: auction.status === "open" ? "Bid" : "View" })];
+  const links = [h("a", { href: `/app/auction/${encodeURIComponent(auction.id)}`, class: "button-link", text: auction.status === "open" ? t("Bid") : t("View") })];
   if (session && (session.role === "auditor" || session.role === "bailiff")) {
-    links.push(h("a", { href: `/app/auditor/${encodeURIComponent(auction.id)}`, class: "button-link secondary", text: "Audit" }));
+    links.push(h("a", { href: `/app/auditor/${encodeURIComponent(auction.id)}`, class: "button-link secondary", text: t("Audit") }));
   }
   if (session && session.role === "bailiff") {
-    links.push(h("a", { href: `/app/bailiff/${encodeURIComponent(auction.id)}`, class: "button-link secondary", text: "Manage" }));
+    links.push(h("a", { href: `/app/bailiff/${encodeURIComponent(auction.id)}`, class: "button-link secondary", text: t("Manage") }));
   }
   return h(
     "li",
@@ -58,17 +59,17 @@ function card(auction) {
       h(
         "dl",
         { class: "facts" },
-        h("dt", { text: "Country" }),
+        h("dt", { text: t("Country") }),
         h("dd", { class: "country", text: country }),
-        placeText(auction.location) ? [h("dt", { text: "Location" }), h("dd", { class: "location", lang: lotLanguage(auction), text: placeText(auction.location) })] : null,
-        auction.case_reference ? [h("dt", { text: "Case" }), h("dd", { class: "case", text: auction.case_reference })] : null,
-        h("dt", { text: "Status" }),
-        h("dd", {}, h("span", { class: `badge status-${auction.status}`, text: auction.ended ? "Result declared" : STATUS_TEXT[auction.status] || auction.status })),
-        h("dt", { text: "Current price" }),
+        placeText(auction.location) ? [h("dt", { text: t("Location") }), h("dd", { class: "location", lang: lotLanguage(auction), text: placeText(auction.location) })] : null,
+        auction.case_reference ? [h("dt", { text: t("Case") }), h("dd", { class: "case", text: auction.case_reference })] : null,
+        h("dt", { text: t("Status") }),
+        h("dd", {}, h("span", { class: `badge status-${auction.status}`, text: auction.ended ? t("Result declared") : STATUS_TEXT[auction.status] || auction.status })),
+        h("dt", { text: t("Current price") }),
         h("dd", { class: "price", text: price }),
-        h("dt", { text: auction.status === "scheduled" ? "Opens in" : "Time left" }),
+        h("dt", { text: auction.status === "scheduled" ? t("Opens in") : t("Time left") }),
         h("dd", { class: "time-left", dataset: { until: closes, status: auction.status } }, "…"),
-        h("dt", { text: auction.status === "scheduled" ? "Opens" : auction.status === "open" ? "Closes" : "Ended" }),
+        h("dt", { text: auction.status === "scheduled" ? t("Opens") : auction.status === "open" ? t("Closes") : t("Ended") }),
         h("dd", {}, h("time", { datetime: closes, text: formatLocal(closes, auction.country) }), h("span", { class: "zone", text: ` ${zoneOf(auction.country)}` })),
       ),
       h("p", { class: "actions" }, links),
@@ -113,7 +114,8 @@ async function load() {
   }
   list.replaceChildren(...auctions.map(card));
   const what = [chosen.country && COUNTRY_NAMES[chosen.country], chosen.status && STATUS_TEXT[chosen.status]].filter(Boolean).join(", ");
-  byId("summary").textContent = `${auctions.length} auction${auctions.length === 1 ? "" : "s"}${what ? ` (${what})` : ""}.`;
+  const count = tn("{count} auction", "{count} auctions", auctions.length);
+  setText(byId("summary"), what ? t("{count} ({filters}).", { count, filters: what }) : `${count}.`);
   tick();
   clearTimeout(refreshTimer);
   refreshTimer = setTimeout(load, REFRESH_MS);

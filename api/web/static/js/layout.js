@@ -1,6 +1,7 @@
 // What every page shares: the header with navigation and the signed-in user, and small DOM helpers.
 
 import { serverNow, serverOffsetMs } from "./api.js";
+import { LANGUAGE, languageSwitcher, t, translateStatic } from "./i18n.js";
 import { currentSession, isExpired, signOut } from "./session.js";
 
 /** Create an element: h("p", {class: "hint", text: "..."}, child, ...). Text is always text, never HTML. */
@@ -25,11 +26,25 @@ export function byId(id) {
   return document.getElementById(id);
 }
 
-/** Put a message in a status element (role=status/alert regions announce it). kind: info, ok, error, warn. */
+function textOf(parts) {
+  return parts.map((part) => (part instanceof Node ? part.textContent : String(part ?? ""))).join("");
+}
+
+/**
+ * Put a message in a status element (role=status/alert regions announce it). kind: info, ok, error, warn.
+ * The same words already shown are left alone: a live region re-filled with unchanged text is announced again.
+ */
 export function say(element, text, kind = "info") {
+  const parts = (Array.isArray(text) ? text : [text]).filter((part) => part !== null && part !== undefined && part !== false);
   element.dataset.kind = kind;
-  element.replaceChildren(...(Array.isArray(text) ? text : [text]));
+  if (!element.hidden && element.textContent === textOf(parts)) return;
+  element.replaceChildren(...parts);
   element.hidden = false;
+}
+
+/** Set an element's text only when it changes (inside a live region, every change is announced). */
+export function setText(element, text) {
+  if (element && element.textContent !== text) element.textContent = text;
 }
 
 /** The <header> links and the sign-in state, filled into #site-header. */
@@ -37,14 +52,15 @@ export function renderHeader(current) {
   const header = byId("site-header");
   if (!header) return;
   const session = currentSession();
+  // Only what the signed-in role can use: the console for bailiffs, the auditor's view for auditors and bailiffs.
   const links = [
-    ["catalogue", "/", "Auctions"],
-    ["bailiff", "/app/bailiff", "Bailiff console"],
-    ["auditor", "/app/auditor", "Auditor"],
-  ];
+    ["catalogue", "/", t("Auctions"), null],
+    ["bailiff", "/app/bailiff", t("Bailiff console"), ["bailiff"]],
+    ["auditor", "/app/auditor", t("Auditor"), ["auditor", "bailiff"]],
+  ].filter(([key, , , roles]) => !roles || key === current || (session && roles.includes(session.role)));
   const nav = h(
     "nav",
-    { "aria-label": "Main" },
+    { "aria-label": t("Main") },
     h(
       "ul",
       {},
@@ -56,7 +72,7 @@ export function renderHeader(current) {
   const who = h("div", { class: "who" });
   if (session) {
     // Judged by the server's clock: a browser whose clock is wrong must not call a good token expired.
-    const expiredBadge = h("span", { class: "badge warn", id: "token-expired", text: "token expired", hidden: true });
+    const expiredBadge = h("span", { class: "badge warn", id: "token-expired", text: t("token expired"), hidden: true });
     const showExpiry = (now) => {
       expiredBadge.hidden = !isExpired(session.claims, now);
     };
@@ -67,13 +83,13 @@ export function renderHeader(current) {
     });
     who.append(
       ...[
-      h("span", { class: "who-name" }, "Signed in as ", h("strong", { id: "who-subject", text: session.subject }), " ", h("span", { class: `badge role-${session.role}`, id: "who-role", text: session.role })),
+      h("span", { class: "who-name" }, t("Signed in as"), " ", h("strong", { id: "who-subject", text: session.subject }), " ", h("span", { class: `badge role-${session.role}`, id: "who-role", text: roleName(session.role) })),
       expiredBadge,
       h("button", {
         type: "button",
         class: "link-button",
         id: "sign-out",
-        text: "Sign out",
+        text: t("Sign out"),
         onclick: () => {
           signOut();
           location.reload();
@@ -83,11 +99,46 @@ export function renderHeader(current) {
     );
   } else {
     const next = encodeURIComponent(location.pathname + location.search);
-    who.append(h("a", { href: `/app/sign-in?next=${next}`, id: "sign-in-link", "aria-current": current === "sign-in" ? "page" : null, text: "Sign in" }));
+    who.append(h("a", { href: `/app/sign-in?next=${next}`, id: "sign-in-link", "aria-current": current === "sign-in" ? "page" : null, text: t("Sign in") }));
   }
   header.replaceChildren(
-    h("a", { class: "skip-link", href: "#main", text: "Skip to content" }),
-    h("div", { class: "bar" }, h("a", { class: "brand", href: "/", text: "Judicial e-auctions" }), nav, who),
+    h("a", { class: "skip-link", href: "#main", text: t("Skip to content") }),
+    h("div", { class: "bar" }, h("a", { class: "brand", href: "/", text: t("Judicial e-auctions") }), nav, who, languageSwitcher()),
+  );
+  translateStatic();
+  renderFooter(current);
+  // A page whose own text is not translated yet keeps it marked as English for screen readers.
+  const main = byId("main");
+  if (main && document.body.dataset.translated === "partial" && LANGUAGE !== "en") main.setAttribute("lang", "en");
+}
+
+const ROLE_NAMES = () => ({ bidder: t("bidder"), bailiff: t("bailiff"), auditor: t("auditor") });
+
+/** A role's name in the page's language. */
+export function roleName(role) {
+  return ROLE_NAMES()[role] || role;
+}
+
+/** The footer every page has: accessibility statement, privacy notice, terms, help and contact. */
+export function renderFooter(current) {
+  let footer = byId("site-footer");
+  if (!footer) {
+    footer = h("footer", { id: "site-footer", class: "site-footer" });
+    document.body.append(footer);
+  }
+  const links = [
+    ["accessibility", "/app/accessibility", t("Accessibility statement")],
+    ["privacy", "/app/accessibility#privacy", t("Privacy notice")],
+    ["terms", "/app/accessibility#terms", t("Terms of use")],
+    ["help", "/app/accessibility#help", t("Help")],
+    ["contact", "/app/accessibility#contact", t("Contact")],
+  ];
+  footer.replaceChildren(
+    h(
+      "nav",
+      { "aria-label": t("Site information") },
+      h("ul", {}, links.map(([key, href, label]) => h("li", {}, h("a", { href, "aria-current": key === current ? "page" : null, text: label })))),
+    ),
   );
 }
 
@@ -99,7 +150,7 @@ export function idFromPath(prefix) {
 }
 
 export function setTitle(text) {
-  document.title = `${text} · Judicial e-auctions`;
+  document.title = `${text} · ` + t("Judicial e-auctions");
 }
 
 /** A table inside a scrollable, keyboard-reachable region (wide tables on a phone). */
@@ -112,7 +163,7 @@ export function table(caption, headings, rows, { id = null } = {}) {
       { id },
       h("caption", { text: caption }),
       h("thead", {}, h("tr", {}, headings.map((text) => h("th", { scope: "col", text })))),
-      h("tbody", {}, rows.length ? rows : h("tr", { class: "empty" }, h("td", { colspan: headings.length, text: "None." }))),
+      h("tbody", {}, rows.length ? rows : h("tr", { class: "empty" }, h("td", { colspan: headings.length, text: t("None.") }))),
     ),
   );
 }

@@ -3,6 +3,7 @@
 // in the notice's language and marked with it (lang), so that a screen reader reads them in the
 // right voice; the labels stay in the page's language.
 
+import { formatNumber, t } from "./i18n.js";
 import { h } from "./layout.js";
 import { formatLocal } from "./time.js";
 
@@ -19,17 +20,17 @@ export function inLanguage(tag, auction, text, attributes = {}) {
   return h(tag, { ...attributes, lang: lotLanguage(auction), text });
 }
 
-const KINDS = { real_estate: "Real estate", vehicle: "Vehicle", movable: "Movable property", other: "Other" };
+const KINDS = { real_estate: t("Real estate"), vehicle: t("Vehicle"), movable: t("Movable property"), other: t("Other") };
 const FACTS = [
-  ["cadastral_number", "Cadastral number"],
-  ["register_number", "Register number"],
-  ["area_m2", "Area", (v) => `${v} m²`],
-  ["rooms", "Rooms"],
-  ["floor", "Floor"],
-  ["year_built", "Year built"],
-  ["vin", "VIN"],
-  ["mileage_km", "Mileage", (v) => `${Number(v).toLocaleString()} km`],
-  ["registration", "Registration"],
+  ["cadastral_number", t("Cadastral number")],
+  ["register_number", t("Register number")],
+  ["area_m2", t("Area"), (v) => `${v} m²`],
+  ["rooms", t("Rooms")],
+  ["floor", t("Floor")],
+  ["year_built", t("Year built")],
+  ["vin", t("VIN")],
+  ["mileage_km", t("Mileage"), (v) => `${formatNumber(Number(v))} km`],
+  ["registration", t("Registration")],
 ];
 
 /** "Storgatan 1, Kungälv, Västra Götaland" (the parts given). */
@@ -71,32 +72,32 @@ export function lotDetails(auction) {
   const add = (term, ...value) => {
     if (value.length && value.some((part) => part !== null && part !== "")) rows.push(h("dt", { text: term }), h("dd", {}, value));
   };
-  if (auction.case_reference) add("Case", auction.case_reference);
-  if (auction.court) add("Court or office", inLanguage("span", auction, auction.court));
+  if (auction.case_reference) add(t("Case"), auction.case_reference);
+  if (auction.court) add(t("Court or office"), inLanguage("span", auction, auction.court));
   const location = auction.location;
   if (location) {
     const place = placeText(location);
     const point = location.coordinates;
     const map = point
-      ? h("a", { href: `https://www.openstreetmap.org/?mlat=${point.lat}&mlon=${point.lon}#map=17/${point.lat}/${point.lon}`, text: "map", "aria-label": `Map of ${place || "the location"}` })
+      ? h("a", { href: `https://www.openstreetmap.org/?mlat=${point.lat}&mlon=${point.lon}#map=17/${point.lat}/${point.lon}`, text: t("map"), "aria-label": place ? t("Map of {place}", { place }) : t("Map of the location") })
       : null;
-    add("Location", place ? h("span", { lang: lotLanguage(auction), text: place }) : null, map && place ? " · " : null, map);
+    add(t("Location"), place ? h("span", { lang: lotLanguage(auction), text: place }) : null, map && place ? " · " : null, map);
   }
   const facts = auction.asset_details;
   if (facts) {
-    add("Kind", KINDS[facts.kind] || facts.kind);
+    add(t("Kind"), KINDS[facts.kind] || facts.kind);
     for (const [key, label, format] of FACTS) {
       if (facts[key] !== undefined && facts[key] !== null) add(label, format ? format(facts[key]) : String(facts[key]));
     }
   }
   const viewing = viewingNodes(auction);
-  if (viewing.length) add("Viewing", ...viewing);
-  if (auction.conditions) add("Conditions the buyer takes over", inLanguage("span", auction, auction.conditions));
+  if (viewing.length) add(t("Viewing"), ...viewing);
+  if (auction.conditions) add(t("Conditions the buyer takes over"), inLanguage("span", auction, auction.conditions));
   const contact = contactNodes(auction.contact);
-  if (contact.length) add("Contact", ...contact);
+  if (contact.length) add(t("Contact"), ...contact);
   const nodes = [];
   if (auction.description) nodes.push(inLanguage("p", auction, auction.description, { class: "lot-description", id: "lot-description" }));
   if (rows.length) nodes.push(h("dl", { class: "terms lot-facts", id: "lot-facts" }, rows));
-  if (!nodes.length) nodes.push(h("p", { class: "hint", text: "The notice gives no further details." }));
+  if (!nodes.length) nodes.push(h("p", { class: "hint", text: t("The notice gives no further details.") }));
   return nodes;
 }

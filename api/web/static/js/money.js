@@ -1,4 +1,8 @@
 // Money as integer cents (BigInt), like the server: never a floating-point number.
+// Shown as the page's locale writes amounts (Intl, the auction's currency): "100 000,00 kr" in
+// Swedish, "84.000,00 €" in Slovenian; English keeps the engine's form, "80,000.00 EUR".
+
+import { LANGUAGE, LOCALE } from "./i18n.js";
 
 const DECIMAL = /^(0|[1-9][0-9]{0,14})(\.[0-9]{1,2})?$/;
 
@@ -21,9 +25,27 @@ export function fromCents(cents) {
 
 const grouping = new Intl.NumberFormat("en-GB", { useGrouping: true, maximumFractionDigits: 0 });
 
-/** 8000000n, "EUR" -> "80,000.00 EUR" for people. */
+const localFormats = new Map();
+function localFormat(currency) {
+  if (!localFormats.has(currency)) {
+    const options = currency
+      ? { style: "currency", currency, minimumFractionDigits: 2, maximumFractionDigits: 2 }
+      : { minimumFractionDigits: 2, maximumFractionDigits: 2 };
+    localFormats.set(currency, new Intl.NumberFormat(LOCALE, options));
+  }
+  return localFormats.get(currency);
+}
+
+/** 8000000n, "EUR" -> "80,000.00 EUR" (English), "80.000,00 €" (Slovenian) for people. */
 export function formatCents(cents, currency = "") {
   if (cents === null || cents === undefined) return "–";
+  if (LANGUAGE !== "en") {
+    try {
+      return localFormat(currency).format(fromCents(cents)); // a decimal string: exact, never a float
+    } catch {
+      // a currency Intl does not know: the engine's own form below
+    }
+  }
   const negative = cents < 0n;
   const abs = negative ? -cents : cents;
   const text = `${negative ? "−" : ""}${grouping.format(abs / 100n)}.${String(abs % 100n).padStart(2, "0")}`;

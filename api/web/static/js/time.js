@@ -1,4 +1,7 @@
 // Time: the auction country's wall clock, and the server's clock as the only truth for deadlines.
+// Dates are written as the page's locale writes them (Intl.DateTimeFormat in the auction's zone).
+
+import { LANGUAGE, LOCALE, countryName, t, tn } from "./i18n.js";
 
 export const COUNTRY_ZONES = {
   BG: "Europe/Sofia",
@@ -13,7 +16,7 @@ export const COUNTRY_ZONES = {
   GR: "Europe/Athens",
 };
 
-export const COUNTRY_NAMES = {
+const ENGLISH_NAMES = {
   BG: "Bulgaria",
   HR: "Croatia",
   LT: "Lithuania",
@@ -25,6 +28,10 @@ export const COUNTRY_NAMES = {
   PT: "Portugal",
   GR: "Greece",
 };
+/** The countries' names in the page's language. */
+export const COUNTRY_NAMES = Object.fromEntries(
+  Object.entries(ENGLISH_NAMES).map(([code, name]) => [code, LANGUAGE === "en" ? name : countryName(code)]),
+);
 
 /** The zone of a country code, or the zone itself when given an IANA name (an auction's own `zone`). */
 export function zoneOf(country) {
@@ -45,7 +52,7 @@ function formatter(zone, withDate) {
       timeZoneName: "short",
     };
     if (withDate) Object.assign(options, { weekday: "short", day: "numeric", month: "short", year: "numeric" });
-    formatters.set(key, new Intl.DateTimeFormat("en-GB", options));
+    formatters.set(key, new Intl.DateTimeFormat(LOCALE, options));
   }
   return formatters.get(key);
 }
@@ -76,7 +83,7 @@ export function formatDuration(ms) {
   const minutes = Math.floor((total % 3600) / 60);
   const seconds = total % 60;
   const two = (n) => String(n).padStart(2, "0");
-  if (days > 0) return `${days} d ${two(hours)}:${two(minutes)}:${two(seconds)}`;
+  if (days > 0) return t("{days} d {clock}", { days, clock: `${two(hours)}:${two(minutes)}:${two(seconds)}` });
   if (hours > 0) return `${hours}:${two(minutes)}:${two(seconds)}`;
   return `${minutes}:${two(seconds)}`;
 }
@@ -84,13 +91,16 @@ export function formatDuration(ms) {
 /** The same in words for screen readers: "2 minutes 5 seconds". */
 export function durationInWords(ms) {
   const total = Math.max(0, Math.floor(ms / 1000));
-  const parts = [
-    [Math.floor(total / 86400), "day"],
-    [Math.floor((total % 86400) / 3600), "hour"],
-    [Math.floor((total % 3600) / 60), "minute"],
-    [total % 60, "second"],
-  ].filter(([n], index, all) => n > 0 || (index === all.length - 1 && total === 0));
-  return parts.map(([n, unit]) => `${n} ${unit}${n === 1 ? "" : "s"}`).join(" ");
+  const units = [
+    (n) => tn("{count} day", "{count} days", n),
+    (n) => tn("{count} hour", "{count} hours", n),
+    (n) => tn("{count} minute", "{count} minutes", n),
+    (n) => tn("{count} second", "{count} seconds", n),
+  ];
+  const parts = [Math.floor(total / 86400), Math.floor((total % 86400) / 3600), Math.floor((total % 3600) / 60), total % 60]
+    .map((n, index) => [n, units[index]])
+    .filter(([n], index, all) => n > 0 || (index === all.length - 1 && total === 0));
+  return parts.map(([n, unit]) => unit(n)).join(" ");
 }
 
 /**
