@@ -18,6 +18,8 @@ from typing import Any, Protocol
 
 import orjson
 
+from projections.audit.files import files_html
+
 
 def render_json(reports: list[dict[str, Any]]) -> bytes:
     body: Any = reports[0] if len(reports) == 1 else {"reports": reports}
@@ -477,6 +479,7 @@ def _auction_section(r: dict[str, Any], page: _Page) -> str:
     return (
         f"<section><h2>{html.escape(title)}</h2>{_summary(summary, _('Summary'))}"
         + _lot_details(r, page)
+        + files_html(r)
         + f"<h3>{html.escape(_('Warnings about the schedule'))}</h3>"
         f"{_table(r['warnings'], ('code', 'message', 'rule'), _('Warnings'), page=page)}"
         f"<h3>{html.escape(_('Bidders'))}</h3>{_table(r['bidders'], BIDDER_COLUMNS, _('Bidders'), anonymised, page)}"
