@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     # request id). Off by default: every bid, refused or not, is in the event log, and a reverse proxy
     # in front logs the requests; on a busy auction the line costs a share of a bid's time (benchmark a).
     access_log: bool = False
+    default_language: Literal["en", "bg", "hr", "lt", "sl", "sv", "et", "lv", "cs", "pt", "el"] = "en"  # api.i18n
+    accessibility_contact: str = "accessibility@example.org"  # feedback address on the accessibility statement
     bid_confirmation_factor: int = 10  # a bid above this many times the value needs "confirm": true; 0: never
     # Writes a second, sustained and at once, per caller and per client address (api.ratelimit); rate 0: no limit.
     write_rate_per_subject: float = Field(default=10.0, ge=0)

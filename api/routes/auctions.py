@@ -24,6 +24,7 @@ from api.deps import (
     Viewer,
     may_act_for,
 )
+from api.i18n import LANGUAGE_PATTERN, report_html
 from api.responses import REPLAYED, JsonResponse
 from api.schemas import (
     AuctionIn,
@@ -177,10 +178,22 @@ async def list_bids(
     return await queries.bids(auction_id, after, limit)
 
 
-@router.get("/auctions/{auction_id}/report", responses=ERRORS)
-async def report(auction_id: AuctionId, principal: AnyRole, queries: QueriesDep) -> JsonResponse:
-    """The report rebuilt from the events: full for bailiffs and auditors, anonymised (bidder codes) for bidders."""
-    return JsonResponse(await queries.report(auction_id, anonymise=principal.role is Role.BIDDER))
+@router.get(
+    "/auctions/{auction_id}/report",
+    responses={**ERRORS, 200: {"content": {"text/html": {}}, "description": "with ?lang=: the report's HTML page"}},
+)
+async def report(
+    auction_id: AuctionId,
+    principal: AnyRole,
+    queries: QueriesDep,
+    lang: Annotated[str | None, Query(pattern=LANGUAGE_PATTERN, description="the HTML page in this language")] = None,
+) -> Response:
+    """The report rebuilt from the events: full for bailiffs and auditors, anonymised (bidder codes) for bidders.
+    With ``?lang=``, its printed HTML page in that language (``api.i18n``); the JSON never changes with it."""
+    body = await queries.report(auction_id, anonymise=principal.role is Role.BIDDER)
+    if lang is not None:
+        return Response(report_html(body, lang), media_type="text/html; charset=utf-8")
+    return JsonResponse(body)
 
 
 @router.get(
