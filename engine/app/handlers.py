@@ -96,6 +96,7 @@ from engine.app.results import (
     RefundResult,
     RegistrationResult,
 )
+from engine.app.transparency import Transparency
 from engine.commands import (
     AmendDetails,
     Cancel,
@@ -145,10 +146,11 @@ from engine.events import (
     SaleOffered,
     TransferDecided,
 )
-from engine.model import AuctionState, Status, Terms, format_instant, format_money
+from engine.model import AuctionState, Status, Terms, format_money
 from engine.policy import RuleViolation
 from engine.sale import next_round_draft, scheduled_round
 from engine.service import AuctionService, Outcome
+from engine.store.base import StoredEvent
 
 # Run a command on an auction, with an optional (scoped) idempotency key.
 Execute = Callable[[str, Command, "str | None"], Awaitable[Outcome]]
@@ -172,6 +174,7 @@ class Context:
     execute: Execute
     queries: Queries
     signer: ReceiptSigner
+    transparency: Transparency  # signs the log's heads, and so the receipts of accepted bids
     new_auction_id: Callable[[], str] = field(default=new_auction_id)
     # The server key of the callers' handles in stored Idempotency-Keys (see scoped_key);
     # None: derived from the receipt key, which every process of a deployment shares.
@@ -244,6 +247,10 @@ def _first(outcome: Outcome, *types: type[Event], automatic: bool | None = None)
         if isinstance(event, types) and (automatic is None or getattr(event, "automatic", False) == automatic):
             return event, stored.version
     return None
+
+
+def _stored(outcome: Outcome, version: int) -> StoredEvent:
+    return next(stored for stored in outcome.stored if stored.version == version)
 
 
 def _caused(outcome: Outcome, kind: type[E]) -> tuple[E, int]:
@@ -403,13 +410,7 @@ async def place_bid(context: Context, request: Bid) -> BidResult:
         )
     assert isinstance(event, BidAccepted)
     after = outcome.state  # as the bid left it (for a repeated key: as first answered)
-    receipt = await context.signer.issue(
-        auction=auction_id,
-        bidder_code=event.bidder_code,
-        amount=format_money(event.amount),
-        position=position,
-        received_at=format_instant(event.at),
-    )
+    receipt = await context.transparency.receipt(outcome.tree, _stored(outcome, position), format_money(event.amount))
     return BidResult(
         auction_id=auction_id,
         accepted=True,
