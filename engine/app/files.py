@@ -98,9 +98,22 @@ def _opened(data: bytes, max_pixels: int) -> Image.Image:
 
 
 def process_photo(data: bytes, max_pixels: int = MAX_PIXELS) -> Photo:
-    """Check ``data`` is a photo and make it safe to serve (blocking: run it off the event loop)."""
+    """Check ``data`` is a photo and make it safe to serve (blocking: run it off the event loop).
+    Whatever the bytes, the answer is a :class:`Photo` or :class:`FileRefused`: a decoder's own
+    error on a malformed file (some raise more than ``OSError``) is the file's fault."""
     if not data:
         raise FileRefused(422, "invalid_file", "the photo is empty")
+    try:
+        return _processed(data, max_pixels)
+    except FileRefused:
+        raise
+    except MemoryError:
+        raise FileRefused(422, "image_too_large", "the photo is too large to decode") from None
+    except Exception as error:  # noqa: BLE001 - any decoder failure on these bytes
+        raise FileRefused(422, "invalid_file", f"the image cannot be decoded: {type(error).__name__}") from None
+
+
+def _processed(data: bytes, max_pixels: int) -> Photo:
     _opened(data, max_pixels).verify()  # the file's structure (verify leaves the image unusable)
     image = _opened(data, max_pixels)
     kind = image.format or ""
