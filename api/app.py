@@ -41,7 +41,8 @@ Event-sourced judicial e-auctions with per-country rule books.
 * Live feed: `GET /ws/auctions/{id}[?after=N]` (WebSocket): a snapshot, then one message per change
   (`bid`, `extended`, `opened`, `closed`, `failed`, `declared`, `scheduled`, `incident`; after bidding
   `preemption`, `payment`, `paid`, `refunded`, `completed`, `defaulted`, `grace`, `offered`, `suspended`,
-  `resumed`, `cancelled`, `next_round`, `outcome`; `amended`: the lot's details), each with `position`,
+  `resumed`, `cancelled`, `next_round`, `outcome`; `amended`: the lot's details; `photo`, `document`, `withdrawn`,
+  `photos_ordered`: its files), each with `position`,
   `status`, `price`, `leader`, `closes_at`, `server_time`. Reconnect with `?after=<last position>`
   to get every change after it exactly once. Close codes: 4404 unknown auction, 4400 bad `after`,
   1013 too slow (resume with the position in the reason), 1012 server shutting down.
