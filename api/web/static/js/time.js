@@ -51,7 +51,8 @@ function formatter(zone, withDate) {
       hourCycle: "h23",
       timeZoneName: "short",
     };
-    if (withDate) Object.assign(options, { weekday: "short", day: "numeric", month: "short", year: "numeric" });
+    // The month in words: "short" where the locale abbreviates it ("3 Apr"), "long" where its short form is a number (bg).
+    if (withDate) Object.assign(options, { weekday: "short", day: "numeric", month: LANGUAGE === "en" ? "short" : "long", year: "numeric" });
     formatters.set(key, new Intl.DateTimeFormat(LOCALE, options));
   }
   return formatters.get(key);
