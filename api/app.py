@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import errors, limits, observability, ratelimit
 from api.bootstrap import StartupRefused, start
 from api.deps import QueriesDep
-from api.routes import auctions, bidding, bids, feed, files, live, sale, signin, transparency
+from api.routes import auctions, bidding, bids, feed, files, live, me, sale, signin, transparency
 from api.schemas import HealthOut
 from api.settings import Settings
 from api.web import mount_web
@@ -192,6 +192,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(live.router)
     app.include_router(feed.router)
     app.include_router(transparency.router)
+    app.include_router(me.router)  # /me/..., /auctions/{id}/watch, /ws/me: the caller's own notices
     app.include_router(signin.router)  # /auth/...: the pages' sign-in through the identity provider
     app.include_router(observability.router)  # GET /metrics, GET /ready
     mount_web(app)

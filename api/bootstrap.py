@@ -33,6 +33,7 @@ from api.observability import Metrics, Observer, ScrapeTime
 from api.oidc import provider_from_settings
 from api.settings import Settings
 from engine.app.handlers import Context, Handlers
+from engine.app.notifications import Notifications, SmtpMailer
 from engine.app.queries import Queries
 from engine.app.receipts import ReceiptSigner, load_private_key
 from engine.app.retention import Retention
@@ -86,6 +87,7 @@ class Runtime:
     scrape: ScrapeTime | None = None
     observer: Observer | None = None
     retention: Retention | None = None  # erases identities after AUCTION_RETENTION_DAYS (engine.app.retention)
+    notifications: Notifications | None = None  # each person's notices, live and by e-mail (engine.app.notifications)
     # Built from the above by start():
     queries: Queries = field(init=False)
     handlers: Handlers = field(init=False)
@@ -135,6 +137,8 @@ class Runtime:
                 await task
         if self.wakeups is not None:
             await self.wakeups.stop()
+        if self.notifications is not None:
+            await self.notifications.book.close()
         await self.store.close()
 
 
@@ -184,10 +188,14 @@ async def start(settings: Settings, clock: Clock | None = None) -> Runtime:
         await projector.rebuild()
         runtime.scheduler.plan_all(model.summaries())
         projector.listeners.append(runtime.scheduler.on_summary)
+        runtime.notifications = notifications = await start_notifications(settings, store, service.vault, clock)
+        projector.listeners.append(lambda _: notifications.notify())
         runtime.tasks = [
             asyncio.create_task(projector.run(), name="projections-catch-up"),
             asyncio.create_task(runtime.scheduler.run(), name="deadline-scheduler"),
         ]
+        runtime.tasks.append(asyncio.create_task(notifications.run(), name="notifications"))
+        runtime.tasks.append(asyncio.create_task(notifications.run_outbox(), name="notifications-outbox"))
         if head_file is not None:
             runtime.tasks.append(asyncio.create_task(keep_heads(transparency, head_file), name="tree-heads"))
         if oidc is not None:  # the provider's metadata and keys read ahead of the first token, off the loop
@@ -199,10 +207,38 @@ async def start(settings: Settings, clock: Clock | None = None) -> Runtime:
     except BaseException:
         if runtime is not None and runtime.wakeups is not None:
             await runtime.wakeups.stop()
+        if runtime is not None and runtime.notifications is not None:
+            await runtime.notifications.book.close()
         await store.close()
         raise
     log.info("engine ready at position %s with %s auctions", model.checkpoint, len(model.summaries()))
     return runtime
+
+
+async def start_notifications(
+    settings: Settings, store: EventStore, vault: SubjectVault, clock: Clock
+) -> Notifications:
+    """The notifications' projection, folded up to now, with the SMTP relay of ``AUCTION_SMTP_*`` if any."""
+    from projections.notifications import NotificationBook
+
+    mailer = None
+    if settings.smtp_host:
+        mailer = SmtpMailer(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.smtp_from,
+            settings.smtp_starttls,
+            settings.smtp_username,
+            settings.smtp_password,
+        )
+    book = await NotificationBook.open(settings.database_url)
+    notifications = Notifications(store, book, vault, clock, mailer)
+    try:
+        await notifications.start()
+    except BaseException:
+        await book.close()
+        raise
+    return notifications
 
 
 class StartupRefused(Exception):

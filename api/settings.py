@@ -126,6 +126,13 @@ class Settings(BaseSettings):
     metrics: bool = True  # GET /metrics, and the counters and histograms behind it
     # GET /ready answers 503 while the read models are more than this many events behind the store.
     ready_max_lag: int = Field(default=1000, ge=0)
+    # E-mail notifications (engine.app.notifications) through this SMTP relay; no host: no e-mail is sent.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = "auction@localhost"  # the From address; its domain ends each Message-ID
+    smtp_starttls: bool = False  # STARTTLS before anything is sent (the relay's certificate is checked)
+    smtp_username: str | None = None  # AUTH after STARTTLS, where the relay asks for it
+    smtp_password: str | None = None
 
     def __init__(self, **values: Any) -> None:
         check_environment(os.environ)  # an unknown AUCTION_* variable is an error, not ignored

@@ -46,10 +46,15 @@ class SubjectVault:
         self._cache: dict[str, bytes] = {}  # key_id -> key, for keys this process has seen
 
     async def seal(self, subject: str) -> dict[str, str]:
+        return await self.seal_for(subject, subject)
+
+    async def seal_for(self, subject: str, text: str) -> dict[str, str]:
+        """``text`` sealed with ``subject``'s key (their identity, or other personal data of theirs
+        such as an e-mail address): :meth:`open_many` opens it, :meth:`forget` makes it unreadable."""
         key_id, key = await self._keys.keep_subject_key(owner_of(subject), uuid.uuid4().hex, AESGCM.generate_key(256))
         self._cache[key_id] = key
         nonce = os.urandom(12)
-        ciphertext = AESGCM(key).encrypt(nonce, subject.encode("utf-8"), key_id.encode("ascii"))
+        ciphertext = AESGCM(key).encrypt(nonce, text.encode("utf-8"), key_id.encode("ascii"))
         return {"sealed": SEALED, "key_id": key_id, "nonce": _b64(nonce), "ciphertext": _b64(ciphertext)}
 
     async def open_many(self, sealed: Sequence[dict[str, str]]) -> list[str | None]:

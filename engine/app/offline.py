@@ -11,7 +11,8 @@ from engine.service import RulesLookup
 from engine.simulate import ScenarioError, run_scenario
 from engine.store import open_store
 from engine.store.memory import MemoryEventStore
-from engine.vault import SubjectVault
+from engine.vault import SubjectVault, owner_of
+from projections.notifications import NotificationBook
 
 __all__ = ["ScenarioError", "forget", "simulate"]
 
@@ -24,9 +25,17 @@ async def simulate(scenario: Any, rules_for: RulesLookup) -> dict[str, Any]:
 
 async def forget(database_url: str, subject: str, keys_url: str | None = None) -> int:
     """Erase ``subject``'s identity key (crypto-shredding) from the keys of the log at ``database_url``
-    (kept at ``keys_url`` when given, ``engine.store.open_store``); how many keys were erased."""
+    (kept at ``keys_url`` when given, ``engine.store.open_store``), and their notices, watches and
+    e-mail address; how many keys were erased."""
     store = await open_store(database_url, keys_url)
     try:
-        return await SubjectVault(store).forget(subject)
+        erased = await SubjectVault(store).forget(subject)
     finally:
         await store.close()
+    # Their notices, watches and sealed e-mail address go too (projections.notifications).
+    book = await NotificationBook.open(database_url)
+    try:
+        await book.forget(owner_of(subject))
+    finally:
+        await book.close()
+    return erased
