@@ -53,11 +53,8 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 _SANDBOX = "default-src 'none'; sandbox"
 _UPLOAD_BODY = {
     "required": True,
-    "content": {
-        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
-        "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
-        "application/pdf": {"schema": {"type": "string", "format": "binary"}},
-    },
+    "description": "the file's bytes (any Content-Type: the file is judged by its content)",
+    "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
 }
 _UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {
     **ERRORS,
