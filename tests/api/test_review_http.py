@@ -205,6 +205,16 @@ async def test_a_lone_surrogate_in_a_json_body_is_a_422_and_records_nothing(api:
     assert recorded.json()["description"] == "down \U0001f600 \\ud800"
 
 
+async def test_only_json_bodies_are_looked_at_for_surrogates(api: Api) -> None:
+    body = _incident('"description": "down\\ud800"').encode()
+    for kind in ("text/plain", "multipart/form-data; boundary=x", "application/octet-stream"):
+        response = await api.client.post("/auctions", content=body, headers={**BAILIFF, "Content-Type": kind})
+        assert "surrogate" not in error_of(response, 422, "invalid_request")  # the route's own answer
+    for kind in ("application/json", "application/merge-patch+json; charset=utf-8"):
+        response = await api.client.post("/auctions", content=body, headers={**BAILIFF, "Content-Type": kind})
+        assert "surrogate" in error_of(response, 422, "invalid_request")
+
+
 @pytest.mark.parametrize("claims", [{"sub": "\ud800"}, {"sub": "b-1", "office": "court \udfff"}])
 async def test_a_token_whose_subject_is_not_text_is_a_422(api: Api, claims: dict[str, str]) -> None:
     auction = await api.schedule(swedish_auction(utc_now()))
