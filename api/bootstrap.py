@@ -42,7 +42,7 @@ from engine.app.transparency import Transparency
 from engine.clock import Clock, SystemClock
 from engine.commands import Command
 from engine.service import AuctionService, Outcome
-from engine.store import open_store
+from engine.store import open_store, sqlite_path
 from engine.store.base import EventStore, StoreAdapter
 from engine.store.batching import GroupCommitStore
 from engine.vault import SubjectVault
@@ -50,6 +50,7 @@ from projections.audit.heads import Head, HeadError, parse_head
 from projections.catchup import Projector
 from projections.hub import Hub
 from projections.readmodel import ReadModel
+from projections.search import SearchProjection, cursor_secret, search_tables
 from rules import load_rules
 
 if TYPE_CHECKING:
@@ -88,6 +89,7 @@ class Runtime:
     observer: Observer | None = None
     retention: Retention | None = None  # erases identities after AUCTION_RETENTION_DAYS (engine.app.retention)
     notifications: Notifications | None = None  # each person's notices, live and by e-mail (engine.app.notifications)
+    search: SearchProjection | None = None  # the catalogue's search, in the log's database (projections.search)
     # Built from the above by start():
     queries: Queries = field(init=False)
     handlers: Handlers = field(init=False)
@@ -137,6 +139,9 @@ class Runtime:
                 await task
         if self.wakeups is not None:
             await self.wakeups.stop()
+        if self.search is not None:
+            with contextlib.suppress(Exception):  # its checkpoint kept if it can be: else caught up at the next start
+                await self.search.close()
         if self.notifications is not None:
             await self.notifications.book.close()
         await self.store.close()
@@ -190,9 +195,15 @@ async def start(settings: Settings, clock: Clock | None = None) -> Runtime:
         projector.listeners.append(runtime.scheduler.on_summary)
         runtime.notifications = notifications = await start_notifications(settings, store, service.vault, clock)
         projector.listeners.append(lambda _: notifications.notify())
+        tables = search_tables(settings.database_url, sqlite_path(settings.database_url))
+        runtime.search = SearchProjection(tables, model, store, cursor_secret(settings.jwt_secret()))
+        await runtime.search.start()  # what changed since its checkpoint, or everything into new tables
+        projector.listeners.append(runtime.search.changed)
+        runtime.queries.search_index = runtime.search
         runtime.tasks = [
             asyncio.create_task(projector.run(), name="projections-catch-up"),
             asyncio.create_task(runtime.scheduler.run(), name="deadline-scheduler"),
+            asyncio.create_task(runtime.search.run(), name="search-index"),
         ]
         runtime.tasks.append(asyncio.create_task(notifications.run(), name="notifications"))
         runtime.tasks.append(asyncio.create_task(notifications.run_outbox(), name="notifications-outbox"))
@@ -209,6 +220,8 @@ async def start(settings: Settings, clock: Clock | None = None) -> Runtime:
             await runtime.wakeups.stop()
         if runtime is not None and runtime.notifications is not None:
             await runtime.notifications.book.close()
+        if runtime is not None and runtime.search is not None:
+            await runtime.search.tables.close()
         await store.close()
         raise
     log.info("engine ready at position %s with %s auctions", model.checkpoint, len(model.summaries()))

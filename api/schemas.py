@@ -434,6 +434,54 @@ class AuctionOut(BaseModel):
 
 class AuctionListOut(BaseModel):
     auctions: list[AuctionOut]
+    # With a search (any parameter but ``country`` and ``status``):
+    total: int | None = Field(default=None, description="how many lots match in all")
+    limit: int | None = Field(default=None, description="the most lots in one page")
+    cursor: str | None = Field(default=None, description="give it back as `cursor` for the next page; null on the last")
+    next: str | None = Field(default=None, description="the next page's URL, null on the last")
+
+
+# A filter's text: printable, one line (PostgreSQL refuses NUL in text, and no place name holds a control character).
+FILTER_TEXT = r"^[^\x00-\x1f\x7f]{1,100}$"
+
+
+class SearchQuery(BaseModel):
+    """The query parameters of ``GET /auctions``. ``country`` and ``status`` alone (or nothing) give the whole
+    catalogue in the order scheduled, as always; any other parameter makes it a search, paged with a cursor."""
+
+    q: str | None = Field(
+        default=None,
+        max_length=500,
+        description="words of the title, description, location, case reference or court; each word matches the "
+        "words beginning with it, every word must match; case and diacritics do not count; at most 16 words",
+    )
+    country: str | None = Field(default=None, pattern=r"^[A-Za-z]{2}$")
+    status: Literal["scheduled", "open", "suspended", "closed", "failed", "cancelled"] | None = Field(
+        default=None, description="only this status; a search without it shows scheduled, open and suspended lots"
+    )
+    include_ended: bool = Field(default=False, description="a search without status shows ended lots too")
+    asset: AssetKind | None = Field(default=None, description="the asset kind the rules read")
+    kind: lot.LotKind | None = Field(default=None, description="the lot's kind (asset_details.kind)")
+    currency: str | None = Field(default=None, pattern=r"^[A-Za-z]{3}$")
+    price_min: Money | None = Field(default=None, description="the starting price at least this (give a currency)")
+    price_max: Money | None = Field(default=None, description="the starting price at most this")
+    closes_after: Instant | None = Field(default=None, description="the deadline in force at or after this")
+    closes_before: Instant | None = Field(default=None, description="the deadline in force before this")
+    region: str | None = Field(
+        default=None, pattern=FILTER_TEXT, description="the location's region (case and diacritics do not count)"
+    )
+    municipality: str | None = Field(default=None, pattern=FILTER_TEXT, description="the location's municipality")
+    area_min: float | None = Field(default=None, ge=0, le=1e9, description="asset_details.area_m2 at least this")
+    area_max: float | None = Field(default=None, ge=0, le=1e9, description="asset_details.area_m2 at most this")
+    rooms_min: int | None = Field(default=None, ge=0, le=10_000, description="asset_details.rooms at least this")
+    sort: Literal["closing", "newest", "price_asc", "price_desc"] | None = Field(
+        default=None, description="closing (soonest deadline first, the default), newest, price_asc, price_desc"
+    )
+    limit: int | None = Field(default=None, ge=1, le=100, description="lots in a page (default 20)")
+    cursor: str | None = Field(default=None, max_length=400, description="`cursor` of the previous page")
+
+    def is_search(self) -> bool:
+        return bool(self.model_fields_set - {"country", "status"})
 
 
 class RegistrationOut(BaseModel):

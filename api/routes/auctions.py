@@ -7,9 +7,10 @@ HTTP answers in ``api.errors``.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from api.auth import Role
@@ -24,6 +25,7 @@ from api.deps import (
     Viewer,
     may_act_for,
 )
+from api.errors import ApiError
 from api.i18n import LANGUAGE_PATTERN, report_html
 from api.responses import REPLAYED, JsonResponse
 from api.schemas import (
@@ -35,12 +37,16 @@ from api.schemas import (
     ErrorOut,
     IncidentIn,
     IncidentOut,
+    SearchQuery,
 )
+from engine.app.queries import InvalidCursor, make_search
 from engine.app.requests import AmendLot, End, Incident, Open, Schedule
 from engine.model import format_instant
 from engine.policy import Draft
 
 router = APIRouter(tags=["auctions"])
+
+SEARCH_LIMIT = 20  # lots in a search's page when no limit is given
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "no token, or a token that does not verify"},
@@ -94,14 +100,54 @@ async def amend_details(auction_id: AuctionId, body: DetailsPatchIn, principal: 
     return (await handlers.handle(request)).view
 
 
-@router.get("/auctions", response_model=AuctionListOut, response_model_exclude_unset=True)
+@router.get(
+    "/auctions",
+    response_model=AuctionListOut,
+    response_model_exclude_unset=True,
+    responses={400: {"model": ErrorOut, "description": "invalid_cursor"}, 422: ERRORS[422]},
+)
 async def list_auctions(
-    queries: QueriesDep,
-    country: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$")] = None,
-    status: Literal["scheduled", "open", "suspended", "closed", "failed", "cancelled"] | None = None,
+    request: Request, queries: QueriesDep, params: Annotated[SearchQuery, Query()]
 ) -> dict[str, object]:
-    """The catalogue, in the order auctions were scheduled. Public: bidder codes only."""
-    return {"auctions": queries.catalogue(country, status)}
+    """The catalogue. With ``country`` and ``status`` alone (or nothing): every auction, in the order scheduled.
+    With any other parameter, a search (docs/catalogue.md): the words of ``q`` and the filters combined, in the
+    order of ``sort``, a page of ``limit`` lots with ``total`` and the next page's ``cursor`` and ``next`` URL;
+    ended lots only with ``status=`` or ``include_ended=true``. A cursor changed or given with another search
+    is 400 ``invalid_cursor``. Public: bidder codes only."""
+    if not params.is_search():
+        return {"auctions": queries.catalogue(params.country, params.status)}
+    try:
+        search = make_search(
+            params.q,
+            status=params.status,
+            include_ended=params.include_ended,
+            region=params.region,
+            municipality=params.municipality,
+            sort=params.sort,
+            country=params.country.upper() if params.country else None,
+            asset=params.asset.value if params.asset else None,
+            kind=params.kind.value if params.kind else None,
+            currency=params.currency.upper() if params.currency else None,
+            price_min=params.price_min,
+            price_max=params.price_max,
+            closes_after=params.closes_after,
+            closes_before=params.closes_before,
+            area_min=params.area_min,
+            area_max=params.area_max,
+            rooms_min=params.rooms_min,
+        )
+    except ValueError as error:
+        raise ApiError(422, "invalid_request", str(error)) from None
+    limit = params.limit or SEARCH_LIMIT
+    try:
+        page = await queries.search(search, params.cursor, limit)
+    except InvalidCursor as error:
+        raise ApiError(400, "invalid_cursor", f"cursor: {error}") from None
+    following = None
+    if page["cursor"] is not None:
+        kept = [(k, v) for k, v in request.query_params.multi_items() if k != "cursor"]
+        following = "/auctions?" + urlencode([*kept, ("cursor", page["cursor"])])
+    return {**page, "next": following}
 
 
 @router.get("/auctions/{auction_id}", response_model=AuctionOut, response_model_exclude_unset=True, responses=ERRORS)

@@ -26,6 +26,9 @@ from projections.catchup import Projector
 from projections.history import bid_json
 from projections.readmodel import ReadModel
 from projections.report import build_report
+from projections.search import InvalidCursor, Search, SearchProjection, make_search
+
+__all__ = ["InvalidCursor", "Queries", "Search", "deposits_json", "make_search"]
 
 
 def deposits_json(summary: AuctionSummary) -> list[dict[str, Any]]:
@@ -68,6 +71,8 @@ class Queries:
         self._offices: dict[str, str | None] = {}
         # Days after an auction is over when its identities are erased (engine.app.retention); None: never.
         self.retention_days: int | None = None
+        # The catalogue's search (projections.search), started by the composition root.
+        self.search_index: SearchProjection | None = None
 
     # ------------------------------------------------------------ auctions
 
@@ -114,6 +119,14 @@ class Queries:
             for s in self._model.summaries()
             if (code is None or s.country == code) and (status is None or s.status.value == status)
         ]
+
+    async def search(self, search: Search, cursor: str | None, limit: int) -> dict[str, Any]:
+        """A page of the catalogue's search: the lots' views, how many match in all, the next page's
+        ``cursor`` (None on the last page). :class:`InvalidCursor` for a cursor not given for ``search``."""
+        if self.search_index is None:
+            raise RuntimeError("the search is not started")
+        summaries, total, following = await self.search_index.search(search, cursor, limit)
+        return {"auctions": [self.view(s) for s in summaries], "total": total, "limit": limit, "cursor": following}
 
     async def bids(self, auction_id: str, after: int, limit: int) -> dict[str, Any]:
         await self.summary(auction_id, refresh=True)
