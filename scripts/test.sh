@@ -23,6 +23,19 @@ fi
 
 servers_install
 ops_install
+
+# axe-core from the npm registry, pinned, for the accessibility tests (tests/web/test_axe.py injects it).
+AXE_VERSION=4.14.1
+if ! grep -qs "axe v$AXE_VERSION" .venv/node/node_modules/axe-core/axe.min.js; then
+    if ! command -v npm >/dev/null; then
+        log "installing npm"
+        apt_get update >/dev/null
+        apt_get install -y --no-install-recommends npm >/dev/null
+    fi
+    log "installing axe-core@$AXE_VERSION into .venv/node"
+    npm install --prefix .venv/node --no-audit --no-fund --no-save "axe-core@$AXE_VERSION" >/dev/null
+fi
+
 servers_start
 
 set +e

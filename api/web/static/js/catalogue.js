@@ -68,7 +68,8 @@ function card(auction) {
         h("dt", { text: t("Current price") }),
         h("dd", { class: "price", text: price }),
         h("dt", { text: auction.status === "scheduled" ? t("Opens in") : t("Time left") }),
-        h("dd", { class: "time-left", dataset: { until: closes, status: auction.status } }, "…"),
+        // A timer (never announced by itself) may carry its text in words for a screen reader.
+        h("dd", {}, h("span", { class: "time-left", role: "timer", dataset: { until: closes, status: auction.status } }, "…")),
         h("dt", { text: auction.status === "scheduled" ? t("Opens") : auction.status === "open" ? t("Closes") : t("Ended") }),
         h("dd", {}, h("time", { datetime: closes, text: formatLocal(closes, auction.country) }), h("span", { class: "zone", text: ` ${zoneOf(auction.country)}` })),
       ),
@@ -82,11 +83,11 @@ function tick() {
   for (const element of document.querySelectorAll(".time-left")) {
     const status = element.dataset.status;
     if (status !== "open" && status !== "scheduled") {
-      element.textContent = "ended";
+      setText(element, t("Ended"));
       continue;
     }
     const remaining = Date.parse(element.dataset.until) - now;
-    const text = remaining > 0 ? formatDuration(remaining) : status === "open" ? "closing…" : "opening…";
+    const text = remaining > 0 ? formatDuration(remaining) : status === "open" ? t("Closing…") : t("Opening…");
     if (element.textContent !== text) {
       element.textContent = text;
       element.setAttribute("aria-label", remaining > 0 ? durationInWords(remaining) : text);
