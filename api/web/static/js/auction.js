@@ -4,7 +4,7 @@
 import { ApiError, NetworkError, allBids, auctionPath, describeError, getJson, lastResponse, newIdempotencyKey, postJson } from "./api.js";
 import { isLargeJump, jumpQuestion, nextBid, outsizeQuestion, refusalSentence } from "./bidding.js";
 import { countryLanguage, t } from "./i18n.js";
-import { byId, h, idFromPath, renderHeader, roleName, say, setText, setTitle } from "./layout.js";
+import { byId, download, h, idFromPath, renderHeader, roleName, say, setText, setTitle } from "./layout.js";
 import { LiveFeed } from "./live.js";
 import { lotDetails, lotLanguage } from "./lot.js";
 import { formatCents, formatMoney, fromCents, parseAmount } from "./money.js";
@@ -812,14 +812,29 @@ async function submitBid(event) {
       received_at: body.received_at,
       automatic: false,
     });
+    // The signed receipt (docs/transparency.md) kept by the bidder: it proves the bid against the published log.
+    const receipt = body.receipt || null;
+    const save = receipt
+      ? h("button", {
+          type: "button",
+          id: "save-receipt",
+          class: "secondary small",
+          text: t("Save receipt"),
+          onclick: () => download(`receipt-${auctionId}-${body.position}.json`, `${JSON.stringify(receipt, null, 2)}\n`, "application/json"),
+        })
+      : null;
     say(
       result,
-      t("Accepted: your bid of {amount} was received at {received} and recorded at position {position}. Bidding closes at {closes}.", {
-        amount: formatMoney(body.amount, a.currency),
-        received: local(body.received_at, { withDate: false }),
-        position: body.position,
-        closes: local(body.closes_at, { withDate: false }),
-      }),
+      [
+        t("Accepted: your bid of {amount} was received at {received} and recorded at position {position}. Bidding closes at {closes}.", {
+          amount: formatMoney(body.amount, a.currency),
+          received: local(body.received_at, { withDate: false }),
+          position: body.position,
+          closes: local(body.closes_at, { withDate: false }),
+        }),
+        save ? " " : null,
+        save,
+      ],
       "ok",
     );
     result.dataset.outcome = "accepted";
@@ -828,7 +843,11 @@ async function submitBid(event) {
     renderLive();
   } catch (error) {
     if (error instanceof ApiError && error.status === 409) {
-      say(result, [h("strong", { text: t("Refused.") + " " }), refusalSentence(error.code, error.message), h("span", { class: "detail", text: ` (${error.code})` })], "error");
+      // What would be accepted now, by the same rules as the form's proposal (the best bid may have moved on).
+      const lowest = ["bid_too_low", "bad_increment"].includes(error.code)
+        ? " " + t("The lowest amount that would be accepted is {amount}.", { amount: formatCents(nextBid(state.auction, state.auction.price).least, a.currency) })
+        : "";
+      say(result, [h("strong", { text: t("Refused.") + " " }), refusalSentence(error.code, error.message), h("span", { class: "detail", text: ` (${error.code})` }), lowest], "error");
       result.dataset.outcome = "refused";
       result.dataset.code = error.code;
     } else {
