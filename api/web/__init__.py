@@ -11,6 +11,7 @@ same server, so the pages live under paths the API never uses:
 * ``/app/sign-in``           paste a bearer token
 * ``/app/accessibility``     the accessibility statement
 * ``/i18n/{lang}.json``      a language's catalogue (``api.web.language``)
+* ``/i18n/{lang}/words``     an amount in words (``api.web.words``)
 * ``/app/static/...``        scripts, styles
 
 The catalogue and each auction's page carry the schema.org JSON-LD of what they show
@@ -37,6 +38,7 @@ from api.routes.feed import catalogue_page_jsonld, lot_jsonld
 from api.web.docs import mount_docs
 from api.web.language import I18N_PATH, catalogue, catalogue_document, language_headers, localise, page_language
 from api.web.navigation import refuse_foreign_next
+from api.web.words import words
 
 STATIC_DIR = Path(__file__).parent / "static"
 STATIC_PATH = "/app/static"
@@ -153,6 +155,7 @@ def mount_web(app: FastAPI) -> None:
         page = _page(file_name, PAGE_JSONLD.get(path), PAGE_GUARDS.get(path))
         app.add_route(path, page, methods=["GET", "HEAD"], include_in_schema=False)
     app.add_route(I18N_PATH, catalogue, methods=["GET", "HEAD"], include_in_schema=False)
+    app.add_route("/i18n/{language}/words", words, methods=["GET"], include_in_schema=False)  # api.web.words
     mount_static(app)
     mount_docs(app, STATIC_PATH, PAGE_HEADERS)  # /docs from this server's own files (api.web.docs)
 

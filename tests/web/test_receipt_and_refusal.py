@@ -1,5 +1,6 @@
-"""After a binding bid, in Chromium: the signed receipt saved from the page (a download of the JSON the
-server signed), and a refusal saying, in the page's language, the lowest amount that would be accepted."""
+"""A binding bid, in Chromium: its amount written out in words in the page's language (and in the question
+asked before a large bid), the signed receipt saved from the page (a download of the JSON the server
+signed), and a refusal saying, in the page's language, the lowest amount that would be accepted."""
 
 from __future__ import annotations
 
@@ -60,3 +61,25 @@ def test_a_refusal_says_the_lowest_amount_that_would_be_accepted(
     expect(result).to_have_attribute("data-code", "bid_too_low")
     text = "".join(" " if ch in "\u00a0\u202f" else ch for ch in result.inner_text())
     assert expected in text, text
+
+
+def test_the_amount_is_written_out_in_words_and_a_large_bid_is_confirmed_with_them(
+    web_server: Server, open_page: Any
+) -> None:
+    page = _registered(open_page, web_server, "words-bidder", "?lang=sv")
+    page.locator("#bid-amount").fill("81500")
+    expect(page.locator("#bid-words")).to_have_text("åttioetttusen femhundra SEK")
+    assert "bid-words" in (page.locator("#bid-amount").get_attribute("aria-describedby") or "")
+    dialogs: list[str] = []
+
+    def decline(dialog: Any) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", decline)
+    page.locator("#bid-submit").click()
+    expect(page.locator("#bid-result")).to_have_attribute("data-outcome", "cancelled")
+    assert len(dialogs) == 1
+    assert "Lägga detta bindande bud på 81 500,00 kr? Med bokstäver: åttioetttusen femhundra SEK." in "".join(
+        " " if ch in "\u00a0\u202f" else ch for ch in dialogs[0]
+    )

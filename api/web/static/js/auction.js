@@ -3,7 +3,7 @@
 
 import { ApiError, NetworkError, allBids, auctionPath, describeError, getJson, lastResponse, newIdempotencyKey, postJson } from "./api.js";
 import { isLargeJump, jumpQuestion, nextBid, outsizeQuestion, refusalSentence } from "./bidding.js";
-import { countryLanguage, t } from "./i18n.js";
+import { LANGUAGE, countryLanguage, t } from "./i18n.js";
 import { byId, download, h, idFromPath, renderHeader, roleName, say, setText, setTitle } from "./layout.js";
 import { LiveFeed } from "./live.js";
 import { lotDetails, lotLanguage } from "./lot.js";
@@ -187,7 +187,57 @@ function renderBidHint() {
         }),
   );
   const input = byId("bid-amount");
-  if (!state.amountEdited) input.value = fromCents(next.proposed);
+  if (!state.amountEdited && input.value !== fromCents(next.proposed)) {
+    input.value = fromCents(next.proposed);
+    renderWords();
+  }
+}
+
+// ------------------------------------------------------------- the amount in words
+
+const wordsCache = new Map();
+let wordsTimer = null;
+
+/** The amount (cents) in words in the page's language (GET /i18n/{lang}/words), or null if unknown. */
+async function wordsFor(cents) {
+  const key = `${cents}|${currency()}`;
+  if (!wordsCache.has(key)) {
+    const query = new URLSearchParams({ amount: fromCents(cents), currency: currency() });
+    wordsCache.set(
+      key,
+      fetch(`/i18n/${LANGUAGE}/words?${query}`)
+        .then((response) => (response.ok ? response.json() : null))
+        .then((body) => (body ? body.words : null))
+        .catch(() => null),
+    );
+  }
+  return wordsCache.get(key);
+}
+
+/** Below the amount, the same amount in words, for the bidder to check before a binding bid. */
+function renderWords() {
+  clearTimeout(wordsTimer);
+  wordsTimer = setTimeout(async () => {
+    const cents = parseAmount(byId("bid-amount").value);
+    const element = byId("bid-words");
+    if (cents === null || cents <= 0n) {
+      setText(element, "");
+      return;
+    }
+    const text = await wordsFor(cents);
+    if (parseAmount(byId("bid-amount").value) === cents) setText(element, text || "");
+  }, 200);
+}
+
+/** A question about a binding bid, with its amount written out in words. */
+async function withWords(question, cents) {
+  const words = await wordsFor(cents);
+  if (!words) return question;
+  const confirmation = t("Place this binding bid of {amount}? In words: {words}. A bid cannot be withdrawn.", {
+    amount: formatCents(cents, currency()),
+    words,
+  });
+  return `${question}\n\n${confirmation}`;
 }
 
 function tick() {
@@ -776,7 +826,7 @@ async function submitBid(event) {
   input.removeAttribute("aria-invalid");
   const next = nextBid(a, a.price);
   const jump = isLargeJump(amount, next.proposed);
-  if (jump && !window.confirm(jumpQuestion(amount, next.proposed, a.currency))) {
+  if (jump && !window.confirm(await withWords(jumpQuestion(amount, next.proposed, a.currency), amount))) {
     say(result, t("Bid of {amount} not sent.", { amount: formatCents(amount, a.currency) }), "info");
     result.dataset.outcome = "cancelled";
     input.focus();
@@ -796,7 +846,7 @@ async function submitBid(event) {
       // The server asks too, above a multiple of the auction's value (nothing was recorded):
       // sent again with the same key once the bidder confirms, else not sent.
       if (jump || !(error instanceof ApiError && error.code === "confirmation_required")) throw error;
-      if (!window.confirm(outsizeQuestion(amount, a.currency))) {
+      if (!window.confirm(await withWords(outsizeQuestion(amount, a.currency), amount))) {
         say(result, t("Bid of {amount} not sent.", { amount: formatCents(amount, a.currency) }), "info");
         result.dataset.outcome = "cancelled";
         input.focus();
@@ -893,11 +943,13 @@ async function main() {
   const input = byId("bid-amount");
   input.addEventListener("input", () => {
     state.amountEdited = input.value.trim() !== "";
+    renderWords();
   });
   byId("bid-form").addEventListener("submit", submitBid);
   byId("use-proposed").addEventListener("click", () => {
     input.value = fromCents(nextBid(state.auction, state.auction.price).proposed);
     state.amountEdited = false;
+    renderWords();
     input.focus();
   });
 
