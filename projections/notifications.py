@@ -125,14 +125,14 @@ class NoticeFold:
     """The auctions as their events left them, and who stands behind each bidder code."""
 
     states: dict[str, AuctionState] = field(default_factory=dict)
-    owners: dict[tuple[str, str], str] = field(default_factory=dict)  # (auction, code) -> person
+    owners: dict[str, dict[str, str]] = field(default_factory=dict)  # auction -> bidder code -> person
     # auction -> when its deadline in force came into force (an extension, a resumption); absent: as scheduled
     since: dict[str, datetime] = field(default_factory=dict)
     position: int = 0
 
     def people(self, auction_id: str, watchers: Iterable[str] = ()) -> list[str]:
         """Every bidder of the auction (by person) and every watcher, each once, in a stable order."""
-        found = [owner for (auction, _), owner in self.owners.items() if auction == auction_id]
+        found = self.owners.get(auction_id, {}).values()
         return list(dict.fromkeys([*found, *sorted(watchers)]))
 
     def apply(
@@ -174,17 +174,17 @@ class NoticeFold:
                 subject = data.get("subject")
                 owner = registrant(subject) if isinstance(subject, dict) else None
                 if owner is not None:
-                    self.owners[(auction_id, event.bidder_code)] = owner
+                    self.owners.setdefault(auction_id, {})[event.bidder_code] = owner
                 continue
             notices.extend(self._notices(position, before, after, event, watchers.get(auction_id, ())))
         return notices
 
     def _owner(self, auction_id: str, code: str | None) -> str | None:
-        return None if code is None else self.owners.get((auction_id, code))
+        return None if code is None else self.owners.get(auction_id, {}).get(code)
 
     def _code_of(self, auction_id: str, owner: str) -> str | None:
-        for (auction, code), person in self.owners.items():
-            if auction == auction_id and person == owner:
+        for code, person in self.owners.get(auction_id, {}).items():
+            if person == owner:
                 return code
         return None
 
@@ -353,7 +353,9 @@ class Sql:
 
     Run = Callable[[str, Sequence[Any]], Awaitable[list[Sequence[Any]]]]
 
-    async def transaction(self, work: Callable[[Sql.Run], Awaitable[Any]]) -> Any:
+    async def transaction(self, work: Callable[[Sql.Run], Awaitable[Any]], write: bool = True) -> Any:
+        """``work`` in one transaction; ``write=False`` for one that only reads (SQLite then takes
+        no write lock, which the log's own appends would wait for)."""
         raise NotImplementedError
 
     async def close(self) -> None:
@@ -382,14 +384,14 @@ class SqliteSql(Sql):
 
         return cls(await asyncio.to_thread(connect))
 
-    async def transaction(self, work: Callable[[Sql.Run], Awaitable[Any]]) -> Any:
+    async def transaction(self, work: Callable[[Sql.Run], Awaitable[Any]], write: bool = True) -> Any:
         connection = self._connection
 
         async def run(sql: str, args: Sequence[Any]) -> list[Sequence[Any]]:
             return await asyncio.to_thread(lambda: connection.execute(sql.replace("$", "?"), tuple(args)).fetchall())
 
         async with self._lock:
-            await asyncio.to_thread(connection.execute, "BEGIN IMMEDIATE")
+            await asyncio.to_thread(connection.execute, "BEGIN IMMEDIATE" if write else "BEGIN")
             try:
                 result = await work(run)
             except BaseException:
@@ -412,8 +414,8 @@ class PostgresSql(Sql):
 
         return cls(await asyncpg.create_pool(url, min_size=1, max_size=4))
 
-    async def transaction(self, work: Callable[[Sql.Run], Awaitable[Any]]) -> Any:
-        async with self._pool.acquire() as connection, connection.transaction():
+    async def transaction(self, work: Callable[[Sql.Run], Awaitable[Any]], write: bool = True) -> Any:
+        async with self._pool.acquire() as connection, connection.transaction(readonly=not write):
 
             async def run(sql: str, args: Sequence[Any]) -> list[Sequence[Any]]:
                 return list(await connection.fetch(sql, *args))
@@ -450,7 +452,7 @@ class NotificationBook:
             rows = await run("SELECT position FROM notification_checkpoint WHERE id = 1", ())
             return int(rows[0][0])
 
-        result: int = await self._sql.transaction(read)
+        result: int = await self._sql.transaction(read, write=False)
         return result
 
     async def record(self, notices: Sequence[Notice], position: int | None, now: datetime) -> int:
@@ -504,7 +506,7 @@ class NotificationBook:
             )
             return [_stored(row) for row in rows]
 
-        result: list[Stored] = await self._sql.transaction(read)
+        result: list[Stored] = await self._sql.transaction(read, write=False)
         return result
 
     async def after(self, after: int, limit: int, owner: str | None = None) -> list[Stored]:
@@ -517,7 +519,7 @@ class NotificationBook:
             )
             return [_stored(row) for row in rows]
 
-        result: list[Stored] = await self._sql.transaction(read)
+        result: list[Stored] = await self._sql.transaction(read, write=False)
         return result
 
     async def last_id(self) -> int:
@@ -525,7 +527,7 @@ class NotificationBook:
             rows = await run("SELECT max(id) FROM notifications", ())
             return int(rows[0][0] or 0)
 
-        result: int = await self._sql.transaction(read)
+        result: int = await self._sql.transaction(read, write=False)
         return result
 
     # ------------------------------------------------------------ watches
@@ -555,7 +557,7 @@ class NotificationBook:
 
     async def watchers(self) -> dict[str, set[str]]:
         """Everyone watching, by auction."""
-        rows = await self._sql.transaction(lambda run: run("SELECT auction_id, owner FROM watches", ()))
+        rows = await self._sql.transaction(lambda run: run("SELECT auction_id, owner FROM watches", ()), write=False)
         found: dict[str, set[str]] = {}
         for auction_id, owner in rows:
             found.setdefault(str(auction_id), set()).add(str(owner))
@@ -581,7 +583,7 @@ class NotificationBook:
 
     async def email(self, owner: str) -> dict[str, str] | None:
         rows = await self._sql.transaction(
-            lambda run: run("SELECT sealed FROM notification_emails WHERE owner = $1", (owner,))
+            lambda run: run("SELECT sealed FROM notification_emails WHERE owner = $1", (owner,)), write=False
         )
         return orjson.loads(rows[0][0]) if rows else None
 
