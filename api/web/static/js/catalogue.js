@@ -1,4 +1,5 @@
-// The public catalogue: every auction with its country, status, price and time left.
+// The public catalogue: every auction with its country, status, price and time left; searched by words,
+// kind, municipality and sort (GET /auctions as a search, docs/catalogue.md), a page at a time.
 
 import { describeError, getJson, lastResponse } from "./api.js";
 import { t, tn } from "./i18n.js";
@@ -14,17 +15,42 @@ const clock = new ServerClock({ onJump: () => load() });
 let auctions = [];
 let refreshTimer = null;
 let loading = 0; // only the newest request may fill the list
+let following = null; // the search's next page, if any
+const SEARCHED = ["q", "kind", "municipality", "sort"]; // any of these makes the listing a search
+const PAGE = 20;
 
 function filters() {
-  return { country: byId("filter-country").value, status: byId("filter-status").value };
+  return {
+    country: byId("filter-country").value,
+    status: byId("filter-status").value,
+    q: byId("filter-q").value.trim(),
+    kind: byId("filter-kind").value,
+    municipality: byId("filter-municipality").value.trim(),
+    sort: byId("filter-sort").value,
+  };
 }
 
-function query({ country, status }) {
+function isSearch(chosen) {
+  return SEARCHED.some((name) => chosen[name]);
+}
+
+/** The page's own address: what was chosen, nothing else. */
+function query(chosen) {
   const params = new URLSearchParams();
-  if (country) params.set("country", country);
-  if (status) params.set("status", status);
+  for (const name of ["q", "country", "status", "kind", "municipality", "sort"]) {
+    if (chosen[name]) params.set(name, chosen[name]);
+  }
   const text = params.toString();
   return text ? `?${text}` : "";
+}
+
+/** What GET /auctions is asked: the listing as it was, or a search of one page ("any status" showing ended lots too). */
+function request(chosen) {
+  if (!isSearch(chosen)) return `/auctions${query(chosen)}`;
+  const params = new URLSearchParams(query(chosen));
+  params.set("limit", String(PAGE));
+  if (!chosen.status) params.set("include_ended", "true");
+  return `/auctions?${params}`;
 }
 
 /** The first words of a description, cut at a word under 160 characters. */
@@ -101,11 +127,13 @@ async function load() {
   const mine = ++loading;
   list.setAttribute("aria-busy", "true");
   try {
-    const body = await getJson(`/auctions${query(chosen)}`);
+    const body = await getJson(request(chosen));
     if (mine !== loading) return;
     clock.offset = null;
     clock.sampleDateHeader(lastResponse.dateHeaderMs, lastResponse.receivedMs);
     auctions = body.auctions;
+    following = body.next || null;
+    total = body.total ?? auctions.length;
     byId("load-error").hidden = true;
   } catch (error) {
     if (mine === loading) say(byId("load-error"), describeError(error), "error");
@@ -114,12 +142,39 @@ async function load() {
     if (mine === loading) list.removeAttribute("aria-busy");
   }
   list.replaceChildren(...auctions.map(card));
-  const what = [chosen.country && COUNTRY_NAMES[chosen.country], chosen.status && STATUS_TEXT[chosen.status]].filter(Boolean).join(", ");
-  const count = tn("{count} auction", "{count} auctions", auctions.length);
-  setText(byId("summary"), what ? t("{count} ({filters}).", { count, filters: what }) : `${count}.`);
+  summarise(chosen);
   tick();
   clearTimeout(refreshTimer);
   refreshTimer = setTimeout(load, REFRESH_MS);
+}
+
+let total = 0;
+
+function summarise(chosen) {
+  const what = [chosen.q && `“${chosen.q}”`, chosen.country && COUNTRY_NAMES[chosen.country], chosen.status && STATUS_TEXT[chosen.status], chosen.municipality]
+    .filter(Boolean)
+    .join(", ");
+  const count = tn("{count} auction", "{count} auctions", total);
+  setText(byId("summary"), what ? t("{count} ({filters}).", { count, filters: what }) : `${count}.`);
+  byId("more").hidden = !following;
+}
+
+/** The search's next page, added under the lots shown; the list is then left as read (no refresh). */
+async function more() {
+  if (!following) return;
+  const mine = ++loading;
+  clearTimeout(refreshTimer);
+  try {
+    const body = await getJson(following);
+    if (mine !== loading) return;
+    following = body.next || null;
+    auctions = auctions.concat(body.auctions);
+    byId("auctions").append(...body.auctions.map(card));
+    byId("more").hidden = !following;
+    tick();
+  } catch (error) {
+    if (mine === loading) say(byId("load-error"), describeError(error), "error");
+  }
 }
 
 function applyFilters(event) {
@@ -133,9 +188,13 @@ function main() {
   const params = new URLSearchParams(location.search);
   byId("filter-country").value = (params.get("country") || "").toUpperCase();
   byId("filter-status").value = params.get("status") || "";
+  byId("filter-q").value = params.get("q") || "";
+  byId("filter-kind").value = params.get("kind") || "";
+  byId("filter-municipality").value = params.get("municipality") || "";
+  byId("filter-sort").value = params.get("sort") || "";
   byId("filters").addEventListener("submit", applyFilters);
-  byId("filter-country").addEventListener("change", () => applyFilters());
-  byId("filter-status").addEventListener("change", () => applyFilters());
+  for (const name of ["country", "status", "kind", "sort"]) byId(`filter-${name}`).addEventListener("change", () => applyFilters());
+  byId("more").addEventListener("click", more);
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "visible") load();
   });
