@@ -53,6 +53,9 @@ RETRY_FIRST = 2.0
 RETRY_MAX = 3600.0
 MAX_ATTEMPTS = 40
 PAGE_SIZE = 1000
+# The projection folds at most every 50 ms when woken: under a stream of bids each fold then takes
+# what arrived meanwhile in one read and one transaction, instead of one for each commit.
+PACE = 0.05
 
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
 _ADDRESS = re.compile(rf"^[^@\s<>()\[\],;:\"\\]{{1,64}}@{_LABEL}(?:\.{_LABEL})+$")
@@ -195,23 +198,33 @@ class Notifications:
     async def catch_up(self) -> int:
         """Fold every event visible now; keep the new notices and the checkpoint together."""
         async with self._lock:
-            while True:
-                rows = await self.store.read_rows(after=self.fold.position, limit=PAGE_SIZE)
-                if not rows:
-                    break
-                registrant = await self._registrants(rows)
-                watchers = await self.book.watchers()
-                old = [row for row in rows if row[0] <= self._kept]
-                self.fold.apply(old, registrant, watchers)  # already kept: folded for the state only
-                notices = self.fold.apply(rows, registrant, watchers)
-                last = rows[-1][0]
-                if last > self._kept:
-                    await self._record(notices, last)
-                    self._kept = last
-                if len(rows) < PAGE_SIZE:
-                    break
+            try:
+                await self._fold_all()
+            except BaseException:
+                if self.fold.position > self._kept:
+                    # Folded but not kept: fold again from the start (the checkpoint did not move, so
+                    # the notices past it are made again), rather than go on past notices never kept.
+                    self.fold = NoticeFold()
+                raise
             await self._dispatch()
             return self.fold.position
+
+    async def _fold_all(self) -> None:
+        while True:
+            rows = await self.store.read_rows(after=self.fold.position, limit=PAGE_SIZE)
+            if not rows:
+                break
+            registrant = await self._registrants(rows)
+            watchers = await self.book.watchers()
+            old = [row for row in rows if row[0] <= self._kept]
+            self.fold.apply(old, registrant, watchers)  # already kept: folded for the state only
+            notices = self.fold.apply(rows, registrant, watchers)
+            last = rows[-1][0]
+            if last > self._kept:
+                await self._record(notices, last)
+                self._kept = last
+            if len(rows) < PAGE_SIZE:
+                break
 
     async def _registrants(self, rows: Sequence[tuple[int, str, int, str, dict[str, Any]]]) -> Any:
         sealed = [
@@ -262,6 +275,7 @@ class Notifications:
                 if failures == 1:
                     log.exception("notifications: catch-up failed at position %s", self.fold.position)
                 await asyncio.sleep(self.interval)
+            await asyncio.sleep(PACE)
 
     # ------------------------------------------------------------ the live feeds
 

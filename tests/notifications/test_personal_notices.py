@@ -115,3 +115,33 @@ async def test_won_lost_and_the_sale_after_bidding() -> None:
         assert "lost" in kinds(alice) and "payment_due" not in kinds(alice)
         lost = next(n for n in alice if n["kind"] == "lost")
         assert lost["price"] == "1500.00"  # the last bid, told to every bidder (BG's rule, every country here)
+
+
+async def test_a_notice_whose_write_failed_is_made_again() -> None:
+    clock = ManualClock(START)
+    async with running_api(clock=clock) as api:
+        notifications = api.runtime.notifications
+        assert notifications is not None
+        book = notifications.book
+        record = book.record
+        failing = {"left": 1}
+
+        async def flaky(*args: Any, **kwargs: Any) -> int:
+            if failing["left"]:
+                failing["left"] -= 1
+                raise OSError("disk I/O error")
+            return await record(*args, **kwargs)
+
+        auction = await api.schedule(swedish_auction(START))
+        await api.register(auction["id"], "alice")
+        await api.register(auction["id"], "bob")
+        await notifications.catch_up()
+        book.record = flaky  # type: ignore[method-assign]
+        assert (await api.bid(auction["id"], "alice", "1000.00")).status_code == 201
+        assert (await api.bid(auction["id"], "bob", "1100.00")).status_code == 201
+        while failing["left"]:  # the projection's own task, or this one, meets the failure
+            try:
+                await notifications.catch_up()
+            except OSError:
+                pass
+        assert kinds(await notices(api, "alice")).count("outbid") == 1
