@@ -24,6 +24,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.responses import REPLAYED, JsonResponse
+from engine.app.transparency import LogForked
 from engine.errors import AuctionNotFound, DomainError
 from engine.model import format_money
 from engine.policy import RuleViolation
@@ -204,6 +205,8 @@ def answer_to(request: Request, error: Exception) -> JsonResponse:
         code = _HTTP_CODES.get(error.status_code, f"http_{error.status_code}")
         message = clipped_quotes(error.detail) if isinstance(error.detail, str) else code.replace("_", " ")
         return error_response(error.status_code, code, message, getattr(error, "headers", None))
+    if isinstance(error, LogForked):  # logged once, when it was found (engine.app.transparency)
+        return error_response(503, "log_integrity", f"the event log failed its integrity check: {error}")
     if store_unavailable(error):
         log.warning("store unavailable on %s %s: %r", request.method, request.url.path, error)
         message = "the event store is unavailable; retry shortly"
@@ -221,5 +224,6 @@ def install(app: FastAPI) -> None:
 
     # The store's errors by class, so that they are answered where the others are (an ``Exception``
     # handler answers too, but its exception is raised again to the server, which logs it).
-    for kind in (ApiError, RequestValidationError, *ENGINE_REFUSALS, StarletteHTTPException, *STORE_ERRORS, Exception):
+    kinds = (ApiError, RequestValidationError, *ENGINE_REFUSALS, StarletteHTTPException, LogForked, *STORE_ERRORS)
+    for kind in (*kinds, Exception):
         app.add_exception_handler(kind, handler)

@@ -225,6 +225,7 @@ class Span:
         self.leaves = tuple(leaves)
         self.size = start + len(self.leaves)
         self._known = dict(zip(coordinates, frontier, strict=True))
+        self.start_root = Frontier(start, frontier).root()  # the root before the commit
         growing = Frontier(start, frontier)
         self.nodes: list[tuple[int, int, bytes]] = []  # the complete subtrees this commit finishes
         for leaf in self.leaves:

@@ -155,3 +155,81 @@ async def test_a_repeated_bid_whose_commit_head_is_no_longer_held_gets_a_receipt
         verify_receipt(again, key)
         assert again["event"] == first["event"] and again["log"]["index"] == first["log"]["index"]
         assert again["log"]["head"]["size"] > first["log"]["head"]["size"]
+
+
+def _forge_while_serving(database: Path, auction_id: str) -> None:
+    """The review's attack on a running server: a bid's amount changed, its stream re-chained, and
+    the whole Merkle tree rebuilt from the forged events, through the database file alone."""
+    connection = sqlite3.connect(database)
+    for trigger in ("events_no_update", "merkle_nodes_no_delete"):
+        connection.execute(f"DROP TRIGGER {trigger}")
+    rows = connection.execute(
+        "SELECT position, stream, version, type, data, recorded_at FROM events WHERE stream = ? ORDER BY version",
+        (f"auction-{auction_id}",),
+    ).fetchall()
+    prev = "0" * 64
+    for position, stream, version, type_, data, recorded_at in rows:
+        value = json.loads(data)
+        if type_ == "BidAccepted" and value["amount"] == "1600.00":
+            value["amount"] = "1.00"
+        data = json.dumps(value)
+        prev_hash, prev = prev, chain_hash(prev, stream, version, type_, datetime.fromisoformat(recorded_at), value)
+        connection.execute(
+            "UPDATE events SET data = ?, prev_hash = ?, hash = ? WHERE position = ?", (data, prev_hash, prev, position)
+        )
+    hashes = [bytes.fromhex(h) for (h,) in connection.execute("SELECT hash FROM events ORDER BY position")]
+    frontier, nodes = merkle.Frontier(), []
+    for digest in hashes:
+        nodes += frontier.push(merkle.leaf_hash(digest))
+    connection.execute("DELETE FROM merkle_nodes")
+    connection.executemany("INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)", nodes)
+    connection.commit()
+    connection.close()
+
+
+async def test_a_log_forged_under_a_running_server_is_not_signed_and_not_served_again(tmp_path: Path) -> None:
+    database = tmp_path / "log.sqlite3"
+    settings = {"head_file": str(tmp_path / "head.json")}
+    async with running_api(f"sqlite:///{database}", **settings) as api:
+        auction_id, _ = await _bids(api, ["1500.00", "1600.00"])
+        signed = parse_head((await api.client.get("/transparency/head")).json())
+        _forge_while_serving(database, auction_id)
+
+        bid = await api.bid(auction_id, "alice", "1700.00")
+        head = await api.client.get("/transparency/head")
+
+        assert bid.status_code == 503 and bid.json()["error"]["code"] == "log_integrity", bid.text
+        assert head.status_code == 503 and head.json()["error"]["code"] == "log_integrity"
+        assert api.runtime.transparency.latest is not None and api.runtime.transparency.latest.size == signed.size
+
+    from api.bootstrap import StartupRefused
+
+    with pytest.raises(StartupRefused, match="first bad position"):
+        async with running_api(f"sqlite:///{database}", **settings):
+            pass
+
+
+async def test_a_leaf_inserted_without_an_event_or_a_changed_subtree_is_refused(tmp_path: Path) -> None:
+    from api.bootstrap import StartupRefused
+
+    for damage, expected in (
+        (
+            "INSERT INTO merkle_nodes (level, idx, hash) SELECT 0, MAX(idx) + 1, zeroblob(32) FROM merkle_nodes"
+            " WHERE level = 0",
+            "leaves for",
+        ),
+        ("UPDATE merkle_nodes SET hash = zeroblob(32) WHERE level = 1 AND idx = 0", "subtree of the events from"),
+    ):
+        database = tmp_path / f"log-{len(expected)}.sqlite3"
+        settings = {"head_file": str(tmp_path / f"head-{len(expected)}.json")}
+        async with running_api(f"sqlite:///{database}", **settings) as api:
+            await _bids(api, ["1500.00", "1600.00"])
+        connection = sqlite3.connect(database)
+        connection.execute("DROP TRIGGER merkle_nodes_no_update")
+        connection.execute(damage)
+        connection.commit()
+        connection.close()
+
+        with pytest.raises(StartupRefused, match=expected):
+            async with running_api(f"sqlite:///{database}", **settings):
+                pass
