@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import secrets
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -287,15 +288,26 @@ def read_head(path: Path) -> Head | None:
 
 
 def write_head(path: Path, head: Head) -> None:
-    """Replace the kept head, whole (a temporary file, synced, then renamed into place; mode 0600)."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    """Replace the kept head, whole (a temporary file of its own, synced, renamed into place, the
+    directory synced; mode 0600), unless the file holds a larger head already (several processes of
+    one deployment keep the same file, each the head it signed last)."""
+    with contextlib.suppress(StartupRefused):
+        kept = read_head(path)
+        if kept is not None and kept.size > head.size:
+            return
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         os.write(descriptor, orjson.dumps(head.to_json()) + b"\n")
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
     os.replace(temporary, path)
+    directory = os.open(path.parent if str(path.parent) else ".", os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
 
 
 # How often the newest signed head is written to its file while serving; at a stop it is written too.

@@ -424,9 +424,10 @@ def harvest(urls: tuple[str, ...], database: str, limit: int, follow: bool, inte
         _fail(f"{failed} source(s) could not be harvested", 1)
 
 
-def _log_events(log: str) -> list[Any]:
+def _log_events(log: str, empty: bool = False) -> list[Any]:
     """The events of the exported log file ``log`` ("-": stdin). Not a log at all (not even its
-    first line is an event) exits 2; a log with a damaged line does not verify: exit 1."""
+    first line is an event) exits 2; a log with a damaged line does not verify: exit 1. ``empty``:
+    a file without a line is a log without events, not bad input."""
     from projections.audit.log import LogError, read_log
 
     try:
@@ -436,6 +437,8 @@ def _log_events(log: str) -> list[Any]:
         _fail(f"{log}: no such file")
     except OSError as exc:
         _fail(f"{log}: {exc.strerror}")
+    if empty and not any(line.strip() for line in lines):
+        return []
     try:
         read_log([line for line in lines if line.strip()][:1])
     except LogError as exc:
@@ -464,19 +467,14 @@ def verify(log: str, heads: tuple[str, ...], public_key: str | None) -> None:
     is named by its id only): give the key the server publishes."""
     from pathlib import Path
 
-    from projections.audit.heads import HeadError, check_log, parse_head, roots_of, verify_head
+    from projections.audit.heads import HeadError, check_log, head_in, roots_of, verify_head
 
-    events = _log_events(log)
+    events = _log_events(log, empty=bool(heads))  # with heads, an empty log is one cut at position 1
     key = _public_key(public_key)
     held = []
     for name in heads:
         try:
-            document = orjson.loads(Path(name).read_bytes())
-            if isinstance(document, dict) and isinstance(document.get("log"), dict):
-                document = document["log"].get("head")  # a receipt: the head it carries
-            elif isinstance(document, dict) and isinstance(document.get("receipt"), dict):
-                document = document["receipt"].get("log", {}).get("head")  # the answer to a bid
-            held.append((name, parse_head(document)))
+            held.append((name, head_in(orjson.loads(Path(name).read_bytes()))))
         except FileNotFoundError:
             _fail(f"{name}: no such file")
         except OSError as exc:
@@ -492,7 +490,7 @@ def verify(log: str, heads: tuple[str, ...], public_key: str | None) -> None:
     problem = check_log(events, held)
     if problem is not None:
         _fail(f"{log}: log NOT verified: {problem}", 1)
-    root = roots_of(events, [len(events)]).roots[len(events)]
+    root = roots_of(events, [len(events)]).roots.get(len(events), b"")
     signed = "signatures checked" if key is not None else "signatures NOT checked (no --public-key)"
     extends = f", extends {len(held)} head(s), {signed}" if held else ""
     click.echo(f"auction: log verified: {len(events)} events, tree root {root.hex()}{extends}", err=True)

@@ -91,7 +91,22 @@ def parse_head(document: Any) -> Head:
         datetime.fromisoformat(time)
     except ValueError:
         raise HeadError(f"a tree head's time is not an RFC 3339 instant: {time[:40]!r}") from None
+    if size == 0 and root != merkle.EMPTY_ROOT.hex():
+        raise HeadError("a tree head of 0 events has the empty tree's root")
     return Head(size, bytes.fromhex(root), time, signature, kid)
+
+
+def head_in(document: Any) -> Head:
+    """The head a document holds: a head itself, a bid receipt (the head it carries) or the answer to
+    a bid (its receipt's head)."""
+    if isinstance(document, dict) and isinstance(document.get("receipt"), dict):
+        document = document["receipt"]
+    if isinstance(document, dict) and "log" in document and "size" not in document:
+        log = document["log"]
+        if not isinstance(log, dict):
+            raise HeadError("a receipt's log is a JSON object with its head")
+        document = log.get("head")
+    return parse_head(document)
 
 
 def verify_head(head: Head, public_key: Ed25519PublicKey | str) -> None:

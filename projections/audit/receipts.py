@@ -47,7 +47,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from engine import codec, merkle
 from engine.events import BidAccepted
-from engine.model import parse_instant, parse_money
+from engine.model import format_instant, format_money, parse_instant, parse_money
 from engine.store.base import StoredEvent, chain_hash, log_leaf
 from engine.streams import auction_of, stream_of
 from projections.audit.log import LogError
@@ -167,6 +167,10 @@ def receipt_event_hash(receipt: dict[str, Any]) -> str:
         raise ReceiptError(f"the receipt's event cannot be read: {exc}") from None
     if not isinstance(bid, BidAccepted) or (bid.bidder_code, bid.amount) != signed[:2]:
         raise ReceiptError("the receipt's event is not the bid its fields name")
+    # The fields as the server wrote them, byte for byte: another spelling of the same amount or
+    # instant is not what was signed.
+    if receipt["amount"] != format_money(bid.amount) or receipt["received_at"] != format_instant(at):
+        raise ReceiptError("the receipt's amount or time is not written as the server wrote it")
     auction, position = receipt.get("auction"), receipt.get("position")
     if not isinstance(auction, str) or type(position) is not int:
         raise ReceiptError("a receipt needs auction as a string and position as a number")

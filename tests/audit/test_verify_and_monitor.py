@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 
 from api.cli import main
 from engine import merkle
@@ -140,20 +140,21 @@ async def test_the_monitor_follows_a_growing_log_and_keeps_its_last_head(tmp_pat
             await api.register(auction["id"], "alice")
             state = tmp_path / "monitor.json"
             assert (await _monitor(f"http://{where}", "--state", str(state), "--count", "1"))[0] == 0
-            before = json.loads(state.read_text())["size"]
+            before = json.loads(state.read_text())["head"]["size"]
             await api.bid(auction["id"], "alice", "1500.00")
             code, err = await _monitor(f"http://{where}", "--state", str(state), "--count", "1")
 
     assert code == 0, err
-    assert json.loads(state.read_text())["size"] > before
+    assert json.loads(state.read_text())["head"]["size"] > before
     assert f"extends {before}" in err
 
 
 class ForkedLog:
     """A server whose heads are signed with its key but whose second log rewrites the first."""
 
-    def __init__(self) -> None:
-        self.key = Ed25519PrivateKey.generate()
+    def __init__(self, key: Ed25519PrivateKey | None = None, consistency: int = 200, body: bytes | None = None) -> None:
+        self.key = key or Ed25519PrivateKey.generate()
+        self.status, self.body = consistency, body
         honest = [merkle.leaf_hash(bytes([n])) for n in range(6)]
         rewritten = [*honest[:2], merkle.leaf_hash(b"forged"), *honest[3:]]
         self.trees = [merkle.Tree.of_leaves(honest[:4]), merkle.Tree.of_leaves(rewritten)]
@@ -176,8 +177,11 @@ class ForkedLog:
             return sign_head(self.key.sign, self.key.public_key(), size, root, "2026-12-04T10:00:00Z").to_json()
 
         @app.get("/transparency/consistency")
-        async def consistency(first: int, second: int) -> dict[str, Any]:
-            return {"path": [p.hex() for p in self.trees[1].consistency_proof(first, second)]}
+        async def consistency(first: int, second: int) -> Response:
+            if self.body is not None:
+                return Response(self.body, media_type="text/html")
+            path = [p.hex() for p in self.trees[1].consistency_proof(first, second)]
+            return Response(json.dumps({"path": path}), self.status, media_type="application/json")
 
         return app
 
@@ -204,3 +208,51 @@ def test_log_leaves_are_the_events_hashes() -> None:
 @pytest.fixture(autouse=True)
 def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
+
+
+async def test_a_restarted_monitor_keeps_its_pinned_key_and_calls_another_a_fork(tmp_path: Path) -> None:
+    honest = ForkedLog()
+    state = tmp_path / "monitor.json"
+    async with served(honest.app()) as where:
+        assert (await _monitor(f"http://{where}", "--state", str(state), "--count", "1"))[0] == 0
+    impostor = ForkedLog()  # another key, and a log that starts like the first
+    impostor.served = 1
+    async with served(impostor.app()) as where:
+        code, err = await _monitor(f"http://{where}", "--state", str(state), "--count", "1")
+
+    assert code == 1 and "FORK" in err and "signed by key" in err, err
+
+
+@pytest.mark.parametrize(("status", "body"), [(500, None), (200, b"<html>maintenance</html>")])
+async def test_a_head_that_never_comes_with_its_proof_is_a_fork_not_a_hang(status: int, body: bytes | None) -> None:
+    log = ForkedLog(consistency=status, body=body)
+    async with served(log.app()) as where:
+        code, err = await _monitor(f"http://{where}", "--count", "5", "--interval", "0.05")
+
+    assert code == 1 and "no consistency proof" in err, err
+    assert "Traceback" not in err
+
+
+async def test_verify_an_emptied_log_is_a_cut_and_a_malformed_receipt_is_bad_input(tmp_path: Path) -> None:
+    _, first, last, key = await _log_and_heads(tmp_path)
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    (tmp_path / "odd.json").write_text('{"receipt": {"log": 5}}')
+    (tmp_path / "zero.json").write_text(json.dumps({**json.loads(last.read_text()), "size": 0}))
+
+    code, err = run_cli("verify", str(empty), "--head", str(last), "--public-key", key)
+    assert code == 1 and "first bad position 1" in err and "cut" in err, err
+    assert run_cli("verify", str(empty))[0] == 2
+    assert run_cli("verify", str(tmp_path / "log.jsonl"), "--head", str(tmp_path / "odd.json"))[0] == 2
+    assert run_cli("verify", str(tmp_path / "log.jsonl"), "--head", str(tmp_path / "zero.json"))[0] == 2
+
+
+async def test_a_receipt_verifies_only_as_the_server_wrote_its_fields(tmp_path: Path) -> None:
+    from projections.audit.receipts import ReceiptError, verify_receipt
+
+    _, first, _, key = await _log_and_heads(tmp_path)
+    receipt = json.loads(first.read_text())["receipt"]
+    verify_receipt(receipt, key)
+    for changed in ({"amount": "1500"}, {"amount": "1500.0"}, {"received_at": receipt["received_at"] + "+00:00"}):
+        with pytest.raises(ReceiptError):
+            verify_receipt({**receipt, **changed}, key)
