@@ -111,9 +111,30 @@ class TokenReader:
     oidc: OidcProvider | None = None
 
     def read(self, token: str) -> Principal:
-        if self.oidc is not None and self.oidc.issued(token):
-            return read_provider_token(self.oidc, token)
+        if self.oidc is not None:
+            issuer, alg = _unverified_issuer(token)
+            if issuer == self.oidc.issuer:  # read only as the provider signs: never with a shared secret or none
+                if not self.oidc.issued(token):
+                    raise InvalidToken(
+                        f"the token names the identity provider {issuer} as its issuer but is signed with {alg!r},"
+                        " an algorithm the provider's tokens are not signed with"
+                    )
+                return read_provider_token(self.oidc, token)
+            if issuer is not None and alg != "HS256" and not (self.public_key and alg in ASYMMETRIC):
+                raise InvalidToken(
+                    f"the token's issuer {issuer!r} is not this server's identity provider ({self.oidc.issuer})"
+                )
         return read_token(token, self.secret, self.public_key, self.audience)
+
+
+def _unverified_issuer(token: str) -> tuple[object, object]:
+    """The ``iss`` claim and ``alg`` header a token says it has (not verified); Nones if unreadable."""
+    try:
+        alg = jwt.get_unverified_header(token).get("alg")
+        issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
+    except jwt.PyJWTError:
+        return None, None
+    return issuer, alg
 
 
 _provider_tokens: dict[tuple[OidcProvider, str], tuple[Principal, float]] = {}

@@ -31,7 +31,7 @@ import orjson
 
 from api.auth import TokenReader
 from api.observability import Metrics, Observer, ScrapeTime
-from api.oidc import provider_from_settings
+from api.oidc import ProviderUnavailable, provider_from_settings
 from api.settings import Settings
 from engine.app.handlers import Context, Handlers
 from engine.app.notifications import Notifications, SmtpMailer
@@ -154,6 +154,11 @@ async def start(settings: Settings, clock: Clock | None = None) -> Runtime:
     # concurrent first bids raced each other's half-written key file.
     oidc = provider_from_settings(settings)  # the identity provider's tokens, read through its JWKS (api.oidc)
     tokens = TokenReader(settings.jwt_secret(), settings.jwt_public_key, settings.jwt_audience, oidc)
+    if oidc is not None:  # a provider that cannot be asked at start-up would leave the pages without sign-in
+        try:
+            await asyncio.to_thread(oidc.metadata)
+        except ProviderUnavailable as error:
+            raise StartupRefused(f"refusing to start: {error} (check AUCTION_OIDC_ISSUER)") from None
     signer = ReceiptSigner.from_text(settings.receipt_key_text())
     # The log (an EventStore) and the identity keys (a KeyStore), kept apart from the log.
     adapter = await open_store(settings.database_url, settings.keys_database_url)

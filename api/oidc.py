@@ -191,11 +191,13 @@ class OidcProvider:
             url = self.issuer.rstrip("/") + "/.well-known/openid-configuration"
             try:
                 response = httpx.get(url, timeout=PROVIDER_TIMEOUT)
-                response.raise_for_status()
+                if response.status_code != 200:  # said in one line (httpx's own message spans two)
+                    raise ValueError(f"answered {response.status_code} {response.reason_phrase}")
                 document = response.json()
             except (httpx.HTTPError, ValueError) as error:
                 self._last_discovery_failure = time.monotonic()
-                raise ProviderUnavailable(f"the identity provider's discovery document {url}: {error}") from None
+                reason = str(error) or type(error).__name__
+                raise ProviderUnavailable(f"the identity provider's discovery document {url}: {reason}") from None
             if not isinstance(document, dict) or document.get("issuer") != self.issuer:
                 self._last_discovery_failure = time.monotonic()
                 raise ProviderUnavailable(f"{url} names another issuer than {self.issuer}")

@@ -9,8 +9,14 @@ configured mapping; a key rotated at the provider is found through the JWKS read
 
 from __future__ import annotations
 
+import asyncio
+import http.server
+import os
 import re
+import subprocess
+import threading
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,6 +24,7 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+import uvicorn
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -26,8 +33,8 @@ from api.app import create_app
 from api.auth import InvalidToken, Role
 from api.oidc import ClaimMapping, claim, parse_role_map, principal_from_claims
 from api.settings import Settings
-from tests.api.support import SECRET, auth, served, swedish_auction
-from tests.e2e.support import free_port
+from tests.api.support import SECRET, auth, swedish_auction
+from tests.e2e.support import auction_command, free_port
 from tests.ops.oidc_support import Provider, signing_key
 
 AUDIENCE = "https://auction.test/api"
@@ -42,6 +49,11 @@ USERS = {
     },
     # A citizen signing in with a national e-ID: no role claim at all, so the default role (bidder).
     "citizen-58": {"claims": {"name": "Citizen"}, "access": {}},
+    # An auditor of the same office, named by the group the court maps to the auditor role.
+    "olga.auditor": {
+        "claims": {"name": "Olga"},
+        "access": {"court_groups": ["court:audit"], "court": {"office": OFFICE}},
+    },
     # Two of the engine's roles at once: refused, it must be one.
     "two.hats": {"claims": {}, "access": {"court_groups": ["court:bailiff", "court:audit"]}},
 }
@@ -109,18 +121,33 @@ class World:
         return session
 
 
+@asynccontextmanager
+async def served_on(app: Any, port: int) -> AsyncIterator[str]:
+    """The app under uvicorn on ``port`` (known ahead: the provider is started first, naming it)."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on", log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[World]:
-    port = free_port()
-    provider = Provider(tmp_path / "provider", port)
-    app = create_app(oidc_settings(provider.issuer))
-    async with served(app) as address:
-        world = World(f"http://{address}", provider, tmp_path)
-        world.start_provider(world.jwk)
-        try:
+    provider = Provider(tmp_path / "provider", free_port())
+    engine_port = free_port()
+    world = World(f"http://127.0.0.1:{engine_port}", provider, tmp_path)
+    world.start_provider(world.jwk)  # before the engine, which reads its discovery document at start-up
+    try:
+        async with served_on(create_app(oidc_settings(provider.issuer)), engine_port):
             yield world
-        finally:
-            provider.stop()
+    finally:
+        provider.stop()
 
 
 @pytest.fixture
@@ -346,3 +373,71 @@ async def test_a_callback_not_started_here_or_for_another_sign_in_is_refused(wor
         assert made_up.status_code == 401 and made_up.json()["error"]["code"] == "unauthenticated"
         # Nothing was handed over.
         assert (await browser.post(f"{world.engine}/auth/session")).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("how", "says"),
+    [
+        ("unknown issuer", "is not this server's identity provider"),
+        ("HS256 with the provider's kid", "signed with 'hs256', an algorithm the provider's tokens are not signed"),
+        ("alg none", "signed with 'none', an algorithm the provider's tokens are not signed"),
+    ],
+)
+async def test_a_token_of_another_issuer_or_of_an_algorithm_the_provider_does_not_use_is_401(
+    world: World, how: str, says: str
+) -> None:
+    claims = jwt.decode(forged(world), options={"verify_signature": False})
+    if how == "unknown issuer":  # well formed, signed with a key of its own, by an issuer nobody configured
+        other_key, _ = signing_key("other")
+        token = jwt.encode({**claims, "iss": "https://login.elsewhere.example"}, other_key, algorithm="RS256")
+    elif how == "HS256 with the provider's kid":  # even signed with this server's own secret
+        token = jwt.encode({**claims, "role": "bailiff"}, SECRET, algorithm="HS256", headers={"kid": world.jwk["kid"]})
+    else:
+        token = jwt.encode({**claims, "role": "bailiff"}, "", algorithm="none", headers={"kid": world.jwk["kid"]})
+    async with httpx.AsyncClient(timeout=20) as client:
+        refused = await client.post(
+            f"{world.engine}/auctions", json=swedish_auction(datetime.now(UTC)), headers=bearer(token)
+        )
+    assert refused.status_code == 401, refused.text
+    assert refused.json()["error"]["code"] == "unauthenticated"
+    assert says in refused.json()["error"]["message"].lower(), refused.json()["error"]["message"]
+
+
+class NotFound(http.server.BaseHTTPRequestHandler):
+    """A web server that is no identity provider: 404 for everything."""
+
+    def do_GET(self) -> None:  # noqa: N802 (the handler's name)
+        self.send_error(404)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+
+@pytest.mark.parametrize("where", ["a closed port", "a server answering 404"])
+def test_auction_serve_refuses_to_start_with_a_provider_it_cannot_ask(tmp_path: Path, where: str) -> None:
+    web = http.server.ThreadingHTTPServer(("127.0.0.1", 0), NotFound)
+    threading.Thread(target=web.serve_forever, daemon=True).start()
+    issuer = f"http://127.0.0.1:{free_port() if where == 'a closed port' else web.server_address[1]}"
+    env = {**os.environ, "AUCTION_SECRET": SECRET, "AUCTION_OIDC_ISSUER": issuer, "AUCTION_OIDC_CLIENT_ID": CLIENT_ID}
+    for name in ("AUCTION_DATABASE_URL", "AUCTION_HOST", "AUCTION_PORT"):
+        env.pop(name, None)
+    database = f"sqlite:///{tmp_path / 'auction.sqlite3'}"
+    try:
+        ran = subprocess.run(
+            [*auction_command(), "serve", "--port", str(free_port()), "--database", database],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        web.shutdown()
+        web.server_close()
+    assert ran.returncode != 0, ran.stderr
+    refusal = [line for line in ran.stderr.splitlines() if "refusing to start" in line]
+    assert len(refusal) == 1, ran.stderr
+    expected = "connection refused" if where == "a closed port" else "answered 404 not found"
+    assert f"{issuer}/.well-known/openid-configuration" in refusal[0] and expected in refusal[0].lower(), refusal[0]
+    assert "AUCTION_OIDC_ISSUER" in refusal[0]
+    assert "Traceback" not in ran.stderr + ran.stdout

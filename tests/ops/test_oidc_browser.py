@@ -1,4 +1,4 @@
-"""In Chromium: the sign-in page's button signs a bailiff in at a real OpenID Connect provider.
+"""In Chromium: the sign-in page's button signs a bidder, a bailiff and an auditor in at a real OpenID Connect provider.
 
 ``auction serve`` runs with ``AUCTION_OIDC_*`` pointing at oidc-provider (tests/ops/oidc/provider.js);
 the browser clicks the page's button, fills in the provider's login and consent forms, comes back
@@ -9,6 +9,7 @@ there goes to the provider's end-session page.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -41,17 +42,28 @@ def signed_world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tu
     }.items():
         monkeypatch.setenv(name, value)
     server = Server(f"sqlite:///{tmp_path / 'auction.sqlite3'}", tmp_path)
-    server.start()
     try:
         _, jwk = signing_key("browser")
-        provider.start(provider_config(server.url, [jwk]))
+        provider.start(provider_config(server.url, [jwk]))  # first: the server reads its discovery document at start
+        server.start()
         yield server, provider
     finally:
         provider.stop()
         server.stop()
 
 
-def test_the_sign_in_button_signs_a_bailiff_in_at_the_provider(signed_world: tuple[Server, Provider]) -> None:
+# Each role's login at the provider, the page that role uses, and the role the server mapped from the claims.
+ROLES = [
+    ("citizen-58", "/", "bidder"),  # no role claim: the default role
+    ("ana.bailiff", "/app/bailiff", "bailiff"),  # court:bailiff in court_groups
+    ("olga.auditor", "/app/auditor", "auditor"),  # court:audit in court_groups
+]
+
+
+@pytest.mark.parametrize(("login", "landing", "role"), ROLES, ids=[role for _, _, role in ROLES])
+def test_the_sign_in_button_signs_each_role_in_at_the_provider(
+    signed_world: tuple[Server, Provider], login: str, landing: str, role: str
+) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     server, provider = signed_world
@@ -61,19 +73,20 @@ def test_the_sign_in_button_signs_a_bailiff_in_at_the_provider(signed_world: tup
         try:
             page: Any = chromium.new_page()
             page.on("request", lambda request: asked.append(request.url))
-            page.goto(f"{server.url}/app/sign-in?next=/app/bailiff")
+            page.goto(f"{server.url}/app/sign-in?next={landing}")
             expect(page.locator("#provider-sign-in")).to_be_visible()
             page.locator("#provider-sign-in-link").click()
 
             page.wait_for_url(f"{provider.issuer}/**")
-            page.locator("input[name=login]").fill("ana.bailiff")
+            page.locator("input[name=login]").fill(login)
             page.locator("input[name=password]").fill("any")
             page.locator("button[type=submit]").click()
             page.locator("button[type=submit]").click()  # the provider's consent
 
-            page.wait_for_url(f"{server.url}/app/bailiff")
-            expect(page.locator("#who-subject")).to_have_text("ana.bailiff")
-            expect(page.locator("#who-role")).to_have_text("bailiff")
+            page.wait_for_url(f"{server.url}{landing}")
+            expect(page.locator("#who-subject")).to_have_text(login)
+            expect(page.locator("#who-role")).to_have_text(role)
+            expect(page.locator("#who-role")).to_have_class(re.compile(rf"\brole-{role}\b"))
             token = page.evaluate("localStorage.getItem('auction.token')")
             assert token and token.count(".") == 2
             assert not [url for url in asked if token in url]
