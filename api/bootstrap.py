@@ -140,11 +140,13 @@ class Runtime:
                 await task
         if self.wakeups is not None:
             await self.wakeups.stop()
-        if self.search is not None:
-            with contextlib.suppress(Exception):  # its checkpoint kept if it can be: else caught up at the next start
-                await self.search.close()
         if self.notifications is not None:
             await self.notifications.book.close()
+        if self.search is not None:  # last of the log's other writers: nothing else holds its write lock then
+            try:
+                await self.search.close()
+            except Exception:  # its rows are kept; what it could not write is caught up at the next start
+                log.exception("the search's last write failed")
         await self.store.close()
 
 
