@@ -167,4 +167,9 @@ def test_the_catalogue_fits_a_320_pixel_screen(web_server: Server, open_in: Any)
     web_server.schedule_swedish(timedelta(minutes=30), title="Segelbåt, Göteborg")
     page = open_in("/", "sv-SE", {"width": 320, "height": 640})
     expect(page.locator("li.card").first).to_be_visible()
-    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    wider = page.evaluate(
+        """() => [...document.querySelectorAll("body *")]
+            .filter((e) => e.getBoundingClientRect().right > 320.5 && getComputedStyle(e).position !== "fixed")
+            .slice(0, 5).map((e) => `${e.tagName}#${e.id}.${e.className}: ${e.getBoundingClientRect().right}`)"""
+    )
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320, wider
