@@ -5,7 +5,8 @@ there, and the provider says who they are and, through claims the court configur
 they have here and for which office they act. This module holds what the engine needs of it:
 
 * the provider's metadata, read from its discovery document
-  (``{issuer}/.well-known/openid-configuration``) the first time it is needed;
+  (``{issuer}/.well-known/openid-configuration``) at start-up, before the server serves
+  (``api.bootstrap``: a document that cannot be read refuses the start, in one line);
 * its signing keys, read from its JWKS through PyJWT's :class:`jwt.PyJWKClient`: a token signed
   with a key the cached set does not hold makes the set be read again (key rotation), at most once
   every :data:`REFRESH_AT_MOST_EVERY` seconds, so that made-up key ids cannot flood the provider;
