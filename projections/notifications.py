@@ -29,6 +29,7 @@ import asyncio
 import hashlib
 import sqlite3
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -364,10 +365,15 @@ class Sql:
 
 class SqliteSql(Sql):
     """One connection of its own to the log's file (or to memory, for ``memory:``), its statements
-    run in a thread one transaction at a time."""
+    run one after another in a thread of its own, one transaction at a time.
 
-    def __init__(self, connection: sqlite3.Connection) -> None:
+    One thread, not the loop's pool: a task cancelled while a statement runs (a server stopping)
+    still has its ``ROLLBACK`` run after that statement, never before it, so no transaction is
+    left open holding the file's write lock, which the log's own appends would wait for."""
+
+    def __init__(self, connection: sqlite3.Connection, thread: ThreadPoolExecutor) -> None:
         self._connection = connection
+        self._thread = thread
         self._lock = asyncio.Lock()
 
     @classmethod
@@ -382,26 +388,41 @@ class SqliteSql(Sql):
                             connection.execute(statement)
             return connection
 
-        return cls(await asyncio.to_thread(connect))
+        thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="notifications-sqlite")
+        return cls(await asyncio.get_running_loop().run_in_executor(thread, connect), thread)
+
+    def _in_thread(self, call: Callable[[], Any]) -> asyncio.Future[Any]:
+        return asyncio.get_running_loop().run_in_executor(self._thread, call)
+
+    def _end(self, statement: str) -> None:
+        if self._connection.in_transaction:
+            self._connection.execute(statement)
 
     async def transaction(self, work: Callable[[Sql.Run], Awaitable[Any]], write: bool = True) -> Any:
         connection = self._connection
 
         async def run(sql: str, args: Sequence[Any]) -> list[Sequence[Any]]:
-            return await asyncio.to_thread(lambda: connection.execute(sql.replace("$", "?"), tuple(args)).fetchall())
+            rows: list[Sequence[Any]] = await self._in_thread(
+                lambda: connection.execute(sql.replace("$", "?"), tuple(args)).fetchall()
+            )
+            return rows
 
         async with self._lock:
-            await asyncio.to_thread(connection.execute, "BEGIN IMMEDIATE" if write else "BEGIN")
+            begun = self._in_thread(lambda: connection.execute("BEGIN IMMEDIATE" if write else "BEGIN"))
             try:
+                await begun
                 result = await work(run)
+                await asyncio.shield(self._in_thread(lambda: self._end("COMMIT")))
             except BaseException:
-                await asyncio.to_thread(connection.execute, "ROLLBACK")
+                # Queued behind whatever statement is still running (a COMMIT that failed included);
+                # it runs even if this await is cancelled, and does nothing once no transaction is open.
+                await asyncio.shield(self._in_thread(lambda: self._end("ROLLBACK")))
                 raise
-            await asyncio.to_thread(connection.execute, "COMMIT")
             return result
 
     async def close(self) -> None:
-        await asyncio.to_thread(self._connection.close)
+        await self._in_thread(self._connection.close)
+        self._thread.shutdown(wait=False)
 
 
 class PostgresSql(Sql):

@@ -3,7 +3,11 @@ soon at 10 and 1 minute before the deadline in force (moving with extensions), w
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import sqlite3
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -145,3 +149,32 @@ async def test_a_notice_whose_write_failed_is_made_again() -> None:
             except OSError:
                 pass
         assert kinds(await notices(api, "alice")).count("outbid") == 1
+
+
+async def test_a_cancelled_write_leaves_no_transaction_open(tmp_path: Path) -> None:
+    """A task cancelled in the middle of a notifications transaction (a server stopping) leaves the
+    SQLite file's write lock free: the log's next append does not wait for it."""
+    from projections.notifications import Notice, NotificationBook
+
+    database = f"sqlite:///{tmp_path / 'log.sqlite3'}"
+    async with running_api(database, head_file="off"):
+        pass  # migrated
+    book = await NotificationBook.open(database)
+    try:
+        notices = [Notice("owner", f"key-{n}", "outbid", "a", START, {"kind": "outbid"}) for n in range(200)]
+        for turns in range(40):  # cancelled at every point of the transaction in turn
+            task = asyncio.create_task(book.record(notices, None, START))
+            for _ in range(turns):
+                await asyncio.sleep(0)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            other = sqlite3.connect(tmp_path / "log.sqlite3", timeout=0.5)
+            try:
+                other.execute("BEGIN IMMEDIATE")  # would time out while a transaction were left open
+                other.execute("ROLLBACK")
+            finally:
+                other.close()
+            await book.record([], None, START)  # and the book itself still works
+    finally:
+        await book.close()
