@@ -9,7 +9,9 @@ every method but GET and HEAD is answered 405 before any route is looked at. A l
 bid for on the engine it came from: every lot carries ``url``, its page there.
 
 * ``GET /``          the catalogue page (``static/harvest.html``), with the schema.org
-                     JSON-LD of the lots it shows first
+                     JSON-LD of the lots it shows first, in the reader's language as the
+                     engine's pages are (``api.web.language``: ``?lang=``, cookie, Accept-Language)
+* ``GET /i18n/{lang}.json``  a language's catalogue for the page (the engine's own)
 * ``GET /auctions``  the search (:func:`search`), paged with a cursor
 * ``GET /sources``   the engines harvested and their checkpoints
 * ``GET /health``    ready, with the number of lots
@@ -43,6 +45,7 @@ from api.harvest import (
 )
 from api.web import PAGE_HEADERS, STATIC_PATH, mount_static, page_response
 from api.web.docs import mount_docs
+from api.web.language import I18N_PATH, catalogue
 from engine.model import InvalidValue, format_instant, parse_instant
 from projections.feed import catalogue_jsonld, offer_jsonld
 
@@ -310,9 +313,10 @@ def create_harvest_app(database: str) -> FastAPI:
             with reading() as conn:
                 page = search_page(conn, filters, PAGE_DEFAULT)
             document = catalogue_jsonld((offer_of(lot) for lot in page.lots), str(request.url))
-        return page_response("harvest.html", document)
+        return page_response("harvest.html", document, request)
 
     app.add_route("/", catalogue_page, methods=["GET", "HEAD"], include_in_schema=False)
+    app.add_route(I18N_PATH, catalogue, methods=["GET", "HEAD"], include_in_schema=False)
     mount_static(app)
     mount_docs(app, STATIC_PATH, PAGE_HEADERS)  # Swagger UI from this server's files, as the engine's
     return app
