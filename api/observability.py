@@ -227,9 +227,18 @@ class ScrapeTime(Collector):
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.head: int | None = None  # the store's head, read (asynchronously) just before each scrape
+        self.pending_mail: int | None = None  # e-mails in the notifications' outbox, read likewise
 
     async def refresh(self) -> None:
-        try:
+        notifications = self.runtime.notifications
+        self.pending_mail = None
+        if notifications is not None:
+            try:
+                async with asyncio.timeout(STORE_TIMEOUT):
+                    self.pending_mail = await notifications.book.pending_mail()
+            except Exception:  # noqa: BLE001 (as the head's: no figure when the database does not answer)
+                self.pending_mail = None
+        try:  # the head last, right before the checkpoint is read beside it
             async with asyncio.timeout(STORE_TIMEOUT):
                 self.head = await self.runtime.store.head()
         except Exception:  # noqa: BLE001 (an unreachable store shows as no lag figure, and on /ready)
@@ -265,6 +274,12 @@ class ScrapeTime(Collector):
                 "auction_projection_lag_events",
                 "Events in the store the read models have not folded yet (store head minus checkpoint).",
                 value=max(self.head - checkpoint, 0),
+            )
+        if self.pending_mail is not None:
+            yield GaugeMetricFamily(
+                "auction_notifications_pending",
+                "E-mail notifications in the outbox not delivered yet (retried until the relay takes them).",
+                value=self.pending_mail,
             )
         pool = _pool_of(runtime.store)
         if pool is not None:

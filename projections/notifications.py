@@ -551,6 +551,16 @@ class NotificationBook:
         result: int = await self._sql.transaction(read, write=False)
         return result
 
+    async def pending_mail(self) -> int:
+        """E-mails in the outbox not sent yet (for the metrics)."""
+
+        async def read(run: Sql.Run) -> int:
+            rows = await run("SELECT count(*) FROM notification_outbox WHERE sent_at IS NULL", ())
+            return int(rows[0][0] or 0)
+
+        result: int = await self._sql.transaction(read, write=False)
+        return result
+
     # ------------------------------------------------------------ watches
 
     async def watch(self, owner: str, auction_id: str, now: datetime) -> None:

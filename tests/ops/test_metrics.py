@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import UTC, datetime
 
@@ -109,3 +110,23 @@ def test_a_reason_label_is_a_short_code_or_other(reason: str) -> None:
     label = bounded_reason(reason)
     assert label == reason or label == "other"
     assert re.fullmatch(r"[a-z][a-z0-9_]{0,47}", label)
+
+
+async def test_notifications_waiting_in_the_outbox_are_counted() -> None:
+    from tests.api.support import bidder
+
+    async with running_api() as api:
+        auction = (await api.schedule(swedish_auction(datetime.now(UTC))))["id"]
+        await api.register(auction, "alice")
+        await api.register(auction, "bob")
+        opted = await api.client.put("/me/email", json={"address": "alice@example.test"}, headers=bidder("alice"))
+        assert opted.status_code in (200, 204), opted.text
+        assert value(await scrape(api.client), "auction_notifications_pending") == 0
+        await api.bid(auction, "alice", "1500.00")
+        await api.bid(auction, "bob", "1600.00")  # alice is outbid: a mail for her waits (no relay set)
+        for _ in range(100):
+            if await api.runtime.notifications.book.pending_mail():
+                break
+            await asyncio.sleep(0.05)
+
+        assert value(await scrape(api.client), "auction_notifications_pending") >= 1
