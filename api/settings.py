@@ -87,11 +87,6 @@ class Settings(BaseSettings):
     write_burst_per_subject: int = Field(default=50, ge=1)
     write_rate_per_address: float = Field(default=100.0, ge=0)
     write_burst_per_address: int = Field(default=1000, ge=1)
-    # Writes a second, sustained and at once, per caller and per client address (api.ratelimit); rate 0: no limit.
-    write_rate_per_subject: float = Field(default=10.0, ge=0)
-    write_burst_per_subject: int = Field(default=50, ge=1)
-    write_rate_per_address: float = Field(default=100.0, ge=0)
-    write_burst_per_address: int = Field(default=1000, ge=1)
     max_json_body: PositiveInt = 64 * 1024  # bytes; a larger body is refused (413) before it is read (api.limits)
     max_upload_bytes: PositiveInt = 20 * 1024 * 1024  # bytes of a photo or document upload (api.limits), else 413
     max_image_pixels: PositiveInt = 40_000_000  # pixels of an uploaded photo, else 422 image_too_large (image bombs)
