@@ -112,14 +112,15 @@ def error_response(
 
 
 def refusal_response(
-    what: str, amount: int, reason: str, rule: str | None, position: int, replayed: bool
+    what: str, amount: int, reason: str, rule: str | None, position: int, replayed: bool, **extra: Any
 ) -> JsonResponse:
-    """409 for a refused bid or proxy: the refusal was recorded at ``position``, the code is its reason."""
+    """409 for a refused bid or proxy: the refusal was recorded at ``position``, the code is its reason;
+    ``extra`` fields go into the error (a bid's ``minimum``)."""
     message = f"{what} of {format_money(amount)} refused: {reason.replace('_', ' ')}"
     if rule:
         message += f" ({rule})"
     headers = {REPLAYED: "true"} if replayed else None
-    return error_response(409, reason, message, headers, rule=rule, position=position)
+    return error_response(409, reason, message, headers, rule=rule, position=position, **extra)
 
 
 def from_engine(error: Exception) -> ApiError:

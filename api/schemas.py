@@ -494,6 +494,31 @@ class RegistrationOut(BaseModel):
     role: str | None = Field(default=None, description="preemption_holder, or null")
 
 
+class OwnBidOut(BaseModel):
+    bidder_code: str
+    amount: str
+    position: int
+    received_at: str
+    automatic: bool
+    leading: bool = Field(description="whether this bid is the best bid now")
+
+
+class BidderStateOut(BaseModel):
+    """The caller's own registration, admission, deposit and bids: never another bidder's, never the identity."""
+
+    auction: str
+    bidder_code: str
+    role: str | None = Field(default=None, description="preemption_holder, or null")
+    admitted: bool
+    refusal: str | None = Field(description="why the bidder is not admitted yet, if not")
+    deposit: str = Field(description="the bidder's total deposit")
+    deposit_required: str
+    deposit_status: str | None = Field(description="where the deposit stands (held, refunded, ...); null: none paid")
+    refund_due: str | None
+    leading: bool = Field(description="whether the caller holds the best bid now")
+    bids: list[OwnBidOut] = Field(description="the caller's accepted bids, in order")
+
+
 class DepositOut(BaseModel):
     auction: str
     bidder_code: str

@@ -5,12 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from api.deps import AuctionId, Bailiff, Bidder, HandlersDep, IdempotencyKey, QueriesDep
-from api.errors import refusal_response
+from api.errors import ApiError, refusal_response
 from api.responses import JsonResponse, created
 from api.routes.auctions import ERRORS
 from api.routes.bids import unrecorded_refusal
 from api.schemas import (
     AmountIn,
+    BidderStateOut,
     DepositOut,
     ProxyIn,
     ProxyOut,
@@ -57,6 +58,21 @@ async def register(
         "position": result.position,
         "role": result.role,
     }
+
+
+@router.get(
+    "/auctions/{auction_id}/me",
+    response_model=BidderStateOut,
+    responses={**ERRORS, 404: {**ERRORS[404], "description": "auction_not_found, or not_registered"}},
+)
+async def bidder_state(auction_id: AuctionId, principal: Bidder, queries: QueriesDep) -> dict[str, object]:
+    """The caller's own registration (bidder code), admission, deposit and accepted bids, each with its
+    position and whether it leads, from the server: the same on any device. Nothing of another bidder's,
+    and never the identity itself. A caller who never registered: 404 ``not_registered``."""
+    found = await queries.bidder_state(auction_id, principal.subject)
+    if found is None:
+        raise ApiError(404, "not_registered", f"you are not registered for auction {auction_id!r}")
+    return found
 
 
 @router.post("/auctions/{auction_id}/registrations/{bidder_code}/deposit", response_model=DepositOut, responses=ERRORS)

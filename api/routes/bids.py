@@ -18,7 +18,8 @@ dependencies do, in the same order and with the same answers:
 4. a malformed ``Idempotency-Key`` and a body that is not a :class:`BidIn` are
    422 ``invalid_request``, reported together;
 5. the application places the bid (:func:`engine.app.handlers.place_bid`):
-   201 with the signed receipt, or 409 with the recorded refusal, or 409 with a
+   201 with the signed receipt, or 409 with the recorded refusal (for an amount the rules
+   refuse, ``minimum``: the lowest they would accept now), or 409 with a
    refusal that was not recorded (no ``position``: ``not_admitted`` for a caller
    who never registered, ``confirmation_required`` for an unconfirmed bid above
    ``AUCTION_BID_CONFIRMATION_FACTOR`` times the auction's value).
@@ -106,7 +107,8 @@ async def documented(
     idempotency_key: IdempotencyKey = None,
 ) -> BidOut:
     """Bid ``amount``. 201 when accepted; 409 with the refusal's reason as ``code`` (``bid_too_low``,
-    ``auction_closed``, ``not_admitted``, ...). A registered bidder's refusal is recorded too, at its
+    ``auction_closed``, ``not_admitted``, ...); for ``bid_too_low`` and ``bad_increment``, ``minimum`` is the
+    lowest amount the rules would accept now. A registered bidder's refusal is recorded too, at its
     ``position``: auditors see every bid. Answered without being recorded (no ``position``): a caller who
     never registered (``not_admitted``) and a bid above 10 times the auction's value (or the deployment's
     factor) without ``"confirm": true`` (``confirmation_required``, with ``amount`` and ``confirm_above``).
@@ -197,7 +199,11 @@ async def place_bid(request: Request) -> Response:
         assert result.reason is not None
         if result.position is None:
             return unrecorded_refusal("bid", result)
-        return refusal_response("bid", result.amount, result.reason, result.rule, result.position, result.replayed)
+        # bid_too_low, bad_increment: the lowest amount the rules would accept now, as amounts are written
+        extra = {} if result.minimum is None else {"minimum": format_money(result.minimum)}
+        return refusal_response(
+            "bid", result.amount, result.reason, result.rule, result.position, result.replayed, **extra
+        )
     receipt = result.receipt
     assert receipt is not None
     return created(

@@ -56,6 +56,7 @@ import hmac
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeVar, cast
 
 from cryptography.hazmat.primitives import serialization
@@ -147,7 +148,7 @@ from engine.events import (
     TransferDecided,
 )
 from engine.model import AuctionState, Status, Terms, format_money
-from engine.policy import RuleViolation
+from engine.policy import AuctionRules, RuleViolation
 from engine.sale import next_round_draft, scheduled_round
 from engine.service import AuctionService, Outcome
 from engine.store.base import StoredEvent
@@ -364,6 +365,31 @@ async def end_auction(context: Context, request: End) -> AuctionResult:
     return AuctionResult(request.auction_id, await context.queries.auction(request.auction_id))
 
 
+# Refusals for which a lower or other amount would have been accepted: the answer says the lowest.
+AMOUNT_REFUSALS = frozenset({"bid_too_low", "bad_increment"})
+
+
+def lowest_accepted(rules: AuctionRules, state: AuctionState, at: datetime) -> int | None:
+    """The lowest amount ``rules`` would accept as the next bid on ``state`` at ``at``, or None.
+
+    Every rule book's amount rules make the next valid bid one of a few amounts: the starting
+    price (at least one cent), one cent above the best bid, or one increment above the best bid
+    or the starting price (docs/rules.md). The smallest of these the rules accept is the answer:
+    above it every amount is accepted where the rules set a minimum, and where they set an exact
+    amount (BG) it is that amount. None when the rules accept none of them."""
+    terms = state.terms
+    if terms is None:
+        return None
+    best = state.price
+    candidates = {max(terms.starting_price, 1)} if best is None else {best + 1}
+    if terms.increment is not None:
+        candidates.add((terms.starting_price if best is None else best) + terms.increment)
+    for amount in sorted(candidates):
+        if rules.check_bid(state, amount, at) is None:
+            return amount
+    return None
+
+
 def _unrecorded_bid(
     context: Context, request: Bid, reason: str, code: str | None, confirm_above: int | None = None
 ) -> BidResult:
@@ -379,6 +405,12 @@ def _unrecorded_bid(
         reason=reason,
         confirm_above=confirm_above,
     )
+
+
+def _minimum(context: Context, state: AuctionState, refused: BidRejected) -> int | None:
+    if refused.reason not in AMOUNT_REFUSALS:
+        return None
+    return lowest_accepted(context.service.rules_of(state), state, refused.at)
 
 
 async def place_bid(context: Context, request: Bid) -> BidResult:
@@ -407,6 +439,7 @@ async def place_bid(context: Context, request: Bid) -> BidResult:
             bidder_code=event.bidder_code,
             reason=event.reason,
             rule=event.rule,
+            minimum=_minimum(context, outcome.state, event),
         )
     assert isinstance(event, BidAccepted)
     after = outcome.state  # as the bid left it (for a repeated key: as first answered)

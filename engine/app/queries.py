@@ -133,6 +133,38 @@ class Queries:
         page = self._model.bids(auction_id, after, limit)
         return {"auction": auction_id, "bids": [bid_json(row) for row in page.rows], "next_after": page.next_after}
 
+    async def bidder_state(self, auction_id: str, subject: str) -> dict[str, Any] | None:
+        """The caller's own part of the auction: their code, admission, deposit and accepted bids
+        (each with its position and whether it leads); None when ``subject`` never registered.
+        The state is the service's, identities opened, to find the caller; the answer names only
+        their bidder code, never the subject, and no other bidder's data."""
+        summary = await self.summary(auction_id, refresh=True)
+        state = await self._service.load(auction_id)
+        bidder = state.bidder_by_subject(subject)
+        if bidder is None:
+            return None
+        best = state.best
+        rows = self._model.bids(auction_id, 0, state.bid_count + 1).rows
+        own = [row for row in rows if bid_json(row)["bidder_code"] == bidder.code]
+        bids = []
+        for row in own:
+            bid = bid_json(row)
+            leads = best is not None and best.bidder_code == bidder.code and bid["amount"] == money(best.amount)
+            bids.append({**bid, "leading": leads})
+        return {
+            "auction": auction_id,
+            "bidder_code": bidder.code,
+            "role": bidder.role,
+            "admitted": bidder.admitted,
+            "refusal": bidder.refusal,
+            "deposit": money(bidder.deposit),
+            "deposit_required": money(summary.terms.deposit_required),
+            "deposit_status": bidder.ledger.value if bidder.deposit > 0 else None,
+            "refund_due": instant(bidder.refund_due),
+            "leading": best is not None and best.bidder_code == bidder.code,
+            "bids": bids,
+        }
+
     # ------------------------------------------------------------ from the store
 
     async def office(self, auction_id: str) -> str | None:

@@ -90,6 +90,7 @@ class BidResult:
     reason: str | None = None
     rule: str | None = None
     confirm_above: int | None = None  # confirmation_required: a bid above this needs the bidder's confirmation
+    minimum: int | None = None  # bid_too_low, bad_increment: the lowest amount the rules would accept now
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ import { byId, download, h, idFromPath, renderHeader, roleName, say, setText, se
 import { LiveFeed } from "./live.js";
 import { lotDetails, lotLanguage } from "./lot.js";
 import { formatCents, formatMoney, fromCents, parseAmount } from "./money.js";
-import { bidderCode, bidderRole, currentSession, rememberBidderCode, rememberBidderRole } from "./session.js";
+import { currentSession, rememberBidderCode, rememberBidderRole } from "./session.js";
 import { COUNTRY_NAMES, ServerClock, durationInWords, formatDuration, formatLocal, timeElement, zoneOf } from "./time.js";
 
 const auctionId = idFromPath("/app/auction/");
@@ -675,11 +675,6 @@ async function loadLedger() {
     const report = await getJson(`${auctionPath(auctionId)}/report`);
     state.ledger = report.ledger || [];
     if (report.cancelled && report.cancelled.reason) state.cancelReason = report.cancelled.reason;
-    const line = (report.bidders || []).find((bidder) => bidder.bidder_code === state.myCode);
-    if (line) {
-      state.registration = line;
-      if (line.role !== undefined) state.role = line.role;
-    }
   } catch (error) {
     console.warn("could not load the deposit ledger", error);
   }
@@ -694,6 +689,7 @@ async function refetchAuction() {
   } catch (error) {
     console.warn("could not read the auction again", error);
   }
+  await loadMe();
   await loadLedger();
   renderRegistration();
   renderLive();
@@ -766,9 +762,37 @@ function renderRegistration() {
   panel.replaceChildren(h("p", {}, parts));
 }
 
+/**
+ * The signed-in bidder's own registration, admission, deposit and bids, from the server
+ * (GET /auctions/{id}/me): the same on any device, whatever this browser remembers.
+ * 404 not_registered: the bidder has no registration here. Other failures keep what the page knows.
+ */
+async function loadMe() {
+  if (!session || session.role !== "bidder") return;
+  try {
+    const me = await getJson(`${auctionPath(auctionId)}/me`);
+    state.myCode = me.bidder_code;
+    state.role = me.role;
+    state.registration = me;
+    for (const bid of me.bids || []) {
+      const { leading, ...row } = bid;
+      state.bids.set(row.position, row);
+    }
+  } catch (error) {
+    if (error instanceof ApiError && error.code === "not_registered") {
+      state.myCode = null;
+      state.registration = null;
+      state.role = null;
+    } else {
+      console.warn("could not read your registration", error);
+    }
+  }
+}
+
 async function loadMyRegistration() {
-  // The bidder's copy of the report (anonymised) says whether this code is admitted yet, and where its deposit stands.
-  await loadLedger();
+  // The registration from the server; the bidder's copy of the report (anonymised) says where the deposit stands.
+  await loadMe();
+  if (state.myCode) await loadLedger();
   renderRegistration();
   if (state.auction) renderAfterBidding();
 }
@@ -790,6 +814,10 @@ async function register() {
     renderLive();
     renderBids();
     byId("bid-amount").focus();
+    loadMyRegistration().then(() => {
+      renderBids();
+      renderStanding();
+    });
   } catch (error) {
     say(result, describeError(error), "error");
     button.disabled = false;
@@ -893,10 +921,9 @@ async function submitBid(event) {
     renderLive();
   } catch (error) {
     if (error instanceof ApiError && error.status === 409) {
-      // What would be accepted now, by the same rules as the form's proposal (the best bid may have moved on).
-      const lowest = ["bid_too_low", "bad_increment"].includes(error.code)
-        ? " " + t("The lowest amount that would be accepted is {amount}.", { amount: formatCents(nextBid(state.auction, state.auction.price).least, a.currency) })
-        : "";
+      // What the rules would accept now, as the server's answer says it (the best bid may have moved on).
+      const minimum = error.details && error.details.minimum;
+      const lowest = minimum ? " " + t("The lowest amount that would be accepted is {amount}.", { amount: formatMoney(minimum, a.currency) }) : "";
       say(result, [h("strong", { text: t("Refused.") + " " }), refusalSentence(error.code, error.message), h("span", { class: "detail", text: ` (${error.code})` }), lowest], "error");
       result.dataset.outcome = "refused";
       result.dataset.code = error.code;
@@ -907,6 +934,11 @@ async function submitBid(event) {
     }
   } finally {
     button.disabled = biddingStopped(state.auction);
+    loadMe().then(() => {
+      renderRegistration();
+      renderBids();
+      renderStanding();
+    });
     if (document.activeElement !== focused && (!document.activeElement || document.activeElement === document.body)) {
       (focused && !focused.disabled ? focused : input).focus();
     }
@@ -928,16 +960,17 @@ async function main() {
     return;
   }
   clock.sampleDateHeader(lastResponse.dateHeaderMs, lastResponse.receivedMs);
-  if (session && session.role === "bidder") {
-    state.myCode = bidderCode(auctionId, session.subject);
-    state.role = bidderRole(auctionId, session.subject);
-  }
   renderTerms();
   renderLot();
+  await loadMe(); // who the bidder is here comes from the server, not from this browser's storage
   renderRegistration();
   renderLive();
   await refreshBids();
-  if (state.myCode) loadMyRegistration();
+  if (state.myCode) {
+    await loadLedger();
+    renderRegistration();
+    renderAfterBidding();
+  }
   byId("preempt").addEventListener("click", declarePreemption);
 
   const input = byId("bid-amount");
