@@ -88,7 +88,7 @@ def serve(
             _fail("--harvest serves a harvest database alone: leave out --database and --redis")
         settings = _settings(host=host, port=port, access_log=access_log)
         try:
-            serve_harvest(harvest_db, settings.host, settings.port, settings.access_log)
+            serve_harvest(harvest_db, settings.host, settings.port, settings.access_log, settings.default_language)
         except HarvestError as exc:
             _fail(f"--harvest: {exc}")
         return

@@ -23,6 +23,7 @@ import re
 import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -43,6 +44,7 @@ from api.harvest import (
     decode_cursor,
     search_page,
 )
+from api.i18n import SOURCE_LANGUAGE
 from api.web import PAGE_HEADERS, STATIC_PATH, mount_static, page_response
 from api.web.docs import mount_docs
 from api.web.language import I18N_PATH, catalogue
@@ -202,8 +204,23 @@ def _instant_of(timestamp: float | None) -> str | None:
     return None if timestamp is None else format_instant(datetime.fromtimestamp(timestamp, UTC))
 
 
-def create_harvest_app(database: str) -> FastAPI:
-    """The read-only catalogue server of the harvest database ``database`` (``NotAHarvest`` if it is not one)."""
+@dataclass(frozen=True)
+class PageSettings:
+    """The settings the pages' language is chosen with (``api.web.language`` reads ``app.state.runtime.settings``;
+    this server has no engine's runtime): the deployment's ``AUCTION_DEFAULT_LANGUAGE``."""
+
+    default_language: str = SOURCE_LANGUAGE
+    accessibility_contact: str = ""
+
+
+@dataclass(frozen=True)
+class _Runtime:
+    settings: PageSettings
+
+
+def create_harvest_app(database: str, default_language: str = SOURCE_LANGUAGE) -> FastAPI:
+    """The read-only catalogue server of the harvest database ``database`` (``NotAHarvest`` if it is not one);
+    its page is in ``default_language`` for a reader who asks for none the engine has."""
     connect_readonly(database).close()  # refuse a missing or foreign file at once
 
     @contextmanager
@@ -226,6 +243,7 @@ def create_harvest_app(database: str) -> FastAPI:
     )
     errors.install(app)
     app.add_middleware(ReadOnly)
+    app.state.runtime = _Runtime(PageSettings(default_language))
 
     @app.get("/auctions", tags=["catalogue"])
     def auctions(
@@ -322,13 +340,13 @@ def create_harvest_app(database: str) -> FastAPI:
     return app
 
 
-def run(database: str, host: str, port: int, access_log: bool = False) -> None:
+def run(database: str, host: str, port: int, access_log: bool = False, default_language: str = SOURCE_LANGUAGE) -> None:
     """Serve the harvest database under uvicorn with the engine's graceful stop (no WebSocket, no lifespan)."""
     import uvicorn
 
     from api.server import GRACEFUL_SHUTDOWN, GracefulServer
 
-    app = create_harvest_app(database)
+    app = create_harvest_app(database, default_language)
     config = uvicorn.Config(
         app,
         host=host,

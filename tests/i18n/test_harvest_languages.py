@@ -63,10 +63,18 @@ async def client(harvested: Path) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+def translated(language: str, msgid: str) -> str:
+    """The catalogue's translation of ``msgid``."""
+    message = read_catalogue(language).get(msgid)
+    assert message is not None, msgid
+    return str(message.string)
+
+
 def catalogue_block(html: str) -> dict[str, Any]:
     match = re.search(r'<script type="application/json" id="i18n-catalogue">(.*?)</script>', html)
     assert match, "the page carries no catalogue"
-    return orjson.loads(match.group(1))  # type: ignore[no-any-return]
+    document: dict[str, Any] = orjson.loads(match.group(1))
+    return document
 
 
 @pytest.mark.parametrize(
@@ -94,6 +102,16 @@ async def test_the_page_is_answered_in_the_language_chosen_as_the_engines_pages_
     assert 'type="application/ld+json"' in response.text  # the lots' JSON-LD is kept
 
 
+async def test_the_deployments_default_language_is_the_page_s_when_the_reader_asks_for_none(harvested: Path) -> None:
+    app = create_harvest_app(str(harvested), default_language="lt")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://catalogue.test") as client:
+        chosen = await client.get("/", headers={"Accept-Language": "ja"})
+        assert '<html lang="lt" data-lang-source="default">' in chosen.text
+        assert catalogue_block(chosen.text)["lang"] == "lt"
+        asked = await client.get("/", headers={"Accept-Language": "sv"})
+        assert '<html lang="sv" data-lang-source="browser">' in asked.text
+
+
 async def test_the_catalogues_are_served_without_an_engine_and_an_unknown_language_is_a_404(
     client: httpx.AsyncClient,
 ) -> None:
@@ -103,9 +121,8 @@ async def test_the_catalogues_are_served_without_an_engine_and_an_unknown_langua
         body = response.json()
         assert body["lang"] == language
         if language != "en":
-            catalogue = read_catalogue(language)
             for msgid in HARVEST_IDS:
-                assert body["messages"][msgid] == catalogue.get(msgid).string
+                assert body["messages"][msgid] == translated(language, msgid)
             assert "{count} lot found" in body["plurals"]
     assert (await client.head("/i18n/sv.json")).status_code == 200
     missing = await client.get("/i18n/xx.json")
@@ -202,11 +219,10 @@ def test_the_harvest_page_in_swedish_and_bulgarian(language: str, opened: Any) -
     assert page.evaluate("document.documentElement.lang") == language
     expect(page.locator("h1")).to_have_text(want["heading"])
     assert spaces(page.locator("#summary").inner_text()) == want["summary"]
-    catalogue = read_catalogue(language)
-    assert page.title() == catalogue.get("Cross-border catalogue · Judicial e-auctions").string
-    expect(page.locator('label[for="filter-currency"]')).to_have_text(catalogue.get("Currency").string)
+    assert page.title() == translated(language, "Cross-border catalogue · Judicial e-auctions")
+    expect(page.locator('label[for="filter-currency"]')).to_have_text(translated(language, "Currency"))
     expect(page.locator("#filters button[type=submit]")).to_have_text(want["search"])
-    assert page.get_attribute("#filter-q", "placeholder") == catalogue.get("In the title or description").string
+    assert page.get_attribute("#filter-q", "placeholder") == translated(language, "In the title or description")
     expect(page.locator("#language-select")).to_have_value(language)
 
     split = card(page, "hr-1")
@@ -237,7 +253,7 @@ def test_the_switcher_keeps_the_choice_for_the_next_visit(opened: Any, server: T
     page.select_option("#language-select", "cs")
     page.locator("#language-switcher button").click()
     page.wait_for_function("document.documentElement.lang === 'cs'")
-    expect(page.locator("h1")).to_have_text(read_catalogue("cs").get("Judicial auctions across borders").string)
+    expect(page.locator("h1")).to_have_text(translated("cs", "Judicial auctions across borders"))
     assert "lang=" not in page.url
     page.goto(server.url + "/")
     assert page.evaluate("document.documentElement.lang") == "cs"
