@@ -184,7 +184,7 @@ def make_old_layout(log: Path) -> list[tuple[Any, ...]]:
         for statement in sqlite_statements(old_table.sql):
             connection.execute(statement)
         connection.executemany("INSERT INTO subject_keys VALUES (?, ?, ?, ?)", rows)
-        connection.execute("DELETE FROM schema_migrations WHERE version >= 4")
+        connection.execute("DELETE FROM schema_migrations WHERE version = 4")  # the move of the keys, undone
     finally:
         connection.close()
     keys_file.unlink()
