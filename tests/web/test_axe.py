@@ -127,10 +127,12 @@ def test_the_bidders_page_has_no_violation_when_registered_after_a_bid_and_after
     expect(page.locator("#bid-form")).to_be_visible()
     check(page, axe_source, f"registered, {language}")
     page.locator("#bid-submit").click()
+    page.locator("#bid-confirm-yes").click()
     expect(page.locator("#bid-result")).to_have_attribute("data-outcome", "accepted")
     check(page, axe_source, f"after a bid, {language}")
     page.locator("#bid-amount").fill("1.00")
     page.locator("#bid-submit").click()
+    page.locator("#bid-confirm-yes").click()
     expect(page.locator("#bid-result")).to_have_attribute("data-outcome", "refused")
     check(page, axe_source, f"after a refusal, {language}")
 

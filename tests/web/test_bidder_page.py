@@ -62,6 +62,7 @@ def test_two_bidders_see_each_others_bids_and_the_extension_live(
     # Alice bids the proposed amount, the starting price, with about a minute left.
     expect(alice.locator("#bid-amount")).to_have_value("1000.00")
     alice.locator("#bid-submit").click()
+    alice.locator("#bid-confirm-yes").click()
     expect(alice.locator("#bid-result")).to_have_attribute("data-outcome", "accepted")
     expect(alice.locator("#bid-result")).to_contain_text("Accepted: your bid of 1,000.00 SEK")
 
@@ -84,6 +85,7 @@ def test_two_bidders_see_each_others_bids_and_the_extension_live(
     # Bob answers with the amount his page proposes; Alice sees she was outbid.
     expect(bob.locator("#bid-amount")).to_have_value("1010.00")
     bob.locator("#bid-submit").click()
+    bob.locator("#bid-confirm-yes").click()
     expect(bob.locator("#bid-result")).to_have_attribute("data-outcome", "accepted")
     expect(alice.locator("#price")).to_have_text("1,010.00 SEK")
     expect(alice.locator("#leader")).to_have_text(f"Leading: {bob_code}")
@@ -135,40 +137,35 @@ def test_a_bid_far_above_the_next_valid_amount_asks_for_confirmation_first(
     auction = web_server.schedule_swedish(timedelta(minutes=30), title="Upright piano, Västerås")
     page = open_page(_page_path(auction), "bidder", "dave-typo")
     _register(page)
-    dialogs: list[str] = []
-
-    def answer(accept: bool) -> Any:
-        def handle(dialog: Any) -> None:
-            dialogs.append(dialog.message)
-            if accept:
-                dialog.accept()
-            else:
-                dialog.dismiss()
-
-        return handle
+    dialog = page.locator("#bid-confirm")
+    question = page.locator("#bid-confirm-question")
 
     # A slip of the finger: 100000 instead of 1000. The page asks; the bidder says no.
-    page.once("dialog", answer(accept=False))
     page.locator("#bid-amount").fill("100000")
     page.locator("#bid-amount").press("Enter")
+    expect(dialog).to_be_visible()
+    expect(question).to_be_visible()
+    asked = question.inner_text()
+    assert "100,000.00 SEK" in asked and "1,000.00 SEK" in asked and "9900%" in asked
+    page.locator("#bid-confirm-no").click()
     expect(page.locator("#bid-result")).to_have_attribute("data-outcome", "cancelled")
     expect(page.locator("#bid-result")).to_have_text("Bid of 100,000.00 SEK not sent.")
-    assert len(dialogs) == 1
-    assert "100,000.00 SEK" in dialogs[0] and "1,000.00 SEK" in dialogs[0] and "9900%" in dialogs[0]
     assert web_server.auction(auction["id"])["bid_count"] == 0
 
-    # An ordinary bid is sent without a question.
+    # An ordinary bid is confirmed with its amount in words only, no further question.
     page.locator("#bid-amount").fill("1 000,00")
     page.locator("#bid-submit").click()
+    expect(dialog).to_be_visible()
+    expect(question).to_be_hidden()
+    page.locator("#bid-confirm-yes").click()
     expect(page.locator("#bid-result")).to_have_attribute("data-outcome", "accepted")
-    assert len(dialogs) == 1
 
     # A large jump the bidder confirms is sent.
-    page.once("dialog", answer(accept=True))
     page.locator("#bid-amount").fill("5000")
     page.locator("#bid-submit").click()
+    expect(question).to_contain_text("5,000.00 SEK")
+    page.locator("#bid-confirm-yes").click()
     expect(page.locator("#bid-result")).to_have_attribute("data-outcome", "accepted")
-    assert len(dialogs) == 2 and "5,000.00 SEK" in dialogs[1]
     state = web_server.auction(auction["id"])
     assert state["price"] == "5000.00" and state["bid_count"] == 2
     shot(page, "bidder-after-confirmed-jump")
@@ -184,6 +181,7 @@ def test_refused_bids_are_explained_in_plain_words(web_server: Server, open_page
 
     page.locator("#bid-amount").fill("1500")
     page.locator("#bid-submit").click()
+    page.locator("#bid-confirm-yes").click()
     result = page.locator("#bid-result")
     expect(result).to_have_attribute("data-outcome", "refused")
     expect(result).to_have_attribute("data-code", "bid_too_low")
@@ -205,6 +203,7 @@ def test_refused_bids_are_explained_in_plain_words(web_server: Server, open_page
     _register(waiting)
     expect(waiting.locator("#time-left-label")).to_have_text("Opens in")
     waiting.locator("#bid-submit").click()
+    waiting.locator("#bid-confirm-yes").click()
     expect(waiting.locator("#bid-result")).to_have_attribute("data-code", "auction_not_open")
     expect(waiting.locator("#bid-result")).to_contain_text("Bidding has not opened yet")
 
@@ -250,6 +249,9 @@ def test_the_bidder_page_works_by_keyboard_and_on_a_phone(web_server: Server, op
     page.keyboard.press("Enter")
     expect(page.locator("#my-code")).to_be_visible()
     assert page.evaluate("document.activeElement.id") == "bid-amount"
+    page.keyboard.press("Enter")
+    expect(page.locator("#bid-confirm")).to_be_visible()  # the binding bid confirmed in the page
+    page.keyboard.press("Shift+Tab")
     page.keyboard.press("Enter")
     expect(page.locator("#bid-result")).to_have_attribute("data-outcome", "accepted")
 

@@ -20,6 +20,7 @@ def test_the_registration_and_bids_follow_the_bidder_to_another_browser(web_serv
     code = first.locator("#my-code").inner_text()
     first.locator("#bid-amount").fill("1500.00")
     first.locator("#bid-submit").click()
+    first.locator("#bid-confirm-yes").click()
     expect(first.locator("#bid-result")).to_have_attribute("data-outcome", "accepted")
 
     second = open_page(path, "bidder", "two-devices-bidder")  # a fresh context: nothing remembered locally

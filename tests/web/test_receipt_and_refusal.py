@@ -29,6 +29,7 @@ def test_the_signed_receipt_of_a_bid_is_saved_from_the_page(
     page = _registered(open_page, web_server, "receipt-bidder")
     page.locator("#bid-amount").fill("1500.00")
     page.locator("#bid-submit").click()
+    page.locator("#bid-confirm-yes").click()
     expect(page.locator("#bid-result")).to_have_attribute("data-outcome", "accepted")
     with page.expect_download() as download:
         page.locator("#save-receipt").click()
@@ -53,9 +54,11 @@ def test_a_refusal_says_the_lowest_amount_that_would_be_accepted(
     page = _registered(open_page, web_server, f"refused-bidder{query}", query)
     page.locator("#bid-amount").fill("1500.00")
     page.locator("#bid-submit").click()
+    page.locator("#bid-confirm-yes").click()
     expect(page.locator("#bid-result")).to_have_attribute("data-outcome", "accepted")
     page.locator("#bid-amount").fill("1400.00")
     page.locator("#bid-submit").click()
+    page.locator("#bid-confirm-yes").click()
     result = page.locator("#bid-result")
     expect(result).to_have_attribute("data-outcome", "refused")
     expect(result).to_have_attribute("data-code", "bid_too_low")
@@ -70,16 +73,11 @@ def test_the_amount_is_written_out_in_words_and_a_large_bid_is_confirmed_with_th
     page.locator("#bid-amount").fill("81500")
     expect(page.locator("#bid-words")).to_have_text("åttioetttusen femhundra SEK")
     assert "bid-words" in (page.locator("#bid-amount").get_attribute("aria-describedby") or "")
-    dialogs: list[str] = []
-
-    def decline(dialog: Any) -> None:
-        dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    page.on("dialog", decline)
     page.locator("#bid-submit").click()
+    expect(page.locator("#bid-confirm")).to_be_visible()
+    asked = page.locator("#bid-confirm").inner_text()
+    page.locator("#bid-confirm-no").click()
     expect(page.locator("#bid-result")).to_have_attribute("data-outcome", "cancelled")
-    assert len(dialogs) == 1
     assert "Lägga detta bindande bud på 81 500,00 kr? Med bokstäver: åttioetttusen femhundra SEK." in "".join(
-        " " if ch in "\u00a0\u202f" else ch for ch in dialogs[0]
+        " " if ch in "\u00a0\u202f" else ch for ch in asked
     )

@@ -85,6 +85,51 @@ def _tab_to(page: Any, selector: str, limit: int = 60) -> None:
     raise AssertionError(f"{selector} is not reached with Tab")
 
 
+def _confirm_with_the_keyboard(page: Any) -> None:
+    """The in-page confirmation of a binding bid: it opens on "No"; Shift+Tab reaches "Yes"."""
+    expect(page.locator("#bid-confirm")).to_be_visible()
+    assert page.evaluate("document.activeElement.id") == "bid-confirm-no"
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate("document.activeElement.id") == "bid-confirm-yes"
+    page.keyboard.press("Enter")
+    expect(page.locator("#bid-confirm")).to_be_hidden()
+
+
+def test_a_binding_bid_is_confirmed_in_the_page_by_keyboard_and_escape_sends_nothing(
+    web_server: Server, open_as: Any
+) -> None:
+    auction = web_server.schedule_swedish(timedelta(minutes=30), title="Piano, Lund")
+    page = open_as(f"/app/auction/{auction['id']}", "keyboard-confirmer")
+    _live(page)
+    _tab_to(page, "#register")
+    page.keyboard.press("Enter")
+    expect(page.locator("#my-code")).to_have_text(re.compile(r"^B-\d+$"))
+    page.keyboard.press("Control+A")
+    page.keyboard.type("1500")
+    page.keyboard.press("Enter")
+    dialog = page.locator("#bid-confirm")
+    expect(dialog).to_be_visible()
+    # A modal dialog, named, describing the bid with its amount in words; the focus inside it, on "No".
+    assert page.evaluate("document.getElementById('bid-confirm').matches(':modal')")
+    assert dialog.get_attribute("aria-labelledby") == "bid-confirm-heading"
+    expect(page.locator("#bid-confirm-words")).to_contain_text("1,500.00 SEK")
+    expect(page.locator("#bid-confirm-words")).to_contain_text("In words: one thousand, five hundred SEK")
+    assert page.evaluate("document.activeElement.id") == "bid-confirm-no"
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")  # Tab stays inside the modal dialog
+    assert page.evaluate("document.activeElement.closest('#bid-confirm') !== null")
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#bid-result")).to_have_attribute("data-outcome", "cancelled")
+    assert page.evaluate("document.activeElement.id") == "bid-amount"  # back where the bidder was
+    assert web_server.auction(auction["id"])["bid_count"] == 0
+    page.keyboard.press("Enter")
+    _confirm_with_the_keyboard(page)
+    expect(page.locator("#bid-result")).to_have_attribute("data-outcome", "accepted")
+    assert page.evaluate("document.activeElement.id") == "bid-amount"
+    assert web_server.auction(auction["id"])["bid_count"] == 1
+
+
 def test_a_bidder_registers_and_bids_with_the_keyboard_alone(web_server: Server, open_as: Any) -> None:
     auction = web_server.schedule_swedish(timedelta(minutes=30), title="Volvo 240, Uppsala")
     page = open_as(f"/app/auction/{auction['id']}", "keyboard-bidder")
@@ -96,10 +141,12 @@ def test_a_bidder_registers_and_bids_with_the_keyboard_alone(web_server: Server,
     page.keyboard.press("Control+A")
     page.keyboard.type("1500")
     page.keyboard.press("Enter")
+    _confirm_with_the_keyboard(page)
     expect(page.locator("#bid-result")).to_have_attribute("data-outcome", "accepted")
     assert page.evaluate("document.activeElement.id") == "bid-amount"  # the focus stays where the bidder was
     _tab_to(page, "#bid-submit")
     page.keyboard.press("Enter")  # the proposed next amount, sent from the button
+    _confirm_with_the_keyboard(page)
     expect(page.locator("#bid-result")).to_contain_text("position")
     expect(page.locator("#bids li")).to_have_count(2)
     assert page.evaluate("document.activeElement.id") == "bid-submit"

@@ -229,15 +229,36 @@ function renderWords() {
   }, 200);
 }
 
-/** A question about a binding bid, with its amount written out in words. */
-async function withWords(question, cents) {
-  const words = await wordsFor(cents);
-  if (!words) return question;
-  const confirmation = t("Place this binding bid of {amount}? In words: {words}. A bid cannot be withdrawn.", {
-    amount: formatCents(cents, currency()),
-    words,
+/**
+ * Every binding bid is confirmed in the page before it is sent: a modal dialog (#bid-confirm) with the
+ * amount written out in words, and ``question`` first where there is more to ask (a large jump, an
+ * amount far above the value). The focus starts on "No" (a bid cannot be withdrawn), Escape is "No",
+ * and the focus goes back to the control the bidder acted with. Resolves true to send the bid.
+ */
+async function confirmBid(question, cents) {
+  const dialog = byId("bid-confirm");
+  const opener = document.activeElement;
+  const amount = formatCents(cents, currency());
+  const words = (await wordsFor(cents)) || amount;
+  const asked = byId("bid-confirm-question");
+  setText(asked, question || "");
+  asked.hidden = !question;
+  setText(byId("bid-confirm-words"), t("Place this binding bid of {amount}? In words: {words}. A bid cannot be withdrawn.", { amount, words }));
+  return new Promise((resolve) => {
+    dialog.returnValue = "";
+    byId("bid-confirm-yes").onclick = () => dialog.close("yes");
+    byId("bid-confirm-no").onclick = () => dialog.close("no");
+    dialog.addEventListener(
+      "close",
+      () => {
+        if (opener && typeof opener.focus === "function") opener.focus();
+        resolve(dialog.returnValue === "yes");
+      },
+      { once: true },
+    );
+    dialog.showModal();
+    byId("bid-confirm-no").focus();
   });
-  return `${question}\n\n${confirmation}`;
 }
 
 function tick() {
@@ -854,7 +875,7 @@ async function submitBid(event) {
   input.removeAttribute("aria-invalid");
   const next = nextBid(a, a.price);
   const jump = isLargeJump(amount, next.proposed);
-  if (jump && !window.confirm(await withWords(jumpQuestion(amount, next.proposed, a.currency), amount))) {
+  if (!(await confirmBid(jump ? jumpQuestion(amount, next.proposed, a.currency) : null, amount))) {
     say(result, t("Bid of {amount} not sent.", { amount: formatCents(amount, a.currency) }), "info");
     result.dataset.outcome = "cancelled";
     input.focus();
@@ -874,7 +895,7 @@ async function submitBid(event) {
       // The server asks too, above a multiple of the auction's value (nothing was recorded):
       // sent again with the same key once the bidder confirms, else not sent.
       if (jump || !(error instanceof ApiError && error.code === "confirmation_required")) throw error;
-      if (!window.confirm(await withWords(outsizeQuestion(amount, a.currency), amount))) {
+      if (!(await confirmBid(outsizeQuestion(amount, a.currency), amount))) {
         say(result, t("Bid of {amount} not sent.", { amount: formatCents(amount, a.currency) }), "info");
         result.dataset.outcome = "cancelled";
         input.focus();
