@@ -94,10 +94,10 @@ class CountLiveSockets:
 async def close_live_feeds(app: FastAPI, timeout: float) -> None:
     """The first step of a graceful stop: every watcher is closed with 1012 and the position to
     resume from (``api.routes.live``); returns once their handlers are done, or after ``timeout``."""
-    runtime = getattr(app.state, "runtime", None)
-    if runtime is None:
+    hub = getattr(getattr(app.state, "runtime", None), "hub", None)
+    if hub is None:  # not started, or an application without a live feed (auction serve --harvest)
         return
-    runtime.hub.close()
+    hub.close()
     await app.state.live_sockets.wait_closed(timeout)
 
 
