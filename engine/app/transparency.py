@@ -195,8 +195,8 @@ class Transparency:
         if self.forked is not None:
             raise LogForked(self.forked)
         size = await self._store.tree_size()
-        events = await self._store.head()
-        if size != events:
+        events = await self._store.head()  # read after the tree: other writers only add to it meanwhile
+        if size > events:
             raise self._refuse(f"the store's tree holds {size} leaves for {events} events")
         latest = self.latest
         if latest is not None and latest.size == size:
@@ -258,7 +258,8 @@ class Transparency:
         if problem is not None:
             return problem
         held = await self._store.tree_size()
-        if held != frontier.size:
+        events_now = await self._store.head()  # other processes may have appended since the scan
+        if held < frontier.size or held > events_now:
             return f"the store's Merkle tree holds {held} leaves for {frontier.size} events"
         if wrong_node is not None:
             level, index = wrong_node
